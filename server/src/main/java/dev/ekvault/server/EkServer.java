@@ -1,0 +1,192 @@
+package dev.ekvault.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ekvault.server.auth.Authentication;
+import dev.ekvault.server.config.Config;
+import dev.ekvault.server.config.ConfigLoader;
+import dev.ekvault.server.crypto.DataKeys;
+import dev.ekvault.server.crypto.MasterKey;
+import dev.ekvault.server.crypto.MasterKeyFile;
+import dev.ekvault.server.environment.EnvironmentRoutes;
+import dev.ekvault.server.environment.EnvironmentService;
+import dev.ekvault.server.environment.EnvironmentStore;
+import dev.ekvault.server.http.ApiHandler;
+import dev.ekvault.server.http.StrictJson;
+import dev.ekvault.server.http.RequestLog;
+import dev.ekvault.server.http.Router;
+import dev.ekvault.server.ops.OperationsRoutes;
+import dev.ekvault.server.project.ProjectRoutes;
+import dev.ekvault.server.project.ProjectService;
+import dev.ekvault.server.project.ProjectStore;
+import dev.ekvault.server.secret.SecretRoutes;
+import dev.ekvault.server.secret.SecretService;
+import dev.ekvault.server.secret.SecretStore;
+import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.Migrations;
+import dev.ekvault.server.team.TeamRoutes;
+import dev.ekvault.server.team.TeamService;
+import dev.ekvault.server.team.TeamStore;
+import dev.ekvault.server.token.CredentialStore;
+import dev.ekvault.server.token.TokenRoutes;
+import dev.ekvault.server.token.TokenService;
+import dev.ekvault.server.workspace.Bootstrap;
+import dev.ekvault.server.workspace.WorkspaceRoutes;
+import dev.ekvault.server.workspace.WorkspaceService;
+import dev.ekvault.server.workspace.WorkspaceStore;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.logging.Logger;
+
+/**
+ * The composition root: opens the store (checking the master key before anything is written), builds every object
+ * with its constructor, registers the route tables and, for {@link #start}, serves them over HTTP.
+ */
+public final class EkServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(EkServer.class.getName());
+
+    private final Config config;
+    private final Database database;
+    private final Router router = new Router();
+    private final Bootstrap bootstrap;
+    private final Authentication authentication;
+    private final ObjectMapper json;
+    private final Clock clock;
+    private Server jetty;
+
+    private EkServer(Config config, Database database, MasterKey masterKey, Clock clock) {
+        this.config = config;
+        this.database = database;
+        this.clock = clock;
+        this.json = StrictJson.create(config.limits());
+        DataKeys dataKeys = new DataKeys(masterKey, clock);
+        openStore(dataKeys);
+
+        WorkspaceStore workspaceStore = new WorkspaceStore(json);
+        TeamStore teamStore = new TeamStore();
+        ProjectStore projectStore = new ProjectStore();
+        EnvironmentStore environmentStore = new EnvironmentStore();
+        CredentialStore credentialStore = new CredentialStore(json);
+
+        WorkspaceService workspaces = new WorkspaceService(database, workspaceStore);
+        TeamService teams = new TeamService(database, teamStore, projectStore, workspaces, clock);
+        ProjectService projects = new ProjectService(database, projectStore, teamStore, workspaces, clock);
+        EnvironmentService environments = new EnvironmentService(database, environmentStore, projects, dataKeys, clock);
+        SecretService secrets = new SecretService(database, new SecretStore(), environmentStore, projects, dataKeys,
+                config.limits(), clock);
+        TokenService tokens = new TokenService(database, credentialStore, workspaces, teamStore, projectStore, environmentStore, clock);
+        this.bootstrap = new Bootstrap(database, workspaceStore, teamStore, tokens, clock);
+
+        OperationsRoutes.register(router, database, json);
+        WorkspaceRoutes.register(router, workspaces);
+        TeamRoutes.register(router, teams);
+        ProjectRoutes.register(router, projects);
+        EnvironmentRoutes.register(router, environments);
+        SecretRoutes.register(router, secrets);
+        TokenRoutes.register(router, tokens);
+        this.authentication = new Authentication(database, credentialStore, workspaceStore, clock);
+    }
+
+    /** Opens the store for {@code config}; the master key is checked before migrations write anything. */
+    public static EkServer open(Config config, Clock clock) {
+        LOG.info(ConfigLoader.describe(config));
+        if (config.database().embedded()) createDataDir(config);
+        MasterKey masterKey = MasterKeyFile.load(config); // before the pool creates an empty database file
+        Database database = new Database(config.jdbcUrl(), config.database().user(), config.database().password().value(),
+                config.database().poolSize());
+        try {
+            return new EkServer(config, database, masterKey, clock);
+        } catch (RuntimeException e) {
+            database.close();
+            throw e;
+        }
+    }
+
+    private void openStore(DataKeys dataKeys) {
+        dataKeys.checkVerifier(database.read(c -> {
+            try {
+                return dataKeys.readVerifier(c);
+            } catch (SQLException noSchemaYet) {
+                return null;
+            }
+        }));
+        Migrations.apply(database, clock);
+        dataKeys.verifyMasterKey(database);
+    }
+
+    private static void createDataDir(Config config) {
+        try {
+            if (!Files.isDirectory(config.dataDir())) {
+                // the folder holds the master key and the database: owner-only from the start
+                Files.createDirectories(config.dataDir(), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            }
+        } catch (UnsupportedOperationException e) {
+            try {
+                Files.createDirectories(config.dataDir());
+            } catch (IOException io) {
+                throw new dev.ekvault.server.config.ConfigException("cannot create data-dir " + config.dataDir() + ": " + io.getClass().getSimpleName());
+            }
+        } catch (IOException e) {
+            throw new dev.ekvault.server.config.ConfigException("cannot create data-dir " + config.dataDir() + ": " + e.getClass().getSimpleName());
+        }
+    }
+
+    /** Starts serving HTTP; returns once the port is bound. */
+    public EkServer start() throws Exception {
+        QueuedThreadPool threads = new QueuedThreadPool(256, 8);
+        threads.setName("ek-http");
+        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        jetty = new Server(threads);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendDateHeader(false);
+        http.setRequestHeaderSize(16 * 1024);
+        ServerConnector connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
+        connector.setHost(config.http().host());
+        connector.setPort(config.http().port());
+        jetty.addConnector(connector);
+        jetty.setHandler(new GracefulHandler(new ApiHandler(router, authentication, json, config.limits(), new RequestLog())));
+        jetty.setStopTimeout(config.http().shutdownTimeout().toMillis());
+        jetty.start();
+        LOG.info("listening on http://" + config.http().host() + ":" + port());
+        return this;
+    }
+
+    public int port() {
+        return ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
+    }
+
+    public Router router() {
+        return router;
+    }
+
+    public Bootstrap bootstrap() {
+        return bootstrap;
+    }
+
+    public Database database() {
+        return database;
+    }
+
+    /** Stops taking requests, lets in-flight ones finish (up to the shutdown timeout), then closes the store. */
+    @Override
+    public void close() {
+        try {
+            if (jetty != null) jetty.stop();
+        } catch (Exception e) {
+            LOG.warning("HTTP server did not stop cleanly: " + e.getClass().getSimpleName());
+        } finally {
+            database.close();
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.ekvault.server.auth;
+
+import dev.ekvault.server.access.Permission;
+import dev.ekvault.server.access.Role;
+import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.http.ApiException;
+
+/**
+ * Who is asking, with what they may do already narrowed: {@code permission} and {@code scope} are the
+ * credential's intersected with the person's CURRENT role and scope, so nothing downstream has to remember to.
+ *
+ * @param seesPersonalValues true for credentials that act as their person (CLI tokens, sessions); static API tokens
+ *                           and workload identities see shared values only, so an override never reaches a deploy
+ */
+public record Caller(String workspaceId, String userId, String credentialId, Role role, Permission permission,
+                     Scope scope, boolean seesPersonalValues) {
+
+    /** Refuses a write with 403 unless both the credential and the person's role allow writing. */
+    public void requireWrite() {
+        if (!permission.allowsWrite()) throw ApiException.forbidden("this credential is read-only");
+    }
+
+    /** Refuses with 403 unless the person is a workspace admin and the credential may write. */
+    public void requireAdminWrite() {
+        if (role != Role.ADMIN) throw ApiException.forbidden("only workspace admins may do this");
+        requireWrite();
+    }
+}

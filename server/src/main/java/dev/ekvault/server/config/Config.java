@@ -1,0 +1,41 @@
+package dev.ekvault.server.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The effective configuration, built once at start by {@link ConfigLoader} and never changed afterwards.
+ * Secret-valued settings are {@link Secret}s so that printing a record never prints them.
+ */
+public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Limits limits) {
+
+    public record Http(String host, int port, Duration shutdownTimeout) {}
+
+    /** {@code url} is a JDBC URL; empty means the embedded SQLite file under the data folder. */
+    public record Database(String url, String user, Secret password, int poolSize) {
+        public boolean embedded() {
+            return url.isEmpty();
+        }
+    }
+
+    /** Input limits; each has a test that sends one unit over it. */
+    public record Limits(int maxBodyBytes, int maxJsonDepth, int maxKeyLength, int maxValueBytes,
+                         int maxSecretsPerRequest, int maxEnvironmentsPerRequest) {}
+
+    /** A setting whose value must never be logged. */
+    public record Secret(String value) {
+        public boolean isPresent() {
+            return value != null && !value.isEmpty();
+        }
+
+        @Override
+        public String toString() {
+            return isPresent() ? "******" : "";
+        }
+    }
+
+    /** The JDBC URL to open: the configured one, or the embedded SQLite file. */
+    public String jdbcUrl() {
+        return database.embedded() ? "jdbc:sqlite:" + dataDir.resolve("ek.db") : database.url();
+    }
+}

@@ -1,0 +1,219 @@
+package dev.ekvault.server.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.StringJoiner;
+
+/**
+ * Builds {@link Config} from four layers, each overriding the one before: defaults, an optional properties file
+ * ({@code --config FILE}), {@code EK_*} environment variables, and {@code --key=value} flags. A key is written
+ * {@code http.port} in a file, {@code EK_HTTP_PORT} in the environment and {@code --http-port} as a flag.
+ * Every secret-valued key also has a {@code …-file} form. Validation names the bad key and stops the start.
+ */
+public final class ConfigLoader {
+    private record Key(String name, String defaultValue, boolean secret) {}
+
+    private static final List<Key> KEYS = List.of(
+            new Key("data-dir", "./data", false),
+            new Key("http.host", "0.0.0.0", false),
+            new Key("http.port", "8080", false),
+            new Key("http.shutdown-timeout-seconds", "30", false),
+            new Key("database.url", "", false),
+            new Key("database.user", "", false),
+            new Key("database.password", "", true),
+            new Key("database.pool-size", "10", false),
+            new Key("master-key", "", true),
+            new Key("master-key-file", "", false),
+            new Key("limits.max-body-bytes", Integer.toString(2 * 1024 * 1024), false),
+            new Key("limits.max-json-depth", "16", false),
+            new Key("limits.max-key-length", "128", false),
+            new Key("limits.max-value-bytes", Integer.toString(64 * 1024), false),
+            new Key("limits.max-secrets-per-request", "500", false),
+            new Key("limits.max-environments-per-request", "50", false));
+
+    private final Map<String, Key> byNormalName = new LinkedHashMap<>();
+
+    public ConfigLoader() {
+        for (Key key : KEYS) {
+            byNormalName.put(normal(key.name), key);
+            if (key.secret) byNormalName.put(normal(key.name + "-file"), new Key(key.name + "-file", "", false));
+        }
+    }
+
+    /**
+     * @param flags   {@code --key=value} or {@code --key value} pairs, {@code --config FILE} among them
+     * @param environment the process environment
+     */
+    public Config load(List<String> flags, Map<String, String> environment) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (Key key : byNormalName.values()) values.put(key.name, key.defaultValue);
+
+        Map<String, String> flagValues = parseFlags(flags);
+        String configFile = flagValues.remove("CONFIG");
+        if (configFile != null) readFile(Path.of(configFile), values);
+
+        environment.forEach((name, value) -> {
+            if (!name.startsWith("EK_")) return;
+            Key key = byNormalName.get(name.substring(3));
+            if (key != null) values.put(key.name, value); // other EK_* variables belong to tools around us
+        });
+        flagValues.forEach((normalName, value) -> values.put(known(normalName, "--" + normalName.toLowerCase(Locale.ROOT).replace('_', '-')).name, value));
+
+        resolveSecretFiles(values);
+        return build(values);
+    }
+
+    /** One line listing every effective setting, secret ones masked. */
+    public static String describe(Config config) {
+        StringJoiner line = new StringJoiner(", ", "effective configuration: ", "");
+        line.add("data-dir=" + config.dataDir());
+        line.add("http.host=" + config.http().host());
+        line.add("http.port=" + config.http().port());
+        line.add("http.shutdown-timeout-seconds=" + config.http().shutdownTimeout().toSeconds());
+        line.add("database=" + (config.database().embedded() ? "embedded SQLite " + config.dataDir().resolve("ek.db") : maskUrl(config.database().url())));
+        line.add("database.user=" + config.database().user());
+        line.add("database.password=" + config.database().password());
+        line.add("database.pool-size=" + config.database().poolSize());
+        line.add("master-key=" + (config.masterKey().isPresent() ? config.masterKey()
+                : config.masterKeyFile() != null ? "file " + config.masterKeyFile() : "file " + config.dataDir().resolve("master.key")));
+        line.add("limits=" + config.limits());
+        return line.toString();
+    }
+
+    /** Hides a password embedded in a URL ({@code user:pass@} or {@code password=} parameter). */
+    static String maskUrl(String url) {
+        return url.replaceAll("(?i)(password=)[^&]*", "$1******").replaceAll("//([^/:@]+):[^@/]*@", "//$1:******@");
+    }
+
+    private Map<String, String> parseFlags(List<String> flags) {
+        Map<String, String> result = new LinkedHashMap<>();
+        for (int i = 0; i < flags.size(); i++) {
+            String flag = flags.get(i);
+            if (!flag.startsWith("--")) throw new ConfigException("unexpected argument '" + flag + "'; settings are given as --key=value");
+            String body = flag.substring(2);
+            String name;
+            String value;
+            int eq = body.indexOf('=');
+            if (eq >= 0) {
+                name = body.substring(0, eq);
+                value = body.substring(eq + 1);
+            } else if (i + 1 < flags.size()) {
+                name = body;
+                value = flags.get(++i);
+            } else {
+                throw new ConfigException("flag --" + body + " needs a value");
+            }
+            String normal = normal(name);
+            if (!normal.equals("CONFIG")) known(normal, "--" + name);
+            result.put(normal, value);
+        }
+        return result;
+    }
+
+    private void readFile(Path file, Map<String, String> values) {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            properties.load(reader);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getClass().getSimpleName());
+        }
+        for (String name : properties.stringPropertyNames()) {
+            values.put(known(normal(name), name + " (in " + file + ")").name, properties.getProperty(name).strip());
+        }
+    }
+
+    private Key known(String normalName, String asWritten) {
+        Key key = byNormalName.get(normalName);
+        if (key == null) throw new ConfigException("unknown setting " + asWritten);
+        return key;
+    }
+
+    /** {@code database.password-file=/run/secrets/pw} fills {@code database.password} from that file. */
+    private static void resolveSecretFiles(Map<String, String> values) {
+        for (Key key : KEYS) {
+            if (!key.secret) continue;
+            String file = values.get(key.name + "-file");
+            if (file == null || file.isEmpty()) continue;
+            if (!values.get(key.name).isEmpty()) {
+                throw new ConfigException("both " + key.name + " and " + key.name + "-file are set; set one");
+            }
+            if (key.name.equals("master-key")) continue; // the master key file is read (or created) by MasterKeyFile
+            try {
+                values.put(key.name, Files.readString(Path.of(file), StandardCharsets.UTF_8).strip());
+            } catch (IOException e) {
+                throw new ConfigException("cannot read " + key.name + "-file " + file + ": " + e.getClass().getSimpleName());
+            }
+        }
+    }
+
+    private static Config build(Map<String, String> v) {
+        Config.Limits limits = new Config.Limits(
+                intIn(v, "limits.max-body-bytes", 1024, 64 * 1024 * 1024),
+                intIn(v, "limits.max-json-depth", 4, 256),
+                intIn(v, "limits.max-key-length", 2, 1024),
+                intIn(v, "limits.max-value-bytes", 16, 16 * 1024 * 1024),
+                intIn(v, "limits.max-secrets-per-request", 1, 10_000),
+                intIn(v, "limits.max-environments-per-request", 1, 1_000));
+        String masterKeyFile = v.get("master-key-file");
+        return new Config(
+                Path.of(nonEmpty(v, "data-dir")),
+                new Config.Http(nonEmpty(v, "http.host"), intIn(v, "http.port", 0, 65535),
+                        Duration.ofSeconds(intIn(v, "http.shutdown-timeout-seconds", 0, 3600))),
+                new Config.Database(jdbcUrl(v.get("database.url").strip()), v.get("database.user"),
+                        new Config.Secret(v.get("database.password")), intIn(v, "database.pool-size", 1, 1000)),
+                new Config.Secret(v.get("master-key")),
+                masterKeyFile.isEmpty() ? null : Path.of(masterKeyFile),
+                limits);
+    }
+
+    /** Accepts a JDBC URL or the {@code postgres://user:pass@host:port/db} form operators usually have. */
+    static String jdbcUrl(String url) {
+        if (url.isEmpty() || url.startsWith("jdbc:postgresql:")) return url;
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("postgres(?:ql)?://(?:([^:@/]+)(?::([^@/]*))?@)?([^/?]+)(/[^?]*)?(\\?.*)?").matcher(url);
+        if (!m.matches()) {
+            throw new ConfigException("database.url must be a PostgreSQL URL (postgresql://host:port/db or jdbc:postgresql://…), or empty for the embedded SQLite");
+        }
+        StringBuilder jdbc = new StringBuilder("jdbc:postgresql://").append(m.group(3)).append(m.group(4) == null ? "/" : m.group(4));
+        String query = m.group(5) == null ? "" : m.group(5).substring(1);
+        if (m.group(1) != null) query = appendParam(query, "user=" + m.group(1));
+        if (m.group(2) != null) query = appendParam(query, "password=" + m.group(2));
+        if (!query.isEmpty()) jdbc.append('?').append(query);
+        return jdbc.toString();
+    }
+
+    private static String appendParam(String query, String param) {
+        return query.isEmpty() ? param : query + "&" + param;
+    }
+
+    private static String nonEmpty(Map<String, String> v, String key) {
+        String value = v.get(key).strip();
+        if (value.isEmpty()) throw new ConfigException(key + " must not be empty");
+        return value;
+    }
+
+    private static int intIn(Map<String, String> v, String key, int min, int max) {
+        String text = v.get(key).strip();
+        int value;
+        try {
+            value = Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key + " must be a whole number, got '" + text + "'");
+        }
+        if (value < min || value > max) throw new ConfigException(key + " must be between " + min + " and " + max + ", got " + value);
+        return value;
+    }
+
+    private static String normal(String name) {
+        return name.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+}

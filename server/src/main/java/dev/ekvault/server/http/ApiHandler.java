@@ -1,0 +1,207 @@
+package dev.ekvault.server.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ekvault.api.ErrorBody;
+import dev.ekvault.api.ErrorCode;
+import dev.ekvault.server.auth.Authentication;
+import dev.ekvault.server.auth.Caller;
+import dev.ekvault.server.config.Config;
+import dev.ekvault.server.crypto.IntegrityException;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URLDecoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Every request's path through the server: request id → route match → authentication → body limits and JSON
+ * parsing → handler → JSON response, with every failure turned into a {@code {"message"}} body and one log line.
+ */
+public final class ApiHandler extends Handler.Abstract {
+    private static final Logger LOG = Logger.getLogger(ApiHandler.class.getName());
+    private static final int MAX_AUTHORIZATION_LENGTH = 8 * 1024;
+
+    private final Router router;
+    private final Authentication authentication;
+    private final ObjectMapper json;
+    private final Config.Limits limits;
+    private final RequestLog requestLog;
+
+    public ApiHandler(Router router, Authentication authentication, ObjectMapper json, Config.Limits limits, RequestLog requestLog) {
+        this.router = router;
+        this.authentication = authentication;
+        this.json = json;
+        this.limits = limits;
+        this.requestLog = requestLog;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        long started = System.nanoTime();
+        String requestId = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+        response.getHeaders().put("X-Request-Id", requestId);
+        Caller caller = null;
+        Router.Route route = null;
+        int status;
+        try {
+            List<String> path = decodePath(request.getHttpURI().getPath());
+            Set<String> allowed = new TreeSet<>();
+            Router.Match match = router.match(request.getMethod(), path, allowed);
+            if (match == null) {
+                if (!allowed.isEmpty()) {
+                    response.getHeaders().put(HttpHeader.ALLOW, String.join(", ", allowed));
+                    throw new ApiException(ErrorCode.METHOD_NOT_ALLOWED, "method " + request.getMethod() + " is not allowed here");
+                }
+                throw ApiException.notFound("route");
+            }
+            route = match.route();
+            if (!route.isPublic()) caller = authentication.authenticate(authorization(request));
+            JsonInput body = readBody(request);
+            Exchange exchange = new Exchange(match.parameters(), parseQuery(request.getHttpURI().getQuery()), body, caller, requestId);
+            Object result = route.handler().handle(exchange);
+            status = write(response, callback, result);
+        } catch (ApiException e) {
+            status = writeError(response, callback, e.code, e.getMessage());
+        } catch (IntegrityException e) {
+            LOG.log(Level.SEVERE, "request " + requestId + ": stored data failed its integrity check: " + e.getMessage());
+            status = writeError(response, callback, ErrorCode.INTERNAL,
+                    "a stored value failed its integrity check (request id " + requestId + ")");
+        } catch (Throwable e) {
+            LOG.log(Level.SEVERE, "request " + requestId + " failed", e);
+            status = writeError(response, callback, ErrorCode.INTERNAL, "internal error (request id " + requestId + ")");
+        }
+        requestLog.log(requestId, request.getMethod(), route == null ? null : route.template(), status,
+                (System.nanoTime() - started) / 1_000_000.0, caller);
+        return true;
+    }
+
+    private static String authorization(Request request) {
+        String header = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+        if (header == null || header.length() > MAX_AUTHORIZATION_LENGTH) return null;
+        return header;
+    }
+
+    private JsonInput readBody(Request request) throws IOException {
+        long declared = request.getLength();
+        if (declared > limits.maxBodyBytes()) throw tooLarge();
+        if (declared == 0) return JsonInput.empty();
+        byte[] bytes;
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            bytes = in.readNBytes(limits.maxBodyBytes() + 1);
+        }
+        if (bytes.length > limits.maxBodyBytes()) throw tooLarge();
+        if (isBlank(bytes)) return JsonInput.empty();
+        String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+        if (contentType == null || !contentType.toLowerCase().startsWith("application/json")) {
+            throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "request body must be application/json");
+        }
+        JsonNode node;
+        try {
+            node = json.readTree(bytes);
+        } catch (StreamConstraintsException e) {
+            throw ApiException.badRequest("request body exceeds a JSON limit (nesting deeper than "
+                    + limits.maxJsonDepth() + " levels, or a string or number too long)");
+        } catch (JsonProcessingException e) {
+            // Jackson's message may quote the input, which may be a secret: say only where it broke.
+            throw ApiException.badRequest("request body is not valid JSON (line " + e.getLocation().getLineNr()
+                    + ", column " + e.getLocation().getColumnNr() + ")");
+        }
+        if (node == null || node.isMissingNode()) return JsonInput.empty();
+        if (!node.isObject()) throw ApiException.badRequest("request body must be a JSON object");
+        return new JsonInput(node, "");
+    }
+
+    private ApiException tooLarge() {
+        return new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "request body is larger than " + limits.maxBodyBytes() + " bytes");
+    }
+
+    private static boolean isBlank(byte[] bytes) {
+        for (byte b : bytes) if (b != ' ' && b != '\n' && b != '\r' && b != '\t') return false;
+        return true;
+    }
+
+    private int write(Response response, Callback callback, Object result) throws IOException {
+        int status = 200;
+        Object body = result;
+        if (result instanceof Reply reply) {
+            status = reply.status();
+            body = reply.body();
+        }
+        response.setStatus(status);
+        if (body == null) {
+            response.write(true, null, callback);
+        } else {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+            response.write(true, ByteBuffer.wrap(json.writeValueAsBytes(body)), callback);
+        }
+        return status;
+    }
+
+    private int writeError(Response response, Callback callback, ErrorCode code, String message) {
+        if (response.isCommitted()) {
+            callback.failed(new IllegalStateException("response already committed"));
+            return code.status;
+        }
+        try {
+            response.setStatus(code.status);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+            response.write(true, ByteBuffer.wrap(json.writeValueAsBytes(new ErrorBody(message))), callback);
+        } catch (IOException e) {
+            callback.failed(e);
+        }
+        return code.status;
+    }
+
+    /** Splits the raw path and decodes each segment alone, so an encoded slash stays inside its segment. */
+    static List<String> decodePath(String rawPath) {
+        List<String> segments = new ArrayList<>();
+        if (rawPath == null) return segments;
+        for (String segment : rawPath.split("/")) {
+            if (segment.isEmpty()) continue;
+            segments.add(decode(segment, "path"));
+        }
+        return segments;
+    }
+
+    static Map<String, List<String>> parseQuery(String rawQuery) {
+        Map<String, List<String>> query = new HashMap<>();
+        if (rawQuery == null || rawQuery.isEmpty()) return query;
+        for (String pair : rawQuery.split("&")) {
+            if (pair.isEmpty()) continue;
+            int eq = pair.indexOf('=');
+            String name = decode(eq < 0 ? pair : pair.substring(0, eq), "query");
+            String value = eq < 0 ? "" : decode(pair.substring(eq + 1), "query");
+            query.computeIfAbsent(name, k -> new ArrayList<>(1)).add(value);
+        }
+        return query;
+    }
+
+    /** URL-decodes with {@code +} as a space, as the clients encode keys. */
+    private static String decode(String text, String where) {
+        try {
+            return URLDecoder.decode(text, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("malformed percent-encoding in the " + where);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.ekvault.server.http;
+
+import dev.ekvault.server.auth.Caller;
+
+import java.util.List;
+import java.util.Map;
+
+/** One request as a route handler sees it: decoded path parameters, query, JSON body and the caller. */
+public final class Exchange {
+    private final Map<String, String> parameters;
+    private final Map<String, List<String>> query;
+    private final JsonInput body;
+    private final Caller caller;
+    private final String requestId;
+
+    Exchange(Map<String, String> parameters, Map<String, List<String>> query, JsonInput body, Caller caller, String requestId) {
+        this.parameters = parameters;
+        this.query = query;
+        this.body = body;
+        this.caller = caller;
+        this.requestId = requestId;
+    }
+
+    public String path(String name) {
+        String value = parameters.get(name);
+        if (value == null) throw new IllegalStateException("route has no parameter " + name);
+        return value;
+    }
+
+    /** The first value of a query parameter, or null. */
+    public String query(String name) {
+        List<String> values = query.get(name);
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    /** The request body as a JSON object; an empty body reads as {@code {}}. */
+    public JsonInput body() {
+        return body;
+    }
+
+    /** The authenticated caller; null only on public routes. */
+    public Caller caller() {
+        return caller;
+    }
+
+    public String requestId() {
+        return requestId;
+    }
+}

@@ -1,0 +1,38 @@
+package dev.ekvault.server.ops;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ekvault.api.ErrorCode;
+import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.http.Router;
+import dev.ekvault.server.store.Database;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Map;
+
+/** Liveness, readiness and the OpenAPI document: public, outside {@code /v1}. */
+public final class OperationsRoutes {
+    public static final String OPENAPI_RESOURCE = "openapi.json";
+
+    private OperationsRoutes() {}
+
+    public static void register(Router router, Database database, ObjectMapper json) {
+        JsonNode openApi = loadOpenApi(json);
+        router.publicRoute("GET", "/healthz", "ops", ex -> Map.of("status", "ok"));
+        router.publicRoute("GET", "/readyz", "ops", ex -> {
+            if (!database.isReachable()) throw new ApiException(ErrorCode.UNAVAILABLE, "database is not reachable");
+            return Map.of("status", "ready");
+        });
+        router.publicRoute("GET", "/openapi.json", "ops", ex -> openApi);
+    }
+
+    public static JsonNode loadOpenApi(ObjectMapper json) {
+        try (InputStream in = OperationsRoutes.class.getClassLoader().getResourceAsStream(OPENAPI_RESOURCE)) {
+            if (in == null) throw new IllegalStateException(OPENAPI_RESOURCE + " is missing from the server jar");
+            return json.readTree(in);
+        } catch (IOException e) {
+            throw new IllegalStateException(OPENAPI_RESOURCE + " is not valid JSON", e);
+        }
+    }
+}

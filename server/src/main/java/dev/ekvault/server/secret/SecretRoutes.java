@@ -1,0 +1,72 @@
+package dev.ekvault.server.secret;
+
+import dev.ekvault.server.http.Exchange;
+import dev.ekvault.server.http.FieldRules;
+import dev.ekvault.server.http.JsonInput;
+import dev.ekvault.server.http.Reply;
+import dev.ekvault.server.http.Router;
+
+import java.util.List;
+
+/** {@code /v1/workspace/{ws}/project/{prj}/secret}: parses and validates the wire shapes, then calls the service. */
+public final class SecretRoutes {
+    private SecretRoutes() {}
+
+    public static void register(Router router, SecretService secrets) {
+        SecretRules rules = secrets.rules();
+        String base = "/v1/workspace/{ws}/project/{prj}/secret";
+        router.get(base, "secret", ex -> secrets.list(ex.caller(), ex.path("ws"), ex.path("prj"), environmentId(ex), resolve(ex)));
+        router.get(base + "/{key}", "secret",
+                ex -> secrets.get(ex.caller(), ex.path("ws"), ex.path("prj"), ex.path("key"), environmentId(ex), resolve(ex)));
+        router.post(base, "secret", ex -> {
+            JsonInput body = ex.body();
+            List<String> environments = body.requiredArray("environments", rules.limits.maxEnvironmentsPerRequest(),
+                    e -> FieldRules.uuid(e.asString(), e.path()));
+            List<SecretService.NewSecret> created = body.requiredArray("secrets", rules.limits.maxSecretsPerRequest(), e -> {
+                JsonInput s = e.asObject();
+                return new SecretService.NewSecret(
+                        rules.key(s.requiredString("key"), s.pathOf("key")),
+                        rules.value(s.requiredString("value"), s.pathOf("value")),
+                        rules.kind(s.optionalString("type", "runtime"), s.pathOf("type")),
+                        rules.kind(s.optionalString("dataType", "text"), s.pathOf("dataType")));
+            });
+            return Reply.created(secrets.create(ex.caller(), ex.path("ws"), ex.path("prj"), environments, created));
+        });
+        router.put(base + "/{secretId}", "secret", ex -> {
+            JsonInput body = ex.body();
+            String name = body.optionalString("name", null);
+            String note = body.optionalString("note", null);
+            String type = body.optionalString("type", null);
+            String dataType = body.optionalString("dataType", null);
+            List<SecretService.ValueChange> values = !body.has("values") ? List.of()
+                    : body.requiredArray("values", 2 * rules.limits.maxEnvironmentsPerRequest(), e -> {
+                        JsonInput v = e.asObject();
+                        String value = v.requiredString("value");
+                        rules.checkSize(value, v.pathOf("value"));
+                        return new SecretService.ValueChange(FieldRules.uuid(v.requiredString("environmentId"), v.pathOf("environmentId")),
+                                value, v.optionalBoolean("isPersonal", false));
+                    });
+            SecretService.Update update = new SecretService.Update(
+                    name == null ? null : rules.key(name, "name"),
+                    note == null ? null : rules.note(note, "note"),
+                    type == null ? null : rules.kind(type, "type"),
+                    dataType == null ? null : rules.kind(dataType, "dataType"),
+                    values);
+            return secrets.update(ex.caller(), ex.path("ws"), ex.path("prj"), ex.path("secretId"), update);
+        });
+        router.delete(base + "/{secretId}", "secret", ex -> {
+            secrets.delete(ex.caller(), ex.path("ws"), ex.path("prj"), ex.path("secretId"));
+            return Reply.noContent();
+        });
+    }
+
+    /** The clients spell it both ways. */
+    private static String environmentId(Exchange ex) {
+        String id = ex.query("environmentId");
+        return id != null ? id : ex.query("environment_id");
+    }
+
+    private static boolean resolve(Exchange ex) {
+        return "true".equalsIgnoreCase(ex.query("resolve"));
+    }
+}

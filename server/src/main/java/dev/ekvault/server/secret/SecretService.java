@@ -1,0 +1,301 @@
+package dev.ekvault.server.secret;
+
+import dev.ekvault.api.Secret;
+import dev.ekvault.api.SecretValue;
+import dev.ekvault.server.auth.Caller;
+import dev.ekvault.server.config.Config;
+import dev.ekvault.server.crypto.Aad;
+import dev.ekvault.server.crypto.DataKeys;
+import dev.ekvault.server.environment.EnvironmentStore;
+import dev.ekvault.server.environment.EnvironmentStore.EnvironmentRow;
+import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.http.FieldRules;
+import dev.ekvault.server.http.WireTime;
+import dev.ekvault.server.project.ProjectService;
+import dev.ekvault.server.project.ProjectStore.ProjectRow;
+import dev.ekvault.server.secret.SecretStore.SecretRow;
+import dev.ekvault.server.secret.SecretStore.ValueRow;
+import dev.ekvault.server.store.Database;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Secrets and their values: one shared value per environment plus at most one personal override per person. Every
+ * operation checks access before it looks anything up, seals values under the environment's data key with an AAD
+ * that binds them to their row, and shows a caller only its own personal values.
+ */
+public final class SecretService {
+    public record NewSecret(String key, String value, String type, String dataType) {}
+
+    /** One entry of an update's {@code values}; an empty value removes that value. */
+    public record ValueChange(String environmentId, String value, boolean isPersonal) {}
+
+    /** A null field is left as it is. */
+    public record Update(String name, String note, String type, String dataType, List<ValueChange> values) {}
+
+    private record Plain(ValueRow row, String value) {}
+
+    private final Database database;
+    private final SecretStore store;
+    private final EnvironmentStore environments;
+    private final ProjectService projects;
+    private final DataKeys dataKeys;
+    private final SecretRules rules;
+    private final Clock clock;
+
+    public SecretService(Database database, SecretStore store, EnvironmentStore environments, ProjectService projects,
+                         DataKeys dataKeys, Config.Limits limits, Clock clock) {
+        this.database = database;
+        this.store = store;
+        this.environments = environments;
+        this.projects = projects;
+        this.dataKeys = dataKeys;
+        this.rules = new SecretRules(limits);
+        this.clock = clock;
+    }
+
+    SecretRules rules() {
+        return rules;
+    }
+
+    /**
+     * The secrets with a value the caller can see in the chosen environment (or in any, when none is chosen).
+     * A secret with no such value is not listed, so a narrow scope never learns the names used elsewhere.
+     */
+    public List<Secret> list(Caller caller, String workspaceRef, String projectRef, String environmentId, boolean resolve) {
+        return database.read(c -> {
+            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+            return views(c, caller, project, environmentId, resolve, secret -> true);
+        });
+    }
+
+    /** One secret by key (or id), with the same filters as {@link #list}; 404 when the caller sees no value of it. */
+    public Secret get(Caller caller, String workspaceRef, String projectRef, String key, String environmentId, boolean resolve) {
+        return database.read(c -> {
+            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+            SecretRow secret = store.find(c, project.id(), key);
+            if (secret == null) throw ApiException.notFound("secret");
+            List<Secret> found = views(c, caller, project, environmentId, resolve, s -> s.id().equals(secret.id()));
+            if (found.isEmpty()) throw ApiException.notFound("secret");
+            return found.get(0);
+        });
+    }
+
+    /** Creates secrets with a shared value in each named environment; needs write on every one of them. */
+    public List<Secret> create(Caller caller, String workspaceRef, String projectRef, List<String> environmentIds, List<NewSecret> secrets) {
+        caller.requireWrite();
+        if (environmentIds.isEmpty()) throw ApiException.badRequest("field 'environments' must name at least one environment");
+        if (secrets.isEmpty()) throw ApiException.badRequest("field 'secrets' must hold at least one secret");
+        Map<String, Integer> firstIndex = new HashMap<>();
+        for (int i = 0; i < secrets.size(); i++) {
+            Integer earlier = firstIndex.putIfAbsent(secrets.get(i).key(), i);
+            if (earlier != null) throw ApiException.badRequest("field 'secrets[" + i + "].key' repeats 'secrets[" + earlier + "].key'");
+        }
+        return database.write(c -> {
+            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+            Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
+            List<EnvironmentRow> targets = new ArrayList<>();
+            for (int i = 0; i < environmentIds.size(); i++) {
+                EnvironmentRow env = visible.get(environmentIds.get(i));
+                if (env == null) throw ApiException.notFound("environment (environments[" + i + "])");
+                if (!targets.contains(env)) targets.add(env);
+            }
+            long now = clock.millis();
+            List<Secret> created = new ArrayList<>();
+            for (NewSecret input : secrets) {
+                SecretRow secret = store.find(c, project.id(), input.key());
+                if (secret != null && !secret.name().equals(input.key())) secret = null; // matched an id, not a name
+                if (secret == null) {
+                    secret = new SecretRow(FieldRules.newId(), project.workspaceId(), project.id(), input.key(), "",
+                            input.type(), input.dataType(), now, now);
+                    store.insert(c, secret);
+                } else {
+                    for (EnvironmentRow env : targets) {
+                        if (store.version(c, secret.id(), env.id(), SecretStore.SHARED) != null) {
+                            throw ApiException.conflict("secret '" + input.key() + "' already has a value in environment '" + env.name() + "'");
+                        }
+                    }
+                    secret = new SecretRow(secret.id(), secret.workspaceId(), secret.projectId(), secret.name(), secret.note(),
+                            secret.type(), secret.dataType(), secret.createdAt(), now);
+                    store.update(c, secret);
+                }
+                List<Plain> written = new ArrayList<>();
+                for (EnvironmentRow env : targets) written.add(writeValue(c, project, secret, env.id(), SecretStore.SHARED, input.value(), now));
+                created.add(view(secret, written, visible, null, false));
+            }
+            return created;
+        });
+    }
+
+    public Secret update(Caller caller, String workspaceRef, String projectRef, String secretRef, Update update) {
+        caller.requireWrite();
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < update.values().size(); i++) {
+            ValueChange change = update.values().get(i);
+            if (!seen.add(change.environmentId() + "/" + change.isPersonal())) {
+                throw ApiException.badRequest("field 'values[" + i + "]' repeats an environment and isPersonal pair");
+            }
+        }
+        return database.write(c -> {
+            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+            Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
+            SecretRow before = findVisible(c, caller, project, visible, secretRef);
+            long now = clock.millis();
+            String name = update.name() == null ? before.name() : update.name();
+            if (!name.equals(before.name())) {
+                requireEveryHoldingEnvironment(c, before, visible, "renaming");
+                SecretRow clash = store.find(c, project.id(), name);
+                if (clash != null && clash.name().equals(name)) throw ApiException.conflict("a secret named '" + name + "' already exists");
+            }
+            SecretRow secret = new SecretRow(before.id(), before.workspaceId(), before.projectId(), name,
+                    update.note() == null ? before.note() : update.note(), update.type() == null ? before.type() : update.type(),
+                    update.dataType() == null ? before.dataType() : update.dataType(), before.createdAt(), now);
+            store.update(c, secret);
+            for (int i = 0; i < update.values().size(); i++) {
+                ValueChange change = update.values().get(i);
+                EnvironmentRow env = visible.get(change.environmentId());
+                if (env == null) throw ApiException.notFound("environment (values[" + i + "].environmentId)");
+                String owner = SecretStore.SHARED;
+                if (change.isPersonal()) {
+                    if (!caller.seesPersonalValues()) {
+                        throw ApiException.forbidden("this credential acts for no person, so it cannot hold personal values (values[" + i + "].isPersonal)");
+                    }
+                    if (!env.hasPersonalOverrides()) {
+                        throw ApiException.badRequest("field 'values[" + i + "].isPersonal': environment '" + env.name() + "' does not allow personal overrides");
+                    }
+                    owner = caller.userId();
+                }
+                if (change.value().isEmpty()) store.deleteValue(c, secret.id(), env.id(), owner);
+                else writeValue(c, project, secret, env.id(), owner, change.value(), now);
+            }
+            return views(c, caller, project, null, false, s -> s.id().equals(secret.id())).stream().findFirst()
+                    .orElseGet(() -> view(secret, List.of(), visible, null, false));
+        });
+    }
+
+    public void delete(Caller caller, String workspaceRef, String projectRef, String secretRef) {
+        caller.requireWrite();
+        database.write(c -> {
+            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+            Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
+            SecretRow secret = findVisible(c, caller, project, visible, secretRef);
+            requireEveryHoldingEnvironment(c, secret, visible, "deleting");
+            store.delete(c, secret.id());
+            return null;
+        });
+    }
+
+    private SecretRow findVisible(Connection c, Caller caller, ProjectRow project, Map<String, EnvironmentRow> visible, String ref) throws SQLException {
+        SecretRow secret = store.find(c, project.id(), ref);
+        if (secret == null) throw ApiException.notFound("secret");
+        if (caller.scope().coversProject(project.id(), project.teamId())) return secret;
+        for (String env : store.environmentsWithValues(c, secret.id())) if (visible.containsKey(env)) return secret;
+        throw ApiException.notFound("secret");
+    }
+
+    /** Renaming or deleting touches every environment's value, so the caller must be able to write them all. */
+    private void requireEveryHoldingEnvironment(Connection c, SecretRow secret, Map<String, EnvironmentRow> visible, String what) throws SQLException {
+        for (String env : store.environmentsWithValues(c, secret.id())) {
+            if (!visible.containsKey(env)) throw ApiException.forbidden(what + " this secret needs access to every environment that holds a value of it");
+        }
+    }
+
+    private Plain writeValue(Connection c, ProjectRow project, SecretRow secret, String environmentId, String owner, String value, long now) throws SQLException {
+        Long current = store.version(c, secret.id(), environmentId, owner);
+        long version = current == null ? 1 : current + 1;
+        byte[] aad = Aad.secretValue(project.workspaceId(), project.id(), environmentId, secret.id(), version, owner);
+        byte[] sealed = dataKeys.seal(c, project.workspaceId(), environmentId, value.getBytes(StandardCharsets.UTF_8), aad);
+        ValueRow row = new ValueRow(secret.id(), environmentId, owner, version, sealed, now);
+        if (current == null) store.insertValue(c, row);
+        else store.updateValue(c, row);
+        return new Plain(row, value);
+    }
+
+    private Map<String, EnvironmentRow> visibleEnvironments(Connection c, Caller caller, ProjectRow project) throws SQLException {
+        Map<String, EnvironmentRow> visible = new LinkedHashMap<>();
+        for (EnvironmentRow env : environments.listByProject(c, project.id())) {
+            if (caller.scope().coversEnvironment(env.id(), env.projectId(), env.teamId())) visible.put(env.id(), env);
+        }
+        return visible;
+    }
+
+    private List<Secret> views(Connection c, Caller caller, ProjectRow project, String environmentId, boolean resolve,
+                               Predicate<SecretRow> wanted) throws SQLException {
+        Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
+        Collection<String> selected;
+        if (environmentId == null || environmentId.isEmpty()) {
+            selected = visible.keySet();
+        } else {
+            if (!visible.containsKey(environmentId)) throw ApiException.notFound("environment");
+            selected = List.of(environmentId);
+        }
+        List<String> owners = caller.seesPersonalValues() ? List.of(SecretStore.SHARED, caller.userId()) : List.of(SecretStore.SHARED);
+        List<SecretRow> secrets = store.listByProject(c, project.id()).stream().filter(wanted).toList();
+        Set<String> wantedIds = new HashSet<>();
+        for (SecretRow s : secrets) wantedIds.add(s.id());
+        Map<String, String> namesById = new HashMap<>();
+        if (resolve) for (SecretRow s : store.listByProject(c, project.id())) namesById.put(s.id(), s.name());
+
+        Map<String, List<Plain>> bySecret = new HashMap<>();
+        for (ValueRow row : store.values(c, project.id(), resolve ? visible.keySet() : selected, owners)) {
+            if (!resolve && !wantedIds.contains(row.secretId())) continue;
+            bySecret.computeIfAbsent(row.secretId(), k -> new ArrayList<>()).add(new Plain(row, open(c, project, row)));
+        }
+        References references = resolve ? references(visible, bySecret, namesById) : null;
+        List<Secret> result = new ArrayList<>();
+        for (SecretRow secret : secrets) {
+            List<Plain> values = new ArrayList<>();
+            for (Plain p : bySecret.getOrDefault(secret.id(), List.of())) if (selected.contains(p.row.environmentId())) values.add(p);
+            if (!values.isEmpty()) result.add(view(secret, values, visible, references, resolve));
+        }
+        return result;
+    }
+
+    private String open(Connection c, ProjectRow project, ValueRow row) throws SQLException {
+        byte[] aad = Aad.secretValue(project.workspaceId(), project.id(), row.environmentId(), row.secretId(), row.version(), row.ownerId());
+        return new String(dataKeys.open(c, project.workspaceId(), row.environmentId(), row.ciphertext(), aad), StandardCharsets.UTF_8);
+    }
+
+    private References references(Map<String, EnvironmentRow> visible, Map<String, List<Plain>> bySecret, Map<String, String> namesById) {
+        Map<String, References.EnvironmentValues> byEnvironment = new LinkedHashMap<>();
+        for (EnvironmentRow env : visible.values()) {
+            byEnvironment.put(env.id(), new References.EnvironmentValues(env.name(), new HashMap<>(), new HashMap<>()));
+        }
+        bySecret.forEach((secretId, plains) -> {
+            for (Plain p : plains) {
+                References.EnvironmentValues values = byEnvironment.get(p.row.environmentId());
+                (SecretStore.SHARED.equals(p.row.ownerId()) ? values.shared() : values.personal()).put(namesById.get(secretId), p.value);
+            }
+        });
+        return new References(byEnvironment, 4 * rules.limits.maxValueBytes());
+    }
+
+    private static Secret view(SecretRow secret, List<Plain> values, Map<String, EnvironmentRow> order, References references, boolean resolve) {
+        List<String> environmentOrder = new ArrayList<>(order.keySet());
+        List<Plain> sorted = new ArrayList<>(values);
+        sorted.sort((a, b) -> {
+            int byEnv = Integer.compare(environmentOrder.indexOf(a.row.environmentId()), environmentOrder.indexOf(b.row.environmentId()));
+            return byEnv != 0 ? byEnv : Boolean.compare(!SecretStore.SHARED.equals(a.row.ownerId()), !SecretStore.SHARED.equals(b.row.ownerId()));
+        });
+        List<SecretValue> wire = new ArrayList<>(sorted.size());
+        for (Plain p : sorted) {
+            boolean personal = !SecretStore.SHARED.equals(p.row.ownerId());
+            String value = resolve ? references.expand(p.row.environmentId(), secret.name(), personal, p.value) : p.value;
+            wire.add(new SecretValue(p.row.environmentId(), value, personal));
+        }
+        return new Secret(secret.id(), secret.name(), secret.note(), secret.type(), secret.dataType(), wire,
+                WireTime.format(secret.createdAt()), WireTime.format(secret.updatedAt()));
+    }
+}

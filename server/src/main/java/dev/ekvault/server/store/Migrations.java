@@ -1,0 +1,131 @@
+package dev.ekvault.server.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * Versioned schema migrations, one folder per dialect: {@code db/<dialect>/V1.sql, V2.sql, …}. Each runs once, in
+ * its own transaction, and its checksum is recorded; a changed file that was already applied stops the start.
+ * On PostgreSQL an advisory lock makes nodes that start together apply each migration exactly once.
+ *
+ * <p>Written here instead of taking Flyway: the whole need is these eighty lines, and Flyway's jar and start time
+ * are larger than the rest of our storage layer.
+ */
+public final class Migrations {
+    private static final Logger LOG = Logger.getLogger(Migrations.class.getName());
+    private static final long POSTGRES_LOCK_KEY = 0x656b5f6d6967L; // "ek_mig"
+
+    private record Migration(int version, String description, String sql, String checksum) {}
+
+    private Migrations() {}
+
+    /** Applies every migration not yet applied; returns how many ran. */
+    public static int apply(Database database, Clock clock) {
+        List<Migration> migrations = load(database.dialect());
+        return database.write(connection -> {
+            if (database.dialect() == Dialect.POSTGRESQL) {
+                try (Statement lock = connection.createStatement()) {
+                    lock.execute("SELECT pg_advisory_xact_lock(" + POSTGRES_LOCK_KEY + ")");
+                }
+            }
+            try (Statement create = connection.createStatement()) {
+                create.execute("CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, "
+                        + "description TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+            }
+            int applied = 0;
+            for (Migration migration : migrations) {
+                String recorded = recordedChecksum(connection, migration.version);
+                if (recorded == null) {
+                    run(connection, migration, clock);
+                    applied++;
+                } else if (!recorded.equals(migration.checksum)) {
+                    throw new IllegalStateException("migration V" + migration.version + " was changed after it was applied; "
+                            + "restore the original file and add a new migration instead");
+                }
+            }
+            return applied;
+        });
+    }
+
+    private static String recordedChecksum(Connection connection, int version) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("SELECT checksum FROM schema_migration WHERE version = ?")) {
+            select.setInt(1, version);
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next() ? rows.getString(1) : null;
+            }
+        }
+    }
+
+    private static void run(Connection connection, Migration migration, Clock clock) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            for (String sql : statements(migration.sql)) statement.execute(sql);
+        }
+        try (PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO schema_migration (version, description, checksum, applied_at) VALUES (?, ?, ?, ?)")) {
+            insert.setInt(1, migration.version);
+            insert.setString(2, migration.description);
+            insert.setString(3, migration.checksum);
+            insert.setLong(4, clock.millis());
+            insert.executeUpdate();
+        }
+        LOG.info("applied schema migration V" + migration.version + ": " + migration.description);
+    }
+
+    /** Splits a migration at semicolons that end a line; our migrations keep one statement per such end. */
+    static List<String> statements(String sql) {
+        List<String> statements = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        for (String line : sql.split("\n")) {
+            String trimmed = line.strip();
+            if (trimmed.startsWith("--") || trimmed.isEmpty()) continue;
+            current.append(line).append('\n');
+            if (trimmed.endsWith(";")) {
+                String statement = current.toString().strip();
+                statements.add(statement.substring(0, statement.length() - 1));
+                current.setLength(0);
+            }
+        }
+        if (!current.toString().isBlank()) statements.add(current.toString().strip());
+        return statements;
+    }
+
+    private static List<Migration> load(Dialect dialect) {
+        List<Migration> migrations = new ArrayList<>();
+        for (int version = 1; ; version++) {
+            String path = "db/" + dialect.migrationFolder + "/V" + version + ".sql";
+            try (InputStream in = Migrations.class.getClassLoader().getResourceAsStream(path)) {
+                if (in == null) return migrations;
+                String sql = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                migrations.add(new Migration(version, firstComment(sql), sql, sha256(sql)));
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read migration " + path, e);
+            }
+        }
+    }
+
+    private static String firstComment(String sql) {
+        String first = sql.lines().findFirst().orElse("").strip();
+        return first.startsWith("--") ? first.substring(2).strip() : "";
+    }
+
+    private static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package dev.ekvault.server.token;
+
+import dev.ekvault.server.access.Permission;
+import dev.ekvault.server.access.Scope;
+
+/** A stored credential: what it may do and where, who made it, and its life. Never holds the raw token. */
+public record Credential(String id, String workspaceId, Kind kind, String name, String prefix, Permission permission,
+                         Scope scope, boolean isOwner, String createdBy, long createdAt, Long expiresAt,
+                         Long lastUsedAt, Long revokedAt) {
+
+    public enum Kind {
+        /** A long-lived API token made by a person. */
+        STATIC("static"),
+        /** A short token the CLI makes: read-only, one environment, eight hours; it acts as its person. */
+        CLI("cli");
+
+        public final String wire;
+
+        Kind(String wire) {
+            this.wire = wire;
+        }
+
+        public static Kind fromWire(String text) {
+            for (Kind k : values()) if (k.wire.equals(text)) return k;
+            throw new IllegalStateException("unknown credential kind " + text);
+        }
+    }
+
+    public boolean isLiveAt(long nowMillis) {
+        return revokedAt == null && (expiresAt == null || nowMillis < expiresAt);
+    }
+}

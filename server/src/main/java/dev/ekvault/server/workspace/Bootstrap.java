@@ -1,0 +1,58 @@
+package dev.ekvault.server.workspace;
+
+import dev.ekvault.server.access.Permission;
+import dev.ekvault.server.access.Role;
+import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.http.FieldRules;
+import dev.ekvault.server.store.Database;
+import dev.ekvault.server.team.TeamStore;
+import dev.ekvault.server.token.Credential;
+import dev.ekvault.server.token.TokenService;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.regex.Pattern;
+
+/**
+ * First start without a browser: creates the workspace, its owner (an admin with access to everything), a first
+ * team, and the owner's read-write API token, all in one transaction. Refuses, changing nothing, when the data
+ * already holds a workspace.
+ */
+public final class Bootstrap {
+    private static final Pattern EMAIL = Pattern.compile("[^@\\s]{1,64}@[^@\\s]{1,255}");
+
+    private final Database database;
+    private final WorkspaceStore workspaces;
+    private final TeamStore teams;
+    private final TokenService tokens;
+    private final Clock clock;
+
+    public Bootstrap(Database database, WorkspaceStore workspaces, TeamStore teams, TokenService tokens, Clock clock) {
+        this.database = database;
+        this.workspaces = workspaces;
+        this.teams = teams;
+        this.tokens = tokens;
+        this.clock = clock;
+    }
+
+    /** Returns the owner's raw API token; it is not stored anywhere and cannot be shown again. */
+    public String initialise(String workspaceSlug, String email, String expiresIn) {
+        String slug = FieldRules.slug(workspaceSlug, "--workspace");
+        if (!EMAIL.matcher(email).matches()) throw ApiException.badRequest("--email must be an email address");
+        Duration lifetime = TokenService.LIFETIMES.get(expiresIn);
+        if (lifetime == null) throw ApiException.badRequest("--expires-in must be one of 24h, 5d, 30d, 60d, 3m, 6m");
+        return database.write(c -> {
+            if (workspaces.anyWorkspace(c)) throw ApiException.conflict("this server is already initialised; nothing was changed");
+            long now = clock.millis();
+            String userId = FieldRules.newId();
+            String workspaceId = FieldRules.newId();
+            workspaces.insertUser(c, userId, email.toLowerCase(java.util.Locale.ROOT), email.substring(0, email.indexOf('@')), now);
+            workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow(workspaceId, slug, slug, userId, now));
+            workspaces.insertMember(c, new WorkspaceStore.Member(workspaceId, userId, Role.ADMIN, Scope.ALL), now);
+            teams.insert(c, new TeamStore.TeamRow(FieldRules.newId(), workspaceId, "Default", now));
+            return tokens.issue(c, new Credential(FieldRules.newId(), workspaceId, Credential.Kind.STATIC, "owner", null,
+                    Permission.READ_WRITE, Scope.ALL, true, userId, now, now + lifetime.toMillis(), null, null));
+        });
+    }
+}
