@@ -1,0 +1,151 @@
+package dev.ekvault.server.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ekvault.server.EkServer;
+import dev.ekvault.server.config.Config;
+import dev.ekvault.server.config.ConfigLoader;
+import dev.ekvault.server.crypto.MasterKey;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The real server, started in this JVM on 127.0.0.1 and a free port, on SQLite or PostgreSQL, with an initialised
+ * workspace {@code acme} whose owner token is {@link #ownerToken}. Requests go over real HTTP.
+ */
+public final class TestServer implements AutoCloseable {
+    public final EkServer server;
+    public final String ownerToken;
+    public final TestClock clock;
+    public final Config config;
+    public final String masterKey;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final String base;
+
+    private TestServer(Config config, TestClock clock, String masterKey) throws Exception {
+        this.config = config;
+        this.clock = clock;
+        this.masterKey = masterKey;
+        this.server = EkServer.open(config, clock).start();
+        this.base = "http://127.0.0.1:" + server.port();
+        this.ownerToken = server.bootstrap().initialise("acme", "owner@example.com", "6m");
+    }
+
+    /** A server on a fresh store of {@code backend}, its data folder a new temporary directory. */
+    public static TestServer start(Backend backend, String... extraFlags) {
+        try {
+            return start(backend.freshDatabaseUrl(), java.nio.file.Files.createTempDirectory("ek-test"), MasterKey.generateBase64(), extraFlags);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static TestServer start(String databaseUrl, Path dataDir, String masterKey, String... extraFlags) {
+        List<String> flags = new ArrayList<>(List.of("--data-dir=" + dataDir, "--http-host=127.0.0.1", "--http-port=0",
+                "--database-url=" + databaseUrl, "--master-key=" + masterKey, "--http-shutdown-timeout-seconds=5"));
+        flags.addAll(List.of(extraFlags));
+        Config config = new ConfigLoader().load(flags, Map.of());
+        try {
+            return new TestServer(config, new TestClock(), masterKey);
+        } catch (Exception e) {
+            throw new IllegalStateException("test server did not start", e);
+        }
+    }
+
+    public String url(String path) {
+        return base + path;
+    }
+
+    public HttpResult get(String path, String token) {
+        return send(request(path, token).GET());
+    }
+
+    public HttpResult post(String path, String token, String json) {
+        return send(request(path, token).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public HttpResult put(String path, String token, String json) {
+        return send(request(path, token).header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public HttpResult delete(String path, String token) {
+        return send(request(path, token).DELETE());
+    }
+
+    public HttpResult send(HttpRequest.Builder builder) {
+        try {
+            HttpResponse<String> response = http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+            return new HttpResult(response.statusCode(), response.body(), response.headers());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public HttpRequest.Builder request(String path, String token) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(base + path));
+        if (token != null) builder.header("Authorization", "Bearer " + token);
+        return builder;
+    }
+
+    // ---- shortcuts for building a workspace tree through the API ----
+
+    public String defaultTeamId() {
+        return get("/v1/workspace/acme/team", ownerToken).json().get(0).get("id").asText();
+    }
+
+    /** Creates a project in the default team and returns its id. */
+    public String createProject(String slug) {
+        HttpResult r = post("/v1/workspace/acme/project", ownerToken,
+                "{\"name\":\"" + slug + "\",\"slug\":\"" + slug + "\",\"teamId\":\"" + defaultTeamId() + "\"}");
+        if (r.status() != 201) throw new IllegalStateException("project not created: " + r);
+        return r.json().get("id").asText();
+    }
+
+    /** Creates an environment and returns its id. */
+    public String createEnvironment(String project, String name, boolean personalOverrides) {
+        HttpResult r = post("/v1/workspace/acme/project/" + project + "/environment", ownerToken,
+                "{\"name\":\"" + name + "\",\"hasPersonalOverrides\":" + personalOverrides + "}");
+        if (r.status() != 201) throw new IllegalStateException("environment not created: " + r);
+        return r.json().get("id").asText();
+    }
+
+    /** Creates secrets (key → value) in the given environments with the owner's token. */
+    public JsonNode createSecrets(String project, List<String> environmentIds, Map<String, String> secrets) {
+        StringBuilder body = new StringBuilder("{\"environments\":[");
+        body.append(String.join(",", environmentIds.stream().map(id -> "\"" + id + "\"").toList())).append("],\"secrets\":[");
+        List<String> items = new ArrayList<>();
+        secrets.forEach((k, v) -> items.add("{\"key\":" + quote(k) + ",\"value\":" + quote(v) + ",\"type\":\"runtime\",\"dataType\":\"text\"}"));
+        body.append(String.join(",", items)).append("]}");
+        HttpResult r = post("/v1/workspace/acme/project/" + project + "/secret", ownerToken, body.toString());
+        if (r.status() != 201) throw new IllegalStateException("secrets not created: " + r);
+        return r.json();
+    }
+
+    /** Creates an API token through the API and returns its raw value. */
+    public String createToken(String creatorToken, String permission, String scopeJson) {
+        HttpResult r = post("/v1/workspace/acme/tokens", creatorToken,
+                "{\"name\":\"t\",\"permission\":\"" + permission + "\",\"scope\":" + scopeJson + ",\"expiresIn\":\"30d\"}");
+        if (r.status() != 201) throw new IllegalStateException("token not created: " + r);
+        return r.json().get("token").asText();
+    }
+
+    public static String quote(String text) {
+        return com.fasterxml.jackson.databind.node.TextNode.valueOf(text).toString();
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
