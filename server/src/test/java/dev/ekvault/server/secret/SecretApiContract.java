@@ -1,21 +1,28 @@
 package dev.ekvault.server.secret;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ekvault.server.access.Permission;
+import dev.ekvault.server.access.Role;
+import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.HttpResult;
 import dev.ekvault.server.testing.TestServer;
+import dev.ekvault.server.token.Credential;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The secrets API of API.md §3, run over real HTTP on each database by a one-line subclass. */
+/** The secrets API of API.md §3, over real HTTP, run on each database by a one-line subclass. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class SecretApiContract {
     abstract Backend backend();
@@ -42,17 +49,225 @@ abstract class SecretApiContract {
         s.close();
     }
 
+    private JsonNode byName(JsonNode list, String name) {
+        for (JsonNode secret : list) if (secret.get("name").asText().equals(name)) return secret;
+        return null;
+    }
+
+    private String valueIn(JsonNode secret, String environmentId, boolean personal) {
+        for (JsonNode v : secret.get("values")) {
+            if (v.get("environmentId").asText().equals(environmentId) && v.get("isPersonal").asBoolean() == personal) return v.get("value").asText();
+        }
+        return null;
+    }
+
     @Test
     void listsWithEitherSpellingOfTheEnvironmentParameter() {
         for (String param : List.of("environmentId", "environment_id")) {
             HttpResult r = s.get(BASE + "?" + param + "=" + prod, s.ownerToken);
             assertThat(r.status()).isEqualTo(200);
-            JsonNode list = r.json();
-            assertThat(list).hasSize(2);
-            for (JsonNode secret : list) {
-                assertThat(secret.get("values")).hasSize(1);
-                assertThat(secret.get("values").get(0).get("environmentId").asText()).isEqualTo(prod);
-            }
+            JsonNode db = byName(r.json(), "DB_HOST");
+            assertThat(db.get("values")).hasSize(1);
+            assertThat(valueIn(db, prod, false)).isEqualTo("db.internal");
+            assertThat(db.get("type").asText()).isEqualTo("runtime");
+            assertThat(db.get("dataType").asText()).isEqualTo("text");
+            assertThat(db.get("createdAt").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
         }
+    }
+
+    @Test
+    void listWithoutEnvironmentShowsEveryEnvironment() {
+        JsonNode db = byName(s.get(BASE, s.ownerToken).json(), "DB_HOST");
+        assertThat(valueIn(db, prod, false)).isEqualTo("db.internal");
+        assertThat(valueIn(db, dev, false)).isEqualTo("db.internal");
+    }
+
+    @Test
+    void unknownEnvironmentFilterIsNotFound() {
+        assertThat(s.get(BASE + "?environmentId=" + java.util.UUID.randomUUID(), s.ownerToken).status()).isEqualTo(404);
+    }
+
+    @Test
+    void getsOneSecretByUrlEncodedKeyOrId() {
+        HttpResult byKey = s.get(BASE + "/" + URLEncoder.encode("DATABASE_URL", StandardCharsets.UTF_8) + "?environmentId=" + prod, s.ownerToken);
+        assertThat(byKey.status()).isEqualTo(200);
+        assertThat(byKey.json().get("name").asText()).isEqualTo("DATABASE_URL");
+        assertThat(valueIn(byKey.json(), prod, false)).isEqualTo("postgres://${DB_HOST}/app");
+        HttpResult byId = s.get(BASE + "/" + byKey.json().get("id").asText(), s.ownerToken);
+        assertThat(byId.json().get("name").asText()).isEqualTo("DATABASE_URL");
+        HttpResult missing = s.get(BASE + "/NO_SUCH_KEY", s.ownerToken);
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.message()).isEqualTo("secret not found");
+    }
+
+    @Test
+    void resolveExpandsReferencesAndRawIsLeftAlone() {
+        JsonNode resolved = s.get(BASE + "/DATABASE_URL?environmentId=" + prod + "&resolve=true", s.ownerToken).json();
+        assertThat(valueIn(resolved, prod, false)).isEqualTo("postgres://db.internal/app");
+        JsonNode raw = s.get(BASE + "/DATABASE_URL?environmentId=" + prod, s.ownerToken).json();
+        assertThat(valueIn(raw, prod, false)).isEqualTo("postgres://${DB_HOST}/app");
+    }
+
+    @Test
+    void resolveFollowsReferencesIntoAnotherEnvironmentByName() {
+        s.createSecrets("web", List.of(prod), Map.of("FROM_DEV", "host=${dev.DB_HOST};x=${DB_HOST}"));
+        JsonNode r = s.get(BASE + "/FROM_DEV?environmentId=" + prod + "&resolve=true", s.ownerToken).json();
+        assertThat(valueIn(r, prod, false)).isEqualTo("host=db.internal;x=db.internal");
+    }
+
+    @Test
+    void resolveFailsLoudlyOnAMissingReferenceAndOnACycle() {
+        String project = "refs-" + backend().name().toLowerCase();
+        s.createProject(project);
+        String env = s.createEnvironment(project, "main", false);
+        String base = "/v1/workspace/acme/project/" + project + "/secret";
+        s.createSecrets(project, List.of(env), Map.of("BROKEN", "x${NOPE}y"));
+        HttpResult missing = s.get(base + "?resolve=true", s.ownerToken);
+        assertThat(missing.status()).isEqualTo(400);
+        assertThat(missing.message()).contains("main.BROKEN").contains("${NOPE}");
+        assertThat(s.get(base, s.ownerToken).status()).as("without resolve the raw value is returned").isEqualTo(200);
+
+        s.delete(base + "/BROKEN", s.ownerToken);
+        Map<String, String> cycle = new LinkedHashMap<>();
+        cycle.put("A", "${B}");
+        cycle.put("B", "${C}");
+        cycle.put("C", "${A}");
+        s.createSecrets(project, List.of(env), cycle);
+        HttpResult looped = s.get(base + "/A?resolve=true", s.ownerToken);
+        assertThat(looped.status()).isEqualTo(400);
+        assertThat(looped.message()).contains("cycle").contains("main.A -> main.B -> main.C -> main.A");
+    }
+
+    @Test
+    void resolveCapsExponentialExpansion() {
+        String project = "bomb-" + backend().name().toLowerCase();
+        s.createProject(project);
+        String env = s.createEnvironment(project, "main", false);
+        Map<String, String> bomb = new LinkedHashMap<>();
+        bomb.put("L0", "x".repeat(1000));
+        for (int i = 1; i <= 12; i++) bomb.put("L" + i, ("${L" + (i - 1) + "}").repeat(8));
+        s.createSecrets(project, List.of(env), bomb);
+        HttpResult r = s.get("/v1/workspace/acme/project/" + project + "/secret/L12?resolve=true", s.ownerToken);
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.message()).contains("expands to more than");
+    }
+
+    @Test
+    void bulkCreateAddsAnExistingKeyToANewEnvironmentButNotTwiceToOne() {
+        String third = s.createEnvironment("web", "staging", false);
+        assertThat(s.post(BASE, s.ownerToken, "{\"environments\":[\"" + third + "\"],\"secrets\":[{\"key\":\"DB_HOST\",\"value\":\"staging-db\"}]}")
+                .status()).isEqualTo(201);
+        JsonNode db = s.get(BASE + "/DB_HOST", s.ownerToken).json();
+        assertThat(valueIn(db, third, false)).isEqualTo("staging-db");
+        assertThat(valueIn(db, prod, false)).isEqualTo("db.internal");
+
+        HttpResult again = s.post(BASE, s.ownerToken, "{\"environments\":[\"" + third + "\"],\"secrets\":[{\"key\":\"DB_HOST\",\"value\":\"other\"}]}");
+        assertThat(again.status()).isEqualTo(409);
+        assertThat(again.message()).contains("DB_HOST").contains("staging");
+        assertThat(valueIn(s.get(BASE + "/DB_HOST", s.ownerToken).json(), third, false)).isEqualTo("staging-db");
+    }
+
+    @Test
+    void bulkCreateIsAllOrNothing() {
+        HttpResult r = s.post(BASE, s.ownerToken, "{\"environments\":[\"" + prod + "\"],\"secrets\":["
+                + "{\"key\":\"ATOMIC_ONE\",\"value\":\"1\"},{\"key\":\"DB_HOST\",\"value\":\"clash\"}]}");
+        assertThat(r.status()).isEqualTo(409);
+        assertThat(s.get(BASE + "/ATOMIC_ONE", s.ownerToken).status()).as("the first secret was rolled back").isEqualTo(404);
+    }
+
+    @Test
+    void updateChangesValuesRenamesAndRemovesAnEmptyValue() {
+        JsonNode created = s.createSecrets("web", List.of(prod, dev), Map.of("TO_UPDATE", "v1")).get(0);
+        String id = created.get("id").asText();
+        HttpResult updated = s.put(BASE + "/" + id, s.ownerToken, "{\"name\":\"UPDATED\",\"type\":\"runtime\",\"dataType\":\"text\",\"values\":["
+                + "{\"environmentId\":\"" + prod + "\",\"value\":\"v2\",\"isPersonal\":false},"
+                + "{\"environmentId\":\"" + dev + "\",\"value\":\"\",\"isPersonal\":false}]}");
+        assertThat(updated.status()).isEqualTo(200);
+        assertThat(updated.json().get("name").asText()).isEqualTo("UPDATED");
+        JsonNode after = s.get(BASE + "/UPDATED", s.ownerToken).json();
+        assertThat(valueIn(after, prod, false)).isEqualTo("v2");
+        assertThat(valueIn(after, dev, false)).as("an empty value removes it").isNull();
+        assertThat(s.get(BASE + "/TO_UPDATE", s.ownerToken).status()).isEqualTo(404);
+
+        HttpResult clash = s.put(BASE + "/" + id, s.ownerToken, "{\"name\":\"DB_HOST\"}");
+        assertThat(clash.status()).isEqualTo(409);
+        assertThat(s.put(BASE + "/" + java.util.UUID.randomUUID(), s.ownerToken, "{\"values\":[]}").status()).isEqualTo(404);
+    }
+
+    @Test
+    void deleteRemovesTheSecretWithoutABodyOrContentType() {
+        String id = s.createSecrets("web", List.of(prod), Map.of("TO_DELETE", "gone")).get(0).get("id").asText();
+        HttpResult deleted = s.delete(BASE + "/" + id, s.ownerToken);
+        assertThat(deleted.status()).isEqualTo(204);
+        assertThat(s.get(BASE + "/TO_DELETE", s.ownerToken).status()).isEqualTo(404);
+        assertThat(s.delete(BASE + "/" + id, s.ownerToken).status()).isEqualTo(404);
+    }
+
+    @Test
+    void anEmptyProjectListsAsAnEmptyArray() {
+        String project = "empty-" + backend().name().toLowerCase();
+        s.createProject(project);
+        s.createEnvironment(project, "main", false);
+        HttpResult r = s.get("/v1/workspace/acme/project/" + project + "/secret", s.ownerToken);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.json().isArray()).isTrue();
+        assertThat(r.json()).isEmpty();
+    }
+
+    @Test
+    void personalOverridesAreSeenOnlyByTheirPersonAndNeverByStaticTokens() {
+        String alice = s.addPersonWithCredential("alice-" + backend() + "@example.com", Role.DEVELOPER, Scope.ALL,
+                Credential.Kind.CLI, Permission.READ_WRITE, Scope.ALL);
+        String bob = s.addPersonWithCredential("bob-" + backend() + "@example.com", Role.DEVELOPER, Scope.ALL,
+                Credential.Kind.CLI, Permission.READ_WRITE, Scope.ALL);
+        String id = s.createSecrets("web", List.of(dev, prod), Map.of("API_URL", "https://shared")).get(0).get("id").asText();
+
+        HttpResult set = s.put(BASE + "/" + id, alice, "{\"values\":[{\"environmentId\":\"" + dev + "\",\"value\":\"http://localhost\",\"isPersonal\":true}]}");
+        assertThat(set.status()).isEqualTo(200);
+
+        JsonNode seenByAlice = s.get(BASE + "/API_URL?environmentId=" + dev, alice).json();
+        assertThat(valueIn(seenByAlice, dev, true)).isEqualTo("http://localhost");
+        assertThat(valueIn(seenByAlice, dev, false)).isEqualTo("https://shared");
+
+        JsonNode seenByBob = s.get(BASE + "/API_URL?environmentId=" + dev, bob).json();
+        assertThat(valueIn(seenByBob, dev, true)).isNull();
+        assertThat(seenByBob.get("values")).hasSize(1);
+
+        JsonNode seenByStatic = s.get(BASE + "/API_URL?environmentId=" + dev, s.ownerToken).json();
+        assertThat(valueIn(seenByStatic, dev, true)).isNull();
+
+        HttpResult onProd = s.put(BASE + "/" + id, alice, "{\"values\":[{\"environmentId\":\"" + prod + "\",\"value\":\"x\",\"isPersonal\":true}]}");
+        assertThat(onProd.status()).isEqualTo(400);
+        assertThat(onProd.message()).contains("values[0].isPersonal").contains("production");
+
+        HttpResult fromStatic = s.put(BASE + "/" + id, s.ownerToken, "{\"values\":[{\"environmentId\":\"" + dev + "\",\"value\":\"x\",\"isPersonal\":true}]}");
+        assertThat(fromStatic.status()).isEqualTo(403);
+    }
+
+    @Test
+    void personalValuesResolveAgainstTheirPersonsViewAndSharedOnesAgainstShared() {
+        String carol = s.addPersonWithCredential("carol-" + backend() + "@example.com", Role.DEVELOPER, Scope.ALL,
+                Credential.Kind.CLI, Permission.READ_WRITE, Scope.ALL);
+        String hostId = s.createSecrets("web", List.of(dev), Map.of("SVC_HOST", "svc.shared")).get(0).get("id").asText();
+        s.createSecrets("web", List.of(dev), Map.of("SVC_URL", "https://${SVC_HOST}/"));
+        s.put(BASE + "/" + hostId, carol, "{\"values\":[{\"environmentId\":\"" + dev + "\",\"value\":\"localhost\",\"isPersonal\":true}]}");
+        String urlId = s.get(BASE + "/SVC_URL", carol).json().get("id").asText();
+        s.put(BASE + "/" + urlId, carol, "{\"values\":[{\"environmentId\":\"" + dev + "\",\"value\":\"http://${SVC_HOST}:8080/\",\"isPersonal\":true}]}");
+
+        JsonNode r = s.get(BASE + "/SVC_URL?environmentId=" + dev + "&resolve=true", carol).json();
+        assertThat(valueIn(r, dev, true)).isEqualTo("http://localhost:8080/");
+        assertThat(valueIn(r, dev, false)).isEqualTo("https://svc.shared/");
+    }
+
+    @Test
+    void valuesComeBackInEnvironmentOrderWithSharedBeforePersonal() {
+        JsonNode db = byName(s.get(BASE, s.ownerToken).json(), "DATABASE_URL");
+        List<String> order = new ArrayList<>();
+        for (JsonNode v : db.get("values")) order.add(v.get("environmentId").asText());
+        List<String> environmentOrder = new ArrayList<>();
+        for (JsonNode e : s.get("/v1/workspace/acme/project/web/environment", s.ownerToken).json()) {
+            if (order.contains(e.get("id").asText())) environmentOrder.add(e.get("id").asText());
+        }
+        assertThat(order).containsExactlyElementsOf(environmentOrder).contains(prod, dev);
     }
 }

@@ -1,6 +1,17 @@
 package dev.ekvault.server.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ekvault.server.workspace.WorkspaceStore;
+import dev.ekvault.server.token.TokenFormat;
+import dev.ekvault.server.token.CredentialStore;
+import dev.ekvault.server.token.Credential;
+import dev.ekvault.server.access.Role;
+import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.access.Permission;
+import java.util.UUID;
+import java.sql.Statement;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.ekvault.server.EkServer;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.config.ConfigLoader;
@@ -140,8 +151,48 @@ public final class TestServer implements AutoCloseable {
         return r.json().get("token").asText();
     }
 
+    /**
+     * Adds a person to the workspace and gives them a credential of the given kind, written straight to the store:
+     * sessions and member invites arrive in later issues, and these tests need a person's credential now.
+     */
+    public String addPersonWithCredential(String email, Role role, Scope memberScope,
+                                          Credential.Kind kind, Permission permission,
+                                          Scope credentialScope) {
+        ObjectMapper json = new ObjectMapper();
+        WorkspaceStore workspaces = new WorkspaceStore(json);
+        String token = TokenFormat.generate();
+        server.database().write(c -> {
+            String workspaceId = workspaces.find(c, "acme").id();
+            String userId = UUID.randomUUID().toString();
+            workspaces.insertUser(c, userId, email, email, clock.millis());
+            workspaces.insertMember(c, new WorkspaceStore.Member(workspaceId, userId, role, memberScope), clock.millis());
+            new CredentialStore(json).insert(c, new Credential(
+                    UUID.randomUUID().toString(), workspaceId, kind, "test", TokenFormat.displayPrefix(token),
+                    permission, credentialScope, false, userId, clock.millis(), clock.millis() + 3_600_000L, null, null),
+                    TokenFormat.hash(token));
+            return null;
+        });
+        return token;
+    }
+
+    /** Changes a person's role and scope in place, as member management will. */
+    public void changeMember(String email, Role role, Scope scope) {
+        runSql("UPDATE member SET role = '" + role.wire() + "', scope = '" + scope.toStorage(new ObjectMapper())
+                + "' WHERE user_id = (SELECT id FROM app_user WHERE email = '" + email + "')");
+    }
+
+    /** Runs one statement against the server's store (tests that tamper with rows use it). */
+    public void runSql(String sql) {
+        server.database().write(c -> {
+            try (Statement st = c.createStatement()) {
+                st.executeUpdate(sql);
+            }
+            return null;
+        });
+    }
+
     public static String quote(String text) {
-        return com.fasterxml.jackson.databind.node.TextNode.valueOf(text).toString();
+        return TextNode.valueOf(text).toString();
     }
 
     @Override
