@@ -63,7 +63,9 @@ public final class SecretRoutes {
     /** The clients spell it both ways. */
     private static String environmentId(Exchange ex) {
         String id = ex.query("environmentId");
-        return id != null ? id : ex.query("environment_id");
+        if (id == null) id = ex.query("environment_id");
+        // ids are stored lowercase; an uppercase spelling of the same UUID names the same environment
+        return id != null && FieldRules.isUuid(id) ? id.toLowerCase(java.util.Locale.ROOT) : id;
     }
 
     private static boolean resolve(Exchange ex) {
