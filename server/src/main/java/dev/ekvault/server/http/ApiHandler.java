@@ -10,6 +10,8 @@ import dev.ekvault.server.auth.Authentication;
 import dev.ekvault.server.auth.Caller;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.crypto.IntegrityException;
+import dev.ekvault.server.store.Dialect;
+import dev.ekvault.server.store.StoreException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -81,6 +83,14 @@ public final class ApiHandler extends Handler.Abstract {
             status = write(response, callback, result);
         } catch (ApiException e) {
             status = writeError(response, callback, e.code, e.getMessage());
+        } catch (StoreException e) {
+            if (!Dialect.POSTGRESQL.isUniqueViolation(e) && !Dialect.SQLITE.isUniqueViolation(e)) {
+                LOG.log(Level.SEVERE, "request " + requestId + " failed in the store", e);
+                status = writeError(response, callback, ErrorCode.INTERNAL, "internal error (request id " + requestId + ")");
+            } else {
+                // two requests raced to create the same name; the loser learns it as a conflict
+                status = writeError(response, callback, ErrorCode.CONFLICT, "a conflicting change was made at the same time; retry");
+            }
         } catch (IntegrityException e) {
             LOG.log(Level.SEVERE, "request " + requestId + ": stored data failed its integrity check: " + e.getMessage());
             status = writeError(response, callback, ErrorCode.INTERNAL,

@@ -1,51 +1,30 @@
 package dev.ekvault.server.project;
 
+import dev.ekvault.server.store.Sql;
+
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 
 /** SQL for projects. */
 public final class ProjectStore {
     public record ProjectRow(String id, String workspaceId, String teamId, String name, String slug, long createdAt) {}
 
-    private static final String COLUMNS = "id, workspace_id, team_id, name, slug, created_at";
+    private static final String SELECT = "SELECT id, workspace_id, team_id, name, slug, created_at FROM project ";
 
     public void insert(Connection c, ProjectRow p) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("INSERT INTO project (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?)")) {
-            s.setString(1, p.id());
-            s.setString(2, p.workspaceId());
-            s.setString(3, p.teamId());
-            s.setString(4, p.name());
-            s.setString(5, p.slug());
-            s.setLong(6, p.createdAt());
-            s.executeUpdate();
-        }
+        Sql.update(c, "INSERT INTO project (id, workspace_id, team_id, name, slug, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                p.id(), p.workspaceId(), p.teamId(), p.name(), p.slug(), p.createdAt());
     }
 
     public List<ProjectRow> list(Connection c, String workspaceId) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM project WHERE workspace_id = ? ORDER BY name, id")) {
-            s.setString(1, workspaceId);
-            try (ResultSet r = s.executeQuery()) {
-                List<ProjectRow> projects = new ArrayList<>();
-                while (r.next()) projects.add(read(r));
-                return projects;
-            }
-        }
+        return Sql.list(c, SELECT + "WHERE workspace_id = ? ORDER BY name, id", ProjectStore::read, workspaceId);
     }
 
     /** The project whose id or slug is {@code reference} in this workspace, or null. */
     public ProjectRow find(Connection c, String workspaceId, String reference) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM project WHERE workspace_id = ? AND (id = ? OR slug = ?)")) {
-            s.setString(1, workspaceId);
-            s.setString(2, reference);
-            s.setString(3, reference);
-            try (ResultSet r = s.executeQuery()) {
-                return r.next() ? read(r) : null;
-            }
-        }
+        return Sql.one(c, SELECT + "WHERE workspace_id = ? AND (id = ? OR slug = ?)", ProjectStore::read, workspaceId, reference, reference);
     }
 
     private static ProjectRow read(ResultSet r) throws SQLException {

@@ -6,7 +6,6 @@ import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 
@@ -20,34 +19,14 @@ public final class CredentialStore {
         this.json = json;
     }
 
-    public void insert(Connection c, Credential credential, String tokenHash) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("INSERT INTO credential (" + COLUMNS + ", token_hash) "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-            s.setString(1, credential.id());
-            s.setString(2, credential.workspaceId());
-            s.setString(3, credential.kind().wire);
-            s.setString(4, credential.name());
-            s.setString(5, credential.prefix());
-            s.setString(6, credential.permission().wire);
-            s.setString(7, credential.scope().toStorage(json));
-            s.setBoolean(8, credential.isOwner());
-            s.setString(9, credential.createdBy());
-            s.setLong(10, credential.createdAt());
-            Sql.setNullableLong(s, 11, credential.expiresAt());
-            Sql.setNullableLong(s, 12, credential.lastUsedAt());
-            Sql.setNullableLong(s, 13, credential.revokedAt());
-            s.setString(14, tokenHash);
-            s.executeUpdate();
-        }
+    public void insert(Connection c, Credential k, String tokenHash) throws SQLException {
+        Sql.update(c, "INSERT INTO credential (" + COLUMNS + ", token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                k.id(), k.workspaceId(), k.kind().wire, k.name(), k.prefix(), k.permission().wire, k.scope().toStorage(json),
+                k.isOwner(), k.createdBy(), k.createdAt(), k.expiresAt(), k.lastUsedAt(), k.revokedAt(), tokenHash);
     }
 
     public Credential findByTokenHash(Connection c, String tokenHash) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM credential WHERE token_hash = ?")) {
-            s.setString(1, tokenHash);
-            try (ResultSet r = s.executeQuery()) {
-                return r.next() ? read(r) : null;
-            }
-        }
+        return Sql.one(c, "SELECT " + COLUMNS + " FROM credential WHERE token_hash = ?", this::read, tokenHash);
     }
 
     private Credential read(ResultSet r) throws SQLException {
