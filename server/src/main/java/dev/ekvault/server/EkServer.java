@@ -155,6 +155,7 @@ public final class EkServer implements AutoCloseable {
         connector.setHost(config.http().host());
         connector.setPort(config.http().port());
         jetty.addConnector(connector);
+        jetty.setErrorHandler(new dev.ekvault.server.http.JsonErrorHandler());
         jetty.setHandler(new GracefulHandler(new ApiHandler(router, authentication, json, config.limits(), new RequestLog())));
         jetty.setStopTimeout(config.http().shutdownTimeout().toMillis());
         jetty.start();

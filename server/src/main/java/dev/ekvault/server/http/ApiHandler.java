@@ -30,7 +30,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -59,7 +58,7 @@ public final class ApiHandler extends Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         long started = System.nanoTime();
-        String requestId = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+        String requestId = JsonErrorHandler.newRequestId();
         response.getHeaders().put("X-Request-Id", requestId);
         Caller caller = null;
         Router.Route route = null;
@@ -182,7 +181,7 @@ public final class ApiHandler extends Handler.Abstract {
         return code.status;
     }
 
-    /** Splits the raw path and decodes each segment alone, so an encoded slash stays inside its segment. */
+    /** Splits the raw path and decodes each segment alone (Jetty has already refused encoded slashes and bad escapes). */
     static List<String> decodePath(String rawPath) {
         List<String> segments = new ArrayList<>();
         if (rawPath == null) return segments;

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.server.config.Config;
 
-/** The one ObjectMapper: strict read limits (depth, string and number length), duplicate keys refused. */
+/** The one ObjectMapper: strict read limits (depth, string and number length), duplicate keys and trailing content refused. */
 public final class StrictJson {
     private StrictJson() {}
 
@@ -22,6 +22,7 @@ public final class StrictJson {
         return com.fasterxml.jackson.databind.json.JsonMapper.builder(factory)
                 .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
                 .build();
     }
 }
