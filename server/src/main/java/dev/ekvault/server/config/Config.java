@@ -7,7 +7,17 @@ import java.time.Duration;
  * The effective configuration, built once at start by {@link ConfigLoader} and never changed afterwards.
  * Secret-valued settings are {@link Secret}s so that printing a record never prints them.
  */
-public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Limits limits) {
+public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Limits limits,
+                     Jwt jwt, RateLimits rateLimits, Duration changePollInterval) {
+
+    /** Access tokens issued by the exchange: EdDSA-signed, {@code lifetime} long; signing keys rotate every {@code keyRotation}. */
+    public record Jwt(String issuer, Duration lifetime, Duration keyRotation) {}
+
+    /**
+     * Requests per minute per client IP across {@code /v1} (0 turns it off), with {@code X-Forwarded-For} believed only
+     * from {@code trustedProxies}; and exchanges per minute per API token, counted across every node.
+     */
+    public record RateLimits(int perIpPerMinute, java.util.List<String> trustedProxies, int exchangesPerTokenPerMinute) {}
 
     public record Http(String host, int port, Duration shutdownTimeout) {}
 

@@ -38,7 +38,14 @@ public final class ConfigLoader {
             new Key("limits.max-key-length", "128", false),
             new Key("limits.max-value-bytes", Integer.toString(64 * 1024), false),
             new Key("limits.max-secrets-per-request", "500", false),
-            new Key("limits.max-environments-per-request", "50", false));
+            new Key("limits.max-environments-per-request", "50", false),
+            new Key("jwt.issuer", "ek", false),
+            new Key("jwt.lifetime-seconds", "900", false),
+            new Key("jwt.key-rotation-hours", "24", false),
+            new Key("rate-limit.per-ip-per-minute", "200", false),
+            new Key("rate-limit.trusted-proxies", "", false),
+            new Key("rate-limit.exchanges-per-token-per-minute", "10", false),
+            new Key("access.change-poll-millis", "200", false));
 
     private final Map<String, Key> byNormalName = new LinkedHashMap<>();
 
@@ -86,6 +93,9 @@ public final class ConfigLoader {
         line.add("master-key=" + (config.masterKey().isPresent() ? config.masterKey()
                 : config.masterKeyFile() != null ? "file " + config.masterKeyFile() : "file " + config.dataDir().resolve("master.key")));
         line.add("limits=" + config.limits());
+        line.add("jwt=" + config.jwt());
+        line.add("rate-limits=" + config.rateLimits());
+        line.add("access.change-poll-millis=" + config.changePollInterval().toMillis());
         return line.toString();
     }
 
@@ -172,7 +182,12 @@ public final class ConfigLoader {
                         new Config.Secret(v.get("database.password")), intIn(v, "database.pool-size", 1, 1000)),
                 new Config.Secret(v.get("master-key")),
                 masterKeyFile.isEmpty() ? null : Path.of(masterKeyFile),
-                limits);
+                limits,
+                new Config.Jwt(nonEmpty(v, "jwt.issuer"), Duration.ofSeconds(intIn(v, "jwt.lifetime-seconds", 60, 3600)),
+                        Duration.ofHours(intIn(v, "jwt.key-rotation-hours", 1, 24 * 365))),
+                new Config.RateLimits(intIn(v, "rate-limit.per-ip-per-minute", 0, 1_000_000), list(v, "rate-limit.trusted-proxies"),
+                        intIn(v, "rate-limit.exchanges-per-token-per-minute", 1, 10_000)),
+                Duration.ofMillis(intIn(v, "access.change-poll-millis", 20, 60_000)));
     }
 
     /** Accepts a JDBC URL or the {@code postgres://user:pass@host:port/db} form operators usually have. */
@@ -193,6 +208,10 @@ public final class ConfigLoader {
 
     private static String appendParam(String query, String param) {
         return query.isEmpty() ? param : query + "&" + param;
+    }
+
+    private static List<String> list(Map<String, String> v, String key) {
+        return java.util.Arrays.stream(v.get(key).split(",")).map(String::strip).filter(item -> !item.isEmpty()).toList();
     }
 
     private static String nonEmpty(Map<String, String> v, String key) {
