@@ -1,7 +1,9 @@
 package dev.ekvault.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ekvault.server.auth.AccessSnapshot;
 import dev.ekvault.server.auth.Authentication;
+import dev.ekvault.server.auth.ChangeFeed;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.config.ConfigLoader;
 import dev.ekvault.server.crypto.DataKeys;
@@ -27,6 +29,7 @@ import dev.ekvault.server.team.TeamRoutes;
 import dev.ekvault.server.team.TeamService;
 import dev.ekvault.server.team.TeamStore;
 import dev.ekvault.server.token.CredentialStore;
+import dev.ekvault.server.token.CredentialUsage;
 import dev.ekvault.server.token.TokenRoutes;
 import dev.ekvault.server.token.TokenService;
 import dev.ekvault.server.workspace.Bootstrap;
@@ -44,6 +47,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.logging.Logger;
 
@@ -59,6 +63,8 @@ public final class EkServer implements AutoCloseable {
     private final Router router = new Router();
     private final Bootstrap bootstrap;
     private final Authentication authentication;
+    private final CredentialUsage usage;
+    private final ChangeFeed changes;
     private final ObjectMapper json;
     private final Clock clock;
     private Server jetty;
@@ -83,7 +89,14 @@ public final class EkServer implements AutoCloseable {
         EnvironmentService environments = new EnvironmentService(database, environmentStore, projects, dataKeys, clock);
         SecretService secrets = new SecretService(database, new SecretStore(), environmentStore, projects, dataKeys,
                 config.limits(), clock);
-        TokenService tokens = new TokenService(database, credentialStore, workspaces, teamStore, projectStore, environmentStore, clock);
+        this.usage = new CredentialUsage(database, credentialStore);
+        this.changes = new ChangeFeed(database, clock, config.changePollInterval());
+        AccessSnapshot snapshot = new AccessSnapshot(database, credentialStore, workspaceStore, Duration.ofSeconds(1));
+        changes.listen(ChangeFeed.Kind.CREDENTIAL, change -> snapshot.reloadCredential(change.entityId()));
+        changes.listen(ChangeFeed.Kind.MEMBER, change -> snapshot.reloadMember(change.workspaceId(), change.entityId()));
+        snapshot.loadAll();
+        TokenService tokens = new TokenService(database, credentialStore, usage, changes, workspaces, teamStore, projectStore,
+                environmentStore, clock);
         this.bootstrap = new Bootstrap(database, workspaceStore, teamStore, tokens, clock);
 
         OperationsRoutes.register(router, database, json);
@@ -93,7 +106,7 @@ public final class EkServer implements AutoCloseable {
         EnvironmentRoutes.register(router, environments);
         SecretRoutes.register(router, secrets);
         TokenRoutes.register(router, tokens);
-        this.authentication = new Authentication(database, credentialStore, workspaceStore, clock);
+        this.authentication = new Authentication(snapshot, usage, clock);
     }
 
     /** Opens the store for {@code config}; the master key is checked before migrations write anything. */
@@ -141,8 +154,10 @@ public final class EkServer implements AutoCloseable {
         }
     }
 
-    /** Starts serving HTTP; returns once the port is bound. */
+    /** Starts serving HTTP (and the background work of a serving node); returns once the port is bound. */
     public EkServer start() throws Exception {
+        changes.start();
+        usage.start(5_000);
         QueuedThreadPool threads = new QueuedThreadPool(256, 8);
         threads.setName("ek-http");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -179,6 +194,10 @@ public final class EkServer implements AutoCloseable {
         return database;
     }
 
+    public ChangeFeed changeFeed() {
+        return changes;
+    }
+
     /** Stops taking requests, lets in-flight ones finish (up to the shutdown timeout), then closes the store. */
     @Override
     public void close() {
@@ -187,6 +206,8 @@ public final class EkServer implements AutoCloseable {
         } catch (Exception e) {
             LOG.warning("HTTP server did not stop cleanly: " + e.getClass().getSimpleName());
         } finally {
+            changes.close();
+            usage.close();
             database.close();
         }
     }

@@ -2,9 +2,8 @@ package dev.ekvault.server.auth;
 
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.http.ApiException;
-import dev.ekvault.server.store.Database;
 import dev.ekvault.server.token.Credential;
-import dev.ekvault.server.token.CredentialStore;
+import dev.ekvault.server.token.CredentialUsage;
 import dev.ekvault.server.token.TokenFormat;
 import dev.ekvault.server.workspace.WorkspaceStore;
 
@@ -12,43 +11,51 @@ import java.time.Clock;
 import java.util.Locale;
 
 /**
- * Turns an {@code Authorization} header into a {@link Caller}, or a 401 with one fixed message whatever went
- * wrong. Malformed input is refused before any hashing or lookup. The caller's rights are the credential's
- * intersected with its creator's current membership: a removed creator stops every credential they made.
+ * Turns an {@code Authorization} header into a {@link Caller}, or a 401 with one fixed message whatever went wrong,
+ * with no database read in the steady state: credentials and memberships come from the {@link AccessSnapshot}.
+ * Malformed input is refused before any hashing or lookup. The caller's rights are the credential's intersected with
+ * its creator's current membership, so a demoted or removed creator shrinks or stops every credential they made.
  */
 public final class Authentication {
-    private final Database database;
-    private final CredentialStore credentials;
-    private final WorkspaceStore workspaces;
+    private final AccessSnapshot snapshot;
+    private final CredentialUsage usage;
     private final Clock clock;
 
-    public Authentication(Database database, CredentialStore credentials, WorkspaceStore workspaces, Clock clock) {
-        this.database = database;
-        this.credentials = credentials;
-        this.workspaces = workspaces;
+    public Authentication(AccessSnapshot snapshot, CredentialUsage usage, Clock clock) {
+        this.snapshot = snapshot;
+        this.usage = usage;
         this.clock = clock;
     }
 
     public Caller authenticate(String authorizationHeader) {
         String token = bearer(authorizationHeader);
+        if (token == null) throw ApiException.unauthorized();
+        if (token.startsWith(TokenFormat.PREFIX)) return apiToken(token);
+        throw ApiException.unauthorized();
+    }
+
+    /** An {@code ek_live_} token, used directly or presented to the exchange. */
+    public Caller apiToken(String token) {
         if (!TokenFormat.isWellFormed(token)) throw ApiException.unauthorized();
-        String hash = TokenFormat.hash(token);
-        Caller caller = database.read(c -> {
-            Credential credential = credentials.findByTokenHash(c, hash);
-            if (credential == null || !credential.isLiveAt(clock.millis())) return null;
-            WorkspaceStore.Member member = workspaces.findMember(c, credential.workspaceId(), credential.createdBy());
-            if (member == null) return null;
-            Permission permission = credential.permission().and(member.role().ceiling);
-            return new Caller(credential.workspaceId(), credential.createdBy(), credential.id(), member.role(), permission,
-                    credential.scope().intersect(member.scope()), credential.kind() == Credential.Kind.CLI);
-        });
-        if (caller == null) throw ApiException.unauthorized();
-        return caller;
+        return caller(snapshot.credentialByTokenHash(TokenFormat.hash(token)));
+    }
+
+    /** The caller a live credential gives right now, or a 401. */
+    public Caller caller(Credential credential) {
+        long now = clock.millis();
+        if (credential == null || !credential.isLiveAt(now)) throw ApiException.unauthorized();
+        WorkspaceStore.Member member = snapshot.member(credential.workspaceId(), credential.createdBy());
+        if (member == null) throw ApiException.unauthorized();
+        usage.touch(credential.id(), now);
+        Permission permission = credential.permission().and(member.role().ceiling);
+        return new Caller(credential.workspaceId(), credential.createdBy(), credential.id(), credential.kind(), member.role(),
+                permission, credential.scope().intersect(member.scope()));
     }
 
     /** The credential of a {@code Bearer} header, or null. The scheme name is case-insensitive (RFC 7235). */
     static String bearer(String header) {
         if (header == null || header.length() < 7 || !header.substring(0, 7).toLowerCase(Locale.ROOT).equals("bearer ")) return null;
-        return header.substring(7).strip();
+        String token = header.substring(7).strip();
+        return token.isEmpty() ? null : token;
     }
 }

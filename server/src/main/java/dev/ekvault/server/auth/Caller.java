@@ -4,16 +4,22 @@ import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.token.Credential;
 
 /**
  * Who is asking, with what they may do already narrowed: {@code permission} and {@code scope} are the
  * credential's intersected with the person's CURRENT role and scope, so nothing downstream has to remember to.
- *
- * @param seesPersonalValues true for credentials that act as their person (CLI tokens, sessions); static API tokens
- *                           and workload identities see shared values only, so an override never reaches a deploy
  */
-public record Caller(String workspaceId, String userId, String credentialId, Role role, Permission permission,
-                     Scope scope, boolean seesPersonalValues) {
+public record Caller(String workspaceId, String userId, String credentialId, Credential.Kind kind, Role role,
+                     Permission permission, Scope scope) {
+
+    /**
+     * Credentials that act as their person (CLI tokens, and sessions later) see that person's overrides; static API
+     * tokens and workload identities see shared values only, so an override never reaches a deployment.
+     */
+    public boolean seesPersonalValues() {
+        return kind == Credential.Kind.CLI;
+    }
 
     /** Refuses a write with 403 unless both the credential and the person's role allow writing. */
     public void requireWrite() {
@@ -24,5 +30,9 @@ public record Caller(String workspaceId, String userId, String credentialId, Rol
     public void requireAdminWrite() {
         if (role != Role.ADMIN) throw ApiException.forbidden("only workspace admins may do this");
         requireWrite();
+    }
+
+    public boolean isAdmin() {
+        return role == Role.ADMIN;
     }
 }

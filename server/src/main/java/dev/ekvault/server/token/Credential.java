@@ -14,10 +14,16 @@ public record Credential(String id, String workspaceId, Kind kind, String name, 
         /** A short token the CLI makes: read-only, one environment, eight hours; it acts as its person. */
         CLI("cli");
 
+        /** The {@code type} of a token in the tokens list. */
         public final String wire;
 
         Kind(String wire) {
             this.wire = wire;
+        }
+
+        /** The {@code kind} of a credential in the credentials table. */
+        public String tableKind() {
+            return this == STATIC ? "api-token" : "cli-token";
         }
 
         public static Kind fromWire(String text) {

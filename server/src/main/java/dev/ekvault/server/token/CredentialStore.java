@@ -25,13 +25,40 @@ public final class CredentialStore {
                 k.isOwner(), k.createdBy(), k.createdAt(), k.expiresAt(), k.lastUsedAt(), k.revokedAt(), tokenHash);
     }
 
-    public Credential findByTokenHash(Connection c, String tokenHash) throws SQLException {
-        return Sql.one(c, "SELECT " + COLUMNS + " FROM credential WHERE token_hash = ?", this::read, tokenHash);
+    /** A credential with the hash of its token (null for kinds that have no token). */
+    public record Stored(Credential credential, String tokenHash) {}
+
+    public Stored findByTokenHash(Connection c, String tokenHash) throws SQLException {
+        return Sql.one(c, "SELECT " + COLUMNS + ", token_hash FROM credential WHERE token_hash = ?", this::read, tokenHash);
     }
 
-    private Credential read(ResultSet r) throws SQLException {
-        return new Credential(r.getString(1), r.getString(2), Credential.Kind.fromWire(r.getString(3)), r.getString(4),
+    public Stored findById(Connection c, String id) throws SQLException {
+        return Sql.one(c, "SELECT " + COLUMNS + ", token_hash FROM credential WHERE id = ?", this::read, id);
+    }
+
+    public java.util.List<Stored> listAll(Connection c) throws SQLException {
+        return Sql.list(c, "SELECT " + COLUMNS + ", token_hash FROM credential", this::read);
+    }
+
+    /** A workspace's credentials, newest first. */
+    public java.util.List<Stored> listByWorkspace(Connection c, String workspaceId) throws SQLException {
+        return Sql.list(c, "SELECT " + COLUMNS + ", token_hash FROM credential WHERE workspace_id = ? ORDER BY created_at DESC, id",
+                this::read, workspaceId);
+    }
+
+    /** Marks a credential revoked; returns false when it already was. */
+    public boolean revoke(Connection c, String id, long now) throws SQLException {
+        return Sql.update(c, "UPDATE credential SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, id) == 1;
+    }
+
+    /** Records last use, never moving it backwards (nodes flush in any order). */
+    public void recordLastUse(Connection c, String id, long usedAt) throws SQLException {
+        Sql.update(c, "UPDATE credential SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)", usedAt, id, usedAt);
+    }
+
+    private Stored read(ResultSet r) throws SQLException {
+        return new Stored(new Credential(r.getString(1), r.getString(2), Credential.Kind.fromWire(r.getString(3)), r.getString(4),
                 r.getString(5), Permission.fromWire(r.getString(6)), Scope.fromStorage(json, r.getString(7)), r.getBoolean(8),
-                r.getString(9), r.getLong(10), Sql.nullableLong(r, 11), Sql.nullableLong(r, 12), Sql.nullableLong(r, 13));
+                r.getString(9), r.getLong(10), Sql.nullableLong(r, 11), Sql.nullableLong(r, 12), Sql.nullableLong(r, 13)), r.getString(14));
     }
 }

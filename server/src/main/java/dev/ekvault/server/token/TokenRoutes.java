@@ -7,14 +7,16 @@ import dev.ekvault.server.http.Router;
 
 import java.util.List;
 
-/** {@code /v1/workspace/{ws}/tokens}. */
+/** {@code /v1/workspace/{ws}/tokens} and the credentials table {@code /v1/workspace/{ws}/credentials}. */
 public final class TokenRoutes {
     private static final int MAX_SCOPE_ENTRIES = 200;
 
     private TokenRoutes() {}
 
     public static void register(Router router, TokenService tokens) {
-        router.post("/v1/workspace/{ws}/tokens", "tokens", ex -> {
+        String base = "/v1/workspace/{ws}/tokens";
+        router.get(base, "tokens", ex -> tokens.list(ex.caller(), ex.path("ws")));
+        router.post(base, "tokens", ex -> {
             JsonInput body = ex.body();
             JsonInput scope = body.optionalObject("scope");
             TokenService.ScopeRequest scopeRequest = scope == null ? null : new TokenService.ScopeRequest(
@@ -22,6 +24,14 @@ public final class TokenRoutes {
             return Reply.created(tokens.create(ex.caller(), ex.path("ws"), body.requiredString("name"),
                     body.requiredString("permission"), scopeRequest, body.requiredString("expiresIn")));
         });
+        router.post(base + "/cli", "tokens", ex -> tokens.createCli(ex.caller(), ex.path("ws"),
+                FieldRules.uuid(ex.body().requiredString("environmentId"), "environmentId")));
+        router.post(base + "/{id}/rotate", "tokens", ex -> tokens.rotate(ex.caller(), ex.path("ws"), ex.path("id")));
+        router.delete(base + "/{id}", "tokens", ex -> {
+            tokens.revoke(ex.caller(), ex.path("ws"), ex.path("id"));
+            return Reply.noContent();
+        });
+        router.get("/v1/workspace/{ws}/credentials", "tokens", ex -> tokens.credentialsTable(ex.caller(), ex.path("ws")));
     }
 
     private static List<String> ids(JsonInput scope, String field) {

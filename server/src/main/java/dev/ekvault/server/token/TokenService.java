@@ -1,16 +1,21 @@
 package dev.ekvault.server.token;
 
+import dev.ekvault.api.CliToken;
 import dev.ekvault.api.CreatedToken;
+import dev.ekvault.api.CredentialInfo;
+import dev.ekvault.api.TokenInfo;
 import dev.ekvault.api.TokenScope;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.auth.Caller;
+import dev.ekvault.server.auth.ChangeFeed;
 import dev.ekvault.server.environment.EnvironmentStore;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.FieldRules;
 import dev.ekvault.server.http.WireTime;
 import dev.ekvault.server.project.ProjectStore;
 import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.Sql;
 import dev.ekvault.server.team.TeamStore;
 import dev.ekvault.server.workspace.WorkspaceService;
 import dev.ekvault.server.workspace.WorkspaceStore;
@@ -24,30 +29,36 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * API tokens. A token never exceeds the caller that creates it: its permission is at most the caller's, and its
- * scope lies within the caller's. The raw value is returned once; only its hash is stored.
+ * API tokens and the credentials table. A token never exceeds the caller that creates it: its permission is at most
+ * the caller's, and its scope lies within the caller's. The raw value is returned once; only its hash is stored.
+ * Every change is written to the change feed in the same transaction, so every node's access snapshot follows.
  */
 public final class TokenService {
     /** The lifetimes a static token may be given. */
     public static final Map<String, Duration> LIFETIMES = Map.of(
             "24h", Duration.ofHours(24), "5d", Duration.ofDays(5), "30d", Duration.ofDays(30),
             "60d", Duration.ofDays(60), "3m", Duration.ofDays(90), "6m", Duration.ofDays(180));
+    public static final Duration CLI_LIFETIME = Duration.ofHours(8);
 
     /** A scope as the wire names it, before its ids are checked. */
     public record ScopeRequest(boolean all, List<String> teams, List<String> projects, List<String> environments) {}
 
     private final Database database;
     private final CredentialStore credentials;
+    private final CredentialUsage usage;
+    private final ChangeFeed changes;
     private final WorkspaceService workspaces;
     private final TeamStore teams;
     private final ProjectStore projects;
     private final EnvironmentStore environments;
     private final Clock clock;
 
-    public TokenService(Database database, CredentialStore credentials, WorkspaceService workspaces, TeamStore teams,
-                        ProjectStore projects, EnvironmentStore environments, Clock clock) {
+    public TokenService(Database database, CredentialStore credentials, CredentialUsage usage, ChangeFeed changes,
+                        WorkspaceService workspaces, TeamStore teams, ProjectStore projects, EnvironmentStore environments, Clock clock) {
         this.database = database;
         this.credentials = credentials;
+        this.usage = usage;
+        this.changes = changes;
         this.workspaces = workspaces;
         this.teams = teams;
         this.projects = projects;
@@ -59,25 +70,111 @@ public final class TokenService {
         String tokenName = FieldRules.name(name, "name");
         Permission permission = Permission.fromWire(permissionText);
         if (permission == null) throw ApiException.badRequest("field 'permission' must be 'read' or 'read-write'");
-        Duration lifetime = LIFETIMES.get(expiresIn);
-        if (lifetime == null) throw ApiException.badRequest("field 'expiresIn' must be one of 24h, 5d, 30d, 60d, 3m, 6m");
-        // a read-only credential must not mint more credentials, or revoking it would not end the access it gave
-        caller.requireWrite();
+        Duration lifetime = lifetime(expiresIn, "field 'expiresIn'");
+        requireMayMint(caller);
         if (permission.allowsWrite() && !caller.permission().allowsWrite()) {
             throw ApiException.forbidden("field 'permission': you can create only read credentials");
         }
-        return database.write(c -> {
+        CreatedToken created = database.write(c -> {
             WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
             Scope scope = resolveScope(c, caller, ws.id(), scopeRequest);
             if (!scope.within(caller.scope())) throw ApiException.forbidden("field 'scope' reaches beyond your own access");
             long now = clock.millis();
-            String token = TokenFormat.generate();
-            Credential credential = new Credential(FieldRules.newId(), ws.id(), Credential.Kind.STATIC, tokenName,
-                    TokenFormat.displayPrefix(token), permission, scope, false, caller.userId(), now, now + lifetime.toMillis(), null, null);
-            credentials.insert(c, credential, TokenFormat.hash(token));
-            return new CreatedToken(credential.id(), token, tokenName, credential.prefix(), permission.wire, wire(scope),
-                    WireTime.format(credential.expiresAt()));
+            Credential credential = new Credential(FieldRules.newId(), ws.id(), Credential.Kind.STATIC, tokenName, null, permission,
+                    scope, false, caller.userId(), now, now + lifetime.toMillis(), null, null);
+            String token = issue(c, credential);
+            return createdView(credential, token);
         });
+        changes.poll();
+        return created;
+    }
+
+    /** A read-only token for one environment the caller can read, valid eight hours, acting as the caller's person. */
+    public CliToken createCli(Caller caller, String workspaceRef, String environmentId) {
+        requireMayMint(caller);
+        String token = database.write(c -> {
+            WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
+            EnvironmentStore.EnvironmentRow env = environments.find(c, ws.id(), environmentId);
+            if (env == null || !caller.scope().coversEnvironment(env.id(), env.projectId(), env.teamId())) {
+                throw ApiException.notFound("environment");
+            }
+            long now = clock.millis();
+            Scope scope = Scope.of(List.of(), List.of(), List.of(new Scope.EnvironmentRef(env.id(), env.projectId(), env.teamId())));
+            return issue(c, new Credential(FieldRules.newId(), ws.id(), Credential.Kind.CLI, "cli " + env.name(), null, Permission.READ,
+                    scope, false, caller.userId(), now, now + CLI_LIFETIME.toMillis(), null, null));
+        });
+        changes.poll();
+        return new CliToken(token);
+    }
+
+    /** Tokens (static and CLI) the caller may manage: every one for an admin, else the caller's own. */
+    public List<TokenInfo> list(Caller caller, String workspaceRef) {
+        return database.read(c -> {
+            WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
+            List<TokenInfo> result = new ArrayList<>();
+            for (CredentialStore.Stored stored : credentials.listByWorkspace(c, ws.id())) {
+                Credential k = stored.credential();
+                if (stored.tokenHash() == null || !mayManage(caller, k)) continue;
+                result.add(new TokenInfo(k.id(), k.name(), k.prefix(), k.permission().wire, wire(k.scope()), k.kind().wire, k.isOwner(),
+                        k.createdBy(), WireTime.format(k.createdAt()), WireTime.formatNullable(k.expiresAt()),
+                        WireTime.formatNullable(usage.lastUsed(k.id(), k.lastUsedAt())), WireTime.formatNullable(k.revokedAt())));
+            }
+            return result;
+        });
+    }
+
+    /** Every credential of the workspace in one table, newest first (an admin sees all, others their own). */
+    public List<CredentialInfo> credentialsTable(Caller caller, String workspaceRef) {
+        return database.read(c -> {
+            WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
+            Map<String, String> emails = new java.util.HashMap<>();
+            for (var row : Sql.list(c, "SELECT u.id, u.email FROM app_user u JOIN member m ON m.user_id = u.id WHERE m.workspace_id = ?",
+                    r -> Map.entry(r.getString(1), r.getString(2)), ws.id())) {
+                emails.put(row.getKey(), row.getValue());
+            }
+            List<CredentialInfo> result = new ArrayList<>();
+            for (CredentialStore.Stored stored : credentials.listByWorkspace(c, ws.id())) {
+                Credential k = stored.credential();
+                if (!mayManage(caller, k)) continue;
+                result.add(new CredentialInfo(k.id(), k.kind().tableKind(), k.name(), k.prefix(), k.permission().wire, wire(k.scope()),
+                        k.createdBy(), emails.get(k.createdBy()), WireTime.format(k.createdAt()), WireTime.formatNullable(k.expiresAt()),
+                        WireTime.formatNullable(usage.lastUsed(k.id(), k.lastUsedAt())), WireTime.formatNullable(k.revokedAt())));
+            }
+            return result;
+        });
+    }
+
+    /** A new value with the same name, permission, scope and lifetime; the old value (and its JWTs) stop at once. */
+    public CreatedToken rotate(Caller caller, String workspaceRef, String tokenId) {
+        caller.requireWrite();
+        CreatedToken rotated = database.write(c -> {
+            Credential old = manageable(c, caller, workspaceRef, tokenId);
+            if (old.kind() != Credential.Kind.STATIC) throw ApiException.badRequest("only API tokens rotate; revoke a CLI token instead");
+            long now = clock.millis();
+            if (!old.isLiveAt(now)) throw ApiException.conflict("a revoked or expired token cannot be rotated; create a new one");
+            credentials.revoke(c, old.id(), now);
+            ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, old.workspaceId(), old.id(), now);
+            long lifetime = old.expiresAt() - old.createdAt();
+            Credential fresh = new Credential(FieldRules.newId(), old.workspaceId(), old.kind(), old.name(), null, old.permission(),
+                    old.scope(), old.isOwner(), old.createdBy(), now, now + lifetime, null, null);
+            return createdView(fresh, issue(c, fresh));
+        });
+        changes.poll();
+        return rotated;
+    }
+
+    /** Final: the token and every JWT exchanged from it stop on every node within the change-feed interval. */
+    public void revoke(Caller caller, String workspaceRef, String tokenId) {
+        caller.requireWrite();
+        database.write(c -> {
+            Credential credential = manageable(c, caller, workspaceRef, tokenId);
+            long now = clock.millis();
+            if (credentials.revoke(c, credential.id(), now)) {
+                ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, credential.workspaceId(), credential.id(), now);
+            }
+            return null;
+        });
+        changes.poll();
     }
 
     /** Issues a token for a credential inside the caller's transaction and returns the raw value, shown once. */
@@ -87,7 +184,42 @@ public final class TokenService {
                 TokenFormat.displayPrefix(token), template.permission(), template.scope(), template.isOwner(), template.createdBy(),
                 template.createdAt(), template.expiresAt(), null, null);
         credentials.insert(c, credential, TokenFormat.hash(token));
+        ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, credential.workspaceId(), credential.id(), credential.createdAt());
         return token;
+    }
+
+    public static Duration lifetime(String expiresIn, String field) {
+        Duration lifetime = expiresIn == null ? null : LIFETIMES.get(expiresIn);
+        if (lifetime == null) throw ApiException.badRequest(field + " must be one of 24h, 5d, 30d, 60d, 3m, 6m");
+        return lifetime;
+    }
+
+    /**
+     * A read-only or CLI credential must not mint more credentials: revoking it would then not end the access it
+     * gave, and a stolen one could be renewed forever.
+     */
+    private static void requireMayMint(Caller caller) {
+        if (caller.kind() == Credential.Kind.CLI) throw ApiException.forbidden("a CLI token cannot create credentials");
+        caller.requireWrite();
+    }
+
+    private static boolean mayManage(Caller caller, Credential credential) {
+        return caller.isAdmin() || credential.createdBy().equals(caller.userId());
+    }
+
+    private Credential manageable(Connection c, Caller caller, String workspaceRef, String tokenId) throws SQLException {
+        WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
+        CredentialStore.Stored stored = credentials.findById(c, tokenId);
+        if (stored == null || stored.tokenHash() == null || !stored.credential().workspaceId().equals(ws.id())
+                || !mayManage(caller, stored.credential())) {
+            throw ApiException.notFound("token");
+        }
+        return stored.credential();
+    }
+
+    private static CreatedToken createdView(Credential credential, String token) {
+        return new CreatedToken(credential.id(), token, credential.name(), TokenFormat.displayPrefix(token), credential.permission().wire,
+                wire(credential.scope()), WireTime.format(credential.expiresAt()));
     }
 
     /** Checks every id of a requested scope against the workspace and records each entry's ancestors. */

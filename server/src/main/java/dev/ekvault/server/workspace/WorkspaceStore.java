@@ -44,6 +44,11 @@ public final class WorkspaceStore {
                 r -> new WorkspaceRow(r.getString(1), r.getString(2), r.getString(3), r.getString(4), r.getLong(5)), reference, reference);
     }
 
+    public java.util.List<Member> listMembers(Connection c) throws SQLException {
+        return Sql.list(c, "SELECT workspace_id, user_id, role, scope FROM member",
+                r -> new Member(r.getString(1), r.getString(2), Role.fromWire(r.getString(3)), Scope.fromStorage(json, r.getString(4))));
+    }
+
     public Member findMember(Connection c, String workspaceId, String userId) throws SQLException {
         return Sql.one(c, "SELECT role, scope FROM member WHERE workspace_id = ? AND user_id = ?",
                 r -> new Member(workspaceId, userId, Role.fromWire(r.getString(1)), Scope.fromStorage(json, r.getString(2))), workspaceId, userId);

@@ -178,7 +178,7 @@ abstract class PermissionsContract {
         assertThat(s.get(WEB + "/secret/DANA_ONE", token).status()).as("scope narrowed to dev").isEqualTo(404);
         assertThat(s.get(WEB + "/secret/DEV_ONLY", token).status()).isEqualTo(200);
 
-        s.runSql("DELETE FROM member WHERE user_id = (SELECT id FROM app_user WHERE email = '" + email + "')");
+        s.removeMember(email);
         assertThat(s.get(WEB + "/secret/DEV_ONLY", token).status()).as("removed creator stops the credential").isEqualTo(401);
     }
 

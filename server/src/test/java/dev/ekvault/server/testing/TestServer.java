@@ -175,10 +175,27 @@ public final class TestServer implements AutoCloseable {
         return token;
     }
 
-    /** Changes a person's role and scope in place, as member management will. */
+    /** Changes a person's role and scope in place, as member management will, and tells the change feed. */
     public void changeMember(String email, Role role, Scope scope) {
         runSql("UPDATE member SET role = '" + role.wire() + "', scope = '" + scope.toStorage(new ObjectMapper())
                 + "' WHERE user_id = (SELECT id FROM app_user WHERE email = '" + email + "')");
+        memberChanged(email);
+    }
+
+    /** Removes a person from the workspace, as member management will, and tells the change feed. */
+    public void removeMember(String email) {
+        runSql("DELETE FROM member WHERE user_id = (SELECT id FROM app_user WHERE email = '" + email + "')");
+        memberChanged(email);
+    }
+
+    private void memberChanged(String email) {
+        server.database().write(c -> {
+            String workspaceId = new WorkspaceStore(new ObjectMapper()).find(c, "acme").id();
+            String userId = dev.ekvault.server.store.Sql.one(c, "SELECT id FROM app_user WHERE email = ?", r -> r.getString(1), email);
+            dev.ekvault.server.auth.ChangeFeed.record(c, dev.ekvault.server.auth.ChangeFeed.Kind.MEMBER, workspaceId, userId, clock.millis());
+            return null;
+        });
+        server.changeFeed().poll();
     }
 
     /** Runs one statement against the server's store (tests that tamper with rows use it). */

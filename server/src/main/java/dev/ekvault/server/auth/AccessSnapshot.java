@@ -1,0 +1,101 @@
+package dev.ekvault.server.auth;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.ekvault.server.store.Database;
+import dev.ekvault.server.token.Credential;
+import dev.ekvault.server.token.CredentialStore;
+import dev.ekvault.server.workspace.WorkspaceStore;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * This node's in-memory copy of everything authentication needs: every credential (by token hash and by id, revoked
+ * and expired ones included) and every membership. Loaded once at start and kept current by the {@link ChangeFeed},
+ * so a request is authenticated without a database read.
+ *
+ * <p>A token hash not in the snapshot may belong to a credential another node created a moment ago, before this node
+ * polled: it is looked up once in the database; a miss is remembered briefly, so repeating a bad token stays cheap.
+ */
+public final class AccessSnapshot {
+    private final Database database;
+    private final CredentialStore credentials;
+    private final WorkspaceStore workspaces;
+    private final Map<String, Credential> byId = new ConcurrentHashMap<>();
+    private final Map<String, String> idByHash = new ConcurrentHashMap<>();
+    private final Map<String, WorkspaceStore.Member> members = new ConcurrentHashMap<>();
+    private final Cache<String, Boolean> recentMisses;
+
+    public AccessSnapshot(Database database, CredentialStore credentials, WorkspaceStore workspaces, Duration missMemory) {
+        this.database = database;
+        this.credentials = credentials;
+        this.workspaces = workspaces;
+        this.recentMisses = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(missMemory).build();
+    }
+
+    public void loadAll() {
+        database.read(c -> {
+            for (CredentialStore.Stored stored : credentials.listAll(c)) put(stored);
+            for (WorkspaceStore.Member member : workspaces.listMembers(c)) members.put(memberKey(member.workspaceId(), member.userId()), member);
+            return null;
+        });
+    }
+
+    public Credential credentialByTokenHash(String tokenHash) {
+        String knownId = idByHash.get(tokenHash);
+        Credential known = knownId == null ? null : byId.get(knownId);
+        if (known != null || recentMisses.getIfPresent(tokenHash) != null) return known;
+        CredentialStore.Stored stored = database.read(c -> {
+            CredentialStore.Stored found = credentials.findByTokenHash(c, tokenHash);
+            if (found != null && workspaces.findMember(c, found.credential().workspaceId(), found.credential().createdBy()) instanceof WorkspaceStore.Member m) {
+                members.put(memberKey(m.workspaceId(), m.userId()), m);
+            }
+            return found;
+        });
+        if (stored == null) {
+            recentMisses.put(tokenHash, Boolean.TRUE);
+            return null;
+        }
+        put(stored);
+        return stored.credential();
+    }
+
+    public Credential credentialById(String id) {
+        return byId.get(id);
+    }
+
+    public WorkspaceStore.Member member(String workspaceId, String userId) {
+        return members.get(memberKey(workspaceId, userId));
+    }
+
+    /** Re-reads one credential (a change feed row said it changed); a deleted one disappears. */
+    public void reloadCredential(String id) {
+        CredentialStore.Stored stored = database.read(c -> credentials.findById(c, id));
+        if (stored == null) {
+            byId.remove(id);
+            idByHash.values().remove(id);
+        } else {
+            put(stored);
+        }
+    }
+
+    public void reloadMember(String workspaceId, String userId) {
+        WorkspaceStore.Member member = database.read(c -> workspaces.findMember(c, workspaceId, userId));
+        if (member == null) members.remove(memberKey(workspaceId, userId));
+        else members.put(memberKey(workspaceId, userId), member);
+    }
+
+    private void put(CredentialStore.Stored stored) {
+        byId.put(stored.credential().id(), stored.credential());
+        if (stored.tokenHash() != null) { // workload identities have no token
+            idByHash.put(stored.tokenHash(), stored.credential().id());
+            recentMisses.invalidate(stored.tokenHash());
+        }
+    }
+
+    private static String memberKey(String workspaceId, String userId) {
+        return workspaceId + '/' + userId;
+    }
+}
