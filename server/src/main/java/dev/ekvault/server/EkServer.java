@@ -18,6 +18,8 @@ import dev.ekvault.server.http.RequestLog;
 import dev.ekvault.server.http.Router;
 import dev.ekvault.server.ops.OperationsRoutes;
 import dev.ekvault.server.project.ProjectRoutes;
+import dev.ekvault.server.ratelimit.IpRateLimiter;
+import dev.ekvault.server.ratelimit.TrustedProxies;
 import dev.ekvault.server.project.ProjectService;
 import dev.ekvault.server.project.ProjectStore;
 import dev.ekvault.server.secret.SecretRoutes;
@@ -45,6 +47,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -65,6 +69,7 @@ public final class EkServer implements AutoCloseable {
     private final Authentication authentication;
     private final CredentialUsage usage;
     private final ChangeFeed changes;
+    private final TrustedProxies trustedProxies;
     private final ObjectMapper json;
     private final Clock clock;
     private Server jetty;
@@ -74,6 +79,11 @@ public final class EkServer implements AutoCloseable {
         this.database = database;
         this.clock = clock;
         this.json = StrictJson.create(config.limits());
+        try {
+            this.trustedProxies = TrustedProxies.parse(config.rateLimits().trustedProxies());
+        } catch (IllegalArgumentException e) {
+            throw new dev.ekvault.server.config.ConfigException("rate-limit.trusted-proxies: " + e.getMessage());
+        }
         DataKeys dataKeys = new DataKeys(masterKey, clock);
         openStore(dataKeys);
 
@@ -114,6 +124,7 @@ public final class EkServer implements AutoCloseable {
         LOG.info(ConfigLoader.describe(config));
         if (config.database().embedded()) createDataDir(config);
         MasterKey masterKey = MasterKeyFile.load(config); // before the pool creates an empty database file
+        if (config.database().embedded()) createDatabaseFile(config.dataDir().resolve("ek.db"));
         Database database = new Database(config.jdbcUrl(), config.database().user(), config.database().password().value(),
                 config.database().poolSize());
         try {
@@ -136,21 +147,32 @@ public final class EkServer implements AutoCloseable {
         dataKeys.verifyMasterKey(database);
     }
 
+    /**
+     * The data folder holds the master key and the database: created owner-only (0700), the database file 0600, and a
+     * warning when an existing folder lets others in.
+     */
     private static void createDataDir(Config config) {
+        Path dir = config.dataDir();
         try {
-            if (!Files.isDirectory(config.dataDir())) {
-                // the folder holds the master key and the database: owner-only from the start
-                Files.createDirectories(config.dataDir(), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } else if (!Files.getPosixFilePermissions(dir).stream().allMatch(p -> p.name().startsWith("OWNER"))) {
+                LOG.warning("the data folder " + dir + " can be read by other users; chmod 700 it");
             }
         } catch (UnsupportedOperationException e) {
-            try {
-                Files.createDirectories(config.dataDir());
-            } catch (IOException io) {
-                throw new dev.ekvault.server.config.ConfigException("cannot create data-dir " + config.dataDir() + ": " + io.getClass().getSimpleName());
-            }
+            // not a POSIX file system: the operator's folder permissions apply
         } catch (IOException e) {
-            throw new dev.ekvault.server.config.ConfigException("cannot create data-dir " + config.dataDir() + ": " + e.getClass().getSimpleName());
+            throw new dev.ekvault.server.config.ConfigException("cannot create data-dir " + dir + ": " + e.getClass().getSimpleName());
+        }
+    }
+
+    private static void createDatabaseFile(Path db) {
+        try {
+            if (!Files.exists(db)) Files.createFile(db, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException | java.nio.file.FileAlreadyExistsException e) {
+            // not POSIX, or another process made it first: SQLite opens it as it is
+        } catch (IOException e) {
+            throw new dev.ekvault.server.config.ConfigException("cannot create the database file " + db + ": " + e.getClass().getSimpleName());
         }
     }
 
@@ -171,7 +193,8 @@ public final class EkServer implements AutoCloseable {
         connector.setPort(config.http().port());
         jetty.addConnector(connector);
         jetty.setErrorHandler(new dev.ekvault.server.http.JsonErrorHandler());
-        jetty.setHandler(new GracefulHandler(new ApiHandler(router, authentication, json, config.limits(), new RequestLog())));
+        jetty.setHandler(new GracefulHandler(new ApiHandler(router, authentication, json, config.limits(), new RequestLog(),
+                new IpRateLimiter(config.rateLimits().perIpPerMinute(), clock), trustedProxies)));
         jetty.setStopTimeout(config.http().shutdownTimeout().toMillis());
         jetty.start();
         LOG.info("listening on http://" + config.http().host() + ":" + port());

@@ -6,6 +6,7 @@ import dev.ekvault.server.config.ConfigLoader;
 import dev.ekvault.server.crypto.WrongMasterKeyException;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.log.Logging;
+import dev.ekvault.server.log.ShutdownSafeLogManager;
 
 import java.time.Clock;
 import java.util.ArrayList;
@@ -19,6 +20,11 @@ import java.util.logging.Logger;
  * so {@code TOKEN=$(java -jar ek-server.jar init …)} captures exactly the token.
  */
 public final class Main {
+    static {
+        // before any Logger exists: see ShutdownSafeLogManager
+        System.setProperty("java.util.logging.manager", "dev.ekvault.server.log.ShutdownSafeLogManager");
+    }
+
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
     private static final String USAGE = """
             usage: ek-server [serve] [--key=value ...]
@@ -58,10 +64,12 @@ public final class Main {
     private static void serve(List<String> flags) throws Exception {
         Config config = new ConfigLoader().load(flags, System.getenv());
         EkServer server = EkServer.open(config, Clock.systemUTC()).start();
+        ShutdownSafeLogManager.keepOpenUntilStopped();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("shutting down: finishing in-flight requests");
             server.close();
             LOG.info("stopped");
+            ShutdownSafeLogManager.flushAll();
         }, "ek-shutdown"));
     }
 

@@ -10,6 +10,10 @@ import dev.ekvault.server.auth.Authentication;
 import dev.ekvault.server.auth.Caller;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.crypto.IntegrityException;
+import dev.ekvault.server.ratelimit.ClientAddress;
+import dev.ekvault.server.ratelimit.IpRateLimiter;
+import dev.ekvault.server.ratelimit.RateLimit;
+import dev.ekvault.server.ratelimit.TrustedProxies;
 import dev.ekvault.server.store.Dialect;
 import dev.ekvault.server.store.StoreException;
 import org.eclipse.jetty.http.HttpHeader;
@@ -46,13 +50,18 @@ public final class ApiHandler extends Handler.Abstract {
     private final ObjectMapper json;
     private final Config.Limits limits;
     private final RequestLog requestLog;
+    private final IpRateLimiter ipLimiter;
+    private final TrustedProxies trustedProxies;
 
-    public ApiHandler(Router router, Authentication authentication, ObjectMapper json, Config.Limits limits, RequestLog requestLog) {
+    public ApiHandler(Router router, Authentication authentication, ObjectMapper json, Config.Limits limits, RequestLog requestLog,
+                      IpRateLimiter ipLimiter, TrustedProxies trustedProxies) {
         this.router = router;
         this.authentication = authentication;
         this.json = json;
         this.limits = limits;
         this.requestLog = requestLog;
+        this.ipLimiter = ipLimiter;
+        this.trustedProxies = trustedProxies;
     }
 
     @Override
@@ -65,6 +74,7 @@ public final class ApiHandler extends Handler.Abstract {
         int status;
         try {
             List<String> path = decodePath(request.getHttpURI().getPath());
+            if (!path.isEmpty() && path.get(0).equals("v1")) limitClientAddress(request, response);
             Set<String> allowed = new TreeSet<>();
             Router.Match match = router.match(request.getMethod(), path, allowed);
             if (match == null) {
@@ -77,7 +87,8 @@ public final class ApiHandler extends Handler.Abstract {
             route = match.route();
             if (!route.isPublic()) caller = authentication.authenticate(authorization(request));
             JsonInput body = readBody(request);
-            Exchange exchange = new Exchange(match.parameters(), parseQuery(request.getHttpURI().getQuery()), body, caller, requestId);
+            Exchange exchange = new Exchange(match.parameters(), parseQuery(request.getHttpURI().getQuery()), body, caller, requestId,
+                    response.getHeaders());
             Object result = route.handler().handle(exchange);
             status = write(response, callback, result);
         } catch (ApiException e) {
@@ -101,6 +112,18 @@ public final class ApiHandler extends Handler.Abstract {
         requestLog.log(requestId, request.getMethod(), route == null ? null : route.template(), status,
                 (System.nanoTime() - started) / 1_000_000.0, caller);
         return true;
+    }
+
+    /** The per-address limit across {@code /v1}, checked before authentication so floods of bad credentials stop here. */
+    private void limitClientAddress(Request request, Response response) {
+        if (!ipLimiter.enabled()) return;
+        String client = ClientAddress.resolve(Request.getRemoteAddr(request), request.getHeaders().getValuesList("X-Forwarded-For"), trustedProxies);
+        RateLimit.Decision decision = ipLimiter.check(client);
+        decision.writeHeaders(response.getHeaders());
+        if (!decision.allowed()) {
+            throw new ApiException(ErrorCode.TOO_MANY_REQUESTS, "too many requests from this address; retry after "
+                    + decision.retryAfterSeconds() + " seconds");
+        }
     }
 
     private static String authorization(Request request) {

@@ -1,6 +1,7 @@
 package dev.ekvault.server.http;
 
 import dev.ekvault.server.auth.Caller;
+import org.eclipse.jetty.http.HttpFields;
 
 import java.util.List;
 import java.util.Map;
@@ -12,8 +13,11 @@ public final class Exchange {
     private final JsonInput body;
     private final Caller caller;
     private final String requestId;
+    private final HttpFields.Mutable responseHeaders;
 
-    Exchange(Map<String, String> parameters, Map<String, List<String>> query, JsonInput body, Caller caller, String requestId) {
+    Exchange(Map<String, String> parameters, Map<String, List<String>> query, JsonInput body, Caller caller, String requestId,
+             HttpFields.Mutable responseHeaders) {
+        this.responseHeaders = responseHeaders;
         this.parameters = parameters;
         this.query = query;
         this.body = body;
@@ -45,5 +49,10 @@ public final class Exchange {
 
     public String requestId() {
         return requestId;
+    }
+
+    /** Headers of the response to come (rate-limit headers, say); the body and status come from the handler's result. */
+    public HttpFields.Mutable responseHeaders() {
+        return responseHeaders;
     }
 }
