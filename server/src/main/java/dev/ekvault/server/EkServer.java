@@ -4,6 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.server.auth.AccessSnapshot;
 import dev.ekvault.server.auth.Authentication;
 import dev.ekvault.server.auth.ChangeFeed;
+import dev.ekvault.server.auth.ExchangeRoutes;
+import dev.ekvault.server.jwt.JwksRoutes;
+import dev.ekvault.server.jwt.JwtIssuer;
+import dev.ekvault.server.jwt.JwtVerifier;
+import dev.ekvault.server.jwt.SigningKeys;
+import dev.ekvault.server.ratelimit.SharedRateLimiter;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.config.ConfigLoader;
 import dev.ekvault.server.crypto.DataKeys;
@@ -53,6 +59,8 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
@@ -70,6 +78,9 @@ public final class EkServer implements AutoCloseable {
     private final CredentialUsage usage;
     private final ChangeFeed changes;
     private final TrustedProxies trustedProxies;
+    private final SigningKeys signingKeys;
+    private final SharedRateLimiter rateLimiter;
+    private ScheduledExecutorService maintenance;
     private final ObjectMapper json;
     private final Clock clock;
     private Server jetty;
@@ -116,7 +127,13 @@ public final class EkServer implements AutoCloseable {
         EnvironmentRoutes.register(router, environments);
         SecretRoutes.register(router, secrets);
         TokenRoutes.register(router, tokens);
-        this.authentication = new Authentication(snapshot, usage, clock);
+        this.signingKeys = new SigningKeys(database, masterKey, config.jwt(), clock);
+        JwtIssuer issuer = new JwtIssuer(config.jwt(), signingKeys, clock);
+        this.authentication = new Authentication(snapshot, usage, new JwtVerifier(config.jwt(), signingKeys, clock), clock);
+        this.rateLimiter = new SharedRateLimiter(database, clock);
+        ExchangeRoutes.register(router, authentication, issuer, rateLimiter, config.rateLimits().exchangesPerTokenPerMinute(),
+                config.jwt().lifetime());
+        JwksRoutes.register(router, signingKeys);
     }
 
     /** Opens the store for {@code config}; the master key is checked before migrations write anything. */
@@ -180,6 +197,17 @@ public final class EkServer implements AutoCloseable {
     public EkServer start() throws Exception {
         changes.start();
         usage.start(5_000);
+        maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "ek-maintenance");
+            t.setDaemon(true);
+            return t;
+        });
+        // rotateIfDue also re-reads the key set, which is how a node learns of a rotation made elsewhere
+        maintenance.scheduleWithFixedDelay(() -> quietly("signing-key rotation", () -> {
+            signingKeys.rotateIfDue();
+            signingKeys.prune();
+            rateLimiter.prune();
+        }), 30, 30, TimeUnit.SECONDS);
         QueuedThreadPool threads = new QueuedThreadPool(256, 8);
         threads.setName("ek-http");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -221,6 +249,18 @@ public final class EkServer implements AutoCloseable {
         return changes;
     }
 
+    public SigningKeys signingKeys() {
+        return signingKeys;
+    }
+
+    private static void quietly(String what, Runnable work) {
+        try {
+            work.run();
+        } catch (RuntimeException e) {
+            LOG.warning(what + " failed (" + e.getClass().getSimpleName() + "); will try again");
+        }
+    }
+
     /** Stops taking requests, lets in-flight ones finish (up to the shutdown timeout), then closes the store. */
     @Override
     public void close() {
@@ -229,6 +269,7 @@ public final class EkServer implements AutoCloseable {
         } catch (Exception e) {
             LOG.warning("HTTP server did not stop cleanly: " + e.getClass().getSimpleName());
         } finally {
+            if (maintenance != null) maintenance.shutdownNow();
             changes.close();
             usage.close();
             database.close();

@@ -29,6 +29,7 @@ public final class Main {
     private static final String USAGE = """
             usage: ek-server [serve] [--key=value ...]
                    ek-server init --workspace <slug> --email <email> [--expires-in 6m] [--key=value ...]
+                   ek-server rotate-jwt-key [--key=value ...]
             settings (also EK_* environment variables, or a --config properties file):
               --data-dir (./data)  --http-host (0.0.0.0)  --http-port (8080)  --database-url (embedded SQLite)
               --master-key / --master-key-file  --database-user  --database-password(-file)  --database-pool-size
@@ -46,6 +47,7 @@ public final class Main {
             switch (command) {
                 case "serve" -> serve(rest);
                 case "init" -> System.exit(init(rest));
+                case "rotate-jwt-key" -> rotateJwtKey(rest);
                 case "help", "--help", "-h" -> System.err.println(USAGE);
                 default -> {
                     System.err.println("unknown command '" + command + "'\n" + USAGE);
@@ -92,6 +94,15 @@ public final class Main {
         } catch (ApiException e) {
             LOG.severe("init refused: " + e.getMessage());
             return e.code.status == 409 ? 3 : 2;
+        }
+    }
+
+    /** Rotates the JWT signing key now; running nodes pick the new key up within a minute, old tokens stay valid. */
+    private static void rotateJwtKey(List<String> flags) {
+        Config config = new ConfigLoader().load(flags, System.getenv());
+        try (EkServer server = EkServer.open(config, Clock.systemUTC())) {
+            server.signingKeys().rotate();
+            LOG.info("rotated the JWT signing key; the new key id is " + server.signingKeys().activeKid());
         }
     }
 

@@ -2,6 +2,9 @@ package dev.ekvault.server.auth;
 
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.jwt.InvalidJwtException;
+import dev.ekvault.server.jwt.JwtVerifier;
+import dev.ekvault.server.jwt.VerifiedJwt;
 import dev.ekvault.server.token.Credential;
 import dev.ekvault.server.token.CredentialUsage;
 import dev.ekvault.server.token.TokenFormat;
@@ -19,11 +22,13 @@ import java.util.Locale;
 public final class Authentication {
     private final AccessSnapshot snapshot;
     private final CredentialUsage usage;
+    private final JwtVerifier jwts;
     private final Clock clock;
 
-    public Authentication(AccessSnapshot snapshot, CredentialUsage usage, Clock clock) {
+    public Authentication(AccessSnapshot snapshot, CredentialUsage usage, JwtVerifier jwts, Clock clock) {
         this.snapshot = snapshot;
         this.usage = usage;
+        this.jwts = jwts;
         this.clock = clock;
     }
 
@@ -31,7 +36,26 @@ public final class Authentication {
         String token = bearer(authorizationHeader);
         if (token == null) throw ApiException.unauthorized();
         if (token.startsWith(TokenFormat.PREFIX)) return apiToken(token);
-        throw ApiException.unauthorized();
+        return accessToken(token);
+    }
+
+    /**
+     * One of our JWTs: the signature is checked (or found in the verified-token cache), then the credential it was
+     * exchanged from must still be live in the snapshot, so revoking or rotating a token stops its JWTs too.
+     */
+    private Caller accessToken(String token) {
+        VerifiedJwt verified;
+        try {
+            verified = jwts.verify(token);
+        } catch (InvalidJwtException e) {
+            throw ApiException.unauthorized();
+        }
+        Credential credential = snapshot.credentialById(verified.credentialId());
+        if (credential == null || !credential.workspaceId().equals(verified.workspaceId())
+                || !credential.createdBy().equals(verified.userId())) {
+            throw ApiException.unauthorized();
+        }
+        return caller(credential);
     }
 
     /** An {@code ek_live_} token, used directly or presented to the exchange. */

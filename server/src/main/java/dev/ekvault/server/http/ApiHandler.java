@@ -88,7 +88,7 @@ public final class ApiHandler extends Handler.Abstract {
             if (!route.isPublic()) caller = authentication.authenticate(authorization(request));
             JsonInput body = readBody(request);
             Exchange exchange = new Exchange(match.parameters(), parseQuery(request.getHttpURI().getQuery()), body, caller, requestId,
-                    response.getHeaders());
+                    request.getHeaders(), response.getHeaders());
             Object result = route.handler().handle(exchange);
             status = write(response, callback, result);
         } catch (ApiException e) {

@@ -14,9 +14,11 @@ public final class Exchange {
     private final Caller caller;
     private final String requestId;
     private final HttpFields.Mutable responseHeaders;
+    private final HttpFields requestHeaders;
 
     Exchange(Map<String, String> parameters, Map<String, List<String>> query, JsonInput body, Caller caller, String requestId,
-             HttpFields.Mutable responseHeaders) {
+             HttpFields requestHeaders, HttpFields.Mutable responseHeaders) {
+        this.requestHeaders = requestHeaders;
         this.responseHeaders = responseHeaders;
         this.parameters = parameters;
         this.query = query;
@@ -49,6 +51,11 @@ public final class Exchange {
 
     public String requestId() {
         return requestId;
+    }
+
+    /** A request header, for the few public routes that read one (the exchange reads Authorization itself). */
+    public String header(String name) {
+        return requestHeaders.get(name);
     }
 
     /** Headers of the response to come (rate-limit headers, say); the body and status come from the handler's result. */

@@ -1,0 +1,70 @@
+package dev.ekvault.server.jwt;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ekvault.server.config.Config;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Objects;
+
+/**
+ * Issues the server's access tokens: a compact JWS, header {@code {"alg":"EdDSA","kid":…,"typ":"JWT"}}, signed by the
+ * active key of {@link SigningKeys}, with claims {@code iss} (the configured issuer), {@code aud} ({@value #AUDIENCE}),
+ * {@code sub} (credential id), {@code ws} (workspace id), {@code uid} (user id), {@code iat} = {@code nbf} (now,
+ * whole seconds), {@code exp} ({@code iat + lifetime}) and a random {@code jti}.
+ */
+public final class JwtIssuer {
+    public static final String AUDIENCE = "ek-api";
+
+    private final String issuer;
+    private final long lifetimeSeconds;
+    private final SigningKeys keys;
+    private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
+
+    public JwtIssuer(Config.Jwt config, SigningKeys keys, Clock clock) {
+        if (config.issuer() == null || config.issuer().isBlank()) throw new IllegalArgumentException("jwt issuer is required");
+        if (config.lifetime() == null || config.lifetime().toSeconds() < 1) throw new IllegalArgumentException("jwt lifetime must be at least one second");
+        this.issuer = config.issuer();
+        this.lifetimeSeconds = config.lifetime().toSeconds();
+        this.keys = Objects.requireNonNull(keys, "keys");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /** A signed access token for this credential, workspace and user. */
+    public String issue(String credentialId, String workspaceId, String userId) {
+        requireText(credentialId, "credentialId");
+        requireText(workspaceId, "workspaceId");
+        requireText(userId, "userId");
+        SigningKeys.SigningKey key = keys.signingKey();
+        long iat = Math.floorDiv(clock.millis(), 1000L);
+        ObjectNode header = Jws.JSON.createObjectNode()
+                .put("alg", Jws.ALGORITHM)
+                .put("kid", key.kid())
+                .put("typ", "JWT");
+        ObjectNode claims = Jws.JSON.createObjectNode()
+                .put("iss", issuer)
+                .put("aud", AUDIENCE)
+                .put("sub", credentialId)
+                .put("ws", workspaceId)
+                .put("uid", userId)
+                .put("iat", iat)
+                .put("nbf", iat)
+                .put("exp", iat + lifetimeSeconds)
+                .put("jti", randomId());
+        return Jws.sign(header, claims, key.privateKey());
+    }
+
+    private String randomId() {
+        byte[] bytes = new byte[16];
+        random.nextBytes(bytes);
+        return Jws.encode(bytes);
+    }
+
+    private static void requireText(String value, String name) {
+        if (value == null || value.isBlank()) throw new IllegalArgumentException(name + " is required");
+        if (value.length() > JwtVerifier.MAX_ID_LENGTH) {
+            throw new IllegalArgumentException(name + " is longer than " + JwtVerifier.MAX_ID_LENGTH + " characters");
+        }
+    }
+}

@@ -1,0 +1,252 @@
+package dev.ekvault.server.jwt;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import dev.ekvault.server.config.Config;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Logger;
+
+/**
+ * Verifies the server's own access tokens (see {@link JwtIssuer}). Every rule is checked, cheapest first, and any
+ * failure is an {@link InvalidJwtException}:
+ * <ol>
+ *   <li>present, not blank, at most {@value #MAX_TOKEN_LENGTH} characters;</li>
+ *   <li>(a token verified before and still in the cache: its expiry and key are re-checked, nothing else);</li>
+ *   <li>exactly three non-empty segments of unpadded base64url, canonically encoded;</li>
+ *   <li>header: a JSON object of at most {@value #MAX_HEADER_SEGMENT} characters encoded, holding only {@code alg}
+ *       (exactly {@code EdDSA}), {@code typ} (absent or {@code JWT}) and {@code kid} (a published key). Every other
+ *       parameter is refused - in particular {@code jku}, {@code jwk}, {@code x5u}, {@code x5c} and {@code crit}, so
+ *       a token can never name its own key. An unknown kid makes at most one key reload per second (another node
+ *       may have rotated) before it is refused;</li>
+ *   <li>the Ed25519 signature by that key;</li>
+ *   <li>claims: {@code iss} is ours, {@code aud} holds {@value JwtIssuer#AUDIENCE}, {@code exp}, {@code nbf} and
+ *       {@code iat} are integers with {@code exp} in the future and {@code nbf}, {@code iat} not (30 s skew either
+ *       way), {@code exp - iat} at most the configured lifetime (+ skew), and {@code sub}, {@code ws}, {@code uid}
+ *       are non-empty strings.</li>
+ * </ol>
+ * Valid tokens are cached by the SHA-256 of their text (bounded, each entry dropped at the token's {@code exp}),
+ * so a repeated token costs a hash and a lookup. Only tokens that passed every rule are cached.
+ */
+public final class JwtVerifier {
+    private static final Logger LOG = Logger.getLogger(JwtVerifier.class.getName());
+    public static final int MAX_TOKEN_LENGTH = 4096;
+    static final int MAX_HEADER_SEGMENT = 512;
+    static final int MAX_KID_LENGTH = 64;
+    static final int MAX_ID_LENGTH = 256;
+    static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
+    static final long RELOAD_INTERVAL_MILLIS = 1000;
+    static final int DEFAULT_CACHE_SIZE = 100_000;
+    /** 9999-12-31T23:59:59Z: time claims beyond it are refused rather than overflowing arithmetic. */
+    private static final long MAX_EPOCH_SECOND = 253_402_300_799L;
+    private static final Set<String> ALLOWED_HEADER = Set.of("alg", "typ", "kid");
+
+    private record Cached(VerifiedJwt jwt, String kid) {}
+
+    private final String issuer;
+    private final long lifetimeSeconds;
+    private final long skewMillis = CLOCK_SKEW.toMillis();
+    private final SigningKeys keys;
+    private final Clock clock;
+    private final Cache<String, Cached> cache;
+    private final ReentrantLock reloadLock = new ReentrantLock();
+    private long lastReloadMillis = Long.MIN_VALUE; // guarded by reloadLock
+
+    public JwtVerifier(Config.Jwt config, SigningKeys keys, Clock clock) {
+        this(config, keys, clock, DEFAULT_CACHE_SIZE);
+    }
+
+    JwtVerifier(Config.Jwt config, SigningKeys keys, Clock clock, int maxCachedTokens) {
+        if (config.issuer() == null || config.issuer().isBlank()) throw new IllegalArgumentException("jwt issuer is required");
+        if (config.lifetime() == null || config.lifetime().toSeconds() < 1) throw new IllegalArgumentException("jwt lifetime must be at least one second");
+        this.issuer = config.issuer();
+        this.lifetimeSeconds = config.lifetime().toSeconds();
+        this.keys = Objects.requireNonNull(keys, "keys");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.cache = Caffeine.newBuilder()
+                .maximumSize(maxCachedTokens)
+                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
+                .expireAfter(Expiry.<String, Cached>creating((hash, cached) ->
+                        Duration.ofMillis(Math.max(0, cached.jwt().expiresAtMillis() - clock.millis()))))
+                .build();
+    }
+
+    /** The token's claims when every rule holds; otherwise {@link InvalidJwtException} with a message for the log. */
+    public VerifiedJwt verify(String token) {
+        if (token == null) throw reject("no token");
+        if (token.length() > MAX_TOKEN_LENGTH) throw reject("token longer than " + MAX_TOKEN_LENGTH + " characters");
+        if (token.isBlank()) throw reject("no token");
+
+        String hash = sha256(token);
+        Cached cached = cache.getIfPresent(hash);
+        if (cached != null) {
+            if (clock.millis() >= cached.jwt().expiresAtMillis() + skewMillis) {
+                cache.invalidate(hash);
+                throw reject("token expired");
+            }
+            if (keys.publishedKey(cached.kid()) == null) {
+                cache.invalidate(hash);
+                throw reject("signing key " + cached.kid() + " is no longer published");
+            }
+            return cached.jwt();
+        }
+
+        // structure: three non-empty base64url segments
+        int firstDot = -1;
+        int secondDot = -1;
+        for (int i = 0; i < token.length(); i++) {
+            char ch = token.charAt(i);
+            if (ch == '.') {
+                if (firstDot < 0) firstDot = i;
+                else if (secondDot < 0) secondDot = i;
+                else throw reject("more than three segments");
+            } else if (!Jws.isBase64UrlChar(ch)) {
+                throw reject("character outside unpadded base64url");
+            }
+        }
+        if (secondDot < 0) throw reject("fewer than three segments");
+        if (firstDot == 0 || secondDot == firstDot + 1 || secondDot == token.length() - 1) throw reject("empty segment");
+        if (firstDot > MAX_HEADER_SEGMENT) throw reject("header too long");
+
+        // header
+        byte[] headerBytes = Jws.decode(token, 0, firstDot);
+        if (headerBytes == null) throw reject("header is not canonical base64url");
+        ObjectNode header = Jws.parseObject(headerBytes);
+        if (header == null) throw reject("header is not a JSON object");
+        JsonNode alg = header.get("alg");
+        if (alg == null || !alg.isTextual() || !Jws.ALGORITHM.equals(alg.textValue())) throw reject("alg is not " + Jws.ALGORITHM);
+        JsonNode typ = header.get("typ");
+        if (typ != null && !(typ.isTextual() && "JWT".equals(typ.textValue()))) throw reject("typ is not JWT");
+        for (Iterator<String> names = header.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!ALLOWED_HEADER.contains(name)) throw reject("header parameter " + printable(name) + " is not allowed");
+        }
+        JsonNode kidNode = header.get("kid");
+        if (kidNode == null || !kidNode.isTextual()) throw reject("no kid");
+        String kid = kidNode.textValue();
+        if (kid.isEmpty() || kid.length() > MAX_KID_LENGTH) throw reject("kid is empty or too long");
+        SigningKeys.PublicKey key = publishedKey(kid);
+        if (key == null) throw reject("unknown kid " + printable(kid));
+
+        // signature
+        byte[] signature = Jws.decode(token, secondDot + 1, token.length());
+        if (signature == null || signature.length != Jws.SIGNATURE_LENGTH) throw reject("signature is not 64 bytes of canonical base64url");
+        if (!Jws.verify(token.substring(0, secondDot).getBytes(StandardCharsets.US_ASCII), signature, key.key())) {
+            throw reject("signature does not verify with key " + kid);
+        }
+
+        // claims
+        byte[] payload = Jws.decode(token, firstDot + 1, secondDot);
+        if (payload == null) throw reject("payload is not canonical base64url");
+        ObjectNode claims = Jws.parseObject(payload);
+        if (claims == null) throw reject("claims are not a JSON object");
+        JsonNode iss = claims.get("iss");
+        if (iss == null || !iss.isTextual() || !issuer.equals(iss.textValue())) throw reject("wrong iss");
+        if (!audienceIsOurs(claims.get("aud"))) throw reject("aud does not hold " + JwtIssuer.AUDIENCE);
+        long exp = epochSecond(claims, "exp");
+        long nbf = epochSecond(claims, "nbf");
+        long iat = epochSecond(claims, "iat");
+        long now = clock.millis();
+        if (exp * 1000 + skewMillis <= now) throw reject("token expired");
+        if (nbf * 1000 - skewMillis > now) throw reject("token not valid yet (nbf)");
+        if (iat * 1000 - skewMillis > now) throw reject("token issued in the future (iat)");
+        if (exp <= iat) throw reject("exp is not after iat");
+        if (exp - iat > lifetimeSeconds + CLOCK_SKEW.toSeconds()) throw reject("lifetime longer than allowed");
+        VerifiedJwt jwt = new VerifiedJwt(id(claims, "sub"), id(claims, "ws"), id(claims, "uid"), exp * 1000);
+
+        if (jwt.expiresAtMillis() > now) cache.put(hash, new Cached(jwt, kid)); // not when only the skew admits it
+        return jwt;
+    }
+
+    /** Tokens in the verified cache; for tests. */
+    long cachedTokens() {
+        cache.cleanUp();
+        return cache.estimatedSize();
+    }
+
+    /** The published key; for an unknown kid, one reload per second at most (another node may have rotated). */
+    private SigningKeys.PublicKey publishedKey(String kid) {
+        SigningKeys.PublicKey key = keys.publishedKey(kid);
+        if (key != null) return key;
+        long now = clock.millis();
+        reloadLock.lock();
+        try {
+            key = keys.publishedKey(kid); // a reload that finished while this thread waited may have brought it
+            if (key != null) return key;
+            if (lastReloadMillis != Long.MIN_VALUE && now - lastReloadMillis < RELOAD_INTERVAL_MILLIS) return null;
+            lastReloadMillis = now;
+            try {
+                keys.reload();
+            } catch (RuntimeException e) {
+                LOG.warning("could not reload the JWT signing keys: " + e.getClass().getSimpleName());
+                return null;
+            }
+        } finally {
+            reloadLock.unlock();
+        }
+        return keys.publishedKey(kid);
+    }
+
+    private static boolean audienceIsOurs(JsonNode aud) {
+        if (aud == null) return false;
+        if (aud.isTextual()) return JwtIssuer.AUDIENCE.equals(aud.textValue());
+        if (!aud.isArray()) return false;
+        boolean ours = false;
+        for (JsonNode entry : aud) {
+            if (!entry.isTextual()) return false;
+            if (JwtIssuer.AUDIENCE.equals(entry.textValue())) ours = true;
+        }
+        return ours;
+    }
+
+    private static long epochSecond(ObjectNode claims, String name) {
+        JsonNode value = claims.get(name);
+        if (value == null || !value.isIntegralNumber() || !value.canConvertToLong()) throw reject(name + " is not an integer");
+        long seconds = value.longValue();
+        if (seconds < 0 || seconds > MAX_EPOCH_SECOND) throw reject(name + " is out of range");
+        return seconds;
+    }
+
+    private static String id(ObjectNode claims, String name) {
+        JsonNode value = claims.get(name);
+        if (value == null || !value.isTextual() || value.textValue().isBlank() || value.textValue().length() > MAX_ID_LENGTH) {
+            throw reject(name + " is missing or not a short string");
+        }
+        return value.textValue();
+    }
+
+    /** A value from the token, safe to put in a log line: short, printable ASCII only. */
+    private static String printable(String value) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < value.length() && i < 64; i++) {
+            char ch = value.charAt(i);
+            out.append(ch >= 0x20 && ch < 0x7f ? ch : '?');
+        }
+        return value.length() > 64 ? out + "…" : out.toString();
+    }
+
+    private static InvalidJwtException reject(String message) {
+        return new InvalidJwtException(message);
+    }
+
+    private static String sha256(String token) {
+        try {
+            return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package dev.ekvault.server.auth;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ekvault.server.testing.Backend;
+import dev.ekvault.server.testing.HttpResult;
+import dev.ekvault.server.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code POST /v1/auth/exchange} and the JWTs it returns, over real HTTP on each database. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class ExchangeContract {
+    abstract Backend backend();
+
+    TestServer s;
+    String prod;
+    String dev;
+    static final String SECRETS = "/v1/workspace/acme/project/web/secret";
+
+    @BeforeAll
+    void start() {
+        s = TestServer.start(backend());
+        s.createProject("web");
+        prod = s.createEnvironment("web", "production", false);
+        dev = s.createEnvironment("web", "dev", false);
+        s.createSecrets("web", List.of(prod, dev), Map.of("KEY", "value"));
+    }
+
+    @AfterAll
+    void stop() {
+        s.close();
+    }
+
+    private HttpResult exchangeWithHeader(String token) {
+        // the clients send Content-Type: application/json with no body
+        return s.send(s.request("/v1/auth/exchange", token).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.noBody()));
+    }
+
+    @Test
+    void theTokenInTheHeaderOrInTheBodyBuysAFifteenMinuteJwt() throws Exception {
+        String token = s.createToken(s.ownerToken, "read", "{\"all\":true}");
+        for (HttpResult r : List.of(exchangeWithHeader(token), s.post("/v1/auth/exchange", null, "{\"token\":\"" + token + "\"}"))) {
+            assertThat(r.status()).as(r.toString()).isEqualTo(200);
+            JsonNode body = r.json();
+            assertThat(body.get("expiresIn").asInt()).isEqualTo(900);
+            assertThat(body.get("tokenType").asText()).isEqualTo("Bearer");
+            assertThat(body.size()).isEqualTo(3);
+            String jwt = body.get("accessToken").asText();
+            JsonNode header = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Base64.getUrlDecoder().decode(jwt.split("\\.")[0]));
+            assertThat(header.get("alg").asText()).isEqualTo("EdDSA");
+            assertThat(header.get("kid").asText()).isNotBlank();
+            assertThat(s.get("/.well-known/jwks.json", null).json().get("keys").findValuesAsText("kid")).contains(header.get("kid").asText());
+            assertThat(s.get(SECRETS, jwt).status()).isEqualTo(200);
+            assertThat(r.headers().firstValue("RateLimit-Limit")).hasValue("10");
+        }
+    }
+
+    @Test
+    void theJwtCarriesTheTokensPermissionAndScope() {
+        String token = s.createToken(s.ownerToken, "read", "{\"all\":false,\"environments\":[\"" + prod + "\"]}");
+        String jwt = exchangeWithHeader(token).json().get("accessToken").asText();
+        assertThat(s.get(SECRETS + "?environmentId=" + prod, jwt).status()).isEqualTo(200);
+        assertThat(s.get(SECRETS + "?environmentId=" + dev, jwt).status()).isEqualTo(404);
+        assertThat(s.post(SECRETS, jwt, "{\"environments\":[\"" + prod + "\"],\"secrets\":[{\"key\":\"N\",\"value\":\"v\"}]}").status()).isEqualTo(403);
+    }
+
+    @Test
+    void aJwtDiesWithItsTokenWhenRevokedOrRotatedAndWhenItExpires() {
+        var created = s.post("/v1/workspace/acme/tokens", s.ownerToken,
+                "{\"name\":\"j\",\"permission\":\"read\",\"scope\":{\"all\":true},\"expiresIn\":\"24h\"}").json();
+        String jwt = exchangeWithHeader(created.get("token").asText()).json().get("accessToken").asText();
+        assertThat(s.get(SECRETS, jwt).status()).isEqualTo(200);
+        s.delete("/v1/workspace/acme/tokens/" + created.get("id").asText(), s.ownerToken);
+        assertThat(s.get(SECRETS, jwt).status()).as("revoked token's JWT").isEqualTo(401);
+
+        var rotating = s.post("/v1/workspace/acme/tokens", s.ownerToken,
+                "{\"name\":\"r\",\"permission\":\"read\",\"scope\":{\"all\":true},\"expiresIn\":\"24h\"}").json();
+        String before = exchangeWithHeader(rotating.get("token").asText()).json().get("accessToken").asText();
+        s.post("/v1/workspace/acme/tokens/" + rotating.get("id").asText() + "/rotate", s.ownerToken, "");
+        assertThat(s.get(SECRETS, before).status()).as("rotated-away token's JWT").isEqualTo(401);
+
+        String fresh = exchangeWithHeader(s.createToken(s.ownerToken, "read", "{\"all\":true}")).json().get("accessToken").asText();
+        s.clock.advance(Duration.ofMinutes(15).plusSeconds(31));
+        try {
+            HttpResult expired = s.get(SECRETS, fresh);
+            assertThat(expired.status()).as("expired JWT is 401, never 403").isEqualTo(401);
+        } finally {
+            s.clock.advance(Duration.ofMinutes(-15).minusSeconds(31));
+        }
+    }
+
+    @Test
+    void theExchangeIsLimitedPerTokenAndBadGuessesDoNotSpendIt() {
+        String token = s.createToken(s.ownerToken, "read", "{\"all\":true}");
+        for (int i = 0; i < 30; i++) assertThat(exchangeWithHeader("ek_live_" + "x".repeat(43)).status()).isEqualTo(401);
+        for (int i = 1; i <= 10; i++) {
+            HttpResult r = exchangeWithHeader(token);
+            assertThat(r.status()).as("exchange " + i).isEqualTo(200);
+            assertThat(r.headers().firstValue("RateLimit-Remaining")).hasValue(Integer.toString(10 - i));
+        }
+        HttpResult refused = exchangeWithHeader(token);
+        assertThat(refused.status()).isEqualTo(429);
+        assertThat(Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 60L);
+        assertThat(s.get(SECRETS, token).status()).as("direct use is not limited by the exchange").isEqualTo(200);
+        assertThat(exchangeWithHeader(s.createToken(s.ownerToken, "read", "{\"all\":true}")).status()).as("another token").isEqualTo(200);
+    }
+
+    @Test
+    void aJwtCannotBeExchangedAndNothingElseIsAccepted() {
+        String jwt = exchangeWithHeader(s.createToken(s.ownerToken, "read", "{\"all\":true}")).json().get("accessToken").asText();
+        assertThat(exchangeWithHeader(jwt).status()).isEqualTo(401);
+        assertThat(exchangeWithHeader(null).status()).isEqualTo(401);
+        assertThat(s.post("/v1/auth/exchange", null, "{\"token\":42}").status()).isEqualTo(400);
+    }
+}
