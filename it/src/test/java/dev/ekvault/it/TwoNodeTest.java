@@ -1,0 +1,116 @@
+package dev.ekvault.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ekvault.server.testing.TestPostgres;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Two server processes on one PostgreSQL, as behind a load balancer: a token revoked on one node, and every JWT
+ * exchanged from it, is refused by the other within about a second (awaited, not slept), and the exchange limit of
+ * ten a minute is one allowance shared by both nodes.
+ */
+class TwoNodeTest {
+    /** How long the other node may take: the change feed polls every 200 ms; the rest is margin for a busy CI. */
+    private static final Duration REVOCATION_BOUND = Duration.ofSeconds(2);
+
+    private record Cluster(EkJar.Server a, EkJar.Server b, String ownerToken, String secrets) implements AutoCloseable {
+        @Override
+        public void close() {
+            a.close();
+            b.close();
+        }
+    }
+
+    private static Cluster cluster() {
+        Map<String, String> env = Map.of("EK_DATABASE_URL", TestPostgres.freshDatabase(), "EK_MASTER_KEY", EkJar.newMasterKey(),
+                "EK_RATE_LIMIT_PER_IP_PER_MINUTE", "0");
+        Path dirA = EkJar.tempDir("ek-node-a");
+        EkJar.Result init = EkJar.init(dirA, env);
+        assertThat(init.exitCode()).as(init.stderr()).isZero();
+        String owner = init.stdoutLines().get(0);
+        EkJar.Server a = EkJar.serve(dirA, env);
+        EkJar.Server b;
+        try {
+            b = EkJar.serve(EkJar.tempDir("ek-node-b"), env);
+        } catch (RuntimeException | Error e) {
+            a.close();
+            throw e;
+        }
+        EkJar.Api api = new EkJar.Api(a, owner);
+        String team = api.get("/v1/workspace/acme/team").json().get(0).get("id").asText();
+        api.post("/v1/workspace/acme/project", "{\"name\":\"Web\",\"slug\":\"web\",\"teamId\":" + EkJar.quote(team) + "}");
+        String env1 = api.post("/v1/workspace/acme/project/web/environment", "{\"name\":\"production\"}").json().get("id").asText();
+        api.post("/v1/workspace/acme/project/web/secret", EkJar.bulkCreateBody(List.of(env1), Map.of("KEY", "value")));
+        return new Cluster(a, b, owner, "/v1/workspace/acme/project/web/secret");
+    }
+
+    private static JsonNode createToken(EkJar.Server node, String owner) {
+        EkJar.Reply r = new EkJar.Api(node, owner).post("/v1/workspace/acme/tokens",
+                "{\"name\":\"ci\",\"permission\":\"read\",\"scope\":{\"all\":true},\"expiresIn\":\"24h\"}");
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return r.json();
+    }
+
+    private static EkJar.Reply exchange(EkJar.Server node, String token) {
+        return new EkJar.Api(node, token).send(new EkJar.Api(node, token).builder("/v1/auth/exchange")
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.noBody()));
+    }
+
+    @Test
+    void aTokenRevokedOnOneNodeAndItsJwtsStopOnTheOtherWithinTheBound() {
+        try (Cluster c = cluster()) {
+            JsonNode created = createToken(c.a(), c.ownerToken());
+            String token = created.get("token").asText();
+            EkJar.Api tokenOnB = new EkJar.Api(c.b(), token);
+            assertThat(tokenOnB.get(c.secrets()).status()).as("a token made on A works on B at once").isEqualTo(200);
+            String jwt = exchange(c.a(), token).json().get("accessToken").asText();
+            EkJar.Api jwtOnB = new EkJar.Api(c.b(), jwt);
+            assertThat(jwtOnB.get(c.secrets()).status()).as("a JWT signed by A is accepted by B").isEqualTo(200);
+
+            assertThat(new EkJar.Api(c.a(), c.ownerToken()).delete("/v1/workspace/acme/tokens/" + created.get("id").asText()).status()).isEqualTo(204);
+            long revokedAt = System.nanoTime();
+            EkJar.awaitCondition("node B refuses the revoked token and its JWT", REVOCATION_BOUND,
+                    () -> tokenOnB.get(c.secrets()).status() == 401 && jwtOnB.get(c.secrets()).status() == 401);
+            System.out.printf("revocation reached the other node in %d ms%n", (System.nanoTime() - revokedAt) / 1_000_000);
+            assertThat(new EkJar.Api(c.b(), c.ownerToken()).get(c.secrets()).status()).as("positive control").isEqualTo(200);
+        }
+    }
+
+    @Test
+    void aRotationOnOneNodeKillsTheOldValueOnTheOther() {
+        try (Cluster c = cluster()) {
+            JsonNode created = createToken(c.b(), c.ownerToken());
+            String old = created.get("token").asText();
+            EkJar.Api oldOnA = new EkJar.Api(c.a(), old);
+            assertThat(oldOnA.get(c.secrets()).status()).isEqualTo(200);
+            EkJar.Reply rotated = new EkJar.Api(c.b(), c.ownerToken()).post("/v1/workspace/acme/tokens/" + created.get("id").asText() + "/rotate", "");
+            assertThat(rotated.status()).isEqualTo(200);
+            EkJar.awaitCondition("node A refuses the rotated-away value", REVOCATION_BOUND, () -> oldOnA.get(c.secrets()).status() == 401);
+            assertThat(new EkJar.Api(c.a(), rotated.json().get("token").asText()).get(c.secrets()).status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void theExchangeAllowanceIsSharedByTheNodesAndBadGuessesDoNotSpendIt() {
+        try (Cluster c = cluster()) {
+            String token = createToken(c.a(), c.ownerToken()).get("token").asText();
+            for (int i = 0; i < 20; i++) assertThat(exchange(i % 2 == 0 ? c.a() : c.b(), "ek_live_" + "Z".repeat(43)).status()).isEqualTo(401);
+            for (int i = 1; i <= 10; i++) {
+                EkJar.Reply r = exchange(i <= 6 ? c.a() : c.b(), token);
+                assertThat(r.status()).as("exchange %d: %s", i, r).isEqualTo(200);
+            }
+            EkJar.Reply refused = exchange(c.b(), token);
+            assertThat(refused.status()).isEqualTo(429);
+            assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+            assertThat(exchange(c.a(), token).status()).as("and on the first node too").isEqualTo(429);
+        }
+    }
+}
