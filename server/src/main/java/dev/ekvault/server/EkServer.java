@@ -128,6 +128,7 @@ public final class EkServer implements AutoCloseable {
         SecretRoutes.register(router, secrets);
         TokenRoutes.register(router, tokens);
         this.signingKeys = new SigningKeys(database, masterKey, config.jwt(), clock);
+        changes.listen(ChangeFeed.Kind.SIGNING_KEY, change -> signingKeys.reload());
         JwtIssuer issuer = new JwtIssuer(config.jwt(), signingKeys, clock);
         this.authentication = new Authentication(snapshot, usage, new JwtVerifier(config.jwt(), signingKeys, clock), clock);
         this.rateLimiter = new SharedRateLimiter(database, clock);
@@ -251,6 +252,16 @@ public final class EkServer implements AutoCloseable {
 
     public SigningKeys signingKeys() {
         return signingKeys;
+    }
+
+    /** Rotates the JWT signing key now and tells every node through the change feed; returns the new key id. */
+    public String rotateSigningKey() {
+        signingKeys.rotate();
+        database.write(c -> {
+            ChangeFeed.record(c, ChangeFeed.Kind.SIGNING_KEY, "", signingKeys.activeKid(), clock.millis());
+            return null;
+        });
+        return signingKeys.activeKid();
     }
 
     private static void quietly(String what, Runnable work) {

@@ -97,12 +97,12 @@ public final class Main {
         }
     }
 
-    /** Rotates the JWT signing key now; running nodes pick the new key up within a minute, old tokens stay valid. */
+    /** Rotates the JWT signing key now; running nodes switch within a change-feed poll, tokens already issued stay valid. */
     private static void rotateJwtKey(List<String> flags) {
         Config config = new ConfigLoader().load(flags, System.getenv());
         try (EkServer server = EkServer.open(config, Clock.systemUTC())) {
-            server.signingKeys().rotate();
-            LOG.info("rotated the JWT signing key; the new key id is " + server.signingKeys().activeKid());
+            String kid = server.rotateSigningKey();
+            LOG.info("rotated the JWT signing key; the new key id is " + kid + "; running nodes switch to it within a second");
         }
     }
 

@@ -66,8 +66,18 @@ public final class AccessSnapshot {
         return byId.get(id);
     }
 
+    /**
+     * A membership, from memory; one not in memory (added on another node a moment ago, before its change row was
+     * polled) is looked up once, and a miss is remembered briefly like a token miss.
+     */
     public WorkspaceStore.Member member(String workspaceId, String userId) {
-        return members.get(memberKey(workspaceId, userId));
+        String key = memberKey(workspaceId, userId);
+        WorkspaceStore.Member known = members.get(key);
+        if (known != null || recentMisses.getIfPresent(key) != null) return known;
+        WorkspaceStore.Member found = database.read(c -> workspaces.findMember(c, workspaceId, userId));
+        if (found == null) recentMisses.put(key, Boolean.TRUE);
+        else members.put(key, found);
+        return found;
     }
 
     /** Re-reads one credential (a change feed row said it changed); a deleted one disappears. */
@@ -83,8 +93,13 @@ public final class AccessSnapshot {
 
     public void reloadMember(String workspaceId, String userId) {
         WorkspaceStore.Member member = database.read(c -> workspaces.findMember(c, workspaceId, userId));
-        if (member == null) members.remove(memberKey(workspaceId, userId));
-        else members.put(memberKey(workspaceId, userId), member);
+        String key = memberKey(workspaceId, userId);
+        if (member == null) {
+            members.remove(key);
+        } else {
+            members.put(key, member);
+            recentMisses.invalidate(key);
+        }
     }
 
     private void put(CredentialStore.Stored stored) {

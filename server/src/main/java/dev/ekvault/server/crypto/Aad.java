@@ -19,6 +19,7 @@ public final class Aad {
 
     private static void append(ByteArrayOutputStream out, String part) {
         byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > 0xFFFF) throw new IllegalArgumentException("an AAD part is longer than its two-byte length prefix allows");
         out.write(bytes.length >>> 8);
         out.write(bytes.length);
         out.writeBytes(bytes);

@@ -134,13 +134,19 @@ public final class ApiHandler extends Handler.Abstract {
 
     private JsonInput readBody(Request request) throws IOException {
         long declared = request.getLength();
-        if (declared > limits.maxBodyBytes()) throw tooLarge();
         if (declared == 0) return JsonInput.empty();
         byte[] bytes;
         try (InputStream in = Content.Source.asInputStream(request)) {
+            if (declared > limits.maxBodyBytes()) {
+                drain(in, declared);
+                throw tooLarge();
+            }
             bytes = in.readNBytes(limits.maxBodyBytes() + 1);
+            if (bytes.length > limits.maxBodyBytes()) {
+                drain(in, 4L * limits.maxBodyBytes());
+                throw tooLarge();
+            }
         }
-        if (bytes.length > limits.maxBodyBytes()) throw tooLarge();
         if (isBlank(bytes)) return JsonInput.empty();
         String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
         if (contentType == null || !contentType.toLowerCase().startsWith("application/json")) {
@@ -160,6 +166,22 @@ public final class ApiHandler extends Handler.Abstract {
         if (node == null || node.isMissingNode()) return JsonInput.empty();
         if (!node.isObject()) throw ApiException.badRequest("request body must be a JSON object");
         return new JsonInput(node, "");
+    }
+
+    /**
+     * Reads and discards a too-large body (up to four times the limit) before the 413 goes out: a client still sending
+     * when the server answers and closes would see a reset instead of the answer. Beyond that we just close.
+     */
+    private void drain(InputStream in, long declared) throws IOException {
+        long budget = Math.min(declared, 4L * limits.maxBodyBytes());
+        while (budget > 0) {
+            long skipped = in.skip(budget);
+            if (skipped <= 0) {
+                if (in.read() < 0) return;
+                skipped = 1;
+            }
+            budget -= skipped;
+        }
     }
 
     private ApiException tooLarge() {

@@ -74,10 +74,19 @@ public final class Database implements AutoCloseable {
                 rollbackQuietly(connection, e);
                 throw e;
             } finally {
-                connection.setAutoCommit(true);
+                restoreAutoCommit(connection);
             }
         } catch (SQLException e) {
             throw new StoreException(e);
+        }
+    }
+
+    /** A broken connection may refuse this too; the pool discards it, and the original failure is what matters. */
+    private static void restoreAutoCommit(Connection connection) {
+        try {
+            connection.setAutoCommit(true);
+        } catch (SQLException ignored) {
+            // the pool tests the connection before lending it again
         }
     }
 

@@ -3,6 +3,7 @@ package dev.ekvault.server.workspace;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.auth.ChangeFeed;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.FieldRules;
 import dev.ekvault.server.store.Database;
@@ -50,6 +51,7 @@ public final class Bootstrap {
             workspaces.insertUser(c, userId, email.toLowerCase(java.util.Locale.ROOT), email.substring(0, email.indexOf('@')), now);
             workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow(workspaceId, slug, slug, userId, now));
             workspaces.insertMember(c, new WorkspaceStore.Member(workspaceId, userId, Role.ADMIN, Scope.ALL), now);
+            ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, workspaceId, userId, now);
             teams.insert(c, new TeamStore.TeamRow(FieldRules.newId(), workspaceId, "Default", now));
             return tokens.issue(c, new Credential(FieldRules.newId(), workspaceId, Credential.Kind.STATIC, "owner", null,
                     Permission.READ_WRITE, Scope.ALL, true, userId, now, now + lifetime.toMillis(), null, null));

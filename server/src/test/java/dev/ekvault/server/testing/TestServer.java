@@ -114,7 +114,9 @@ public final class TestServer implements AutoCloseable {
     // ---- shortcuts for building a workspace tree through the API ----
 
     public String defaultTeamId() {
-        return get("/v1/workspace/acme/team", ownerToken).json().get(0).get("id").asText();
+        HttpResult teams = get("/v1/workspace/acme/team", ownerToken);
+        if (teams.status() != 200 || teams.json().size() == 0) throw new IllegalStateException("no default team: " + teams);
+        return teams.json().get(0).get("id").asText();
     }
 
     /** Creates a project in the default team and returns its id. */

@@ -1,0 +1,53 @@
+package dev.ekvault.server.auth;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ekvault.server.access.Permission;
+import dev.ekvault.server.access.Role;
+import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.Migrations;
+import dev.ekvault.server.testing.TestClock;
+import dev.ekvault.server.token.Credential;
+import dev.ekvault.server.token.CredentialStore;
+import dev.ekvault.server.token.TokenFormat;
+import dev.ekvault.server.workspace.WorkspaceStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The snapshot's edges: what another node created after this one loaded, and what it removed. */
+class AccessSnapshotTest {
+    private final ObjectMapper json = new ObjectMapper();
+
+    @Test
+    void aCredentialLearnedFromTheFeedFindsItsNewMemberAndARemovalIsSeen(@TempDir Path dir) {
+        try (Database db = new Database("jdbc:sqlite:" + dir.resolve("ek.db"), "", "", 2)) {
+            Migrations.apply(db, new TestClock());
+            WorkspaceStore workspaces = new WorkspaceStore(json);
+            CredentialStore credentials = new CredentialStore(json);
+            AccessSnapshot snapshot = new AccessSnapshot(db, credentials, workspaces, Duration.ofSeconds(1));
+            snapshot.loadAll(); // empty: everything below is "created on another node" afterwards
+
+            String token = TokenFormat.generate();
+            db.write(c -> {
+                workspaces.insertUser(c, "u1", "a@b.c", "a", 0);
+                workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow("w1", "acme", "acme", "u1", 0));
+                workspaces.insertMember(c, new WorkspaceStore.Member("w1", "u1", Role.DEVELOPER, Scope.ALL), 0);
+                credentials.insert(c, new Credential("c1", "w1", Credential.Kind.STATIC, "t", "p", Permission.READ, Scope.ALL, false,
+                        "u1", 0, null, null, null), TokenFormat.hash(token));
+                return null;
+            });
+            snapshot.reloadCredential("c1"); // the feed delivered the credential's row, not (yet) the member's
+            assertThat(snapshot.credentialByTokenHash(TokenFormat.hash(token)).id()).isEqualTo("c1");
+            assertThat(snapshot.member("w1", "u1")).as("a member not yet in memory is looked up").isNotNull();
+
+            db.write(c -> c.createStatement().executeUpdate("DELETE FROM member"));
+            snapshot.reloadMember("w1", "u1");
+            assertThat(snapshot.member("w1", "u1")).as("a removal delivered by the feed is seen").isNull();
+        }
+    }
+}
