@@ -85,7 +85,7 @@ public final class ApiHandler extends Handler.Abstract {
                 throw ApiException.notFound("route");
             }
             route = match.route();
-            if (!route.isPublic()) caller = authentication.authenticate(authorization(request));
+            if (!route.isPublic()) caller = authenticate(request);
             JsonInput body = readBody(request);
             Exchange exchange = new Exchange(match.parameters(), parseQuery(request.getHttpURI().getQuery()), body, caller, requestId,
                     request.getHeaders(), response.getHeaders());
@@ -125,6 +125,21 @@ public final class ApiHandler extends Handler.Abstract {
                     + decision.retryAfterSeconds() + " seconds");
         }
     }
+
+    /** The Bearer credential if there is one, else the dashboard's session cookie. */
+    private Caller authenticate(Request request) {
+        String authorization = authorization(request);
+        if (authorization != null || !request.getHeaders().contains(HttpHeader.COOKIE)) return authentication.authenticate(authorization);
+        String session = null;
+        for (org.eclipse.jetty.http.HttpCookie cookie : Request.getCookies(request)) {
+            if (cookie.getName().equals(SESSION_COOKIE)) session = cookie.getValue();
+        }
+        boolean changesState = !request.getMethod().equals("GET") && !request.getMethod().equals("HEAD");
+        return authentication.sessionCookie(session, changesState, request.getHeaders().get("X-CSRF-Token"));
+    }
+
+    /** The dashboard's session cookie (HttpOnly, SameSite=Strict). */
+    public static final String SESSION_COOKIE = "ek_session";
 
     private static String authorization(Request request) {
         String header = request.getHeaders().get(HttpHeader.AUTHORIZATION);
