@@ -92,6 +92,7 @@ public final class ApiHandler extends Handler.Abstract {
             Object result = route.handler().handle(exchange);
             status = write(response, callback, result);
         } catch (ApiException e) {
+            discardUnreadBody(request);
             status = writeError(response, callback, e.code, e.getMessage());
         } catch (StoreException e) {
             if (!Dialect.POSTGRESQL.isUniqueViolation(e) && !Dialect.SQLITE.isUniqueViolation(e)) {
@@ -112,6 +113,18 @@ public final class ApiHandler extends Handler.Abstract {
         requestLog.log(requestId, request.getMethod(), route == null ? null : route.template(), status,
                 (System.nanoTime() - started) / 1_000_000.0, caller);
         return true;
+    }
+
+    /**
+     * A refusal before the body was read (401, 404, 429…): read and drop what the client is still sending, up to a
+     * bound, so it receives the answer instead of a reset connection.
+     */
+    private void discardUnreadBody(Request request) {
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            drain(in, 4L * limits.maxBodyBytes());
+        } catch (IOException | RuntimeException e) {
+            // the connection is going away anyway
+        }
     }
 
     /** The per-address limit across {@code /v1}, checked before authentication so floods of bad credentials stop here. */
