@@ -46,13 +46,16 @@ public final class DeviceFlow {
     private final SessionService sessions;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
-    private final Cache<String, AtomicInteger> wrongCodes = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(1)).build();
+    private final Cache<String, AtomicInteger> wrongCodes;
 
     public DeviceFlow(Database database, UserStore users, SessionService sessions, Clock clock) {
         this.database = database;
         this.users = users;
         this.sessions = sessions;
         this.clock = clock;
+        // a minute of the injected clock, so the window is testable without waiting
+        this.wrongCodes = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(1))
+                .ticker(() -> clock.millis() * 1_000_000L).build();
     }
 
     /** Starts a login: the device code (secret, for the CLI) and the user code (for the person). */
