@@ -25,6 +25,7 @@ import dev.ekvault.server.config.ConfigLoader;
 import dev.ekvault.server.crypto.DataKeys;
 import dev.ekvault.server.crypto.MasterKey;
 import dev.ekvault.server.crypto.MasterKeyFile;
+import dev.ekvault.server.dashboard.DashboardRoutes;
 import dev.ekvault.server.environment.EnvironmentRoutes;
 import dev.ekvault.server.environment.EnvironmentService;
 import dev.ekvault.server.environment.EnvironmentStore;
@@ -131,6 +132,7 @@ public final class EkServer implements AutoCloseable {
         this.bootstrap = new Bootstrap(database, workspaceStore, teamStore, tokens, clock);
 
         OperationsRoutes.register(router, database, json);
+        DashboardRoutes.register(router);
         WorkspaceRoutes.register(router, workspaces);
         TeamRoutes.register(router, teams);
         ProjectRoutes.register(router, projects);

@@ -229,7 +229,14 @@ public final class ApiHandler extends Handler.Abstract {
             body = reply.body();
         }
         response.setStatus(status);
-        if (body == null) {
+        if (body instanceof RawBody raw) {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, raw.contentType());
+            response.getHeaders().put("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; "
+                    + "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+            response.getHeaders().put("X-Content-Type-Options", "nosniff");
+            response.getHeaders().put("Referrer-Policy", "no-referrer");
+            response.write(true, ByteBuffer.wrap(raw.bytes()), callback);
+        } else if (body == null) {
             response.write(true, null, callback);
         } else {
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
