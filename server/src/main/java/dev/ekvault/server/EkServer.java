@@ -1,11 +1,21 @@
 package dev.ekvault.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ekvault.server.access.ScopeResolver;
 import dev.ekvault.server.auth.AccessSnapshot;
 import dev.ekvault.server.auth.Authentication;
 import dev.ekvault.server.auth.ChangeFeed;
 import dev.ekvault.server.auth.ExchangeRoutes;
 import dev.ekvault.server.jwt.JwksRoutes;
+import dev.ekvault.server.member.MemberRoutes;
+import dev.ekvault.server.member.MemberService;
+import dev.ekvault.server.member.MemberStore;
+import dev.ekvault.server.people.DeviceFlow;
+import dev.ekvault.server.people.DeviceFlowRoutes;
+import dev.ekvault.server.people.PasswordHasher;
+import dev.ekvault.server.people.PeopleRoutes;
+import dev.ekvault.server.people.SessionService;
+import dev.ekvault.server.people.UserStore;
 import dev.ekvault.server.jwt.JwtIssuer;
 import dev.ekvault.server.jwt.JwtVerifier;
 import dev.ekvault.server.jwt.SigningKeys;
@@ -15,6 +25,7 @@ import dev.ekvault.server.config.ConfigLoader;
 import dev.ekvault.server.crypto.DataKeys;
 import dev.ekvault.server.crypto.MasterKey;
 import dev.ekvault.server.crypto.MasterKeyFile;
+import dev.ekvault.server.dashboard.DashboardRoutes;
 import dev.ekvault.server.environment.EnvironmentRoutes;
 import dev.ekvault.server.environment.EnvironmentService;
 import dev.ekvault.server.environment.EnvironmentStore;
@@ -116,11 +127,12 @@ public final class EkServer implements AutoCloseable {
         changes.listen(ChangeFeed.Kind.CREDENTIAL, change -> snapshot.reloadCredential(change.entityId()));
         changes.listen(ChangeFeed.Kind.MEMBER, change -> snapshot.reloadMember(change.workspaceId(), change.entityId()));
         snapshot.loadAll();
-        TokenService tokens = new TokenService(database, credentialStore, usage, changes, workspaces, teamStore, projectStore,
-                environmentStore, clock);
+        ScopeResolver scopes = new ScopeResolver(teamStore, projectStore, environmentStore);
+        TokenService tokens = new TokenService(database, credentialStore, usage, changes, workspaces, environmentStore, scopes, clock);
         this.bootstrap = new Bootstrap(database, workspaceStore, teamStore, tokens, clock);
 
         OperationsRoutes.register(router, database, json);
+        DashboardRoutes.register(router);
         WorkspaceRoutes.register(router, workspaces);
         TeamRoutes.register(router, teams);
         ProjectRoutes.register(router, projects);
@@ -135,6 +147,19 @@ public final class EkServer implements AutoCloseable {
         ExchangeRoutes.register(router, authentication, issuer, rateLimiter, config.rateLimits().exchangesPerTokenPerMinute(),
                 config.jwt().lifetime());
         JwksRoutes.register(router, signingKeys);
+
+        UserStore users = new UserStore();
+        PasswordHasher passwords = new PasswordHasher();
+        SessionService sessions = new SessionService(database, users, workspaceStore, teamStore, credentialStore, tokens, changes, passwords,
+                config.people(), json, clock);
+        boolean secureCookies = config.people().publicUrl().startsWith("https://");
+        long sessionSeconds = config.people().sessionLifetime().toSeconds();
+        PeopleRoutes.register(router, sessions, secureCookies, config.people().sessionLifetime());
+        DeviceFlowRoutes.register(router, new DeviceFlow(database, users, sessions, clock), config.people().publicUrl());
+        MemberService members = new MemberService(database, new MemberStore(json), workspaces, workspaceStore, users, scopes, sessions,
+                passwords, changes, clock);
+        MemberRoutes.register(router, members, config.people().publicUrl(),
+                (ex, signedIn) -> PeopleRoutes.signedIn(ex, signedIn, secureCookies, sessionSeconds, 200));
     }
 
     /** Opens the store for {@code config}; the master key is checked before migrations write anything. */

@@ -35,8 +35,36 @@ public final class Authentication {
     public Caller authenticate(String authorizationHeader) {
         String token = bearer(authorizationHeader);
         if (token == null) throw ApiException.unauthorized();
-        if (token.startsWith(TokenFormat.PREFIX)) return apiToken(token);
+        if (token.startsWith(TokenFormat.PREFIX) || token.startsWith(TokenFormat.SESSION_PREFIX)) return apiToken(token);
         return accessToken(token);
+    }
+
+    /**
+     * A request with no Authorization header: the dashboard's session cookie. A cookie is sent by the browser on its
+     * own, so a request that changes anything must also carry the session's CSRF token in {@code X-CSRF-Token},
+     * which a page from another site cannot read.
+     */
+    public Caller sessionCookie(String sessionToken, boolean changesState, String csrfHeader) {
+        if (sessionToken == null || !sessionToken.startsWith(TokenFormat.SESSION_PREFIX)) throw ApiException.unauthorized();
+        Caller caller = apiToken(sessionToken);
+        if (caller.kind() != Credential.Kind.SESSION) throw ApiException.unauthorized();
+        if (changesState && (csrfHeader == null || !java.security.MessageDigest.isEqual(
+                csrfToken(sessionToken).getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                csrfHeader.getBytes(java.nio.charset.StandardCharsets.US_ASCII)))) {
+            throw ApiException.forbidden("missing or wrong X-CSRF-Token header");
+        }
+        return caller;
+    }
+
+    /** Derived from the session token, so it needs no storage and dies with the session. */
+    public static String csrfToken(String sessionToken) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(("ek/csrf/v1:" + sessionToken).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**

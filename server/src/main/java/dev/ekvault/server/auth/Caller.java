@@ -18,7 +18,7 @@ public record Caller(String workspaceId, String userId, String credentialId, Cre
      * tokens and workload identities see shared values only, so an override never reaches a deployment.
      */
     public boolean seesPersonalValues() {
-        return kind == Credential.Kind.CLI;
+        return kind.actsAsPerson();
     }
 
     /** Refuses a write with 403 unless both the credential and the person's role allow writing. */

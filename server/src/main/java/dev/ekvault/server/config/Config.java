@@ -8,7 +8,13 @@ import java.time.Duration;
  * Secret-valued settings are {@link Secret}s so that printing a record never prints them.
  */
 public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Limits limits,
-                     Jwt jwt, RateLimits rateLimits, Duration changePollInterval) {
+                     Jwt jwt, RateLimits rateLimits, Duration changePollInterval, People people) {
+
+    /**
+     * Sign-in for people: whether anyone may sign up once the first workspace exists (else by invitation only), how
+     * long a dashboard session lasts, and the server's public URL for links it hands out (empty: from the request).
+     */
+    public record People(boolean openSignUp, Duration sessionLifetime, String publicUrl) {}
 
     /** Access tokens issued by the exchange: EdDSA-signed, {@code lifetime} long; signing keys rotate every {@code keyRotation}. */
     public record Jwt(String issuer, Duration lifetime, Duration keyRotation) {}

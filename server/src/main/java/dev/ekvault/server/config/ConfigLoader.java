@@ -45,7 +45,10 @@ public final class ConfigLoader {
             new Key("rate-limit.per-ip-per-minute", "200", false),
             new Key("rate-limit.trusted-proxies", "", false),
             new Key("rate-limit.exchanges-per-token-per-minute", "10", false),
-            new Key("access.change-poll-millis", "200", false));
+            new Key("access.change-poll-millis", "200", false),
+            new Key("people.open-sign-up", "false", false),
+            new Key("people.session-hours", "12", false),
+            new Key("http.public-url", "", false));
 
     private final Map<String, Key> byNormalName = new LinkedHashMap<>();
 
@@ -96,6 +99,7 @@ public final class ConfigLoader {
         line.add("jwt=" + config.jwt());
         line.add("rate-limits=" + config.rateLimits());
         line.add("access.change-poll-millis=" + config.changePollInterval().toMillis());
+        line.add("people=" + config.people());
         return line.toString();
     }
 
@@ -187,7 +191,9 @@ public final class ConfigLoader {
                         Duration.ofHours(intIn(v, "jwt.key-rotation-hours", 1, 24 * 365))),
                 new Config.RateLimits(intIn(v, "rate-limit.per-ip-per-minute", 0, 1_000_000), list(v, "rate-limit.trusted-proxies"),
                         intIn(v, "rate-limit.exchanges-per-token-per-minute", 1, 10_000)),
-                Duration.ofMillis(intIn(v, "access.change-poll-millis", 20, 60_000)));
+                Duration.ofMillis(intIn(v, "access.change-poll-millis", 20, 60_000)),
+                new Config.People(bool(v, "people.open-sign-up"), Duration.ofHours(intIn(v, "people.session-hours", 1, 24 * 30)),
+                        publicUrl(v.get("http.public-url").strip())));
     }
 
     /** Accepts a JDBC URL or the {@code postgres://user:pass@host:port/db} form operators usually have. */
@@ -208,6 +214,19 @@ public final class ConfigLoader {
 
     private static String appendParam(String query, String param) {
         return query.isEmpty() ? param : query + "&" + param;
+    }
+
+    private static boolean bool(Map<String, String> v, String key) {
+        String text = v.get(key).strip().toLowerCase(Locale.ROOT);
+        if (text.equals("true")) return true;
+        if (text.equals("false")) return false;
+        throw new ConfigException(key + " must be true or false, got '" + text + "'");
+    }
+
+    private static String publicUrl(String url) {
+        if (url.isEmpty()) return url;
+        if (!url.matches("https?://[^\\s/?#]+(/[^\\s?#]*)?")) throw new ConfigException("http.public-url must be an http(s) URL such as https://ek.example.com");
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
     private static List<String> list(Map<String, String> v, String key) {

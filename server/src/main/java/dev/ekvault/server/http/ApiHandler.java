@@ -85,7 +85,7 @@ public final class ApiHandler extends Handler.Abstract {
                 throw ApiException.notFound("route");
             }
             route = match.route();
-            if (!route.isPublic()) caller = authentication.authenticate(authorization(request));
+            if (!route.isPublic()) caller = authenticate(request);
             JsonInput body = readBody(request);
             Exchange exchange = new Exchange(match.parameters(), parseQuery(request.getHttpURI().getQuery()), body, caller, requestId,
                     request.getHeaders(), response.getHeaders());
@@ -138,6 +138,21 @@ public final class ApiHandler extends Handler.Abstract {
                     + decision.retryAfterSeconds() + " seconds");
         }
     }
+
+    /** The Bearer credential if there is one, else the dashboard's session cookie. */
+    private Caller authenticate(Request request) {
+        String authorization = authorization(request);
+        if (authorization != null || !request.getHeaders().contains(HttpHeader.COOKIE)) return authentication.authenticate(authorization);
+        String session = null;
+        for (org.eclipse.jetty.http.HttpCookie cookie : Request.getCookies(request)) {
+            if (cookie.getName().equals(SESSION_COOKIE)) session = cookie.getValue();
+        }
+        boolean changesState = !request.getMethod().equals("GET") && !request.getMethod().equals("HEAD");
+        return authentication.sessionCookie(session, changesState, request.getHeaders().get("X-CSRF-Token"));
+    }
+
+    /** The dashboard's session cookie (HttpOnly, SameSite=Strict). */
+    public static final String SESSION_COOKIE = "ek_session";
 
     private static String authorization(Request request) {
         String header = request.getHeaders().get(HttpHeader.AUTHORIZATION);
@@ -214,7 +229,14 @@ public final class ApiHandler extends Handler.Abstract {
             body = reply.body();
         }
         response.setStatus(status);
-        if (body == null) {
+        if (body instanceof RawBody raw) {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, raw.contentType());
+            response.getHeaders().put("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; "
+                    + "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+            response.getHeaders().put("X-Content-Type-Options", "nosniff");
+            response.getHeaders().put("Referrer-Policy", "no-referrer");
+            response.write(true, ByteBuffer.wrap(raw.bytes()), callback);
+        } else if (body == null) {
             response.write(true, null, callback);
         } else {
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");

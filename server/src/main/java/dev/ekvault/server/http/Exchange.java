@@ -58,6 +58,16 @@ public final class Exchange {
         return requestHeaders.get(name);
     }
 
+    /**
+     * The server's base URL for links it hands out: the configured public URL, else this request's own host.
+     * (Configure http.public-url behind a proxy: a Host header is the client's to choose.)
+     */
+    public String baseUrl(String configuredPublicUrl) {
+        if (!configuredPublicUrl.isEmpty()) return configuredPublicUrl;
+        String host = header("Host");
+        return "http://" + (host == null || host.isBlank() || host.length() > 255 || !host.matches("[A-Za-z0-9.:\\[\\]-]+") ? "localhost" : host);
+    }
+
     /** Headers of the response to come (rate-limit headers, say); the body and status come from the handler's result. */
     public HttpFields.Mutable responseHeaders() {
         return responseHeaders;

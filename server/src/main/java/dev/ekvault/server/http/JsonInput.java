@@ -90,6 +90,11 @@ public final class JsonInput {
         }
     }
 
+    /** The whole object, for bodies whose shape is the client's own (preferences). */
+    public JsonNode node() {
+        return node;
+    }
+
     /** The full path of a field of this object, for messages raised after reading. */
     public String pathOf(String name) {
         return field(name);

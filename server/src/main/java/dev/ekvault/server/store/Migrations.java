@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.logging.Logger;
 
 /**
- * Versioned schema migrations, one folder per dialect: {@code db/<dialect>/V1.sql, V2.sql, …}. Each runs once, in
+ * Versioned schema migrations, one folder per dialect: {@code db/<dialect>/V1.sql, V2.sql, …} (up to V200). Each runs once, in
  * its own transaction, and its checksum is recorded; a changed file that was already applied stops the start.
  * On PostgreSQL an advisory lock makes nodes that start together apply each migration exactly once.
  *
@@ -27,6 +27,7 @@ import java.util.logging.Logger;
 public final class Migrations {
     private static final Logger LOG = Logger.getLogger(Migrations.class.getName());
     private static final long POSTGRES_LOCK_KEY = 0x656b5f6d6967L; // "ek_mig"
+    private static final int MAX_VERSION = 200;
 
     private record Migration(int version, String description, String sql, String checksum) {}
 
@@ -104,16 +105,18 @@ public final class Migrations {
 
     private static List<Migration> load(Dialect dialect) {
         List<Migration> migrations = new ArrayList<>();
-        for (int version = 1; ; version++) {
+        // numbers may have gaps (two branches reserving numbers); each present file runs once, in number order
+        for (int version = 1; version <= MAX_VERSION; version++) {
             String path = "db/" + dialect.migrationFolder + "/V" + version + ".sql";
             try (InputStream in = Migrations.class.getClassLoader().getResourceAsStream(path)) {
-                if (in == null) return migrations;
+                if (in == null) continue;
                 String sql = new String(in.readAllBytes(), StandardCharsets.UTF_8);
                 migrations.add(new Migration(version, firstComment(sql), sql, sha256(sql)));
             } catch (IOException e) {
                 throw new IllegalStateException("cannot read migration " + path, e);
             }
         }
+        return migrations;
     }
 
     private static String firstComment(String sql) {

@@ -12,7 +12,11 @@ public record Credential(String id, String workspaceId, Kind kind, String name, 
         /** A long-lived API token made by a person. */
         STATIC("static"),
         /** A short token the CLI makes: read-only, one environment, eight hours; it acts as its person. */
-        CLI("cli");
+        CLI("cli"),
+        /** A person signed in to the dashboard (an HttpOnly cookie). */
+        SESSION("session"),
+        /** A person signed in with {@code ek login} (the device-code flow): eight hours. */
+        DEVICE_LOGIN("cli-login");
 
         /** The {@code type} of a token in the tokens list. */
         public final String wire;
@@ -24,6 +28,16 @@ public record Credential(String id, String workspaceId, Kind kind, String name, 
         /** The {@code kind} of a credential in the credentials table. */
         public String tableKind() {
             return this == STATIC ? "api-token" : "cli-token";
+        }
+
+        /** Credentials that are a person at a keyboard: they see that person's personal overrides. */
+        public boolean actsAsPerson() {
+            return this == CLI || this == SESSION || this == DEVICE_LOGIN;
+        }
+
+        /** Sign-ins, as opposed to the machine credentials listed in the tokens and credentials tables. */
+        public boolean isSignIn() {
+            return this == SESSION || this == DEVICE_LOGIN;
         }
 
         public static Kind fromWire(String text) {

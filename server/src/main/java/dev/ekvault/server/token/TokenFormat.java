@@ -14,6 +14,8 @@ import java.util.HexFormat;
  */
 public final class TokenFormat {
     public static final String PREFIX = "ek_live_";
+    /** Sign-in sessions (dashboard cookie, {@code ek login}): same shape, another prefix, so logs and scanners tell them apart. */
+    public static final String SESSION_PREFIX = "ek_sess_";
     private static final int BODY_LENGTH = 43;
     public static final int LENGTH = PREFIX.length() + BODY_LENGTH;
     private static final int DISPLAY_PREFIX_LENGTH = PREFIX.length() + 4;
@@ -24,6 +26,10 @@ public final class TokenFormat {
     private TokenFormat() {}
 
     public static String generate() {
+        return generate(PREFIX);
+    }
+
+    public static String generate(String prefix) {
         byte[] raw = new byte[32];
         RANDOM.nextBytes(raw);
         BigInteger n = new BigInteger(1, raw);
@@ -33,12 +39,12 @@ public final class TokenFormat {
             body[i] = ALPHABET[qr[1].intValue()];
             n = qr[0];
         }
-        return PREFIX + new String(body);
+        return prefix + new String(body);
     }
 
-    /** True for exactly the shape {@link #generate()} produces. */
+    /** True for exactly the shape {@link #generate(String)} produces, with either prefix. */
     public static boolean isWellFormed(String token) {
-        if (token == null || token.length() != LENGTH || !token.startsWith(PREFIX)) return false;
+        if (token == null || token.length() != LENGTH || !(token.startsWith(PREFIX) || token.startsWith(SESSION_PREFIX))) return false;
         for (int i = PREFIX.length(); i < LENGTH; i++) {
             char c = token.charAt(i);
             if (!(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z')) return false;

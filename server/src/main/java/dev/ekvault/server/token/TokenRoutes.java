@@ -1,5 +1,6 @@
 package dev.ekvault.server.token;
 
+import dev.ekvault.server.access.ScopeResolver;
 import dev.ekvault.server.http.FieldRules;
 import dev.ekvault.server.http.JsonInput;
 import dev.ekvault.server.http.Reply;
@@ -18,9 +19,7 @@ public final class TokenRoutes {
         router.get(base, "tokens", ex -> tokens.list(ex.caller(), ex.path("ws")));
         router.post(base, "tokens", ex -> {
             JsonInput body = ex.body();
-            JsonInput scope = body.optionalObject("scope");
-            TokenService.ScopeRequest scopeRequest = scope == null ? null : new TokenService.ScopeRequest(
-                    scope.optionalBoolean("all", false), ids(scope, "teams"), ids(scope, "projects"), ids(scope, "environments"));
+            ScopeResolver.Request scopeRequest = scopeRequest(body.optionalObject("scope"));
             return Reply.created(tokens.create(ex.caller(), ex.path("ws"), body.requiredString("name"),
                     body.requiredString("permission"), scopeRequest, body.requiredString("expiresIn")));
         });
@@ -32,6 +31,12 @@ public final class TokenRoutes {
             return Reply.noContent();
         });
         router.get("/v1/workspace/{ws}/credentials", "tokens", ex -> tokens.credentialsTable(ex.caller(), ex.path("ws")));
+    }
+
+    /** The wire's {@code scope} object; absent means all. Members' scopes are read the same way. */
+    public static ScopeResolver.Request scopeRequest(JsonInput scope) {
+        return scope == null ? null : new ScopeResolver.Request(scope.optionalBoolean("all", false), ids(scope, "teams"),
+                ids(scope, "projects"), ids(scope, "environments"));
     }
 
     private static List<String> ids(JsonInput scope, String field) {

@@ -7,16 +7,15 @@ import dev.ekvault.api.TokenInfo;
 import dev.ekvault.api.TokenScope;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.access.ScopeResolver;
 import dev.ekvault.server.auth.Caller;
 import dev.ekvault.server.auth.ChangeFeed;
 import dev.ekvault.server.environment.EnvironmentStore;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.FieldRules;
 import dev.ekvault.server.http.WireTime;
-import dev.ekvault.server.project.ProjectStore;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.store.Sql;
-import dev.ekvault.server.team.TeamStore;
 import dev.ekvault.server.workspace.WorkspaceService;
 import dev.ekvault.server.workspace.WorkspaceStore;
 
@@ -40,33 +39,28 @@ public final class TokenService {
             "60d", Duration.ofDays(60), "3m", Duration.ofDays(90), "6m", Duration.ofDays(180));
     public static final Duration CLI_LIFETIME = Duration.ofHours(8);
 
-    /** A scope as the wire names it, before its ids are checked. */
-    public record ScopeRequest(boolean all, List<String> teams, List<String> projects, List<String> environments) {}
-
     private final Database database;
     private final CredentialStore credentials;
     private final CredentialUsage usage;
     private final ChangeFeed changes;
     private final WorkspaceService workspaces;
-    private final TeamStore teams;
-    private final ProjectStore projects;
     private final EnvironmentStore environments;
+    private final ScopeResolver scopes;
     private final Clock clock;
 
     public TokenService(Database database, CredentialStore credentials, CredentialUsage usage, ChangeFeed changes,
-                        WorkspaceService workspaces, TeamStore teams, ProjectStore projects, EnvironmentStore environments, Clock clock) {
+                        WorkspaceService workspaces, EnvironmentStore environments, ScopeResolver scopes, Clock clock) {
         this.database = database;
         this.credentials = credentials;
         this.usage = usage;
         this.changes = changes;
         this.workspaces = workspaces;
-        this.teams = teams;
-        this.projects = projects;
         this.environments = environments;
+        this.scopes = scopes;
         this.clock = clock;
     }
 
-    public CreatedToken create(Caller caller, String workspaceRef, String name, String permissionText, ScopeRequest scopeRequest, String expiresIn) {
+    public CreatedToken create(Caller caller, String workspaceRef, String name, String permissionText, ScopeResolver.Request scopeRequest, String expiresIn) {
         String tokenName = FieldRules.name(name, "name");
         Permission permission = Permission.fromWire(permissionText);
         if (permission == null) throw ApiException.badRequest("field 'permission' must be 'read' or 'read-write'");
@@ -77,7 +71,7 @@ public final class TokenService {
         }
         CreatedToken created = database.write(c -> {
             WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
-            Scope scope = resolveScope(c, caller, ws.id(), scopeRequest);
+            Scope scope = scopes.resolve(c, caller, ws.id(), scopeRequest);
             if (!scope.within(caller.scope())) throw ApiException.forbidden("field 'scope' reaches beyond your own access");
             long now = clock.millis();
             Credential credential = new Credential(FieldRules.newId(), ws.id(), Credential.Kind.STATIC, tokenName, null, permission,
@@ -114,7 +108,7 @@ public final class TokenService {
             List<TokenInfo> result = new ArrayList<>();
             for (CredentialStore.Stored stored : credentials.listByWorkspace(c, ws.id())) {
                 Credential k = stored.credential();
-                if (stored.tokenHash() == null || !mayManage(caller, k)) continue;
+                if (stored.tokenHash() == null || k.kind().isSignIn() || !mayManage(caller, k)) continue;
                 result.add(new TokenInfo(k.id(), k.name(), k.prefix(), k.permission().wire, wire(k.scope()), k.kind().wire, k.isOwner(),
                         k.createdBy(), WireTime.format(k.createdAt()), WireTime.formatNullable(k.expiresAt()),
                         WireTime.formatNullable(usage.lastUsed(k.id(), k.lastUsedAt())), WireTime.formatNullable(k.revokedAt())));
@@ -135,7 +129,7 @@ public final class TokenService {
             List<CredentialInfo> result = new ArrayList<>();
             for (CredentialStore.Stored stored : credentials.listByWorkspace(c, ws.id())) {
                 Credential k = stored.credential();
-                if (!mayManage(caller, k)) continue;
+                if (k.kind().isSignIn() || !mayManage(caller, k)) continue;
                 result.add(new CredentialInfo(k.id(), k.kind().tableKind(), k.name(), k.prefix(), k.permission().wire, wire(k.scope()),
                         k.createdBy(), emails.get(k.createdBy()), WireTime.format(k.createdAt()), WireTime.formatNullable(k.expiresAt()),
                         WireTime.formatNullable(usage.lastUsed(k.id(), k.lastUsedAt())), WireTime.formatNullable(k.revokedAt())));
@@ -200,7 +194,8 @@ public final class TokenService {
      */
     private static void requireMayMint(Caller caller) {
         if (caller.kind() == Credential.Kind.CLI) throw ApiException.forbidden("a CLI token cannot create credentials");
-        caller.requireWrite();
+        // a signed-in person may create credentials up to their role (a member: read only); a static token must be read-write
+        if (!caller.kind().isSignIn()) caller.requireWrite();
     }
 
     private static boolean mayManage(Caller caller, Credential credential) {
@@ -210,7 +205,8 @@ public final class TokenService {
     private Credential manageable(Connection c, Caller caller, String workspaceRef, String tokenId) throws SQLException {
         WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
         CredentialStore.Stored stored = credentials.findById(c, tokenId);
-        if (stored == null || stored.tokenHash() == null || !stored.credential().workspaceId().equals(ws.id())
+        if (stored == null || stored.tokenHash() == null || stored.credential().kind().isSignIn()
+                || !stored.credential().workspaceId().equals(ws.id())
                 || !mayManage(caller, stored.credential())) {
             throw ApiException.notFound("token");
         }
@@ -220,39 +216,6 @@ public final class TokenService {
     private static CreatedToken createdView(Credential credential, String token) {
         return new CreatedToken(credential.id(), token, credential.name(), TokenFormat.displayPrefix(token), credential.permission().wire,
                 wire(credential.scope()), WireTime.format(credential.expiresAt()));
-    }
-
-    /** Checks every id of a requested scope against the workspace and records each entry's ancestors. */
-    private Scope resolveScope(Connection c, Caller caller, String workspaceId, ScopeRequest request) throws SQLException {
-        if (request == null || request.all()) return Scope.ALL;
-        List<String> teamIds = new ArrayList<>();
-        for (int i = 0; i < request.teams().size(); i++) {
-            String id = request.teams().get(i);
-            if (teams.find(c, workspaceId, id) == null || !caller.scope().seesTeam(id)) throw noSuch("scope.teams[" + i + "]", "team");
-            teamIds.add(id);
-        }
-        List<Scope.ProjectRef> projectRefs = new ArrayList<>();
-        for (int i = 0; i < request.projects().size(); i++) {
-            ProjectStore.ProjectRow p = projects.find(c, workspaceId, request.projects().get(i));
-            if (p == null || !p.id().equals(request.projects().get(i)) || !caller.scope().seesProject(p.id(), p.teamId())) {
-                throw noSuch("scope.projects[" + i + "]", "project");
-            }
-            projectRefs.add(new Scope.ProjectRef(p.id(), p.teamId()));
-        }
-        List<Scope.EnvironmentRef> environmentRefs = new ArrayList<>();
-        for (int i = 0; i < request.environments().size(); i++) {
-            EnvironmentStore.EnvironmentRow e = environments.find(c, workspaceId, request.environments().get(i));
-            if (e == null || !caller.scope().coversEnvironment(e.id(), e.projectId(), e.teamId())) throw noSuch("scope.environments[" + i + "]", "environment");
-            environmentRefs.add(new Scope.EnvironmentRef(e.id(), e.projectId(), e.teamId()));
-        }
-        if (teamIds.isEmpty() && projectRefs.isEmpty() && environmentRefs.isEmpty()) {
-            throw ApiException.badRequest("field 'scope' must be all, or name at least one team, project or environment");
-        }
-        return Scope.of(teamIds, projectRefs, environmentRefs);
-    }
-
-    private static ApiException noSuch(String field, String what) {
-        return ApiException.badRequest("field '" + field + "' names no " + what + " you can see");
     }
 
     public static TokenScope wire(Scope scope) {

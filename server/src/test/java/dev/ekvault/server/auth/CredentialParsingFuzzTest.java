@@ -56,7 +56,8 @@ class CredentialParsingFuzzTest {
         if (token == null) return;
         assertThat(token).isNotEmpty().isEqualTo(token.strip());
         if (TokenFormat.isWellFormed(token)) {
-            assertThat(token).hasSize(TokenFormat.LENGTH).startsWith(TokenFormat.PREFIX);
+            assertThat(token).hasSize(TokenFormat.LENGTH);
+            assertThat(token.startsWith(TokenFormat.PREFIX) || token.startsWith(TokenFormat.SESSION_PREFIX)).isTrue();
             assertThat(TokenFormat.hash(token)).hasSize(64);
             assertThat(TokenFormat.displayPrefix(token)).hasSize(12);
         }

@@ -24,7 +24,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RouteSecurityTest {
     private static final Set<String> PUBLIC = Set.of(
-            "GET /healthz", "GET /readyz", "GET /openapi.json", "GET /.well-known/jwks.json", "POST /v1/auth/exchange");
+            "GET /healthz", "GET /readyz", "GET /openapi.json", "GET /.well-known/jwks.json", "POST /v1/auth/exchange",
+            "POST /v1/auth/login", "POST /v1/auth/signup", "POST /v1/auth/device/code", "POST /v1/auth/device/token",
+            "POST /v1/invites/{token}/accept", "POST /v1/invites/{token}/decline",
+            "GET /device", "GET /dashboard/device.js", "GET /dashboard/ek.css");
 
     TestServer s;
 

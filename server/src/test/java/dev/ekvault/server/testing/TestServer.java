@@ -41,13 +41,24 @@ public final class TestServer implements AutoCloseable {
     private final HttpClient http = HttpClient.newHttpClient();
     private final String base;
 
-    private TestServer(Config config, TestClock clock, String masterKey) throws Exception {
+    private TestServer(Config config, TestClock clock, String masterKey, boolean initialise) throws Exception {
         this.config = config;
         this.clock = clock;
         this.masterKey = masterKey;
         this.server = EkServer.open(config, clock).start();
         this.base = "http://127.0.0.1:" + server.port();
-        this.ownerToken = server.bootstrap().initialise("acme", "owner@example.com", "6m");
+        this.ownerToken = initialise ? server.bootstrap().initialise("acme", "owner@example.com", "6m") : null;
+    }
+
+    /** A server on a fresh store with no workspace at all: what the first person to sign up finds. */
+    public static TestServer startUninitialised(Backend backend, String... extraFlags) {
+        try {
+            Config config = new ConfigLoader().load(flags(backend.freshDatabaseUrl(), java.nio.file.Files.createTempDirectory("ek-test"),
+                    MasterKey.generateBase64(), extraFlags), Map.of());
+            return new TestServer(config, new TestClock(), config.masterKey().value(), false);
+        } catch (Exception e) {
+            throw new IllegalStateException("test server did not start", e);
+        }
     }
 
     /** A server on a fresh store of {@code backend}, its data folder a new temporary directory. */
@@ -60,18 +71,82 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static TestServer start(String databaseUrl, Path dataDir, String masterKey, String... extraFlags) {
+        Config config = new ConfigLoader().load(flags(databaseUrl, dataDir, masterKey, extraFlags), Map.of());
+        try {
+            return new TestServer(config, new TestClock(), masterKey, true);
+        } catch (Exception e) {
+            throw new IllegalStateException("test server did not start", e);
+        }
+    }
+
+    private static List<String> flags(String databaseUrl, Path dataDir, String masterKey, String... extraFlags) {
         List<String> flags = new ArrayList<>(List.of("--data-dir=" + dataDir, "--http-host=127.0.0.1", "--http-port=0",
                 "--database-url=" + databaseUrl, "--master-key=" + masterKey, "--http-shutdown-timeout-seconds=5",
                 // suites send hundreds of requests from one address; the limit's own test turns it back on
                 "--rate-limit-per-ip-per-minute=0"));
         flags.addAll(List.of(extraFlags));
-        Config config = new ConfigLoader().load(flags, Map.of());
-        try {
-            return new TestServer(config, new TestClock(), masterKey);
-        } catch (Exception e) {
-            throw new IllegalStateException("test server did not start", e);
+        return flags;
+    }
+
+    // ---- people ----
+
+    /** A signed-in dashboard session: its cookie and the CSRF token to echo on changes. */
+    public record Session(String cookie, String csrf, String userId) {
+        /** A request carrying the cookie (and, for changes, the CSRF header). */
+        public HttpRequest.Builder on(HttpRequest.Builder builder, boolean withCsrf) {
+            builder.header("Cookie", "ek_session=" + cookie);
+            if (withCsrf) builder.header("X-CSRF-Token", csrf);
+            return builder;
         }
     }
+
+    /** Signs in over HTTP and returns the session taken from the Set-Cookie answer. */
+    public Session signIn(String email, String password) {
+        HttpResult r = post("/v1/auth/login", null, "{\"email\":" + quote(email) + ",\"password\":" + quote(password) + "}");
+        if (r.status() != 200) throw new IllegalStateException("sign-in failed: " + r);
+        return session(r);
+    }
+
+    public static Session session(HttpResult signedIn) {
+        String setCookie = signedIn.headers().allValues("Set-Cookie").stream().filter(v -> v.startsWith("ek_session=")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no session cookie in " + signedIn.headers()));
+        String cookie = setCookie.substring("ek_session=".length(), setCookie.indexOf(';'));
+        return new Session(cookie, signedIn.json().get("csrfToken").asText(), signedIn.json().get("id").asText());
+    }
+
+    public HttpResult getAs(Session session, String path) {
+        return send(session.on(request(path, null), false).GET());
+    }
+
+    public HttpResult postAs(Session session, String path, String json) {
+        return send(session.on(request(path, null), true).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public HttpResult putAs(Session session, String path, String json) {
+        return send(session.on(request(path, null), true).header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public HttpResult deleteAs(Session session, String path) {
+        return send(session.on(request(path, null), true).DELETE());
+    }
+
+    /**
+     * Invites a person with the owner's token and accepts for them with a password: a member with an account, signed in.
+     * {@code scopeJson} is the wire scope (null: all).
+     */
+    public Session invitePerson(String email, String role, String scopeJson) {
+        HttpResult invite = post("/v1/workspace/acme/members", ownerToken, "{\"email\":" + quote(email) + ",\"role\":\"" + role + "\""
+                + (scopeJson == null ? "" : ",\"scope\":" + scopeJson) + "}");
+        if (invite.status() != 201) throw new IllegalStateException("invite failed: " + invite);
+        String url = invite.json().get("inviteUrl").asText();
+        String token = url.substring(url.lastIndexOf('/') + 1);
+        HttpResult accepted = post("/v1/invites/" + token + "/accept", null, "{\"name\":\"p\",\"password\":\"" + PASSWORD + "\"}");
+        if (accepted.status() != 200) throw new IllegalStateException("accept failed: " + accepted);
+        return session(accepted);
+    }
+
+    /** The password every invited test person chooses. */
+    public static final String PASSWORD = "correct horse battery staple";
 
     public String url(String path) {
         return base + path;

@@ -1,0 +1,85 @@
+package dev.ekvault.server.access;
+
+import dev.ekvault.server.auth.Caller;
+import dev.ekvault.server.environment.EnvironmentStore;
+import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.project.ProjectStore;
+import dev.ekvault.server.team.TeamStore;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Turns a scope as the wire names it ({@code {all, teams, projects, environments}}) into a {@link Scope}: every id
+ * checked against the workspace and the caller's own view, every entry given its ancestors, and every complete set of
+ * children replaced by their parent (all of a project's environments means the project; all of a team's projects
+ * means the team), so the scope also covers children added later.
+ */
+public final class ScopeResolver {
+    /** A scope as the wire names it, before its ids are checked. */
+    public record Request(boolean all, List<String> teams, List<String> projects, List<String> environments) {}
+
+    private final TeamStore teams;
+    private final ProjectStore projects;
+    private final EnvironmentStore environments;
+
+    public ScopeResolver(TeamStore teams, ProjectStore projects, EnvironmentStore environments) {
+        this.teams = teams;
+        this.projects = projects;
+        this.environments = environments;
+    }
+
+    public Scope resolve(Connection c, Caller caller, String workspaceId, Request request) throws SQLException {
+        if (request == null || request.all()) return Scope.ALL;
+        Set<String> teamIds = new LinkedHashSet<>();
+        for (int i = 0; i < request.teams().size(); i++) {
+            String id = request.teams().get(i);
+            if (teams.find(c, workspaceId, id) == null || !caller.scope().seesTeam(id)) throw noSuch("scope.teams[" + i + "]", "team");
+            teamIds.add(id);
+        }
+        List<ProjectStore.ProjectRow> allProjects = projects.list(c, workspaceId);
+        Set<String> projectIds = new LinkedHashSet<>();
+        for (int i = 0; i < request.projects().size(); i++) {
+            String id = request.projects().get(i);
+            ProjectStore.ProjectRow p = allProjects.stream().filter(row -> row.id().equals(id)).findFirst().orElse(null);
+            if (p == null || !caller.scope().seesProject(p.id(), p.teamId())) throw noSuch("scope.projects[" + i + "]", "project");
+            projectIds.add(id);
+        }
+        List<Scope.EnvironmentRef> environmentRefs = new ArrayList<>();
+        for (int i = 0; i < request.environments().size(); i++) {
+            EnvironmentStore.EnvironmentRow e = environments.find(c, workspaceId, request.environments().get(i));
+            if (e == null || !caller.scope().coversEnvironment(e.id(), e.projectId(), e.teamId())) throw noSuch("scope.environments[" + i + "]", "environment");
+            environmentRefs.add(new Scope.EnvironmentRef(e.id(), e.projectId(), e.teamId()));
+        }
+        if (teamIds.isEmpty() && projectIds.isEmpty() && environmentRefs.isEmpty()) {
+            throw ApiException.badRequest("field 'scope' must be all, or name at least one team, project or environment");
+        }
+        // every environment of a project chosen: the project
+        for (ProjectStore.ProjectRow p : allProjects) {
+            List<EnvironmentStore.EnvironmentRow> children = environments.listByProject(c, p.id());
+            if (!children.isEmpty() && children.stream().allMatch(e -> environmentRefs.stream().anyMatch(ref -> ref.id().equals(e.id())))) {
+                projectIds.add(p.id());
+            }
+        }
+        // every project of a team chosen: the team
+        for (TeamStore.TeamRow t : teams.list(c, workspaceId)) {
+            List<ProjectStore.ProjectRow> children = allProjects.stream().filter(p -> p.teamId().equals(t.id())).toList();
+            if (!children.isEmpty() && children.stream().allMatch(p -> projectIds.contains(p.id()))) teamIds.add(t.id());
+        }
+        List<Scope.ProjectRef> projectRefs = new ArrayList<>();
+        for (ProjectStore.ProjectRow p : allProjects) {
+            if (projectIds.contains(p.id()) && !teamIds.contains(p.teamId())) projectRefs.add(new Scope.ProjectRef(p.id(), p.teamId()));
+        }
+        List<Scope.EnvironmentRef> remaining = environmentRefs.stream()
+                .filter(e -> !projectIds.contains(e.projectId()) && !teamIds.contains(e.teamId())).distinct().toList();
+        return Scope.of(teamIds, projectRefs, remaining);
+    }
+
+    private static ApiException noSuch(String field, String what) {
+        return ApiException.badRequest("field '" + field + "' names no " + what + " you can see");
+    }
+}

@@ -1,0 +1,229 @@
+package dev.ekvault.server.member;
+
+import dev.ekvault.server.access.Role;
+import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.access.ScopeResolver;
+import dev.ekvault.server.auth.Caller;
+import dev.ekvault.server.auth.ChangeFeed;
+import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.http.FieldRules;
+import dev.ekvault.server.http.WireTime;
+import dev.ekvault.server.people.PasswordHasher;
+import dev.ekvault.server.people.SessionService;
+import dev.ekvault.server.people.UserStore;
+import dev.ekvault.server.store.Database;
+import dev.ekvault.server.token.Credential;
+import dev.ekvault.server.token.TokenFormat;
+import dev.ekvault.server.token.TokenService;
+import dev.ekvault.server.workspace.WorkspaceService;
+import dev.ekvault.server.workspace.WorkspaceStore;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Members of a workspace, managed by its admins: invite by email with a role and a scope (the link is returned to the
+ * admin), change role or scope, remove. Every change is written to the change feed, so it applies on the member's
+ * next request on every node. The owner (an admin) can be neither removed nor demoted.
+ */
+public final class MemberService {
+    public static final Duration INVITE_LIFETIME = Duration.ofDays(7);
+    private static final String INVITE_PREFIX = "ek_inv_";
+
+    private final Database database;
+    private final MemberStore members;
+    private final WorkspaceService workspaces;
+    private final WorkspaceStore workspaceStore;
+    private final UserStore users;
+    private final ScopeResolver scopes;
+    private final SessionService sessions;
+    private final PasswordHasher passwords;
+    private final ChangeFeed changes;
+    private final Clock clock;
+
+    public MemberService(Database database, MemberStore members, WorkspaceService workspaces, WorkspaceStore workspaceStore, UserStore users,
+                         ScopeResolver scopes, SessionService sessions, PasswordHasher passwords, ChangeFeed changes, Clock clock) {
+        this.database = database;
+        this.members = members;
+        this.workspaces = workspaces;
+        this.workspaceStore = workspaceStore;
+        this.users = users;
+        this.scopes = scopes;
+        this.sessions = sessions;
+        this.passwords = passwords;
+        this.changes = changes;
+        this.clock = clock;
+    }
+
+    private static void requireAdmin(Caller caller) {
+        if (!caller.isAdmin()) throw ApiException.forbidden("only workspace admins manage members");
+    }
+
+    /** Members (status {@code account_created}) and invitations ({@code invite_sent}, {@code declined}, {@code expired}). */
+    public List<Map<String, Object>> list(Caller caller, String workspaceRef) {
+        requireAdmin(caller);
+        long now = clock.millis();
+        return database.read(c -> {
+            WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
+            List<Map<String, Object>> result = new ArrayList<>();
+            for (MemberStore.MemberRow m : members.members(c, ws.id())) {
+                Map<String, Object> row = view(m.userId(), m.email(), m.role(), m.scope(), "account_created", m.createdAt());
+                row.put("name", m.name());
+                row.put("isOwner", m.userId().equals(ws.ownerId()));
+                result.add(row);
+            }
+            for (MemberStore.InviteRow i : members.invites(c, ws.id())) result.add(inviteView(i, now, null));
+            return result;
+        });
+    }
+
+    public Map<String, Object> invite(Caller caller, String workspaceRef, String emailText, String roleText, ScopeResolver.Request scopeRequest,
+                                      String publicUrl) {
+        requireAdmin(caller);
+        caller.requireAdminWrite();
+        String email = emailText.strip().toLowerCase(Locale.ROOT);
+        if (!email.matches("[^@\\s]{1,64}@[^@\\s]{1,255}")) throw ApiException.badRequest("field 'email' must be an email address");
+        Role role = role(roleText);
+        String token = TokenFormat.generate(INVITE_PREFIX);
+        long now = clock.millis();
+        return database.write(c -> {
+            WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
+            Scope scope = scopes.resolve(c, caller, ws.id(), scopeRequest);
+            if (!scope.within(caller.scope())) throw ApiException.forbidden("field 'scope' reaches beyond your own access");
+            for (MemberStore.MemberRow m : members.members(c, ws.id())) {
+                if (m.email().equals(email)) throw ApiException.conflict("this person is already a member");
+            }
+            MemberStore.InviteRow invite = new MemberStore.InviteRow(FieldRules.newId(), ws.id(), email, role, scope, "sent", caller.userId(),
+                    now, now + INVITE_LIFETIME.toMillis());
+            members.insertInvite(c, invite, TokenFormat.hash(token));
+            return inviteView(invite, now, publicUrl + "/invite/" + token);
+        });
+    }
+
+    public Map<String, Object> update(Caller caller, String workspaceRef, String userId, String roleText, ScopeResolver.Request scopeRequest) {
+        requireAdmin(caller);
+        caller.requireAdminWrite();
+        Map<String, Object> updated = database.write(c -> {
+            WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
+            MemberStore.MemberRow m = members.member(c, ws.id(), userId);
+            if (m == null) throw ApiException.notFound("member");
+            if (userId.equals(ws.ownerId())) throw ApiException.forbidden("the workspace owner cannot be demoted or narrowed");
+            Role role = roleText == null ? m.role() : role(roleText);
+            Scope scope = scopeRequest == null ? m.scope() : scopes.resolve(c, caller, ws.id(), scopeRequest);
+            if (!scope.within(caller.scope())) throw ApiException.forbidden("field 'scope' reaches beyond your own access");
+            members.update(c, ws.id(), userId, role, scope);
+            ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, ws.id(), userId, clock.millis());
+            Map<String, Object> row = view(userId, m.email(), role, scope, "account_created", m.createdAt());
+            row.put("name", m.name());
+            return row;
+        });
+        changes.poll();
+        return updated;
+    }
+
+    public void remove(Caller caller, String workspaceRef, String userId) {
+        requireAdmin(caller);
+        caller.requireAdminWrite();
+        database.write(c -> {
+            WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
+            if (members.member(c, ws.id(), userId) == null) throw ApiException.notFound("member");
+            if (userId.equals(ws.ownerId())) throw ApiException.forbidden("the workspace owner cannot be removed");
+            long now = clock.millis();
+            for (String credentialId : members.remove(c, ws.id(), userId, now)) {
+                ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credentialId, now);
+            }
+            ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, ws.id(), userId, now);
+            return null;
+        });
+        changes.poll();
+    }
+
+    public void revokeInvite(Caller caller, String workspaceRef, String inviteId) {
+        requireAdmin(caller);
+        caller.requireAdminWrite();
+        database.write(c -> {
+            WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
+            if (members.invite(c, ws.id(), inviteId) == null) throw ApiException.notFound("invite");
+            members.deleteInvite(c, inviteId);
+            return null;
+        });
+    }
+
+    /**
+     * The invited person accepts: a new account with the password they choose, or, when the email already has an
+     * account (another workspace), that account's password proves it is theirs. Returns their first sign-in.
+     */
+    public SessionService.SignedIn accept(String token, String name, String password) {
+        String pw = password == null ? null : password;
+        SessionService.SignedIn signedIn = database.write(c -> {
+            MemberStore.InviteRow invite = liveInvite(c, token);
+            long now = clock.millis();
+            UserStore.User user = users.findByEmail(c, invite.email());
+            if (user == null) {
+                if (pw == null || pw.length() < 12 || pw.length() > 256) throw ApiException.badRequest("field 'password' must be 12 to 256 characters");
+                String userId = FieldRules.newId();
+                String displayName = FieldRules.name(name == null ? invite.email().substring(0, invite.email().indexOf('@')) : name, "name");
+                users.insert(c, userId, invite.email(), displayName, passwords.hash(pw), now);
+                user = users.findById(c, userId);
+            } else if (pw == null || !passwords.verify(pw, user.passwordHash())) {
+                throw ApiException.unauthorized();
+            }
+            workspaceStore.insertMember(c, new WorkspaceStore.Member(invite.workspaceId(), user.id(), invite.role(), invite.scope()), now);
+            ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, invite.workspaceId(), user.id(), now);
+            members.answerInvite(c, invite.id(), "accepted", now);
+            return sessions.issue(c, user, invite.workspaceId(), Credential.Kind.SESSION, Duration.ofHours(12), now);
+        });
+        changes.poll();
+        return signedIn;
+    }
+
+    public void decline(String token) {
+        database.write(c -> {
+            MemberStore.InviteRow invite = liveInvite(c, token);
+            members.answerInvite(c, invite.id(), "declined", clock.millis());
+            return null;
+        });
+    }
+
+    private MemberStore.InviteRow liveInvite(java.sql.Connection c, String token) throws java.sql.SQLException {
+        if (token == null || !token.startsWith(INVITE_PREFIX) || token.length() != INVITE_PREFIX.length() + 43) throw ApiException.notFound("invite");
+        MemberStore.InviteRow invite = members.inviteByTokenHash(c, TokenFormat.hash(token));
+        if (invite == null || !invite.status().equals("sent") || clock.millis() >= invite.expiresAt()) throw ApiException.notFound("invite");
+        return invite;
+    }
+
+    private static Role role(String text) {
+        try {
+            return Role.fromWire(text);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("field 'role' must be admin, developer or member");
+        }
+    }
+
+    private static Map<String, Object> view(String id, String email, Role role, Scope scope, String status, long createdAt) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("id", id);
+        row.put("email", email);
+        row.put("role", role.wire());
+        row.put("scope", TokenService.wire(scope));
+        row.put("status", status);
+        row.put("createdAt", WireTime.format(createdAt));
+        return row;
+    }
+
+    private static Map<String, Object> inviteView(MemberStore.InviteRow i, long now, String inviteUrl) {
+        String status = switch (i.status()) {
+            case "sent" -> now >= i.expiresAt() ? "expired" : "invite_sent";
+            default -> i.status();
+        };
+        Map<String, Object> row = view(i.id(), i.email(), i.role(), i.scope(), status, i.createdAt());
+        row.put("expiresAt", WireTime.format(i.expiresAt()));
+        if (inviteUrl != null) row.put("inviteUrl", inviteUrl);
+        return row;
+    }
+}

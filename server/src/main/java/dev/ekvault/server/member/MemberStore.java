@@ -1,0 +1,85 @@
+package dev.ekvault.server.member;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ekvault.server.access.Role;
+import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.store.Sql;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+
+/** SQL for memberships as admins manage them, and for invitations. */
+public final class MemberStore {
+    public record MemberRow(String userId, String email, String name, Role role, Scope scope, long createdAt) {}
+
+    public record InviteRow(String id, String workspaceId, String email, Role role, Scope scope, String status, String createdBy,
+                            long createdAt, long expiresAt) {}
+
+    private static final String INVITE_COLUMNS = "id, workspace_id, email, role, scope, status, created_by, created_at, expires_at";
+    private final ObjectMapper json;
+
+    public MemberStore(ObjectMapper json) {
+        this.json = json;
+    }
+
+    public List<MemberRow> members(Connection c, String workspaceId) throws SQLException {
+        return Sql.list(c, "SELECT u.id, u.email, u.name, m.role, m.scope, m.created_at FROM member m JOIN app_user u ON u.id = m.user_id "
+                        + "WHERE m.workspace_id = ? ORDER BY m.created_at, u.email",
+                r -> new MemberRow(r.getString(1), r.getString(2), r.getString(3), Role.fromWire(r.getString(4)),
+                        Scope.fromStorage(json, r.getString(5)), r.getLong(6)), workspaceId);
+    }
+
+    public MemberRow member(Connection c, String workspaceId, String userId) throws SQLException {
+        return members(c, workspaceId).stream().filter(m -> m.userId().equals(userId)).findFirst().orElse(null);
+    }
+
+    public void update(Connection c, String workspaceId, String userId, Role role, Scope scope) throws SQLException {
+        Sql.update(c, "UPDATE member SET role = ?, scope = ? WHERE workspace_id = ? AND user_id = ?", role.wire(), scope.toStorage(json),
+                workspaceId, userId);
+    }
+
+    /**
+     * Removes a person from a workspace: their personal overrides go, their credentials are revoked (the ids are
+     * returned for the change feed); shared values and the rows that record who did what stay.
+     */
+    public List<String> remove(Connection c, String workspaceId, String userId, long now) throws SQLException {
+        Sql.update(c, "DELETE FROM secret_value WHERE owner_id = ? AND secret_id IN (SELECT id FROM secret WHERE workspace_id = ?)", userId, workspaceId);
+        List<String> credentials = Sql.list(c, "SELECT id FROM credential WHERE workspace_id = ? AND created_by = ? AND revoked_at IS NULL",
+                r -> r.getString(1), workspaceId, userId);
+        Sql.update(c, "UPDATE credential SET revoked_at = ? WHERE workspace_id = ? AND created_by = ? AND revoked_at IS NULL", now, workspaceId, userId);
+        Sql.update(c, "DELETE FROM member WHERE workspace_id = ? AND user_id = ?", workspaceId, userId);
+        return credentials;
+    }
+
+    public void insertInvite(Connection c, InviteRow i, String tokenHash) throws SQLException {
+        Sql.update(c, "INSERT INTO invite (" + INVITE_COLUMNS + ", token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", i.id(), i.workspaceId(),
+                i.email(), i.role().wire(), i.scope().toStorage(json), i.status(), i.createdBy(), i.createdAt(), i.expiresAt(), tokenHash);
+    }
+
+    public List<InviteRow> invites(Connection c, String workspaceId) throws SQLException {
+        return Sql.list(c, "SELECT " + INVITE_COLUMNS + " FROM invite WHERE workspace_id = ? AND status <> 'accepted' ORDER BY created_at DESC",
+                this::readInvite, workspaceId);
+    }
+
+    public InviteRow inviteByTokenHash(Connection c, String tokenHash) throws SQLException {
+        return Sql.one(c, "SELECT " + INVITE_COLUMNS + " FROM invite WHERE token_hash = ?", this::readInvite, tokenHash);
+    }
+
+    public InviteRow invite(Connection c, String workspaceId, String id) throws SQLException {
+        return Sql.one(c, "SELECT " + INVITE_COLUMNS + " FROM invite WHERE workspace_id = ? AND id = ?", this::readInvite, workspaceId, id);
+    }
+
+    public void answerInvite(Connection c, String id, String status, long now) throws SQLException {
+        Sql.update(c, "UPDATE invite SET status = ?, answered_at = ? WHERE id = ?", status, now, id);
+    }
+
+    public void deleteInvite(Connection c, String id) throws SQLException {
+        Sql.update(c, "DELETE FROM invite WHERE id = ?", id);
+    }
+
+    private InviteRow readInvite(java.sql.ResultSet r) throws SQLException {
+        return new InviteRow(r.getString(1), r.getString(2), r.getString(3), Role.fromWire(r.getString(4)), Scope.fromStorage(json, r.getString(5)),
+                r.getString(6), r.getString(7), r.getLong(8), r.getLong(9));
+    }
+}

@@ -1,0 +1,148 @@
+package dev.ekvault.server.people;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.ekvault.api.ErrorCode;
+import dev.ekvault.server.auth.Caller;
+import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.Sql;
+import dev.ekvault.server.token.Credential;
+import dev.ekvault.server.token.TokenFormat;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code ek login}: the RFC 8628 device authorization grant. The CLI asks for a code pair, shows the person the short
+ * user code, and polls; the person, signed in to the dashboard, approves or denies the code; the next poll gets a
+ * sign-in that acts as that person for eight hours. Device codes are stored as hashes and used once; user codes are
+ * eight letters from an alphabet without vowels or look-alikes (20^8 ≈ 2.6·10^10), live ten minutes, and a person may
+ * try only a few wrong ones a minute.
+ */
+public final class DeviceFlow {
+    private static final char[] USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ".toCharArray();
+    public static final Duration LIFETIME = Duration.ofMinutes(10);
+    public static final int INTERVAL_SECONDS = 5;
+    private static final int WRONG_CODES_PER_MINUTE = 5;
+
+    /** What the token endpoint answers while there is no token yet (RFC 8628 §3.5). */
+    public static final class Pending extends RuntimeException {
+        public final String error;
+
+        Pending(String error) {
+            super(error, null, false, false);
+            this.error = error;
+        }
+    }
+
+    private final Database database;
+    private final UserStore users;
+    private final SessionService sessions;
+    private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
+    private final Cache<String, AtomicInteger> wrongCodes;
+
+    public DeviceFlow(Database database, UserStore users, SessionService sessions, Clock clock) {
+        this.database = database;
+        this.users = users;
+        this.sessions = sessions;
+        this.clock = clock;
+        // a minute of the injected clock, so the window is testable without waiting
+        this.wrongCodes = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(1))
+                .ticker(() -> clock.millis() * 1_000_000L).build();
+    }
+
+    /** Starts a login: the device code (secret, for the CLI) and the user code (for the person). */
+    public Map<String, Object> start(String clientId, String publicUrl) {
+        checkClient(clientId);
+        String deviceCode = TokenFormat.generate("ek_dev_").substring("ek_dev_".length());
+        String userCode = userCode();
+        long now = clock.millis();
+        database.write(c -> Sql.update(c, "INSERT INTO device_code (device_code_hash, user_code, client_id, status, created_at, expires_at, "
+                + "interval_seconds) VALUES (?, ?, ?, 'pending', ?, ?, ?)", TokenFormat.hash(deviceCode), userCode, clientId, now,
+                now + LIFETIME.toMillis(), INTERVAL_SECONDS));
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("deviceCode", deviceCode);
+        answer.put("userCode", userCode);
+        answer.put("verificationUri", publicUrl + "/device");
+        answer.put("verificationUriComplete", publicUrl + "/device?user_code=" + userCode);
+        answer.put("expiresIn", LIFETIME.toSeconds());
+        answer.put("interval", INTERVAL_SECONDS);
+        return answer;
+    }
+
+    /** A poll: the sign-in once approved (exactly once), else one of RFC 8628's errors. */
+    public Map<String, Object> poll(String clientId, String deviceCode) {
+        checkClient(clientId);
+        String hash = TokenFormat.hash(deviceCode);
+        long now = clock.millis();
+        record Row(String clientId, String status, String userId, String workspaceId, long expiresAt, Long lastPolledAt, int interval) {}
+        record Outcome(SessionService.SignedIn signedIn, String error) {}
+        Outcome outcome = database.write(c -> {
+            Row row = Sql.one(c, "SELECT client_id, status, user_id, workspace_id, expires_at, last_polled_at, interval_seconds FROM device_code "
+                    + "WHERE device_code_hash = ?", r -> new Row(r.getString(1), r.getString(2), r.getString(3), r.getString(4), r.getLong(5),
+                    Sql.nullableLong(r, 6), r.getInt(7)), hash);
+            if (row == null || !row.clientId().equals(clientId) || row.status().equals("consumed")) return new Outcome(null, "invalid_grant");
+            if (now >= row.expiresAt()) return new Outcome(null, "expired_token");
+            if (row.status().equals("denied")) return new Outcome(null, "access_denied");
+            if (row.status().equals("pending")) {
+                // RFC 8628 §3.5: a client polling faster than its interval is told to slow down, and the interval grows by 5 s
+                boolean tooSoon = row.lastPolledAt() != null && now - row.lastPolledAt() < row.interval() * 1000L;
+                Sql.update(c, "UPDATE device_code SET last_polled_at = ?, interval_seconds = ? WHERE device_code_hash = ?", now,
+                        tooSoon ? row.interval() + 5 : row.interval(), hash);
+                return new Outcome(null, tooSoon ? "slow_down" : "authorization_pending");
+            }
+            Sql.update(c, "UPDATE device_code SET status = 'consumed', last_polled_at = ? WHERE device_code_hash = ?", now, hash);
+            return new Outcome(sessions.issue(c, users.findById(c, row.userId()), row.workspaceId(), Credential.Kind.DEVICE_LOGIN,
+                    SessionService.DEVICE_LOGIN_LIFETIME, now), null);
+        });
+        if (outcome.error() != null) throw new Pending(outcome.error());
+        sessions.applyChanges();
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("accessToken", outcome.signedIn().token());
+        answer.put("tokenType", "Bearer");
+        answer.put("expiresIn", SessionService.DEVICE_LOGIN_LIFETIME.toSeconds());
+        return answer;
+    }
+
+    /** A signed-in person approves (or denies) a user code, binding the login to them and their workspace. */
+    public void answer(Caller caller, String userCodeText, boolean approve) {
+        if (!caller.kind().isSignIn()) throw ApiException.forbidden("approve a login while signed in as a person, not with an API token");
+        AtomicInteger wrong = wrongCodes.get(caller.credentialId(), k -> new AtomicInteger());
+        if (wrong.get() >= WRONG_CODES_PER_MINUTE) {
+            throw new ApiException(ErrorCode.TOO_MANY_REQUESTS, "too many wrong codes; wait a minute and try again");
+        }
+        String userCode = normalise(userCodeText);
+        long now = clock.millis();
+        int changed = database.write(c -> Sql.update(c, "UPDATE device_code SET status = ?, user_id = ?, workspace_id = ? "
+                        + "WHERE user_code = ? AND status = 'pending' AND expires_at > ?", approve ? "approved" : "denied", caller.userId(),
+                caller.workspaceId(), userCode, now));
+        if (changed == 0) {
+            wrong.incrementAndGet();
+            throw ApiException.notFound("pending login with this code");
+        }
+    }
+
+    private String userCode() {
+        char[] code = new char[9];
+        for (int i = 0; i < code.length; i++) code[i] = i == 4 ? '-' : USER_CODE_ALPHABET[random.nextInt(USER_CODE_ALPHABET.length)];
+        return new String(code);
+    }
+
+    /** Case and the dash do not matter when a person types the code. */
+    static String normalise(String typed) {
+        String letters = typed.toUpperCase(Locale.ROOT).replaceAll("[^A-Z]", "");
+        if (letters.length() != 8) return "";
+        return letters.substring(0, 4) + "-" + letters.substring(4);
+    }
+
+    private static void checkClient(String clientId) {
+        if (clientId.isEmpty() || clientId.length() > 64) throw ApiException.badRequest("field 'clientId' must be 1 to 64 characters");
+    }
+}

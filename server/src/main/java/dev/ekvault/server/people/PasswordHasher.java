@@ -1,0 +1,70 @@
+package dev.ekvault.server.people;
+
+import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
+import org.bouncycastle.crypto.params.Argon2Parameters;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
+
+/**
+ * Passwords as Argon2id (Bouncy Castle), stored in the PHC string form {@code $argon2id$v=19$m=…,t=…,p=…$salt$hash}
+ * so the parameters can be raised later without breaking stored hashes. Verification of an unknown email runs against
+ * a fixed dummy hash, so a wrong email and a wrong password cost the same time.
+ */
+public final class PasswordHasher {
+    /** OWASP's recommended Argon2id floor: 19 MiB, two passes, one lane. */
+    private static final int MEMORY_KIB = 19 * 1024;
+    private static final int ITERATIONS = 2;
+    private static final int PARALLELISM = 1;
+    private static final int HASH_BYTES = 32;
+    private static final Base64.Encoder B64 = Base64.getEncoder().withoutPadding();
+    private static final Base64.Decoder B64D = Base64.getDecoder();
+
+    private final SecureRandom random = new SecureRandom();
+    private final String dummy;
+
+    public PasswordHasher() {
+        this.dummy = hash("not a password anyone has: " + random.nextLong());
+    }
+
+    public String hash(String password) {
+        byte[] salt = new byte[16];
+        random.nextBytes(salt);
+        byte[] hash = derive(password, salt, MEMORY_KIB, ITERATIONS, PARALLELISM);
+        return "$argon2id$v=19$m=" + MEMORY_KIB + ",t=" + ITERATIONS + ",p=" + PARALLELISM + "$" + B64.encodeToString(salt) + "$"
+                + B64.encodeToString(hash);
+    }
+
+    /** True when {@code password} matches {@code stored}; a null {@code stored} (no such person) checks the dummy. */
+    public boolean verify(String password, String stored) {
+        boolean known = stored != null;
+        String[] parts = (known ? stored : dummy).split("\\$");
+        if (parts.length != 6 || !parts[1].equals("argon2id")) return false;
+        int memory = 0;
+        int iterations = 0;
+        int parallelism = 0;
+        for (String parameter : parts[3].split(",")) {
+            int value = Integer.parseInt(parameter.substring(2));
+            switch (parameter.charAt(0)) {
+                case 'm' -> memory = value;
+                case 't' -> iterations = value;
+                case 'p' -> parallelism = value;
+                default -> { }
+            }
+        }
+        byte[] expected = B64D.decode(parts[5]);
+        byte[] actual = derive(password, B64D.decode(parts[4]), memory, iterations, parallelism);
+        return MessageDigest.isEqual(expected, actual) && known;
+    }
+
+    private static byte[] derive(String password, byte[] salt, int memoryKib, int iterations, int parallelism) {
+        Argon2BytesGenerator generator = new Argon2BytesGenerator();
+        generator.init(new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id).withVersion(Argon2Parameters.ARGON2_VERSION_13)
+                .withSalt(salt).withMemoryAsKB(memoryKib).withIterations(iterations).withParallelism(parallelism).build());
+        byte[] out = new byte[HASH_BYTES];
+        generator.generateBytes(password.getBytes(StandardCharsets.UTF_8), out);
+        return out;
+    }
+}

@@ -1,0 +1,66 @@
+package dev.ekvault.server.people;
+
+import dev.ekvault.server.http.ApiHandler;
+import dev.ekvault.server.http.Exchange;
+import dev.ekvault.server.http.JsonInput;
+import dev.ekvault.server.http.Reply;
+import dev.ekvault.server.http.Router;
+import dev.ekvault.server.http.WireTime;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Sign-in, sign-up, sign-out and the person's own routes ({@code /v1/me}). */
+public final class PeopleRoutes {
+    private PeopleRoutes() {}
+
+    public static void register(Router router, SessionService sessions, boolean secureCookies, java.time.Duration sessionLifetime) {
+        long maxAge = sessionLifetime.toSeconds();
+        router.publicRoute("POST", "/v1/auth/login", "auth", ex -> {
+            JsonInput body = ex.body();
+            SessionService.SignedIn in = sessions.signIn(body.requiredString("email"), body.requiredString("password"),
+                    body.optionalString("workspace", null));
+            return signedIn(ex, in, secureCookies, maxAge, 200);
+        });
+        router.publicRoute("POST", "/v1/auth/signup", "auth", ex -> {
+            JsonInput body = ex.body();
+            SessionService.SignedIn in = sessions.signUp(body.requiredString("email"), body.requiredString("password"),
+                    body.optionalString("name", null), body.optionalString("workspace", null));
+            return signedIn(ex, in, secureCookies, maxAge, 201);
+        });
+        router.post("/v1/auth/logout", "auth", ex -> {
+            sessions.signOut(ex.caller());
+            ex.responseHeaders().add("Set-Cookie", ApiHandler.SESSION_COOKIE + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+                    + (secureCookies ? "; Secure" : ""));
+            return Reply.noContent();
+        });
+        router.post("/v1/auth/cli/logout", "auth", ex -> {
+            sessions.signOut(ex.caller());
+            return Reply.noContent();
+        });
+        router.get("/v1/me", "me", ex -> sessions.me(ex.caller()));
+        router.get("/v1/me/sessions", "me", ex -> sessions.sessions(ex.caller()));
+        router.delete("/v1/me/sessions/{id}", "me", ex -> {
+            sessions.revokeSession(ex.caller(), ex.path("id"));
+            return Reply.noContent();
+        });
+        router.get("/v1/me/preferences", "me", ex -> sessions.preferences(ex.caller()));
+        router.put("/v1/me/preferences", "me", ex -> sessions.savePreferences(ex.caller(), ex.body().node()));
+    }
+
+    /**
+     * The session goes into an HttpOnly, SameSite=Strict cookie (script cannot read it, other sites cannot send it);
+     * the body carries who signed in and the CSRF token the dashboard must echo in X-CSRF-Token on every change.
+     */
+    public static Reply signedIn(Exchange ex, SessionService.SignedIn in, boolean secureCookies, long maxAge, int status) {
+        ex.responseHeaders().add("Set-Cookie", ApiHandler.SESSION_COOKIE + "=" + in.token() + "; Path=/; HttpOnly; SameSite=Strict; Max-Age="
+                + maxAge + (secureCookies ? "; Secure" : ""));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("id", in.userId());
+        body.put("email", in.email());
+        body.put("name", in.name());
+        body.put("csrfToken", in.csrfToken());
+        body.put("expiresAt", WireTime.format(in.expiresAt()));
+        return new Reply(status, body);
+    }
+}

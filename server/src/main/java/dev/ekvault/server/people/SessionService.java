@@ -1,0 +1,257 @@
+package dev.ekvault.server.people;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ekvault.server.access.Permission;
+import dev.ekvault.server.access.Role;
+import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.auth.Authentication;
+import dev.ekvault.server.auth.Caller;
+import dev.ekvault.server.auth.ChangeFeed;
+import dev.ekvault.server.config.Config;
+import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.http.FieldRules;
+import dev.ekvault.server.http.WireTime;
+import dev.ekvault.server.store.Database;
+import dev.ekvault.server.team.TeamStore;
+import dev.ekvault.server.token.Credential;
+import dev.ekvault.server.token.CredentialStore;
+import dev.ekvault.server.token.TokenFormat;
+import dev.ekvault.server.token.TokenService;
+import dev.ekvault.server.workspace.WorkspaceStore;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * People signing in: email and password (Argon2id; the same work for an unknown email; a growing lock after repeated
+ * failures), the first person's sign-up that creates the workspace, sessions (credentials of kind SESSION or
+ * DEVICE_LOGIN that act as their person, stored as hashes like every token), and the person's own view of them.
+ */
+public final class SessionService {
+    private static final Pattern EMAIL = Pattern.compile("[^@\\s]{1,64}@[^@\\s]{1,255}");
+    static final int MIN_PASSWORD = 12;
+    static final int MAX_PASSWORD = 256;
+    private static final int FREE_FAILURES = 5;
+    private static final Duration MAX_LOCK = Duration.ofHours(1);
+    public static final Duration DEVICE_LOGIN_LIFETIME = Duration.ofHours(8);
+    private static final int MAX_PREFERENCES_BYTES = 16 * 1024;
+
+    /** A fresh sign-in: the token goes into a cookie (dashboard) or to the CLI; it is shown only here. */
+    public record SignedIn(String token, String csrfToken, String userId, String email, String name, long expiresAt) {}
+
+    private final Database database;
+    private final UserStore users;
+    private final WorkspaceStore workspaces;
+    private final TeamStore teams;
+    private final CredentialStore credentials;
+    private final TokenService tokens;
+    private final ChangeFeed changes;
+    private final PasswordHasher passwords;
+    private final Config.People config;
+    private final ObjectMapper json;
+    private final Clock clock;
+
+    public SessionService(Database database, UserStore users, WorkspaceStore workspaces, TeamStore teams, CredentialStore credentials,
+                          TokenService tokens, ChangeFeed changes, PasswordHasher passwords, Config.People config, ObjectMapper json, Clock clock) {
+        this.database = database;
+        this.users = users;
+        this.workspaces = workspaces;
+        this.teams = teams;
+        this.credentials = credentials;
+        this.tokens = tokens;
+        this.changes = changes;
+        this.passwords = passwords;
+        this.config = config;
+        this.json = json;
+        this.clock = clock;
+    }
+
+    static String email(String email, String field) {
+        String normal = email.strip().toLowerCase(Locale.ROOT);
+        if (!EMAIL.matcher(normal).matches()) throw ApiException.badRequest("field '" + field + "' must be an email address");
+        return normal;
+    }
+
+    static String password(String password, String field) {
+        if (password.length() < MIN_PASSWORD || password.length() > MAX_PASSWORD) {
+            throw ApiException.badRequest("field '" + field + "' must be " + MIN_PASSWORD + " to " + MAX_PASSWORD + " characters");
+        }
+        return password;
+    }
+
+    /**
+     * Email and password. Every failure is the same 401, after the same Argon2 work: an unknown email is checked
+     * against a dummy hash, and a locked account is checked too (its answer ignored) so the lock cannot be timed.
+     */
+    public SignedIn signIn(String emailText, String password, String workspaceRef) {
+        String address = emailText.strip().toLowerCase(Locale.ROOT);
+        if (password.length() > MAX_PASSWORD) throw ApiException.unauthorized();
+        long now = clock.millis();
+        UserStore.User user = database.read(c -> users.findByEmail(c, address));
+        boolean matches = passwords.verify(password, user == null ? null : user.passwordHash());
+        if (user == null) throw ApiException.unauthorized();
+        boolean locked = user.lockedUntil() != null && user.lockedUntil() > now;
+        if (!matches || locked) {
+            if (!locked) recordFailure(user, now);
+            throw ApiException.unauthorized();
+        }
+        SignedIn signedIn = database.write(c -> {
+            users.clearFailedSignIns(c, user.id());
+            String workspaceId = chooseWorkspace(c, user.id(), workspaceRef);
+            return issue(c, user, workspaceId, Credential.Kind.SESSION, config.sessionLifetime(), now);
+        });
+        changes.poll();
+        return signedIn;
+    }
+
+    private void recordFailure(UserStore.User user, long now) {
+        int failures = user.failedSignIns() + 1;
+        Long lockedUntil = null;
+        if (failures >= FREE_FAILURES) {
+            long minutes = Math.min(1L << Math.min(failures - FREE_FAILURES, 20), MAX_LOCK.toMinutes());
+            lockedUntil = now + Duration.ofMinutes(minutes).toMillis();
+        }
+        Long until = lockedUntil;
+        database.write(c -> {
+            users.recordFailedSignIn(c, user.id(), failures, until);
+            return null;
+        });
+    }
+
+    private String chooseWorkspace(Connection c, String userId, String workspaceRef) throws SQLException {
+        List<String> memberships = users.workspaceIds(c, userId);
+        if (memberships.isEmpty()) throw ApiException.unauthorized();
+        if (workspaceRef == null) return memberships.get(0);
+        WorkspaceStore.WorkspaceRow ws = workspaces.find(c, workspaceRef);
+        if (ws == null || !memberships.contains(ws.id())) throw ApiException.unauthorized();
+        return ws.id();
+    }
+
+    /**
+     * The first person on a fresh install creates the workspace and owns it. After that, sign-up is by invitation,
+     * unless {@code people.open-sign-up} lets anyone create an account with a workspace of their own.
+     */
+    public SignedIn signUp(String emailText, String password, String name, String workspaceSlug) {
+        String address = email(emailText, "email");
+        String pw = password(password, "password");
+        String displayName = FieldRules.name(name == null ? address.substring(0, address.indexOf('@')) : name, "name");
+        String slug = FieldRules.slug(workspaceSlug == null ? FieldRules.slugOf(displayName, "workspace") : workspaceSlug, "workspace");
+        String hash = passwords.hash(pw);
+        SignedIn signedIn = database.write(c -> {
+            if (workspaces.anyWorkspace(c) && !config.openSignUp()) {
+                throw ApiException.forbidden("sign-up is by invitation: ask a workspace admin for an invite link");
+            }
+            if (users.findByEmail(c, address) != null) throw ApiException.conflict("an account with this email exists; sign in instead");
+            if (workspaces.find(c, slug) != null) throw ApiException.conflict("field 'workspace': the slug '" + slug + "' is taken");
+            long now = clock.millis();
+            String userId = FieldRules.newId();
+            String workspaceId = FieldRules.newId();
+            users.insert(c, userId, address, displayName, hash, now);
+            workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow(workspaceId, slug, slug, userId, now));
+            workspaces.insertMember(c, new WorkspaceStore.Member(workspaceId, userId, Role.ADMIN, Scope.ALL), now);
+            ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, workspaceId, userId, now);
+            teams.insert(c, new TeamStore.TeamRow(FieldRules.newId(), workspaceId, "Default", now));
+            return issue(c, users.findById(c, userId), workspaceId, Credential.Kind.SESSION, config.sessionLifetime(), now);
+        });
+        changes.poll();
+        return signedIn;
+    }
+
+    /** Issues a sign-in credential for a person in a workspace, inside the caller's transaction. */
+    public SignedIn issue(Connection c, UserStore.User user, String workspaceId, Credential.Kind kind, Duration lifetime, long now) throws SQLException {
+        String token = TokenFormat.generate(TokenFormat.SESSION_PREFIX);
+        Credential credential = new Credential(FieldRules.newId(), workspaceId, kind, kind == Credential.Kind.SESSION ? "dashboard" : "ek login",
+                TokenFormat.displayPrefix(token), Permission.READ_WRITE, Scope.ALL, false, user.id(), now, now + lifetime.toMillis(), null, null);
+        credentials.insert(c, credential, TokenFormat.hash(token));
+        ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, credential.id(), now);
+        return new SignedIn(token, Authentication.csrfToken(token), user.id(), user.email(), user.name(), credential.expiresAt());
+    }
+
+    /** Lets this node see at once the sign-ins it just wrote (other nodes see them through the change feed). */
+    void applyChanges() {
+        changes.poll();
+    }
+
+    /** Ends the sign-in the request came with (the dashboard's sign-out, {@code ek}'s logout). */
+    public void signOut(Caller caller) {
+        if (!caller.kind().isSignIn()) throw ApiException.badRequest("this credential is not a sign-in; revoke API tokens under /tokens");
+        revoke(caller.workspaceId(), caller.credentialId());
+    }
+
+    public Map<String, String> me(Caller caller) {
+        UserStore.User user = database.read(c -> users.findById(c, caller.userId()));
+        Map<String, String> me = new LinkedHashMap<>();
+        me.put("id", user.id());
+        me.put("email", user.email());
+        me.put("name", user.name());
+        return me;
+    }
+
+    /** The person's live sign-ins in this workspace, the current one marked. */
+    public List<Map<String, Object>> sessions(Caller caller) {
+        long now = clock.millis();
+        return database.read(c -> {
+            List<Map<String, Object>> result = new ArrayList<>();
+            for (CredentialStore.Stored stored : credentials.listByWorkspace(c, caller.workspaceId())) {
+                Credential k = stored.credential();
+                if (!k.kind().isSignIn() || !k.createdBy().equals(caller.userId()) || !k.isLiveAt(now)) continue;
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("id", k.id());
+                row.put("type", k.kind().wire);
+                row.put("createdAt", WireTime.format(k.createdAt()));
+                row.put("expiresAt", WireTime.formatNullable(k.expiresAt()));
+                row.put("current", k.id().equals(caller.credentialId()));
+                result.add(row);
+            }
+            return result;
+        });
+    }
+
+    public void revokeSession(Caller caller, String sessionId) {
+        CredentialStore.Stored stored = database.read(c -> credentials.findById(c, sessionId));
+        if (stored == null || !stored.credential().kind().isSignIn() || !stored.credential().createdBy().equals(caller.userId())
+                || !stored.credential().workspaceId().equals(caller.workspaceId())) {
+            throw ApiException.notFound("session");
+        }
+        revoke(caller.workspaceId(), sessionId);
+    }
+
+    private void revoke(String workspaceId, String credentialId) {
+        database.write(c -> {
+            long now = clock.millis();
+            if (credentials.revoke(c, credentialId, now)) ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, credentialId, now);
+            return null;
+        });
+        changes.poll();
+    }
+
+    public JsonNode preferences(Caller caller) {
+        String stored = database.read(c -> users.preferences(c, caller.userId()));
+        try {
+            return stored == null ? json.createObjectNode() : json.readTree(stored);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("stored preferences are not JSON", e);
+        }
+    }
+
+    /** Replaces the person's preferences: any JSON object up to 16 KiB; the dashboard decides what is in it. */
+    public JsonNode savePreferences(Caller caller, JsonNode preferences) {
+        if (preferences == null || !preferences.isObject()) throw ApiException.badRequest("the body must be a JSON object of preferences");
+        String text = preferences.toString();
+        if (text.length() > MAX_PREFERENCES_BYTES) throw ApiException.badRequest("preferences are larger than " + MAX_PREFERENCES_BYTES + " bytes");
+        database.write(c -> {
+            users.savePreferences(c, caller.userId(), text, clock.millis());
+            return null;
+        });
+        return preferences;
+    }
+}

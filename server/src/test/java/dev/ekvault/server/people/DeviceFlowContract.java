@@ -1,0 +1,112 @@
+package dev.ekvault.server.people;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ekvault.server.testing.Backend;
+import dev.ekvault.server.testing.HttpResult;
+import dev.ekvault.server.testing.TestServer;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code ek login}: the RFC 8628 device flow as the CLI drives it, and every way it can end. */
+abstract class DeviceFlowContract {
+    abstract Backend backend();
+
+    private static JsonNode start(TestServer s) {
+        HttpResult r = s.post("/v1/auth/device/code", null, "{\"clientId\":\"enkryptify-cli\"}");
+        assertThat(r.status()).isEqualTo(200);
+        return r.json();
+    }
+
+    private static HttpResult poll(TestServer s, String deviceCode) {
+        return s.post("/v1/auth/device/token", null, "{\"clientId\":\"enkryptify-cli\",\"deviceCode\":\"" + deviceCode + "\"}");
+    }
+
+    @Test
+    void theCliLogsInListsSecretsAndLogsOut() {
+        try (TestServer s = TestServer.start(backend())) {
+            s.createProject("web");
+            String env = s.createEnvironment("web", "dev", true);
+            s.createSecrets("web", List.of(env), Map.of("KEY", "value"));
+            TestServer.Session person = s.invitePerson("dev@example.com", "developer", null);
+
+            JsonNode code = start(s);
+            assertThat(code.get("userCode").asText()).matches("[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}");
+            assertThat(code.get("verificationUriComplete").asText()).endsWith("/device?user_code=" + code.get("userCode").asText());
+            assertThat(code.get("expiresIn").asInt()).isEqualTo(600);
+            assertThat(code.get("interval").asInt()).isEqualTo(5);
+            String deviceCode = code.get("deviceCode").asText();
+
+            HttpResult pending = poll(s, deviceCode);
+            assertThat(pending.status()).isEqualTo(400);
+            assertThat(pending.json().get("error").asText()).isEqualTo("authorization_pending");
+
+            String typed = code.get("userCode").asText().toLowerCase().replace("-", " ");
+            assertThat(s.postAs(person, "/v1/auth/device/approve", "{\"userCode\":\"" + typed + "\",\"action\":\"approve\"}").status()).isEqualTo(204);
+            s.clock.advance(Duration.ofSeconds(5));
+            HttpResult granted = poll(s, deviceCode);
+            assertThat(granted.status()).as(granted.toString()).isEqualTo(200);
+            assertThat(granted.json().get("tokenType").asText()).isEqualTo("Bearer");
+            assertThat(granted.json().get("expiresIn").asInt()).isEqualTo(8 * 3600);
+            String login = granted.json().get("accessToken").asText();
+
+            assertThat(s.get("/v1/me", login).json().get("email").asText()).isEqualTo("dev@example.com");
+            assertThat(s.get("/v1/workspace/acme/project/web/secret?environmentId=" + env, login).json().get(0).get("name").asText()).isEqualTo("KEY");
+            s.clock.advance(Duration.ofSeconds(5));
+            assertThat(poll(s, deviceCode).json().get("error").asText()).as("used once").isEqualTo("invalid_grant");
+
+            assertThat(s.post("/v1/auth/cli/logout", login, "{}").status()).isEqualTo(204);
+            assertThat(s.get("/v1/me", login).status()).isEqualTo(401);
+
+            JsonNode again = start(s);
+            s.postAs(person, "/v1/auth/device/approve", "{\"userCode\":\"" + again.get("userCode").asText() + "\"}");
+            String second = poll(s, again.get("deviceCode").asText()).json().get("accessToken").asText();
+            s.clock.advance(Duration.ofHours(8).plusSeconds(1));
+            assertThat(s.get("/v1/me", second).status()).as("eight hours").isEqualTo(401);
+        }
+    }
+
+    @Test
+    void aDeniedExpiredOrHurriedLoginSaysSo() {
+        try (TestServer s = TestServer.start(backend())) {
+            TestServer.Session person = s.invitePerson("dev@example.com", "developer", null);
+            JsonNode denied = start(s);
+            s.postAs(person, "/v1/auth/device/approve", "{\"userCode\":\"" + denied.get("userCode").asText() + "\",\"action\":\"deny\"}");
+            assertThat(poll(s, denied.get("deviceCode").asText()).json().get("error").asText()).isEqualTo("access_denied");
+
+            JsonNode hurried = start(s);
+            assertThat(poll(s, hurried.get("deviceCode").asText()).json().get("error").asText()).isEqualTo("authorization_pending");
+            assertThat(poll(s, hurried.get("deviceCode").asText()).json().get("error").asText()).as("polled within the interval").isEqualTo("slow_down");
+
+            JsonNode expired = start(s);
+            s.clock.advance(Duration.ofMinutes(10));
+            assertThat(poll(s, expired.get("deviceCode").asText()).json().get("error").asText()).isEqualTo("expired_token");
+            assertThat(s.postAs(person, "/v1/auth/device/approve", "{\"userCode\":\"" + expired.get("userCode").asText() + "\"}").status())
+                    .as("an expired code cannot be approved").isEqualTo(404);
+
+            assertThat(poll(s, "made-up-device-code").json().get("error").asText()).isEqualTo("invalid_grant");
+            assertThat(s.post("/v1/auth/device/code", null, "{}").message()).contains("clientId");
+        }
+    }
+
+    @Test
+    void onlyASignedInPersonApprovesAndGuessingIsCut() {
+        try (TestServer s = TestServer.start(backend())) {
+            TestServer.Session person = s.invitePerson("dev@example.com", "developer", null);
+            JsonNode code = start(s);
+            assertThat(s.post("/v1/auth/device/approve", s.ownerToken, "{\"userCode\":\"" + code.get("userCode").asText() + "\"}").status())
+                    .as("an API token is not a person at a browser").isEqualTo(403);
+            for (int i = 0; i < 5; i++) {
+                assertThat(s.postAs(person, "/v1/auth/device/approve", "{\"userCode\":\"BBBB-BBBB\"}").status()).isEqualTo(404);
+            }
+            assertThat(s.postAs(person, "/v1/auth/device/approve", "{\"userCode\":\"" + code.get("userCode").asText() + "\"}").status())
+                    .as("after five wrong codes even the right one waits").isEqualTo(429);
+            s.clock.advance(Duration.ofMinutes(1).plusSeconds(1));
+            assertThat(s.postAs(person, "/v1/auth/device/approve", "{\"userCode\":\"" + code.get("userCode").asText() + "\"}").status()).isEqualTo(204);
+        }
+    }
+}
