@@ -150,7 +150,7 @@ public final class EkServer implements AutoCloseable {
 
         UserStore users = new UserStore();
         PasswordHasher passwords = new PasswordHasher();
-        SessionService sessions = new SessionService(database, users, workspaceStore, teamStore, credentialStore, tokens, changes, passwords,
+        SessionService sessions = new SessionService(database, users, workspaceStore, bootstrap, credentialStore, tokens, changes, passwords,
                 config.people(), json, clock);
         boolean secureCookies = config.people().publicUrl().startsWith("https://");
         long sessionSeconds = config.people().sessionLifetime().toSeconds();

@@ -3,7 +3,6 @@ package dev.ekvault.server.people;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.server.access.Permission;
-import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.auth.Authentication;
 import dev.ekvault.server.auth.Caller;
@@ -13,7 +12,7 @@ import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.FieldRules;
 import dev.ekvault.server.http.WireTime;
 import dev.ekvault.server.store.Database;
-import dev.ekvault.server.team.TeamStore;
+import dev.ekvault.server.workspace.Bootstrap;
 import dev.ekvault.server.token.Credential;
 import dev.ekvault.server.token.CredentialStore;
 import dev.ekvault.server.token.TokenFormat;
@@ -51,7 +50,7 @@ public final class SessionService {
     private final Database database;
     private final UserStore users;
     private final WorkspaceStore workspaces;
-    private final TeamStore teams;
+    private final Bootstrap bootstrap;
     private final CredentialStore credentials;
     private final TokenService tokens;
     private final ChangeFeed changes;
@@ -60,12 +59,12 @@ public final class SessionService {
     private final ObjectMapper json;
     private final Clock clock;
 
-    public SessionService(Database database, UserStore users, WorkspaceStore workspaces, TeamStore teams, CredentialStore credentials,
+    public SessionService(Database database, UserStore users, WorkspaceStore workspaces, Bootstrap bootstrap, CredentialStore credentials,
                           TokenService tokens, ChangeFeed changes, PasswordHasher passwords, Config.People config, ObjectMapper json, Clock clock) {
         this.database = database;
         this.users = users;
         this.workspaces = workspaces;
-        this.teams = teams;
+        this.bootstrap = bootstrap;
         this.credentials = credentials;
         this.tokens = tokens;
         this.changes = changes;
@@ -154,12 +153,8 @@ public final class SessionService {
             if (workspaces.find(c, slug) != null) throw ApiException.conflict("field 'workspace': the slug '" + slug + "' is taken");
             long now = clock.millis();
             String userId = FieldRules.newId();
-            String workspaceId = FieldRules.newId();
             users.insert(c, userId, address, displayName, hash, now);
-            workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow(workspaceId, slug, slug, userId, now));
-            workspaces.insertMember(c, new WorkspaceStore.Member(workspaceId, userId, Role.ADMIN, Scope.ALL), now);
-            ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, workspaceId, userId, now);
-            teams.insert(c, new TeamStore.TeamRow(FieldRules.newId(), workspaceId, "Default", now));
+            String workspaceId = bootstrap.createWorkspace(c, slug, userId, now);
             return issue(c, users.findById(c, userId), workspaceId, Credential.Kind.SESSION, config.sessionLifetime(), now);
         });
         changes.poll();

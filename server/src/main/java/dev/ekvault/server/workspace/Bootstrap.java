@@ -37,6 +37,19 @@ public final class Bootstrap {
         this.clock = clock;
     }
 
+    /**
+     * A new workspace owned by an existing user: the workspace, its owner as an admin with access to everything, and a
+     * first team named Default. Used by {@code init} and by the first person's sign-up. Returns the workspace id.
+     */
+    public String createWorkspace(java.sql.Connection c, String slug, String ownerId, long now) throws java.sql.SQLException {
+        String workspaceId = FieldRules.newId();
+        workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow(workspaceId, slug, slug, ownerId, now));
+        workspaces.insertMember(c, new WorkspaceStore.Member(workspaceId, ownerId, Role.ADMIN, Scope.ALL), now);
+        ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, workspaceId, ownerId, now);
+        teams.insert(c, new TeamStore.TeamRow(FieldRules.newId(), workspaceId, "Default", now));
+        return workspaceId;
+    }
+
     /** Returns the owner's raw API token; it is not stored anywhere and cannot be shown again. */
     public String initialise(String workspaceSlug, String email, String expiresIn) {
         String slug = FieldRules.slug(workspaceSlug, "--workspace");
@@ -47,12 +60,8 @@ public final class Bootstrap {
             if (workspaces.anyWorkspace(c)) throw ApiException.conflict("this server is already initialised; nothing was changed");
             long now = clock.millis();
             String userId = FieldRules.newId();
-            String workspaceId = FieldRules.newId();
             workspaces.insertUser(c, userId, email.toLowerCase(java.util.Locale.ROOT), email.substring(0, email.indexOf('@')), now);
-            workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow(workspaceId, slug, slug, userId, now));
-            workspaces.insertMember(c, new WorkspaceStore.Member(workspaceId, userId, Role.ADMIN, Scope.ALL), now);
-            ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, workspaceId, userId, now);
-            teams.insert(c, new TeamStore.TeamRow(FieldRules.newId(), workspaceId, "Default", now));
+            String workspaceId = createWorkspace(c, slug, userId, now);
             return tokens.issue(c, new Credential(FieldRules.newId(), workspaceId, Credential.Kind.STATIC, "owner", null,
                     Permission.READ_WRITE, Scope.ALL, true, userId, now, now + lifetime.toMillis(), null, null));
         });
