@@ -157,7 +157,7 @@ public final class EkServer implements AutoCloseable {
         PeopleRoutes.register(router, sessions, secureCookies, config.people().sessionLifetime());
         DeviceFlowRoutes.register(router, new DeviceFlow(database, users, sessions, clock), config.people().publicUrl());
         MemberService members = new MemberService(database, new MemberStore(json), workspaces, workspaceStore, users, scopes, sessions,
-                passwords, changes, clock);
+                passwords, changes, config.people().sessionLifetime(), clock);
         MemberRoutes.register(router, members, config.people().publicUrl(),
                 (ex, signedIn) -> PeopleRoutes.signedIn(ex, signedIn, secureCookies, sessionSeconds, 200));
     }

@@ -44,10 +44,13 @@ public final class MemberService {
     private final SessionService sessions;
     private final PasswordHasher passwords;
     private final ChangeFeed changes;
+    private final Duration sessionLifetime;
     private final Clock clock;
 
     public MemberService(Database database, MemberStore members, WorkspaceService workspaces, WorkspaceStore workspaceStore, UserStore users,
-                         ScopeResolver scopes, SessionService sessions, PasswordHasher passwords, ChangeFeed changes, Clock clock) {
+                         ScopeResolver scopes, SessionService sessions, PasswordHasher passwords, ChangeFeed changes, Duration sessionLifetime,
+                         Clock clock) {
+        this.sessionLifetime = sessionLifetime;
         this.database = database;
         this.members = members;
         this.workspaces = workspaces;
@@ -98,6 +101,11 @@ public final class MemberService {
             for (MemberStore.MemberRow m : members.members(c, ws.id())) {
                 if (m.email().equals(email)) throw ApiException.conflict("this person is already a member");
             }
+            for (MemberStore.InviteRow pending : members.invites(c, ws.id())) {
+                if (pending.email().equals(email) && pending.status().equals("sent") && now < pending.expiresAt()) {
+                    throw ApiException.conflict("this person already has a pending invitation; withdraw it to send a new one");
+                }
+            }
             MemberStore.InviteRow invite = new MemberStore.InviteRow(FieldRules.newId(), ws.id(), email, role, scope, "sent", caller.userId(),
                     now, now + INVITE_LIFETIME.toMillis());
             members.insertInvite(c, invite, TokenFormat.hash(token));
@@ -131,8 +139,10 @@ public final class MemberService {
         caller.requireAdminWrite();
         database.write(c -> {
             WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
-            if (members.member(c, ws.id(), userId) == null) throw ApiException.notFound("member");
+            MemberStore.MemberRow target = members.member(c, ws.id(), userId);
+            if (target == null) throw ApiException.notFound("member");
             if (userId.equals(ws.ownerId())) throw ApiException.forbidden("the workspace owner cannot be removed");
+            if (!target.scope().within(caller.scope())) throw ApiException.forbidden("this member's access reaches beyond your own");
             long now = clock.millis();
             for (String credentialId : members.remove(c, ws.id(), userId, now)) {
                 ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credentialId, now);
@@ -173,10 +183,14 @@ public final class MemberService {
             } else if (pw == null || !passwords.verify(pw, user.passwordHash())) {
                 throw ApiException.unauthorized();
             }
+            if (workspaceStore.findMember(c, invite.workspaceId(), user.id()) != null) {
+                members.answerInvite(c, invite.id(), "accepted", now);
+                throw ApiException.conflict("you are already a member of this workspace; sign in instead");
+            }
             workspaceStore.insertMember(c, new WorkspaceStore.Member(invite.workspaceId(), user.id(), invite.role(), invite.scope()), now);
             ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, invite.workspaceId(), user.id(), now);
             members.answerInvite(c, invite.id(), "accepted", now);
-            return sessions.issue(c, user, invite.workspaceId(), Credential.Kind.SESSION, Duration.ofHours(12), now);
+            return sessions.issue(c, user, invite.workspaceId(), Credential.Kind.SESSION, sessionLifetime, now);
         });
         changes.poll();
         return signedIn;

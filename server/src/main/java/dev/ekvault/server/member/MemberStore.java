@@ -41,7 +41,8 @@ public final class MemberStore {
 
     /**
      * Removes a person from a workspace: their personal overrides go, their credentials are revoked (the ids are
-     * returned for the change feed); shared values and the rows that record who did what stay.
+     * returned for the change feed), their unanswered invitations are withdrawn; shared values and the rows that record
+     * who did what stay.
      */
     public List<String> remove(Connection c, String workspaceId, String userId, long now) throws SQLException {
         Sql.update(c, "DELETE FROM secret_value WHERE owner_id = ? AND secret_id IN (SELECT id FROM secret WHERE workspace_id = ?)", userId, workspaceId);
@@ -49,6 +50,8 @@ public final class MemberStore {
                 r -> r.getString(1), workspaceId, userId);
         Sql.update(c, "UPDATE credential SET revoked_at = ? WHERE workspace_id = ? AND created_by = ? AND revoked_at IS NULL", now, workspaceId, userId);
         Sql.update(c, "DELETE FROM member WHERE workspace_id = ? AND user_id = ?", workspaceId, userId);
+        // invitations they sent and nobody answered yet go with them: an admin's leftover link must not outlive them
+        Sql.update(c, "DELETE FROM invite WHERE workspace_id = ? AND created_by = ? AND status = 'sent'", workspaceId, userId);
         return credentials;
     }
 

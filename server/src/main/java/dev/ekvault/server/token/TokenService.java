@@ -140,7 +140,7 @@ public final class TokenService {
 
     /** A new value with the same name, permission, scope and lifetime; the old value (and its JWTs) stop at once. */
     public CreatedToken rotate(Caller caller, String workspaceRef, String tokenId) {
-        caller.requireWrite();
+        requireMayManage(caller);
         CreatedToken rotated = database.write(c -> {
             Credential old = manageable(c, caller, workspaceRef, tokenId);
             if (old.kind() != Credential.Kind.STATIC) throw ApiException.badRequest("only API tokens rotate; revoke a CLI token instead");
@@ -159,7 +159,7 @@ public final class TokenService {
 
     /** Final: the token and every JWT exchanged from it stop on every node within the change-feed interval. */
     public void revoke(Caller caller, String workspaceRef, String tokenId) {
-        caller.requireWrite();
+        requireMayManage(caller);
         database.write(c -> {
             Credential credential = manageable(c, caller, workspaceRef, tokenId);
             long now = clock.millis();
@@ -195,6 +195,15 @@ public final class TokenService {
     private static void requireMayMint(Caller caller) {
         if (caller.kind() == Credential.Kind.CLI) throw ApiException.forbidden("a CLI token cannot create credentials");
         // a signed-in person may create credentials up to their role (a member: read only); a static token must be read-write
+        if (!caller.kind().isSignIn()) caller.requireWrite();
+    }
+
+    /**
+     * Rotating or revoking: a signed-in person may always act on their own tokens (a member must be able to kill a
+     * leaked one), a static token only when it may write; which tokens are theirs is decided by {@link #manageable}.
+     */
+    private static void requireMayManage(Caller caller) {
+        if (caller.kind() == Credential.Kind.CLI) throw ApiException.forbidden("a CLI token cannot manage credentials");
         if (!caller.kind().isSignIn()) caller.requireWrite();
     }
 
