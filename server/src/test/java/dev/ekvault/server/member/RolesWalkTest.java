@@ -74,10 +74,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * DELETE /v1/workspace/{ws}/members/{userId}                204     403       403
  * DELETE /v1/workspace/{ws}/invites/{id}                    204     403       403
  * </pre>
- * (*) The server answers 403 here: {@code TokenService.rotate} and {@code revoke} call {@code Caller.requireWrite()}
- * before anything else, so a member, who may create read-only tokens, can neither rotate nor even revoke them (and is
- * refused with 403 rather than 404 on a token that is not theirs). The table keeps the role model's answer; these
- * entries were once refused to members (403) and are marked as fixed below.
+ * (*) A member, who may create read-only tokens, may also rotate and revoke them (a leaked one must be killable), and
+ * gets 404 for a token that is not theirs. These entries were once refused to members (403) and are marked below.
  *
  * <p>Every refusal in the table has a positive control: each row has a role that is allowed, and the walk sends that
  * same request (a fresh fixture of the same kind) as that role and requires its success. The table must name every
