@@ -99,6 +99,28 @@ class TwoNodeTest {
     }
 
     @Test
+    void aMemberRemovedOnOneNodeIsSignedOutOnTheOther() {
+        try (Cluster c = cluster()) {
+            EkJar.Api ownerOnA = new EkJar.Api(c.a(), c.ownerToken());
+            EkJar.Reply invite = ownerOnA.post("/v1/workspace/acme/members", "{\"email\":\"dev@example.com\",\"role\":\"developer\"}");
+            assertThat(invite.status()).as(invite.toString()).isEqualTo(201);
+            String url = invite.json().get("inviteUrl").asText();
+            EkJar.Reply accepted = new EkJar.Api(c.a(), null).post("/v1/invites/" + url.substring(url.lastIndexOf('/') + 1) + "/accept",
+                    "{\"password\":\"correct horse battery staple\"}");
+            assertThat(accepted.status()).as(accepted.toString()).isEqualTo(200);
+            String setCookie = accepted.headers().firstValue("Set-Cookie").orElseThrow();
+            String cookie = setCookie.substring(0, setCookie.indexOf(';'));
+            EkJar.Api personOnB = new EkJar.Api(c.b(), null);
+            java.util.function.IntSupplier meOnB = () -> personOnB.send(personOnB.builder("/v1/me").header("Cookie", cookie).GET()).status();
+            assertThat(meOnB.getAsInt()).as("the session made on A works on B").isEqualTo(200);
+
+            String userId = accepted.json().get("id").asText();
+            assertThat(ownerOnA.delete("/v1/workspace/acme/members/" + userId).status()).isEqualTo(204);
+            EkJar.awaitCondition("node B refuses the removed member's session", REVOCATION_BOUND, () -> meOnB.getAsInt() == 401);
+        }
+    }
+
+    @Test
     void theExchangeAllowanceIsSharedByTheNodesAndBadGuessesDoNotSpendIt() {
         try (Cluster c = cluster()) {
             String token = createToken(c.a(), c.ownerToken()).get("token").asText();
