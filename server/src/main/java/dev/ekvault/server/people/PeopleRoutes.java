@@ -53,8 +53,7 @@ public final class PeopleRoutes {
      * the body carries who signed in and the CSRF token the dashboard must echo in X-CSRF-Token on every change.
      */
     public static Reply signedIn(Exchange ex, SessionService.SignedIn in, boolean secureCookies, long maxAge, int status) {
-        ex.responseHeaders().add("Set-Cookie", ApiHandler.SESSION_COOKIE + "=" + in.token() + "; Path=/; HttpOnly; SameSite=Strict; Max-Age="
-                + maxAge + (secureCookies ? "; Secure" : ""));
+        ex.responseHeaders().add("Set-Cookie", sessionCookie(in, secureCookies, maxAge));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("id", in.userId());
         body.put("email", in.email());
@@ -62,5 +61,11 @@ public final class PeopleRoutes {
         body.put("csrfToken", in.csrfToken());
         body.put("expiresAt", WireTime.format(in.expiresAt()));
         return new Reply(status, body);
+    }
+
+    /** The {@code Set-Cookie} value that carries a session (also set by single sign-on's redirect). */
+    public static String sessionCookie(SessionService.SignedIn in, boolean secureCookies, long maxAge) {
+        return ApiHandler.SESSION_COOKIE + "=" + in.token() + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + maxAge
+                + (secureCookies ? "; Secure" : "");
     }
 }
