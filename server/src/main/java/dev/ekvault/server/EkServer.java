@@ -42,6 +42,8 @@ import dev.ekvault.server.project.ProjectStore;
 import dev.ekvault.server.secret.SecretRoutes;
 import dev.ekvault.server.secret.SecretService;
 import dev.ekvault.server.secret.SecretStore;
+import dev.ekvault.server.sso.SsoRoutes;
+import dev.ekvault.server.sso.SsoService;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.store.Migrations;
 import dev.ekvault.server.team.TeamRoutes;
@@ -156,10 +158,17 @@ public final class EkServer implements AutoCloseable {
         long sessionSeconds = config.people().sessionLifetime().toSeconds();
         PeopleRoutes.register(router, sessions, secureCookies, config.people().sessionLifetime());
         DeviceFlowRoutes.register(router, new DeviceFlow(database, users, sessions, clock), config.people().publicUrl());
-        MemberService members = new MemberService(database, new MemberStore(json), workspaces, workspaceStore, users, scopes, sessions,
+        MemberStore memberStore = new MemberStore(json);
+        MemberService members = new MemberService(database, memberStore, workspaces, workspaceStore, users, scopes, sessions,
                 passwords, changes, config.people().sessionLifetime(), clock);
         MemberRoutes.register(router, members, config.people().publicUrl(),
                 (ex, signedIn) -> PeopleRoutes.signedIn(ex, signedIn, secureCookies, sessionSeconds, 200));
+        if (config.sso().enabled() && config.people().publicUrl().isEmpty()) {
+            LOG.warning("single sign-on is on without http.public-url: the redirect URI is taken from each request's Host header;"
+                    + " set http.public-url to the URL registered at the provider");
+        }
+        SsoRoutes.register(router, new SsoService(config.sso(), config.people(), masterKey, database, users, workspaceStore, memberStore, sessions,
+                changes, json, clock), config.people().publicUrl(), sessionSeconds);
     }
 
     /** Opens the store for {@code config}; the master key is checked before migrations write anything. */

@@ -8,7 +8,18 @@ import java.time.Duration;
  * Secret-valued settings are {@link Secret}s so that printing a record never prints them.
  */
 public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Limits limits,
-                     Jwt jwt, RateLimits rateLimits, Duration changePollInterval, People people) {
+                     Jwt jwt, RateLimits rateLimits, Duration changePollInterval, People people, Sso sso) {
+
+    /**
+     * Single sign-on with an OpenID Connect provider, on when {@code issuer} and {@code clientId} are set. The issuer
+     * is compared exactly with the {@code iss} the provider puts in its discovery document and ID tokens.
+     * {@code allowHttpIssuer} exists for tests that run a provider on plain HTTP inside the JVM.
+     */
+    public record Sso(String issuer, String clientId, Secret clientSecret, String scopes, boolean allowHttpIssuer) {
+        public boolean enabled() {
+            return !issuer.isEmpty() && !clientId.isEmpty();
+        }
+    }
 
     /**
      * Sign-in for people: whether anyone may sign up once the first workspace exists (else by invitation only), how

@@ -48,7 +48,12 @@ public final class ConfigLoader {
             new Key("access.change-poll-millis", "200", false),
             new Key("people.open-sign-up", "false", false),
             new Key("people.session-hours", "12", false),
-            new Key("http.public-url", "", false));
+            new Key("http.public-url", "", false),
+            new Key("sso.issuer", "", false),
+            new Key("sso.client-id", "", false),
+            new Key("sso.client-secret", "", true),
+            new Key("sso.scopes", "openid email profile", false),
+            new Key("sso.allow-http-issuer", "false", false));
 
     private final Map<String, Key> byNormalName = new LinkedHashMap<>();
 
@@ -100,6 +105,7 @@ public final class ConfigLoader {
         line.add("rate-limits=" + config.rateLimits());
         line.add("access.change-poll-millis=" + config.changePollInterval().toMillis());
         line.add("people=" + config.people());
+        line.add("sso=" + config.sso()); // the client secret is a Secret: masked
         return line.toString();
     }
 
@@ -193,7 +199,38 @@ public final class ConfigLoader {
                         intIn(v, "rate-limit.exchanges-per-token-per-minute", 1, 10_000)),
                 Duration.ofMillis(intIn(v, "access.change-poll-millis", 20, 60_000)),
                 new Config.People(bool(v, "people.open-sign-up"), Duration.ofHours(intIn(v, "people.session-hours", 1, 24 * 30)),
-                        publicUrl(v.get("http.public-url").strip())));
+                        publicUrl(v.get("http.public-url").strip())),
+                sso(v));
+    }
+
+    /**
+     * Off unless both issuer and client id are set; half a configuration stops the start rather than leaving sign-in
+     * silently off. The issuer is kept as written (a trailing slash is part of it: providers compare it exactly).
+     */
+    private static Config.Sso sso(Map<String, String> v) {
+        String issuer = v.get("sso.issuer").strip();
+        String clientId = v.get("sso.client-id").strip();
+        String secret = v.get("sso.client-secret");
+        boolean allowHttp = bool(v, "sso.allow-http-issuer");
+        String scopes = String.join(" ", v.get("sso.scopes").strip().split("\\s+"));
+        if (issuer.isEmpty() && clientId.isEmpty()) {
+            if (!secret.isEmpty()) throw new ConfigException("sso.client-secret is set but sso.issuer and sso.client-id are not");
+            return new Config.Sso("", "", new Config.Secret(""), scopes, allowHttp);
+        }
+        if (issuer.isEmpty() || clientId.isEmpty()) throw new ConfigException("sso.issuer and sso.client-id must be set together");
+        if (issuer.length() > 512 || !issuer.matches("https?://[^\\s/?#@]+(/[^\\s?#]*)?")) {
+            throw new ConfigException("sso.issuer must be the provider's issuer URL, such as https://login.example.com, without query or fragment");
+        }
+        if (!issuer.startsWith("https://") && !allowHttp) throw new ConfigException("sso.issuer must be an https URL");
+        if (clientId.length() > 256 || !clientId.chars().allMatch(ch -> ch > 0x20 && ch < 0x7f)) {
+            throw new ConfigException("sso.client-id must be 1 to 256 printable characters without spaces");
+        }
+        if (secret.length() > 1024) throw new ConfigException("sso.client-secret is longer than 1024 characters");
+        if (scopes.length() > 1024 || !scopes.matches("[\\x21\\x23-\\x5B\\x5D-\\x7E]+( [\\x21\\x23-\\x5B\\x5D-\\x7E]+)*")
+                || !java.util.Arrays.asList(scopes.split(" ")).contains("openid")) {
+            throw new ConfigException("sso.scopes must be space-separated scope names including openid");
+        }
+        return new Config.Sso(issuer, clientId, new Config.Secret(secret), scopes, allowHttp);
     }
 
     /** Accepts a JDBC URL or the {@code postgres://user:pass@host:port/db} form operators usually have. */

@@ -53,6 +53,17 @@ public final class Exchange {
         return requestId;
     }
 
+    /** A cookie of the request, or null. */
+    public String cookie(String name) {
+        String header = requestHeaders.get("Cookie");
+        if (header == null) return null;
+        for (String pair : header.split(";")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0 && pair.substring(0, eq).strip().equals(name)) return pair.substring(eq + 1).strip();
+        }
+        return null;
+    }
+
     /** A request header, for the few public routes that read one (the exchange reads Authorization itself). */
     public String header(String name) {
         return requestHeaders.get(name);

@@ -69,6 +69,12 @@ public final class MemberStore {
         return Sql.one(c, "SELECT " + INVITE_COLUMNS + " FROM invite WHERE token_hash = ?", this::readInvite, tokenHash);
     }
 
+    /** Invitations still open for an email (single sign-on accepts them for a provider-verified address), oldest first. */
+    public List<InviteRow> liveInvitesFor(Connection c, String email, long now) throws SQLException {
+        return Sql.list(c, "SELECT " + INVITE_COLUMNS + " FROM invite WHERE email = ? AND status = 'sent' AND expires_at > ? ORDER BY created_at, id",
+                this::readInvite, email, now);
+    }
+
     public InviteRow invite(Connection c, String workspaceId, String id) throws SQLException {
         return Sql.one(c, "SELECT " + INVITE_COLUMNS + " FROM invite WHERE workspace_id = ? AND id = ?", this::readInvite, workspaceId, id);
     }

@@ -38,7 +38,16 @@ public final class PeopleRoutes {
             sessions.signOut(ex.caller());
             return Reply.noContent();
         });
-        router.get("/v1/me", "me", ex -> sessions.me(ex.caller()));
+        router.get("/v1/me", "me", ex -> {
+            Map<String, Object> me = new LinkedHashMap<>(sessions.me(ex.caller()));
+            // a dashboard that signed in by SSO (a redirect, no JSON answer) or was reloaded learns its CSRF token here;
+            // no other site can read this answer (no CORS) nor send the SameSite=Strict cookie
+            String session = ex.cookie(ApiHandler.SESSION_COOKIE);
+            if (ex.caller().kind() == dev.ekvault.server.token.Credential.Kind.SESSION && session != null) {
+                me.put("csrfToken", dev.ekvault.server.auth.Authentication.csrfToken(session));
+            }
+            return me;
+        });
         router.get("/v1/me/sessions", "me", ex -> sessions.sessions(ex.caller()));
         router.delete("/v1/me/sessions/{id}", "me", ex -> {
             sessions.revokeSession(ex.caller(), ex.path("id"));
@@ -53,8 +62,7 @@ public final class PeopleRoutes {
      * the body carries who signed in and the CSRF token the dashboard must echo in X-CSRF-Token on every change.
      */
     public static Reply signedIn(Exchange ex, SessionService.SignedIn in, boolean secureCookies, long maxAge, int status) {
-        ex.responseHeaders().add("Set-Cookie", ApiHandler.SESSION_COOKIE + "=" + in.token() + "; Path=/; HttpOnly; SameSite=Strict; Max-Age="
-                + maxAge + (secureCookies ? "; Secure" : ""));
+        ex.responseHeaders().add("Set-Cookie", sessionCookie(in, secureCookies, maxAge));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("id", in.userId());
         body.put("email", in.email());
@@ -62,5 +70,11 @@ public final class PeopleRoutes {
         body.put("csrfToken", in.csrfToken());
         body.put("expiresAt", WireTime.format(in.expiresAt()));
         return new Reply(status, body);
+    }
+
+    /** The {@code Set-Cookie} value that carries a session (also set by single sign-on's redirect). */
+    public static String sessionCookie(SessionService.SignedIn in, boolean secureCookies, long maxAge) {
+        return ApiHandler.SESSION_COOKIE + "=" + in.token() + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + maxAge
+                + (secureCookies ? "; Secure" : "");
     }
 }

@@ -152,13 +152,23 @@ public final class SessionService {
             if (users.findByEmail(c, address) != null) throw ApiException.conflict("an account with this email exists; sign in instead");
             if (workspaces.find(c, slug) != null) throw ApiException.conflict("field 'workspace': the slug '" + slug + "' is taken");
             long now = clock.millis();
-            String userId = FieldRules.newId();
-            users.insert(c, userId, address, displayName, hash, now);
-            String workspaceId = bootstrap.createWorkspace(c, slug, userId, now);
-            return issue(c, users.findById(c, userId), workspaceId, Credential.Kind.SESSION, config.sessionLifetime(), now);
+            UserStore.User user = createOwner(c, address, displayName, hash, slug, now);
+            return issue(c, user, users.workspaceIds(c, user.id()).get(0), Credential.Kind.SESSION, config.sessionLifetime(), now);
         });
         changes.poll();
         return signedIn;
+    }
+
+    /**
+     * A new person who owns a new workspace (admin over all of it, with a {@code Default} team), inside the caller's
+     * transaction. The caller has checked that sign-up is allowed and that the email and slug are free;
+     * {@code passwordHash} is null for a person who signs in only through single sign-on.
+     */
+    public UserStore.User createOwner(Connection c, String email, String displayName, String passwordHash, String slug, long now) throws SQLException {
+        String userId = FieldRules.newId();
+        users.insert(c, userId, email, displayName, passwordHash, now);
+        bootstrap.createWorkspace(c, slug, userId, now);
+        return users.findById(c, userId);
     }
 
     /** Issues a sign-in credential for a person in a workspace, inside the caller's transaction. */

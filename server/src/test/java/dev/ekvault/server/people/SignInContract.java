@@ -95,6 +95,8 @@ abstract class SignInContract {
             JsonNode me = s.getAs(dev, "/v1/me").json();
             assertThat(me.get("email").asText()).isEqualTo("dev@example.com");
             assertThat(me.get("id").asText()).isEqualTo(dev.userId());
+            assertThat(me.get("csrfToken").asText()).as("a reloaded dashboard learns its CSRF token").isEqualTo(dev.csrf());
+            assertThat(s.get("/v1/me", s.ownerToken).json().has("csrfToken")).as("not for a Bearer token").isFalse();
 
             s.createProject("web");
             String env = s.createEnvironment("web", "dev", true);
