@@ -22,6 +22,10 @@ import dev.ekvault.server.http.ApiHandler;
 import dev.ekvault.server.http.StrictJson;
 import dev.ekvault.server.http.RequestLog;
 import dev.ekvault.server.http.Router;
+import dev.ekvault.server.oidc.IssuerKeys;
+import dev.ekvault.server.oidc.OidcIdentityStore;
+import dev.ekvault.server.oidc.OidcRoutes;
+import dev.ekvault.server.oidc.OidcService;
 import dev.ekvault.server.ops.OperationsRoutes;
 import dev.ekvault.server.project.ProjectRoutes;
 import dev.ekvault.server.ratelimit.IpRateLimiter;
@@ -135,6 +139,9 @@ public final class EkServer implements AutoCloseable {
         ExchangeRoutes.register(router, authentication, issuer, rateLimiter, config.rateLimits().exchangesPerTokenPerMinute(),
                 config.jwt().lifetime());
         JwksRoutes.register(router, signingKeys);
+        OidcService oidc = new OidcService(database, new OidcIdentityStore(), credentialStore, usage, changes, workspaces, workspaceStore,
+                tokens, authentication, new IssuerKeys(config.oidc(), clock), config.oidc(), json, clock);
+        OidcRoutes.register(router, oidc, issuer, rateLimiter, config.rateLimits().exchangesPerTokenPerMinute(), config.jwt().lifetime());
     }
 
     /** Opens the store for {@code config}; the master key is checked before migrations write anything. */

@@ -45,7 +45,13 @@ public final class ConfigLoader {
             new Key("rate-limit.per-ip-per-minute", "200", false),
             new Key("rate-limit.trusted-proxies", "", false),
             new Key("rate-limit.exchanges-per-token-per-minute", "10", false),
-            new Key("access.change-poll-millis", "200", false));
+            new Key("access.change-poll-millis", "200", false),
+            new Key("oidc.clock-skew-seconds", "60", false),
+            new Key("oidc.max-token-age-seconds", "86400", false),
+            new Key("oidc.refetch-interval-seconds", "30", false),
+            new Key("oidc.fetch-timeout-millis", "3000", false),
+            new Key("oidc.max-document-bytes", Integer.toString(64 * 1024), false),
+            new Key("oidc.allow-http-issuers", "false", false));
 
     private final Map<String, Key> byNormalName = new LinkedHashMap<>();
 
@@ -96,6 +102,7 @@ public final class ConfigLoader {
         line.add("jwt=" + config.jwt());
         line.add("rate-limits=" + config.rateLimits());
         line.add("access.change-poll-millis=" + config.changePollInterval().toMillis());
+        line.add("oidc=" + config.oidc());
         return line.toString();
     }
 
@@ -187,7 +194,20 @@ public final class ConfigLoader {
                         Duration.ofHours(intIn(v, "jwt.key-rotation-hours", 1, 24 * 365))),
                 new Config.RateLimits(intIn(v, "rate-limit.per-ip-per-minute", 0, 1_000_000), list(v, "rate-limit.trusted-proxies"),
                         intIn(v, "rate-limit.exchanges-per-token-per-minute", 1, 10_000)),
-                Duration.ofMillis(intIn(v, "access.change-poll-millis", 20, 60_000)));
+                Duration.ofMillis(intIn(v, "access.change-poll-millis", 20, 60_000)),
+                new Config.Oidc(Duration.ofSeconds(intIn(v, "oidc.clock-skew-seconds", 0, 600)),
+                        Duration.ofSeconds(intIn(v, "oidc.max-token-age-seconds", 60, 366 * 86_400)),
+                        Duration.ofSeconds(intIn(v, "oidc.refetch-interval-seconds", 1, 3600)),
+                        Duration.ofMillis(intIn(v, "oidc.fetch-timeout-millis", 100, 60_000)),
+                        intIn(v, "oidc.max-document-bytes", 1024, 16 * 1024 * 1024),
+                        bool(v, "oidc.allow-http-issuers")));
+    }
+
+    private static boolean bool(Map<String, String> v, String key) {
+        String text = v.get(key).strip().toLowerCase(Locale.ROOT);
+        if (text.equals("true")) return true;
+        if (text.equals("false")) return false;
+        throw new ConfigException(key + " must be true or false, got '" + v.get(key).strip() + "'");
     }
 
     /** Accepts a JDBC URL or the {@code postgres://user:pass@host:port/db} form operators usually have. */

@@ -12,7 +12,12 @@ public record Credential(String id, String workspaceId, Kind kind, String name, 
         /** A long-lived API token made by a person. */
         STATIC("static"),
         /** A short token the CLI makes: read-only, one environment, eight hours; it acts as its person. */
-        CLI("cli");
+        CLI("cli"),
+        /**
+         * A Kubernetes workload identity: no token of its own; a service-account token from its cluster is exchanged
+         * for a JWT (see {@code oidc/}). Sees shared values only, like a static token.
+         */
+        OIDC("oidc");
 
         /** The {@code type} of a token in the tokens list. */
         public final String wire;
@@ -23,7 +28,11 @@ public record Credential(String id, String workspaceId, Kind kind, String name, 
 
         /** The {@code kind} of a credential in the credentials table. */
         public String tableKind() {
-            return this == STATIC ? "api-token" : "cli-token";
+            return switch (this) {
+                case STATIC -> "api-token";
+                case CLI -> "cli-token";
+                case OIDC -> "kubernetes";
+            };
         }
 
         public static Kind fromWire(String text) {

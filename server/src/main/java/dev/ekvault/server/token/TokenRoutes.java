@@ -18,11 +18,8 @@ public final class TokenRoutes {
         router.get(base, "tokens", ex -> tokens.list(ex.caller(), ex.path("ws")));
         router.post(base, "tokens", ex -> {
             JsonInput body = ex.body();
-            JsonInput scope = body.optionalObject("scope");
-            TokenService.ScopeRequest scopeRequest = scope == null ? null : new TokenService.ScopeRequest(
-                    scope.optionalBoolean("all", false), ids(scope, "teams"), ids(scope, "projects"), ids(scope, "environments"));
             return Reply.created(tokens.create(ex.caller(), ex.path("ws"), body.requiredString("name"),
-                    body.requiredString("permission"), scopeRequest, body.requiredString("expiresIn")));
+                    body.requiredString("permission"), scopeRequest(body), body.requiredString("expiresIn")));
         });
         router.post(base + "/cli", "tokens", ex -> tokens.createCli(ex.caller(), ex.path("ws"),
                 FieldRules.uuid(ex.body().requiredString("environmentId"), "environmentId")));
@@ -32,6 +29,13 @@ public final class TokenRoutes {
             return Reply.noContent();
         });
         router.get("/v1/workspace/{ws}/credentials", "tokens", ex -> tokens.credentialsTable(ex.caller(), ex.path("ws")));
+    }
+
+    /** The {@code scope} object of a request body as asked for (ids checked later against the workspace), or null. */
+    public static TokenService.ScopeRequest scopeRequest(JsonInput body) {
+        JsonInput scope = body.optionalObject("scope");
+        return scope == null ? null : new TokenService.ScopeRequest(
+                scope.optionalBoolean("all", false), ids(scope, "teams"), ids(scope, "projects"), ids(scope, "environments"));
     }
 
     private static List<String> ids(JsonInput scope, String field) {

@@ -146,7 +146,7 @@ public final class TokenService {
 
     /** A new value with the same name, permission, scope and lifetime; the old value (and its JWTs) stop at once. */
     public CreatedToken rotate(Caller caller, String workspaceRef, String tokenId) {
-        caller.requireWrite();
+        requireMayMint(caller); // a rotation hands out a new value
         CreatedToken rotated = database.write(c -> {
             Credential old = manageable(c, caller, workspaceRef, tokenId);
             if (old.kind() != Credential.Kind.STATIC) throw ApiException.badRequest("only API tokens rotate; revoke a CLI token instead");
@@ -195,11 +195,12 @@ public final class TokenService {
     }
 
     /**
-     * A read-only or CLI credential must not mint more credentials: revoking it would then not end the access it
-     * gave, and a stolen one could be renewed forever.
+     * A read-only, CLI or workload-identity credential must not mint more credentials: revoking it would then not end
+     * the access it gave, and a stolen one could be renewed forever.
      */
-    private static void requireMayMint(Caller caller) {
+    public static void requireMayMint(Caller caller) {
         if (caller.kind() == Credential.Kind.CLI) throw ApiException.forbidden("a CLI token cannot create credentials");
+        if (caller.kind() == Credential.Kind.OIDC) throw ApiException.forbidden("a workload identity cannot create or change credentials");
         caller.requireWrite();
     }
 
@@ -223,7 +224,7 @@ public final class TokenService {
     }
 
     /** Checks every id of a requested scope against the workspace and records each entry's ancestors. */
-    private Scope resolveScope(Connection c, Caller caller, String workspaceId, ScopeRequest request) throws SQLException {
+    public Scope resolveScope(Connection c, Caller caller, String workspaceId, ScopeRequest request) throws SQLException {
         if (request == null || request.all()) return Scope.ALL;
         List<String> teamIds = new ArrayList<>();
         for (int i = 0; i < request.teams().size(); i++) {

@@ -24,7 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RouteSecurityTest {
     private static final Set<String> PUBLIC = Set.of(
-            "GET /healthz", "GET /readyz", "GET /openapi.json", "GET /.well-known/jwks.json", "POST /v1/auth/exchange");
+            "GET /healthz", "GET /readyz", "GET /openapi.json", "GET /.well-known/jwks.json", "POST /v1/auth/exchange",
+            "POST /v1/auth/oidc/exchange");
 
     TestServer s;
 
