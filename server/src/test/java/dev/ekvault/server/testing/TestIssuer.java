@@ -81,10 +81,12 @@ public final class TestIssuer implements AutoCloseable {
     private final List<Key> published = new CopyOnWriteArrayList<>();
     private volatile Key signing;
     private volatile Mode mode = Mode.NORMAL;
+    private volatile String jwksContentType = "application/jwk-set+json";
     private volatile CountDownLatch slowRelease = new CountDownLatch(0);
     private final AtomicInteger discoveryRequests = new AtomicInteger();
     private final AtomicInteger jwksRequests = new AtomicInteger();
     private final AtomicInteger waiting = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private TestIssuer(Clock clock, String path) throws IOException {
         this.clock = clock;
@@ -182,6 +184,11 @@ public final class TestIssuer implements AutoCloseable {
         if (next == Mode.SLOW) slowRelease = new CountDownLatch(1);
         this.mode = next;
         if (next != Mode.SLOW) slowRelease.countDown();
+    }
+
+    /** The Content-Type of the key set (kube-apiserver's is {@code application/jwk-set+json}). */
+    public void jwksContentType(String contentType) {
+        this.jwksContentType = contentType;
     }
 
     public int discoveryRequests() {
@@ -301,7 +308,7 @@ public final class TestIssuer implements AutoCloseable {
                     exchange.getResponseHeaders().set("Location", path);
                     exchange.sendResponseHeaders(302, -1);
                 }
-                default -> respond(exchange, 200, discovery ? "application/json" : "application/jwk-set+json", json);
+                default -> respond(exchange, 200, discovery ? "application/json" : jwksContentType, json);
             }
         }
     }
@@ -333,6 +340,7 @@ public final class TestIssuer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed.getAndSet(true)) return;
         slowRelease.countDown();
         server.stop(0);
         executor.shutdownNow();
