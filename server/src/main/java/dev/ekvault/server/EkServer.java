@@ -140,7 +140,7 @@ public final class EkServer implements AutoCloseable {
                 config.jwt().lifetime());
         JwksRoutes.register(router, signingKeys);
         OidcService oidc = new OidcService(database, new OidcIdentityStore(), credentialStore, usage, changes, workspaces, workspaceStore,
-                tokens, authentication, new IssuerKeys(config.oidc(), clock), config.oidc(), json, clock);
+                tokens, authentication, snapshot, new IssuerKeys(config.oidc(), clock), config.oidc(), json, clock);
         OidcRoutes.register(router, oidc, issuer, rateLimiter, config.rateLimits().exchangesPerTokenPerMinute(), config.jwt().lifetime());
     }
 

@@ -8,6 +8,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import dev.ekvault.api.OidcIdentity;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.auth.AccessSnapshot;
 import dev.ekvault.server.auth.Authentication;
 import dev.ekvault.server.auth.Caller;
 import dev.ekvault.server.auth.ChangeFeed;
@@ -64,6 +65,7 @@ public final class OidcService {
     private final WorkspaceStore workspaceStore;
     private final TokenService tokens;
     private final Authentication authentication;
+    private final AccessSnapshot snapshot;
     private final IssuerKeys issuerKeys;
     private final Config.Oidc config;
     private final ObjectMapper json;
@@ -71,7 +73,7 @@ public final class OidcService {
 
     public OidcService(Database database, OidcIdentityStore store, CredentialStore credentials, CredentialUsage usage, ChangeFeed changes,
                        WorkspaceService workspaces, WorkspaceStore workspaceStore, TokenService tokens, Authentication authentication,
-                       IssuerKeys issuerKeys, Config.Oidc config, ObjectMapper json, Clock clock) {
+                       AccessSnapshot snapshot, IssuerKeys issuerKeys, Config.Oidc config, ObjectMapper json, Clock clock) {
         this.database = database;
         this.store = store;
         this.credentials = credentials;
@@ -81,6 +83,7 @@ public final class OidcService {
         this.workspaceStore = workspaceStore;
         this.tokens = tokens;
         this.authentication = authentication;
+        this.snapshot = snapshot;
         this.issuerKeys = issuerKeys;
         this.config = config;
         this.json = json;
@@ -248,6 +251,8 @@ public final class OidcService {
                 } catch (ApiException e) {
                     throw new ClusterToken.Refused("the creator of identity " + candidate.credential().id() + " is no longer a member");
                 }
+                // an identity registered on another node a moment ago: load it now, so its JWT works here at once
+                if (snapshot.credentialById(caller.credentialId()) == null) snapshot.reloadCredential(caller.credentialId());
                 LOG.info("OIDC exchange for identity " + candidate.credential().id() + " (" + what + ")");
                 return caller;
             }
