@@ -33,6 +33,10 @@ import dev.ekvault.server.http.ApiHandler;
 import dev.ekvault.server.http.StrictJson;
 import dev.ekvault.server.http.RequestLog;
 import dev.ekvault.server.http.Router;
+import dev.ekvault.server.oidc.IssuerKeys;
+import dev.ekvault.server.oidc.OidcIdentityStore;
+import dev.ekvault.server.oidc.OidcRoutes;
+import dev.ekvault.server.oidc.OidcService;
 import dev.ekvault.server.ops.OperationsRoutes;
 import dev.ekvault.server.project.ProjectRoutes;
 import dev.ekvault.server.ratelimit.IpRateLimiter;
@@ -169,6 +173,9 @@ public final class EkServer implements AutoCloseable {
         }
         SsoRoutes.register(router, new SsoService(config.sso(), config.people(), masterKey, database, users, workspaceStore, memberStore, sessions,
                 changes, json, clock), config.people().publicUrl(), sessionSeconds);
+        OidcService oidc = new OidcService(database, new OidcIdentityStore(), credentialStore, usage, changes, workspaces, workspaceStore,
+                scopes, authentication, snapshot, new IssuerKeys(config.oidc(), clock), config.oidc(), json, clock);
+        OidcRoutes.register(router, oidc, issuer, rateLimiter, config.rateLimits().exchangesPerTokenPerMinute(), config.jwt().lifetime());
     }
 
     /** Opens the store for {@code config}; the master key is checked before migrations write anything. */

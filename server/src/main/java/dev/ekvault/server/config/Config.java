@@ -8,7 +8,7 @@ import java.time.Duration;
  * Secret-valued settings are {@link Secret}s so that printing a record never prints them.
  */
 public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Limits limits,
-                     Jwt jwt, RateLimits rateLimits, Duration changePollInterval, People people, Sso sso) {
+                     Jwt jwt, RateLimits rateLimits, Duration changePollInterval, People people, Sso sso, Oidc oidc) {
 
     /**
      * Single sign-on with an OpenID Connect provider, on when {@code issuer} and {@code clientId} are set. The issuer
@@ -35,6 +35,14 @@ public record Config(Path dataDir, Http http, Database database, Secret masterKe
      * from {@code trustedProxies}; and exchanges per minute per API token, counted across every node.
      */
     public record RateLimits(int perIpPerMinute, java.util.List<String> trustedProxies, int exchangesPerTokenPerMinute) {}
+
+    /**
+     * Workload identity over OIDC: how much clock difference a cluster token may show, how old (by {@code iat}) it may
+     * be, how often an issuer's keys may be fetched again for an unknown {@code kid}, and the timeout and size cap of
+     * each fetch. Only {@code https} issuers are fetched unless {@code allowHttpIssuers} (tests, labs).
+     */
+    public record Oidc(Duration clockSkew, Duration maxTokenAge, Duration refetchInterval, Duration fetchTimeout,
+                       int maxDocumentBytes, boolean allowHttpIssuers) {}
 
     public record Http(String host, int port, Duration shutdownTimeout) {}
 

@@ -53,7 +53,13 @@ public final class ConfigLoader {
             new Key("sso.client-id", "", false),
             new Key("sso.client-secret", "", true),
             new Key("sso.scopes", "openid email profile", false),
-            new Key("sso.allow-http-issuer", "false", false));
+            new Key("sso.allow-http-issuer", "false", false),
+            new Key("oidc.clock-skew-seconds", "60", false),
+            new Key("oidc.max-token-age-seconds", "86400", false),
+            new Key("oidc.refetch-interval-seconds", "30", false),
+            new Key("oidc.fetch-timeout-millis", "3000", false),
+            new Key("oidc.max-document-bytes", Integer.toString(64 * 1024), false),
+            new Key("oidc.allow-http-issuers", "false", false));
 
     private final Map<String, Key> byNormalName = new LinkedHashMap<>();
 
@@ -106,6 +112,7 @@ public final class ConfigLoader {
         line.add("access.change-poll-millis=" + config.changePollInterval().toMillis());
         line.add("people=" + config.people());
         line.add("sso=" + config.sso()); // the client secret is a Secret: masked
+        line.add("oidc=" + config.oidc());
         return line.toString();
     }
 
@@ -200,7 +207,13 @@ public final class ConfigLoader {
                 Duration.ofMillis(intIn(v, "access.change-poll-millis", 20, 60_000)),
                 new Config.People(bool(v, "people.open-sign-up"), Duration.ofHours(intIn(v, "people.session-hours", 1, 24 * 30)),
                         publicUrl(v.get("http.public-url").strip())),
-                sso(v));
+                sso(v),
+                new Config.Oidc(Duration.ofSeconds(intIn(v, "oidc.clock-skew-seconds", 0, 600)),
+                        Duration.ofSeconds(intIn(v, "oidc.max-token-age-seconds", 60, 366 * 86_400)),
+                        Duration.ofSeconds(intIn(v, "oidc.refetch-interval-seconds", 1, 3600)),
+                        Duration.ofMillis(intIn(v, "oidc.fetch-timeout-millis", 100, 60_000)),
+                        intIn(v, "oidc.max-document-bytes", 1024, 16 * 1024 * 1024),
+                        bool(v, "oidc.allow-http-issuers")));
     }
 
     /**

@@ -70,6 +70,17 @@ public final class JsonInput {
         return result;
     }
 
+    /** A field's JSON as it came (for the few fields that are documents of their own, like a JWK set), or null. */
+    public JsonNode optionalJson(String name) {
+        return get(name);
+    }
+
+    /** True when the field is present as an explicit {@code null}: how an update clears an optional value. */
+    public boolean isExplicitNull(String name) {
+        JsonNode value = node.get(name);
+        return value != null && value.isNull();
+    }
+
     public JsonInput optionalObject(String name) {
         JsonNode value = get(name);
         if (value == null) return null;

@@ -16,7 +16,12 @@ public record Credential(String id, String workspaceId, Kind kind, String name, 
         /** A person signed in to the dashboard (an HttpOnly cookie). */
         SESSION("session"),
         /** A person signed in with {@code ek login} (the device-code flow): eight hours. */
-        DEVICE_LOGIN("cli-login");
+        DEVICE_LOGIN("cli-login"),
+        /**
+         * A Kubernetes workload identity: no token of its own; a service-account token from its cluster is exchanged
+         * for a JWT (see {@code oidc/}). Sees shared values only, like a static token.
+         */
+        OIDC("oidc");
 
         /** The {@code type} of a token in the tokens list. */
         public final String wire;
@@ -27,7 +32,12 @@ public record Credential(String id, String workspaceId, Kind kind, String name, 
 
         /** The {@code kind} of a credential in the credentials table. */
         public String tableKind() {
-            return this == STATIC ? "api-token" : "cli-token";
+            return switch (this) {
+                case STATIC -> "api-token";
+                case CLI -> "cli-token";
+                case OIDC -> "kubernetes";
+                case SESSION, DEVICE_LOGIN -> "sign-in"; // not listed in the credentials table
+            };
         }
 
         /** Credentials that are a person at a keyboard: they see that person's personal overrides. */

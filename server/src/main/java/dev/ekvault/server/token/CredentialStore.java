@@ -51,6 +51,11 @@ public final class CredentialStore {
         return Sql.update(c, "UPDATE credential SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, id) == 1;
     }
 
+    /** Changes what a credential is called and may do (workload identities keep their id across updates). */
+    public void updateSettings(Connection c, String id, String name, Permission permission, Scope scope) throws SQLException {
+        Sql.update(c, "UPDATE credential SET name = ?, permission = ?, scope = ? WHERE id = ?", name, permission.wire, scope.toStorage(json), id);
+    }
+
     /** Records last use, never moving it backwards (nodes flush in any order). */
     public void recordLastUse(Connection c, String id, long usedAt) throws SQLException {
         Sql.update(c, "UPDATE credential SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)", usedAt, id, usedAt);

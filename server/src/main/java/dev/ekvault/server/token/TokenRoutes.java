@@ -19,9 +19,8 @@ public final class TokenRoutes {
         router.get(base, "tokens", ex -> tokens.list(ex.caller(), ex.path("ws")));
         router.post(base, "tokens", ex -> {
             JsonInput body = ex.body();
-            ScopeResolver.Request scopeRequest = scopeRequest(body.optionalObject("scope"));
             return Reply.created(tokens.create(ex.caller(), ex.path("ws"), body.requiredString("name"),
-                    body.requiredString("permission"), scopeRequest, body.requiredString("expiresIn")));
+                    body.requiredString("permission"), scopeRequest(body.optionalObject("scope")), body.requiredString("expiresIn")));
         });
         router.post(base + "/cli", "tokens", ex -> tokens.createCli(ex.caller(), ex.path("ws"),
                 FieldRules.uuid(ex.body().requiredString("environmentId"), "environmentId")));

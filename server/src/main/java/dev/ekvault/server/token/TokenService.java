@@ -189,11 +189,12 @@ public final class TokenService {
     }
 
     /**
-     * A read-only or CLI credential must not mint more credentials: revoking it would then not end the access it
-     * gave, and a stolen one could be renewed forever.
+     * A read-only, CLI or workload-identity credential must not mint more credentials: revoking it would then not end
+     * the access it gave, and a stolen one could be renewed forever.
      */
-    private static void requireMayMint(Caller caller) {
+    public static void requireMayMint(Caller caller) {
         if (caller.kind() == Credential.Kind.CLI) throw ApiException.forbidden("a CLI token cannot create credentials");
+        if (caller.kind() == Credential.Kind.OIDC) throw ApiException.forbidden("a workload identity cannot create or change credentials");
         // a signed-in person may create credentials up to their role (a member: read only); a static token must be read-write
         if (!caller.kind().isSignIn()) caller.requireWrite();
     }
@@ -204,6 +205,7 @@ public final class TokenService {
      */
     private static void requireMayManage(Caller caller) {
         if (caller.kind() == Credential.Kind.CLI) throw ApiException.forbidden("a CLI token cannot manage credentials");
+        if (caller.kind() == Credential.Kind.OIDC) throw ApiException.forbidden("a workload identity cannot create or change credentials");
         if (!caller.kind().isSignIn()) caller.requireWrite();
     }
 

@@ -47,6 +47,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void oidcSettingsHaveSafeDefaultsAndAreChecked() {
+        Config.Oidc oidc = loader.load(List.of(), Map.of()).oidc();
+        assertThat(oidc.clockSkew()).isEqualTo(java.time.Duration.ofSeconds(60));
+        assertThat(oidc.maxTokenAge()).isEqualTo(java.time.Duration.ofDays(1));
+        assertThat(oidc.refetchInterval()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(oidc.fetchTimeout()).isEqualTo(java.time.Duration.ofMillis(3000));
+        assertThat(oidc.maxDocumentBytes()).isEqualTo(65536);
+        assertThat(oidc.allowHttpIssuers()).as("only https issuers are fetched by default").isFalse();
+        assertThat(loader.load(List.of("--oidc-allow-http-issuers=true"), Map.of()).oidc().allowHttpIssuers()).isTrue();
+        assertThat(loader.load(List.of(), Map.of("EK_OIDC_REFETCH_INTERVAL_SECONDS", "5")).oidc().refetchInterval())
+                .isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThatThrownBy(() -> loader.load(List.of("--oidc-allow-http-issuers=yes"), Map.of())).hasMessageContaining("oidc.allow-http-issuers");
+        assertThatThrownBy(() -> loader.load(List.of("--oidc-fetch-timeout-millis=10"), Map.of())).hasMessageContaining("oidc.fetch-timeout-millis");
+        assertThat(ConfigLoader.describe(loader.load(List.of(), Map.of()))).contains("allowHttpIssuers=false");
+    }
+
+    @Test
     void otherEkVariablesAreLeftToTheToolsThatOwnThem() {
         assertThat(loader.load(List.of(), Map.of("EK_TEST_POSTGRES_URL", "x")).http().port()).isEqualTo(8080);
     }

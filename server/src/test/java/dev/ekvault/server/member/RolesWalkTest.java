@@ -72,6 +72,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * POST   /v1/workspace/{ws}/members                         201     403       403
  * PUT    /v1/workspace/{ws}/members/{userId}                200     403       403
  * DELETE /v1/workspace/{ws}/members/{userId}                204     403       403
+ * GET    /v1/workspace/{ws}/oidc                            200     403       403
+ * POST   /v1/workspace/{ws}/oidc                            201     403       403
+ * PUT    /v1/workspace/{ws}/oidc/{id}                       200     403       403
+ * DELETE /v1/workspace/{ws}/oidc/{id}                       204     403       403
  * DELETE /v1/workspace/{ws}/invites/{id}                    204     403       403
  * </pre>
  * (*) A member, who may create read-only tokens, may also rotate and revoke them (a leaked one must be killable), and
@@ -147,6 +151,18 @@ class RolesWalkTest {
 
     private String freshSecretId() {
         return s.createSecrets("web", List.of(prod), Map.of("WALK_DEL_" + next(), "v")).get(0).get("id").asText();
+    }
+
+    private static String identityBody(String name) {
+        return "{\"name\":\"" + name + "\",\"issuer\":\"https://k8s.walk.example.com\",\"audience\":\"ek\","
+                + "\"subject\":\"system:serviceaccount:walk:api\",\"permission\":\"read\"}";
+    }
+
+    /** A workload identity registered by the owner (no key fetch happens at registration). */
+    private String identityId() {
+        HttpResult r = s.post(WS + "/oidc", s.ownerToken, identityBody("fixture-" + next()));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return r.json().get("id").asText();
     }
 
     private String ownersTokenId() {
@@ -265,6 +281,13 @@ class RolesWalkTest {
                 r -> new Call(WS + "/members/" + victimId(), null), expect(204, 403, 403)));
         t.add(new Probe("DELETE", "/v1/workspace/{ws}/invites/{id}", "revoke an invite",
                 r -> new Call(WS + "/invites/" + pendingInviteId(), null), expect(204, 403, 403)));
+        t.add(new Probe("GET", "/v1/workspace/{ws}/oidc", "list workload identities", r -> new Call(WS + "/oidc", null), expect(200, 403, 403)));
+        t.add(new Probe("POST", "/v1/workspace/{ws}/oidc", "register a workload identity",
+                r -> new Call(WS + "/oidc", identityBody("walk-" + next())), expect(201, 403, 403)));
+        t.add(new Probe("PUT", "/v1/workspace/{ws}/oidc/{id}", "change a workload identity",
+                r -> new Call(WS + "/oidc/" + identityId(), "{\"name\":\"renamed-" + next() + "\"}"), expect(200, 403, 403)));
+        t.add(new Probe("DELETE", "/v1/workspace/{ws}/oidc/{id}", "delete a workload identity",
+                r -> new Call(WS + "/oidc/" + identityId(), null), expect(204, 403, 403)));
         return t;
     }
 

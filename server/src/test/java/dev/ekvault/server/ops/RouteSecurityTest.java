@@ -27,7 +27,8 @@ class RouteSecurityTest {
             "GET /healthz", "GET /readyz", "GET /openapi.json", "GET /.well-known/jwks.json", "POST /v1/auth/exchange",
             "POST /v1/auth/login", "POST /v1/auth/signup", "POST /v1/auth/device/code", "POST /v1/auth/device/token",
             "POST /v1/invites/{token}/accept", "POST /v1/invites/{token}/decline",
-            "GET /device", "GET /dashboard/device.js", "GET /dashboard/ek.css", "GET /v1/auth/sso/start", "GET /v1/auth/sso/callback");
+            "GET /device", "GET /dashboard/device.js", "GET /dashboard/ek.css", "GET /v1/auth/sso/start", "GET /v1/auth/sso/callback",
+            "POST /v1/auth/oidc/exchange");
 
     TestServer s;
 

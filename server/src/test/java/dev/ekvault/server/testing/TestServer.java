@@ -254,6 +254,28 @@ public final class TestServer implements AutoCloseable {
         return token;
     }
 
+    /**
+     * A second workspace with its own owner (an admin with access to everything) and that owner's read-write token,
+     * written straight to the store as {@code init} would (it refuses once a workspace exists); returns the token.
+     */
+    public String createWorkspace(String slug, String ownerEmail) {
+        ObjectMapper json = new ObjectMapper();
+        WorkspaceStore workspaces = new WorkspaceStore(json);
+        String token = TokenFormat.generate();
+        server.database().write(c -> {
+            String userId = UUID.randomUUID().toString();
+            String workspaceId = UUID.randomUUID().toString();
+            workspaces.insertUser(c, userId, ownerEmail, ownerEmail, clock.millis());
+            workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow(workspaceId, slug, slug, userId, clock.millis()));
+            workspaces.insertMember(c, new WorkspaceStore.Member(workspaceId, userId, Role.ADMIN, Scope.ALL), clock.millis());
+            new CredentialStore(json).insert(c, new Credential(UUID.randomUUID().toString(), workspaceId, Credential.Kind.STATIC, "owner",
+                    TokenFormat.displayPrefix(token), Permission.READ_WRITE, Scope.ALL, true, userId, clock.millis(),
+                    clock.millis() + 30 * 86_400_000L, null, null), TokenFormat.hash(token));
+            return null;
+        });
+        return token;
+    }
+
     /** Changes a person's role and scope in place, as member management will, and tells the change feed. */
     public void changeMember(String email, Role role, Scope scope) {
         runSql("UPDATE member SET role = '" + role.wire() + "', scope = '" + scope.toStorage(new ObjectMapper())

@@ -1,0 +1,319 @@
+package dev.ekvault.server.oidc;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import dev.ekvault.api.OidcIdentity;
+import dev.ekvault.server.access.Permission;
+import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.auth.AccessSnapshot;
+import dev.ekvault.server.auth.Authentication;
+import dev.ekvault.server.auth.Caller;
+import dev.ekvault.server.auth.ChangeFeed;
+import dev.ekvault.server.config.Config;
+import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.http.FieldRules;
+import dev.ekvault.server.http.WireTime;
+import dev.ekvault.server.store.Database;
+import dev.ekvault.server.token.Credential;
+import dev.ekvault.server.token.CredentialStore;
+import dev.ekvault.server.token.CredentialUsage;
+import dev.ekvault.server.access.ScopeResolver;
+import dev.ekvault.server.token.TokenService;
+import dev.ekvault.server.workspace.WorkspaceService;
+import dev.ekvault.server.workspace.WorkspaceStore;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.text.ParseException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Logger;
+
+/**
+ * Kubernetes workload identities: their management (admins only) and the exchange of a cluster's service-account
+ * token for the identity it proves.
+ *
+ * <p>An identity is a credential (kind {@code oidc}, no token of its own) plus an {@code oidc_identity} row, so the
+ * rules of every credential hold unchanged: it never exceeds its creator when made or changed, every request
+ * intersects it with the creator's current membership, the JWTs exchanged for it carry its credential id, and
+ * deleting it revokes that credential, which every node learns through the change feed.
+ */
+public final class OidcService {
+    private static final Logger LOG = Logger.getLogger(OidcService.class.getName());
+
+    /**
+     * An identity's settings as a request gives them; null fields are left as they are by an update. {@code jwks} is
+     * the pasted key set, {@code clearJwks} an explicit {@code "jwks": null} (back to discovery).
+     */
+    public record Settings(String name, String issuer, String audience, String subject, String permission,
+                           ScopeResolver.Request scope, JsonNode jwks, boolean clearJwks) {}
+
+    private record Candidate(Credential credential, OidcIdentityStore.Row row) {}
+
+    private final Database database;
+    private final OidcIdentityStore store;
+    private final CredentialStore credentials;
+    private final CredentialUsage usage;
+    private final ChangeFeed changes;
+    private final WorkspaceService workspaces;
+    private final WorkspaceStore workspaceStore;
+    private final ScopeResolver scopes;
+    private final Authentication authentication;
+    private final AccessSnapshot snapshot;
+    private final IssuerKeys issuerKeys;
+    private final Config.Oidc config;
+    private final ObjectMapper json;
+    private final Clock clock;
+
+    public OidcService(Database database, OidcIdentityStore store, CredentialStore credentials, CredentialUsage usage, ChangeFeed changes,
+                       WorkspaceService workspaces, WorkspaceStore workspaceStore, ScopeResolver scopes, Authentication authentication,
+                       AccessSnapshot snapshot, IssuerKeys issuerKeys, Config.Oidc config, ObjectMapper json, Clock clock) {
+        this.database = database;
+        this.store = store;
+        this.credentials = credentials;
+        this.usage = usage;
+        this.changes = changes;
+        this.workspaces = workspaces;
+        this.workspaceStore = workspaceStore;
+        this.scopes = scopes;
+        this.authentication = authentication;
+        this.snapshot = snapshot;
+        this.issuerKeys = issuerKeys;
+        this.config = config;
+        this.json = json;
+        this.clock = clock;
+    }
+
+    public OidcIdentity create(Caller caller, String workspaceRef, Settings settings) {
+        TokenService.requireMayMint(caller);
+        caller.requireAdminWrite();
+        String name = FieldRules.name(settings.name(), "name");
+        String issuer = OidcRules.issuer(settings.issuer(), config.allowHttpIssuers());
+        String audience = OidcRules.audience(settings.audience());
+        String subject = OidcRules.subject(settings.subject());
+        Permission permission = permission(settings.permission());
+        String jwks = settings.jwks() == null ? null : OidcRules.jwks(settings.jwks());
+        OidcIdentity created = database.write(c -> {
+            WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
+            Scope scope = withinCaller(c, caller, ws.id(), permission, settings.scope(), null);
+            long now = clock.millis();
+            Credential credential = new Credential(FieldRules.newId(), ws.id(), Credential.Kind.OIDC, name, null, permission, scope, false,
+                    caller.userId(), now, null, null, null);
+            credentials.insert(c, credential, null);
+            OidcIdentityStore.Row row = new OidcIdentityStore.Row(credential.id(), ws.id(), issuer, audience, subject, jwks, now, now);
+            store.insert(c, row);
+            ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credential.id(), now);
+            return view(credential, row);
+        });
+        changes.poll();
+        return created;
+    }
+
+    /** The workspace's identities (deleted ones are gone), newest first. */
+    public List<OidcIdentity> list(Caller caller, String workspaceRef) {
+        if (!caller.isAdmin()) throw ApiException.forbidden("only workspace admins may do this");
+        return database.read(c -> {
+            WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
+            Map<String, OidcIdentityStore.Row> rows = new HashMap<>();
+            for (OidcIdentityStore.Row row : store.listByWorkspace(c, ws.id())) rows.put(row.credentialId(), row);
+            List<OidcIdentity> result = new ArrayList<>();
+            for (CredentialStore.Stored stored : credentials.listByWorkspace(c, ws.id())) {
+                Credential k = stored.credential();
+                OidcIdentityStore.Row row = rows.get(k.id());
+                if (k.kind() == Credential.Kind.OIDC && k.revokedAt() == null && row != null) result.add(view(k, row));
+            }
+            return result;
+        });
+    }
+
+    /**
+     * Changes the given settings and keeps the id. The result must lie within the caller, as at creation; the new
+     * rights apply at once to the JWTs already exchanged (they are read from the credential on every request).
+     */
+    public OidcIdentity update(Caller caller, String workspaceRef, String id, Settings settings) {
+        TokenService.requireMayMint(caller);
+        caller.requireAdminWrite();
+        String name = settings.name() == null ? null : FieldRules.name(settings.name(), "name");
+        String issuer = settings.issuer() == null ? null : OidcRules.issuer(settings.issuer(), config.allowHttpIssuers());
+        String audience = settings.audience() == null ? null : OidcRules.audience(settings.audience());
+        String subject = settings.subject() == null ? null : OidcRules.subject(settings.subject());
+        Permission permission = settings.permission() == null ? null : permission(settings.permission());
+        String jwks = settings.jwks() == null ? null : OidcRules.jwks(settings.jwks());
+        OidcIdentity updated = database.write(c -> {
+            Candidate old = live(c, caller, workspaceRef, id);
+            Credential k = old.credential();
+            Permission newPermission = permission == null ? k.permission() : permission;
+            Scope scope = withinCaller(c, caller, k.workspaceId(), newPermission, settings.scope(), k.scope());
+            long now = clock.millis();
+            Credential changed = new Credential(k.id(), k.workspaceId(), k.kind(), name == null ? k.name() : name, null, newPermission, scope,
+                    false, k.createdBy(), k.createdAt(), null, k.lastUsedAt(), null);
+            OidcIdentityStore.Row r = old.row();
+            OidcIdentityStore.Row row = new OidcIdentityStore.Row(r.credentialId(), r.workspaceId(), issuer == null ? r.issuer() : issuer,
+                    audience == null ? r.audience() : audience, subject == null ? r.subject() : subject,
+                    settings.clearJwks() ? null : jwks == null ? r.jwks() : jwks, r.createdAt(), now);
+            credentials.updateSettings(c, k.id(), changed.name(), changed.permission(), changed.scope());
+            store.update(c, row);
+            ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, k.workspaceId(), k.id(), now);
+            return view(changed, row);
+        });
+        changes.poll();
+        return updated;
+    }
+
+    /** Revokes the identity's credential: its JWTs stop on every node within the change-feed interval. Idempotent. */
+    public void delete(Caller caller, String workspaceRef, String id) {
+        TokenService.requireMayMint(caller); // identities are managed by people, not by the workloads they admit
+        caller.requireAdminWrite();
+        database.write(c -> {
+            WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
+            CredentialStore.Stored stored = credentials.findById(c, id);
+            if (stored == null || stored.credential().kind() != Credential.Kind.OIDC || !stored.credential().workspaceId().equals(ws.id())) {
+                throw ApiException.notFound("identity");
+            }
+            long now = clock.millis();
+            if (credentials.revoke(c, id, now)) ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), id, now);
+            return null;
+        });
+        changes.poll();
+    }
+
+    /**
+     * The caller a cluster token proves in a workspace (slug or id), or a 401 whose reason goes only to the log.
+     *
+     * <p>The token's unverified {@code iss}, {@code aud} and {@code sub} only pick the candidate identities, and with
+     * them whose keys to check the signature with; an identity is accepted only once the signature verifies with its
+     * issuer's keys and every claim holds. Among several, an exact subject beats a namespace wildcard, then the
+     * newest wins.
+     *
+     * @throws IssuerKeys.Unavailable when the keys of a matching identity's issuer cannot be fetched (a 503)
+     */
+    public Caller exchange(String workspaceRef, String token) throws IssuerKeys.Unavailable {
+        try {
+            return admit(workspaceRef, token);
+        } catch (ClusterToken.Refused refused) {
+            LOG.info("OIDC exchange refused: " + refused.getMessage());
+            throw ApiException.unauthorized();
+        }
+    }
+
+    private Caller admit(String workspaceRef, String token) throws ClusterToken.Refused, IssuerKeys.Unavailable {
+        ClusterToken t = ClusterToken.parse(token);
+        List<Candidate> candidates = database.read(c -> {
+            WorkspaceStore.WorkspaceRow ws = workspaceStore.find(c, workspaceRef);
+            if (ws == null) return null;
+            List<Candidate> found = new ArrayList<>();
+            for (OidcIdentityStore.Row row : store.liveByIssuer(c, ws.id(), t.issuer())) {
+                CredentialStore.Stored stored = credentials.findById(c, row.credentialId());
+                if (stored != null) found.add(new Candidate(stored.credential(), row));
+            }
+            return found;
+        });
+        if (candidates == null) throw new ClusterToken.Refused("no workspace " + OidcRules.forLog(workspaceRef));
+        long now = clock.millis();
+        List<Candidate> matching = candidates.stream()
+                .filter(c -> c.credential().isLiveAt(now) && t.audienceHolds(c.row().audience()) && OidcRules.subjectMatches(c.row().subject(), t.subject()))
+                .sorted(Comparator.comparing((Candidate c) -> OidcRules.isWildcard(c.row().subject()))
+                        .thenComparing(c -> -c.credential().createdAt())
+                        .thenComparing(c -> c.credential().id()))
+                .toList();
+        String what = "iss " + OidcRules.forLog(t.issuer()) + ", sub " + OidcRules.forLog(t.subject()) + ", kid " + OidcRules.forLog(t.kid());
+        if (matching.isEmpty()) throw new ClusterToken.Refused("no identity of the workspace matches the token's iss, aud and sub (" + what + ")");
+        IssuerKeys.Unavailable unavailable = null;
+        String reason = null;
+        for (Candidate candidate : matching) {
+            JWK key;
+            try {
+                key = key(candidate.row(), t.kid());
+            } catch (IssuerKeys.Unavailable e) {
+                unavailable = e;
+                continue;
+            }
+            if (key == null) {
+                reason = "the issuer has no key " + OidcRules.forLog(t.kid()) + " (" + what + ")";
+            } else if (!t.verifiedBy(key)) {
+                reason = "the " + t.algorithm() + " signature does not verify with key " + OidcRules.forLog(t.kid()) + " (" + what + ")";
+            } else {
+                // signed by the issuer: from here on the claims are the issuer's word
+                try {
+                    t.checkClaims(now, config.clockSkew().toMillis(), config.maxTokenAge().toMillis());
+                } catch (ClusterToken.Refused refused) {
+                    throw new ClusterToken.Refused(refused.getMessage() + " (" + what + ")");
+                }
+                Caller caller;
+                try {
+                    caller = authentication.caller(candidate.credential());
+                } catch (ApiException e) {
+                    throw new ClusterToken.Refused("the creator of identity " + candidate.credential().id() + " is no longer a member");
+                }
+                // an identity registered on another node a moment ago: load it now, so its JWT works here at once
+                if (snapshot.credentialById(caller.credentialId()) == null) snapshot.reloadCredential(caller.credentialId());
+                LOG.info("OIDC exchange for identity " + candidate.credential().id() + " (" + what + ")");
+                return caller;
+            }
+        }
+        if (unavailable != null) {
+            LOG.info("OIDC exchange answered 503: the issuer's keys cannot be fetched (" + what + ")");
+            throw unavailable;
+        }
+        throw new ClusterToken.Refused(reason);
+    }
+
+    /** The pasted key set if the identity has one (never fetched), else the issuer's published keys. */
+    private JWK key(OidcIdentityStore.Row row, String kid) throws IssuerKeys.Unavailable {
+        if (row.jwks() == null) return issuerKeys.key(row.issuer(), kid);
+        try {
+            return JWKSet.parse(row.jwks()).getKeyByKeyId(kid);
+        } catch (ParseException e) {
+            throw new IllegalStateException("the stored JWKS of identity " + row.credentialId() + " does not parse", e);
+        }
+    }
+
+    private static Permission permission(String text) {
+        Permission permission = Permission.fromWire(text);
+        if (permission == null) throw ApiException.badRequest("field 'permission' must be 'read' or 'read-write'");
+        return permission;
+    }
+
+    /** The requested scope (or {@code current} when none is asked for), refused with 403 if beyond the caller. */
+    private Scope withinCaller(Connection c, Caller caller, String workspaceId, Permission permission, ScopeResolver.Request request,
+                               Scope current) throws SQLException {
+        if (permission.allowsWrite() && !caller.permission().allowsWrite()) {
+            throw ApiException.forbidden("field 'permission': you can create only read credentials");
+        }
+        Scope scope = request == null && current != null ? current : scopes.resolve(c, caller, workspaceId, request);
+        if (!scope.within(caller.scope())) throw ApiException.forbidden("field 'scope' reaches beyond your own access");
+        return scope;
+    }
+
+    private Candidate live(Connection c, Caller caller, String workspaceRef, String id) throws SQLException {
+        WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
+        CredentialStore.Stored stored = credentials.findById(c, id);
+        OidcIdentityStore.Row row = stored == null ? null : store.find(c, id);
+        if (row == null || stored.credential().kind() != Credential.Kind.OIDC || !stored.credential().workspaceId().equals(ws.id())
+                || stored.credential().revokedAt() != null) {
+            throw ApiException.notFound("identity");
+        }
+        return new Candidate(stored.credential(), row);
+    }
+
+    private OidcIdentity view(Credential k, OidcIdentityStore.Row row) {
+        Map<String, Object> jwks = null;
+        if (row.jwks() != null) {
+            try {
+                jwks = json.readValue(row.jwks(), new TypeReference<Map<String, Object>>() {});
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("the stored JWKS of identity " + row.credentialId() + " does not parse", e);
+            }
+        }
+        return new OidcIdentity(k.id(), k.name(), row.issuer(), row.audience(), row.subject(), k.permission().wire, TokenService.wire(k.scope()),
+                jwks, k.createdBy(), WireTime.format(k.createdAt()), WireTime.format(row.updatedAt()),
+                WireTime.formatNullable(usage.lastUsed(k.id(), k.lastUsedAt())));
+    }
+}
