@@ -238,6 +238,9 @@ public final class ApiHandler extends Handler.Abstract {
             response.write(true, ByteBuffer.wrap(raw.bytes()), callback);
         } else if (body == null) {
             response.write(true, null, callback);
+        } else if (body instanceof JsonBytes serialised) {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+            response.write(true, ByteBuffer.wrap(serialised.bytes()), callback);
         } else {
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
             response.write(true, ByteBuffer.wrap(json.writeValueAsBytes(body)), callback);
