@@ -162,7 +162,8 @@ public final class ApiHandler extends Handler.Abstract {
 
     private JsonInput readBody(Request request) throws IOException {
         long declared = request.getLength();
-        if (declared == 0) return JsonInput.empty();
+        // HTTP/1.1: no Content-Length and no Transfer-Encoding means no body (most GETs), so nothing to read
+        if (declared == 0 || declared < 0 && !request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) return JsonInput.empty();
         byte[] bytes;
         try (InputStream in = Content.Source.asInputStream(request)) {
             if (declared > limits.maxBodyBytes()) {
