@@ -151,6 +151,7 @@ public final class Bench {
         versions.put("ek", git("describe", "--always", "--dirty"));
         versions.put("wrk", firstLine(exec(List.of("wrk", "-v"))));
         versions.put("database", postgresUrl == null ? "embedded SQLite" : "PostgreSQL " + postgresVersion());
+        versions.put("server JVM options", System.getProperty("bench.serverJavaOpts", ""));
         versions.put("load", "wrk -t" + threads + " -c" + connections + ", " + warmup + " s warm-up then " + duration
                 + " s per scenario; fixed rate: open-loop Java client, 16 connections");
 
@@ -211,7 +212,11 @@ public final class Bench {
     }
 
     List<String> ekCommand(String command, String... more) {
-        List<String> cmd = new ArrayList<>(List.of(java, "-jar", jar.toString(), command));
+        List<String> cmd = new ArrayList<>(List.of(java));
+        // the options ./ek-server runs the server with (scripts/server-jvm.sh)
+        String options = System.getProperty(command.equals("serve") ? "bench.serverJavaOpts" : "bench.initJavaOpts", "");
+        for (String option : options.trim().split("\\s+")) if (!option.isEmpty()) cmd.add(option);
+        cmd.addAll(List.of("-jar", jar.toString(), command));
         cmd.addAll(List.of(more));
         if (command.equals("serve")) {
             cmd.add("--rate-limit-per-ip-per-minute=0");
