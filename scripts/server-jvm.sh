@@ -14,7 +14,14 @@ ek_server_java_opts() {
   fi
   local opts="-XX:+UseSerialGC -Xms64m -Xmx384m"
   case "$command" in
-    serve|--*) opts="$opts -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=${jar%.jar}.jsa -Xlog:cds=off -Xlog:cds+dynamic=off" ;;
+    serve|--*)
+      # the archive is named after the jar's size and time: the JVM refuses an archive of another jar without writing
+      # a new one, so each build gets its own file (and the files of earlier builds go)
+      local stamp jsa old
+      stamp=$(stat -c '%s-%Y' "$jar" 2>/dev/null || stat -f '%z-%m' "$jar" 2>/dev/null || echo 0)
+      jsa="${jar%.jar}-$stamp.jsa"
+      for old in "${jar%.jar}"-*.jsa; do [ "$old" = "$jsa" ] || rm -f "$old"; done
+      opts="$opts -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=$jsa -Xlog:cds=off -Xlog:cds+dynamic=off" ;;
   esac
   echo "$opts"
 }
