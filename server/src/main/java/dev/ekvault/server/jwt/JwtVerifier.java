@@ -32,11 +32,12 @@ import java.util.logging.Logger;
  *       parameter is refused - in particular {@code jku}, {@code jwk}, {@code x5u}, {@code x5c} and {@code crit}, so
  *       a token can never name its own key. An unknown kid makes at most one key reload per second (another node
  *       may have rotated) before it is refused;</li>
- *   <li>the Ed25519 signature by that key;</li>
  *   <li>claims: {@code iss} is ours, {@code aud} holds {@value JwtIssuer#AUDIENCE}, {@code exp}, {@code nbf} and
  *       {@code iat} are integers with {@code exp} in the future and {@code nbf}, {@code iat} not (30 s skew either
  *       way), {@code exp - iat} at most the configured lifetime (+ skew), and {@code sub}, {@code ws}, {@code uid}
- *       are non-empty strings.</li>
+ *       are non-empty strings (read before the signature is checked, so a token that fails here costs no signature
+ *       check; nothing from them is used unless the signature then verifies);</li>
+ *   <li>the Ed25519 signature by that key.</li>
  * </ol>
  * Valid tokens are cached by the SHA-256 of their text (bounded, each entry dropped at the token's {@code exp}),
  * so a repeated token costs a hash and a lookup. Only tokens that passed every rule are cached.
@@ -141,14 +142,10 @@ public final class JwtVerifier {
         SigningKeys.PublicKey key = publishedKey(kid);
         if (key == null) throw reject("unknown kid " + printable(kid));
 
-        // signature
         byte[] signature = Jws.decode(token, secondDot + 1, token.length());
         if (signature == null || signature.length != Jws.SIGNATURE_LENGTH) throw reject("signature is not 64 bytes of canonical base64url");
-        if (!Jws.verify(token.substring(0, secondDot).getBytes(StandardCharsets.US_ASCII), signature, key.key())) {
-            throw reject("signature does not verify with key " + kid);
-        }
 
-        // claims
+        // claims, before the signature: an expired, foreign or malformed token is refused without the costly check
         byte[] payload = Jws.decode(token, firstDot + 1, secondDot);
         if (payload == null) throw reject("payload is not canonical base64url");
         ObjectNode claims = Jws.parseObject(payload);
@@ -166,6 +163,11 @@ public final class JwtVerifier {
         if (exp <= iat) throw reject("exp is not after iat");
         if (exp - iat > lifetimeSeconds + CLOCK_SKEW.toSeconds()) throw reject("lifetime longer than allowed");
         VerifiedJwt jwt = new VerifiedJwt(id(claims, "sub"), id(claims, "ws"), id(claims, "uid"), exp * 1000);
+
+        // signature: the last and most expensive check
+        if (!Jws.verify(token.substring(0, secondDot).getBytes(StandardCharsets.US_ASCII), signature, key.key())) {
+            throw reject("signature does not verify with key " + kid);
+        }
 
         if (jwt.expiresAtMillis() > now) cache.put(hash, new Cached(jwt, kid)); // not when only the skew admits it
         return jwt;
