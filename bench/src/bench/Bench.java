@@ -45,7 +45,7 @@ public final class Bench {
 
     // options
     double duration = 10;
-    double warmup = 3;
+    double warmup = 5;
     int connections = 64;
     int threads = 2;
     String postgresUrl;
@@ -167,19 +167,25 @@ public final class Bench {
         String base = "http://127.0.0.1:" + ekPort;
         String list = base + "/v1/workspace/" + WS + "/project/web/secret?environmentId=" + readEnvironmentId;
         String getOne = base + "/v1/workspace/" + WS + "/project/web/secret/WEB_SECRET_07?environmentId=" + readEnvironmentId;
-        if (wanted("list-jwt")) wrk("secret list, cached JWT", "ek", ek, list, Map.of("BENCH_HEADERS", "Authorization: Bearer " + jwt), 200);
-        if (wanted("list-token")) wrk("secret list, direct ek_live_ token", "ek", ek, list, Map.of("BENCH_HEADERS", "Authorization: Bearer " + readToken), 200);
-        if (wanted("get-one")) wrk("get one secret by key, JWT", "ek", ek, getOne, Map.of("BENCH_HEADERS", "Authorization: Bearer " + jwt), 200);
-        if (wanted("exchange")) wrk("token exchange, 1,000 tokens", "ek", ek, base + "/v1/auth/exchange",
-                Map.of("BENCH_MODE", "lines", "BENCH_FILE", tokensFile.toString(), "BENCH_METHOD", "POST"), 200);
-        if (wanted("bulk")) wrk("bulk write, " + bulkBatch + " secrets a request", "ek", ek,
-                base + "/v1/workspace/" + WS + "/project/bulk/secret",
+        List<Scenario> scenarios = new ArrayList<>();
+        scenarios.add(new Scenario("list-jwt", "secret list, cached JWT", list, Map.of("BENCH_HEADERS", "Authorization: Bearer " + jwt), 200));
+        scenarios.add(new Scenario("list-token", "secret list, direct ek_live_ token", list,
+                Map.of("BENCH_HEADERS", "Authorization: Bearer " + readToken), 200));
+        scenarios.add(new Scenario("get-one", "get one secret by key, JWT", getOne, Map.of("BENCH_HEADERS", "Authorization: Bearer " + jwt), 200));
+        scenarios.add(new Scenario("exchange", "token exchange, 1,000 tokens", base + "/v1/auth/exchange",
+                Map.of("BENCH_MODE", "lines", "BENCH_FILE", tokensFile.toString(), "BENCH_METHOD", "POST"), 200));
+        scenarios.add(new Scenario("bulk", "bulk write, " + bulkBatch + " secrets a request", base + "/v1/workspace/" + WS + "/project/bulk/secret",
                 Map.of("BENCH_MODE", "bulk", "BENCH_ENV", bulkEnvironmentId, "BENCH_BATCH", String.valueOf(bulkBatch),
-                        "BENCH_HEADERS", "Authorization: Bearer " + ownerToken + "\nContent-Type: application/json"), 201);
-        if (wanted("invalid-jwt")) wrk("invalid JWTs (forged signatures, all distinct)", "ek", ek, list,
-                Map.of("BENCH_MODE", "lines", "BENCH_FILE", forgedJwts(20_000).toString()), 401);
-        if (wanted("invalid-token")) wrk("invalid ek_live_ tokens (random, never repeated)", "ek", ek, list,
-                Map.of("BENCH_MODE", "randtoken"), 401);
+                        "BENCH_HEADERS", "Authorization: Bearer " + ownerToken + "\nContent-Type: application/json"), 201));
+        scenarios.add(new Scenario("invalid-jwt", "invalid JWTs (malformed, unknown key, expired, foreign; all distinct)", list,
+                Map.of("BENCH_MODE", "lines", "BENCH_FILE", invalidJwts(20_000).toString()), 401));
+        scenarios.add(new Scenario("forged-jwt", "forged JWTs (our key id and claims, wrong signature; all distinct)", list,
+                Map.of("BENCH_MODE", "lines", "BENCH_FILE", forgedJwts(20_000).toString()), 401));
+        scenarios.add(new Scenario("invalid-token", "invalid ek_live_ tokens (random, never repeated)", list, Map.of("BENCH_MODE", "randtoken"), 401));
+        scenarios.removeIf(sc -> !wanted(sc.key()));
+        // one round to warm the JIT on every path first: the first measured scenario is otherwise measured half-compiled
+        for (Scenario sc : scenarios) if (!sc.key().equals("bulk")) runWrk(sc.url(), withRun(sc.env()), warmup);
+        for (Scenario sc : scenarios) wrk(sc.name(), "ek", ek, sc.url(), sc.env(), sc.expectedStatus());
         if (wanted("fixed-rate")) fixedRate(ek, list);
         rows.add(new Row("cold start to first answered request", "ek", Double.NaN, coldStart, Double.NaN, Double.NaN, 0, 1,
                 Double.NaN, Double.NaN, "ms, process start to an authenticated list answered 200"));
@@ -384,6 +390,54 @@ public final class Bench {
         return file;
     }
 
+    record Scenario(String key, String name, String url, Map<String, String> env, int expectedStatus) {}
+
+    static Map<String, String> withRun(Map<String, String> env) {
+        Map<String, String> full = new LinkedHashMap<>(env);
+        full.put("BENCH_RUN", "w" + System.nanoTime() % 100000);
+        return full;
+    }
+
+    /**
+     * Access tokens that fail before any signature check, each one different: a quarter malformed (random segments), a
+     * quarter naming a key id we never published, a quarter expired, a quarter for another issuer (the last two in our
+     * key id with a random signature).
+     */
+    Path invalidJwts(int count) throws IOException {
+        String[] parts = jwt.split("\\.");
+        ObjectNode claims = (ObjectNode) JSON.readTree(Base64.getUrlDecoder().decode(parts[1]));
+        ObjectNode header = (ObjectNode) JSON.readTree(Base64.getUrlDecoder().decode(parts[0]));
+        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+        SecureRandom random = new SecureRandom();
+        long now = System.currentTimeMillis() / 1000;
+        List<String> lines = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            byte[] signature = new byte[64];
+            random.nextBytes(signature);
+            ObjectNode h = header.deepCopy();
+            ObjectNode c = claims.deepCopy();
+            c.put("jti", "invalid-" + i);
+            switch (i % 4) {
+                case 0 -> {
+                    byte[] a = new byte[30];
+                    byte[] b = new byte[150];
+                    random.nextBytes(a);
+                    random.nextBytes(b);
+                    lines.add(b64.encodeToString(a) + "." + b64.encodeToString(b) + "." + b64.encodeToString(signature));
+                    continue;
+                }
+                case 1 -> h.put("kid", "never-published-" + i);
+                case 2 -> c.put("iat", now - 3600).put("nbf", now - 3600).put("exp", now - 2700);
+                default -> c.put("iss", "someone-else");
+            }
+            lines.add(b64.encodeToString(JSON.writeValueAsBytes(h)) + "." + b64.encodeToString(JSON.writeValueAsBytes(c)) + "."
+                    + b64.encodeToString(signature));
+        }
+        Path file = work.resolve("invalid-jwts.txt");
+        Files.write(file, lines);
+        return file;
+    }
+
     void fixedRate(Proc ek, String listUrl) throws Exception {
         URI uri = URI.create(listUrl);
         byte[] request = ("GET " + uri.getRawPath() + "?" + uri.getRawQuery() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
@@ -404,9 +458,15 @@ public final class Bench {
     // ------------------------------------------------------------------------------------------------ wrk
 
     void wrk(String scenario, String target, Proc server, String url, Map<String, String> env, int expectedStatus) throws Exception {
+        wrk(scenario, target, server, url, env, expectedStatus, Math.min(2, warmup));
+    }
+
+    /** Warms up for {@code warmSeconds} (JIT, caches, connections), then measures for the run's duration. */
+    void wrk(String scenario, String target, Proc server, String url, Map<String, String> env, int expectedStatus, double warmSeconds)
+            throws Exception {
         Map<String, String> full = new LinkedHashMap<>(env);
         full.putIfAbsent("BENCH_RUN", "w" + System.nanoTime() % 100000);
-        runWrk(url, full, warmup); // warm-up: JIT, caches, connections
+        runWrk(url, full, warmSeconds);
         full.put("BENCH_RUN", "m" + System.nanoTime() % 100000);
         JsonNode result;
         Proc.Meter meter = server.meter();
@@ -451,7 +511,7 @@ public final class Bench {
         started.add(ceiling);
         awaitPort(ceiling, port, 30);
         versions.put("ceiling", "JDK " + Runtime.version() + " com.sun.net.httpserver, a thread per core");
-        wrk("ceiling: the same bytes from the JDK's HTTP server", "ceiling", ceiling, "http://127.0.0.1:" + port + "/", Map.of(), 200);
+        wrk("ceiling: the same bytes from the JDK's HTTP server", "ceiling", ceiling, "http://127.0.0.1:" + port + "/", Map.of(), 200, warmup);
         ceiling.stop();
         started.remove(ceiling);
     }
@@ -490,7 +550,8 @@ public final class Bench {
                 .POST(HttpRequest.BodyPublishers.ofString(rangeBody)).build(), HttpResponse.BodyHandlers.ofString());
         if (refused.statusCode() == 200 && refused.body().contains("kvs")) throw new IllegalStateException("etcd answered without a token");
         wrk("etcd: authenticated range read, same size", "etcd", etcd, clientUrl + "/v3/kv/range",
-                Map.of("BENCH_METHOD", "POST", "BENCH_BODY", rangeBody, "BENCH_HEADERS", "Authorization: " + token + "\nContent-Type: application/json"), 200);
+                Map.of("BENCH_METHOD", "POST", "BENCH_BODY", rangeBody, "BENCH_HEADERS", "Authorization: " + token + "\nContent-Type: application/json"),
+                200, warmup);
         etcd.stop();
         started.remove(etcd);
     }
@@ -531,7 +592,8 @@ public final class Bench {
         JsonNode token = postForm(base + "/realms/bench/protocol/openid-connect/token", grant);
         if (!token.has("access_token")) throw new IllegalStateException("Keycloak gave no token: " + token);
         wrk("Keycloak: client-credentials grant", "keycloak", kc, base + "/realms/bench/protocol/openid-connect/token",
-                Map.of("BENCH_METHOD", "POST", "BENCH_BODY", grant, "BENCH_HEADERS", "Content-Type: application/x-www-form-urlencoded"), 200);
+                Map.of("BENCH_METHOD", "POST", "BENCH_BODY", grant, "BENCH_HEADERS", "Content-Type: application/x-www-form-urlencoded"),
+                200, 3 * warmup); // a JVM like ours: its JIT gets three warm-ups' time
         kc.stop();
         started.remove(kc);
     }
@@ -629,13 +691,13 @@ public final class Bench {
         out.append("\n## Run of ").append(ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z"))).append("\n\n");
         for (Map.Entry<String, String> v : versions.entrySet()) out.append("- ").append(v.getKey()).append(": ").append(v.getValue()).append('\n');
         out.append('\n');
-        out.append("| scenario | requests/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU % | server RSS MB | × ceiling | × peer |\n");
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        out.append("| scenario | requests/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU % | CPU µs/request | server RSS MB | × ceiling | × peer |\n");
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
             String vsCeiling = "";
             String vsPeer = "";
             if (r.target.equals("ek") && !Double.isNaN(r.rps) && ceiling != null) vsCeiling = ratio(r.rps, ceiling.rps);
-            if (r.target.equals("ek") && r.scenario.startsWith("secret list,") || r.scenario.startsWith("get one")) {
+            if (r.target.equals("ek") && (r.scenario.startsWith("secret list,") || r.scenario.startsWith("get one"))) {
                 if (etcd != null) vsPeer = ratio(r.rps, etcd.rps) + " etcd";
             }
             if (r.scenario.startsWith("token exchange")) {
@@ -644,19 +706,20 @@ public final class Bench {
                 if (!Double.isNaN(signsPerSecond)) parts.add(ratio(r.rps, signsPerSecond) + " signing bound");
                 vsPeer = String.join(", ", parts);
             }
-            if (r.scenario.startsWith("invalid")) {
+            if (r.scenario.startsWith("invalid") || r.scenario.startsWith("forged")) {
                 Row valid = find("ek", "secret list, cached JWT");
                 if (valid != null) vsPeer = ratio(r.rps, valid.rps) + " valid reads";
             }
             if (r.scenario.startsWith("cold start")) {
-                out.append(String.format(Locale.ROOT, "| %s | | **%.0f ms** | | | | | | | |\n", r.scenario, r.p50Ms));
+                out.append(String.format(Locale.ROOT, "| %s | | **%.0f ms** | | | | | | | | |\n", r.scenario, r.p50Ms));
                 continue;
             }
-            out.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.2f | %d | %.0f | %.0f | %s | %s |\n", r.scenario,
-                    String.format(Locale.ROOT, "%,.0f", r.rps), r.p50Ms, r.p99Ms, r.p999Ms, r.errors, r.cpuPercent, r.rssMb, vsCeiling, vsPeer));
+            out.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.2f | %d | %.0f | %.0f | %.0f | %s | %s |\n", r.scenario,
+                    String.format(Locale.ROOT, "%,.0f", r.rps), r.p50Ms, r.p99Ms, r.p999Ms, r.errors, r.cpuPercent,
+                    r.cpuPercent * 10_000 / r.rps, r.rssMb, vsCeiling, vsPeer));
         }
         if (!Double.isNaN(signsPerSecond)) {
-            out.append(String.format(Locale.ROOT, "| Ed25519 signing bound (Bouncy Castle, %d threads) | %,.0f signatures/s | | | | | | | | |\n",
+            out.append(String.format(Locale.ROOT, "| Ed25519 signing bound (Bouncy Castle, %d threads) | %,.0f signatures/s | | | | | | | | | |\n",
                     Runtime.getRuntime().availableProcessors(), signsPerSecond));
         }
         out.append('\n');
@@ -685,7 +748,7 @@ public final class Bench {
             t.append(check("exchange ≥ 60% of the signing bound", exchange.rps / signsPerSecond >= 0.6, ratio(exchange.rps, signsPerSecond)));
         }
         Row valid = find("ek", "secret list, cached JWT");
-        for (String name : List.of("invalid JWTs", "invalid ek_live_")) {
+        for (String name : List.of("invalid JWTs", "forged JWTs", "invalid ek_live_")) {
             Row r = find("ek", name);
             if (r != null && valid != null) t.append(check(name + " rejected/s ≥ valid reads/s", r.rps >= valid.rps, ratio(r.rps, valid.rps)));
         }
