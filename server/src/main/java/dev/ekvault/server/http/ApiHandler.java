@@ -120,6 +120,7 @@ public final class ApiHandler extends Handler.Abstract {
      * bound, so it receives the answer instead of a reset connection.
      */
     private void discardUnreadBody(Request request) {
+        if (hasNoBody(request)) return;
         try (InputStream in = Content.Source.asInputStream(request)) {
             drain(in, 4L * limits.maxBodyBytes());
         } catch (IOException | RuntimeException e) {
@@ -162,8 +163,7 @@ public final class ApiHandler extends Handler.Abstract {
 
     private JsonInput readBody(Request request) throws IOException {
         long declared = request.getLength();
-        // HTTP/1.1: no Content-Length and no Transfer-Encoding means no body (most GETs), so nothing to read
-        if (declared == 0 || declared < 0 && !request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) return JsonInput.empty();
+        if (hasNoBody(request)) return JsonInput.empty();
         byte[] bytes;
         try (InputStream in = Content.Source.asInputStream(request)) {
             if (declared > limits.maxBodyBytes()) {
@@ -211,6 +211,12 @@ public final class ApiHandler extends Handler.Abstract {
             }
             budget -= skipped;
         }
+    }
+
+    /** HTTP/1.1: no Content-Length (or 0) and no Transfer-Encoding means no body (most GETs), so nothing to read. */
+    private static boolean hasNoBody(Request request) {
+        long declared = request.getLength();
+        return declared == 0 || declared < 0 && !request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
     }
 
     private ApiException tooLarge() {
