@@ -621,11 +621,15 @@ public final class Bench {
     }
 
     double signsPerSecond = Double.NaN;
+    double verificationsPerSecond = Double.NaN;
 
     void signBound() throws Exception {
         String out = exec(List.of(java, "-cp", benchClasses + ":" + jar, "bench.SignBound", String.valueOf(Math.max(3, duration / 2))));
-        for (String line : out.split("\n")) if (line.startsWith("SIGN ")) signsPerSecond = Double.parseDouble(line.substring(5).trim());
-        log("Ed25519 signing bound: " + Math.round(signsPerSecond) + " signatures/s");
+        for (String line : out.split("\n")) {
+            if (line.startsWith("SIGN ")) signsPerSecond = Double.parseDouble(line.substring(5).trim());
+            if (line.startsWith("VERIFY ")) verificationsPerSecond = Double.parseDouble(line.substring(7).trim());
+        }
+        log("Ed25519 signing bound: " + Math.round(signsPerSecond) + " signatures/s, " + Math.round(verificationsPerSecond) + " verifications/s");
     }
 
     // ------------------------------------------------------------------------------------------------ PostgreSQL
@@ -709,6 +713,9 @@ public final class Bench {
             if (r.scenario.startsWith("invalid") || r.scenario.startsWith("forged")) {
                 Row valid = find("ek", "secret list, cached JWT");
                 if (valid != null) vsPeer = ratio(r.rps, valid.rps) + " valid reads";
+                if (r.scenario.startsWith("forged") && !Double.isNaN(verificationsPerSecond)) {
+                    vsPeer += ", " + ratio(r.rps, verificationsPerSecond) + " verification bound";
+                }
             }
             if (r.scenario.startsWith("cold start")) {
                 out.append(String.format(Locale.ROOT, "| %s | | **%.0f ms** | | | | | | | | |\n", r.scenario, r.p50Ms));
@@ -721,6 +728,8 @@ public final class Bench {
         if (!Double.isNaN(signsPerSecond)) {
             out.append(String.format(Locale.ROOT, "| Ed25519 signing bound (Bouncy Castle, %d threads) | %,.0f signatures/s | | | | | | | | | |\n",
                     Runtime.getRuntime().availableProcessors(), signsPerSecond));
+            out.append(String.format(Locale.ROOT, "| Ed25519 verification bound (the same) | %,.0f verifications/s | | | | | | | | | |\n",
+                    verificationsPerSecond));
         }
         out.append('\n');
         for (String note : notes) out.append("- ").append(note).append('\n');

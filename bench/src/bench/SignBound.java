@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The signing bound: Ed25519 signatures per second with the server's own library (Bouncy Castle's Ed25519Signer) over
- * an input the size of an access token's, one thread per core, after a warm-up. Prints {@code SIGN <per second>}.
+ * an input the size of an access token's, one thread per core, after a warm-up. Prints {@code SIGN <per second>}, and
+ * the same for verifications ({@code VERIFY}), the cost of a forged token that passes every cheaper check.
  * {@code java bench.SignBound <seconds>}.
  */
 public final class SignBound {
@@ -22,12 +23,19 @@ public final class SignBound {
         Ed25519PrivateKeyParameters key = new Ed25519PrivateKeyParameters(new SecureRandom());
         byte[] input = ("eyJhbGciOiJFZERTQSIsImtpZCI6IjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVmIiwidHlwIjoiSldUIn0."
                 + "x".repeat(300)).getBytes(StandardCharsets.US_ASCII);
-        run(key, input, threads, 2); // warm-up
-        double perSecond = run(key, input, threads, seconds);
-        System.out.printf("SIGN %.0f%n", perSecond);
+        run(key, input, threads, 2, false); // warm-up
+        System.out.printf("SIGN %.0f%n", run(key, input, threads, seconds, false));
+        run(key, input, threads, 1, true);
+        System.out.printf("VERIFY %.0f%n", run(key, input, threads, seconds / 2, true));
     }
 
-    private static double run(Ed25519PrivateKeyParameters key, byte[] input, int threads, double seconds) throws InterruptedException {
+    private static double run(Ed25519PrivateKeyParameters key, byte[] input, int threads, double seconds, boolean verify)
+            throws InterruptedException {
+        Ed25519Signer once = new Ed25519Signer();
+        once.init(true, key);
+        once.update(input, 0, input.length);
+        byte[] signature = once.generateSignature();
+        var publicKey = key.generatePublicKey();
         LongAdder count = new LongAdder();
         AtomicBoolean stop = new AtomicBoolean();
         List<Thread> workers = new ArrayList<>();
@@ -35,9 +43,15 @@ public final class SignBound {
             workers.add(Thread.ofPlatform().start(() -> {
                 Ed25519Signer signer = new Ed25519Signer();
                 while (!stop.get()) {
-                    signer.init(true, key);
-                    signer.update(input, 0, input.length);
-                    signer.generateSignature();
+                    if (verify) {
+                        signer.init(false, publicKey);
+                        signer.update(input, 0, input.length);
+                        if (!signer.verifySignature(signature)) throw new IllegalStateException("verification failed");
+                    } else {
+                        signer.init(true, key);
+                        signer.update(input, 0, input.length);
+                        signer.generateSignature();
+                    }
                     count.increment();
                 }
             }));
