@@ -248,7 +248,6 @@ public final class EkServer implements AutoCloseable {
         http.setSendServerVersion(false);
         http.setSendDateHeader(false);
         http.setRequestHeaderSize(16 * 1024);
-        http.setHeaderCacheSize(0);
         ServerConnector connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
         connector.setHost(config.http().host());
         connector.setPort(config.http().port());
