@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -59,6 +60,8 @@ public final class Bench {
     int bulkBatch = 50;
     int fixedRate = 1000;
     List<String> only = new ArrayList<>();
+    /** Record a JFR CPU-time profile of the server during each measured ek scenario (bench/target/profiles/). */
+    boolean profile;
 
     final Path root;
     final Path work;
@@ -133,8 +136,9 @@ public final class Bench {
             case "--keep" -> keep = true;
             case "--small" -> { projects = 5; tokenCount = 100; }
             case "--only" -> only = List.of(v.split(","));
+            case "--profile" -> profile = true;
             default -> throw new IllegalArgumentException("unknown option " + arg
-                    + " (--duration=S --warmup=S --connections=N --threads=N --postgres[=URL] --no-peers --keep --small --only=a,b)");
+                    + " (--duration=S --warmup=S --connections=N --threads=N --postgres[=URL] --no-peers --keep --small --only=a,b --profile)");
         }
     }
 
@@ -185,7 +189,19 @@ public final class Bench {
         scenarios.removeIf(sc -> !wanted(sc.key()));
         // one round to warm the JIT on every path first: the first measured scenario is otherwise measured half-compiled
         for (Scenario sc : scenarios) if (!sc.key().equals("bulk")) runWrk(sc.url(), withRun(sc.env()), warmup);
-        for (Scenario sc : scenarios) wrk(sc.name(), "ek", ek, sc.url(), sc.env(), sc.expectedStatus());
+        for (Scenario sc : scenarios) {
+            if (profile) jcmd(ek, "JFR.start", "name=" + sc.key(), "jdk.CPUTimeSample#enabled=true", "jdk.CPUTimeSample#throttle=2ms",
+                    "filename=" + root.resolve("bench/target/profiles/" + sc.key() + ".jfr"));
+            wrk(sc.name(), "ek", ek, sc.url(), sc.env(), sc.expectedStatus());
+            if (profile) {
+                jcmd(ek, "JFR.stop", "name=" + sc.key());
+                Path jfr = root.resolve("bench/target/profiles/" + sc.key() + ".jfr");
+                if (Files.exists(jfr)) {
+                    String summary = Profile.summary(jfr, Pattern.compile(PROFILE_METHODS), 25);
+                    Files.writeString(root.resolve("bench/target/profiles/" + sc.key() + ".txt"), summary);
+                }
+            }
+        }
         if (wanted("fixed-rate")) fixedRate(ek, list);
         rows.add(new Row("cold start to first answered request", "ek", Double.NaN, coldStart, Double.NaN, Double.NaN, 0, 1,
                 Double.NaN, Double.NaN, "ms, process start to an authenticated list answered 200"));
@@ -388,6 +404,20 @@ public final class Bench {
         Path file = work.resolve("forged-jwts.txt");
         Files.write(file, lines);
         return file;
+    }
+
+    static final String PROFILE_METHODS = "dev\\.ekvault\\..*|org\\.bouncycastle\\.crypto\\.signers\\..*"
+            + "|.*SocketDispatcher\\.(writev|read)0|org\\.eclipse\\.jetty\\.http\\.HttpParser\\.parseNext|org\\.eclipse\\.jetty\\.io\\.ManagedSelector\\.select"
+            + "|com\\.fasterxml\\.jackson\\.databind\\.ObjectMapper\\.(writeValueAsBytes|readTree)|org\\.sqlite\\.core\\.NativeDB\\.(prepare|step)";
+
+    void jcmd(Proc proc, String... args) throws Exception {
+        Files.createDirectories(root.resolve("bench/target/profiles"));
+        List<String> cmd = new ArrayList<>(List.of(Path.of(java).resolveSibling("jcmd").toString(), String.valueOf(proc.pid())));
+        cmd.addAll(List.of(args));
+        String out = exec(cmd);
+        if (!out.contains("Started recording") && !out.contains("Stopped recording") && !out.contains("written to")) {
+            log("jcmd " + String.join(" ", args) + ": " + out.strip());
+        }
     }
 
     record Scenario(String key, String name, String url, Map<String, String> env, int expectedStatus) {}
