@@ -44,6 +44,17 @@ import java.util.logging.Logger;
 public final class ApiHandler extends Handler.Abstract {
     private static final Logger LOG = Logger.getLogger(ApiHandler.class.getName());
     private static final int MAX_AUTHORIZATION_LENGTH = 8 * 1024;
+    /** Every 401 says the same thing, so its body is written once (a flood of bad credentials gets nothing but 401s). */
+    private static final String UNAUTHORIZED_MESSAGE = ApiException.unauthorized().getMessage();
+    private static final byte[] UNAUTHORIZED_BODY = errorBody(UNAUTHORIZED_MESSAGE);
+
+    private static byte[] errorBody(String message) {
+        try {
+            return new ObjectMapper().writeValueAsBytes(new ErrorBody(message));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     private final Router router;
     private final Authentication authentication;
@@ -264,7 +275,9 @@ public final class ApiHandler extends Handler.Abstract {
             response.setStatus(code.status);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
             response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-            response.write(true, ByteBuffer.wrap(json.writeValueAsBytes(new ErrorBody(message))), callback);
+            byte[] body = code == ErrorCode.UNAUTHORIZED && UNAUTHORIZED_MESSAGE.equals(message) ? UNAUTHORIZED_BODY
+                    : json.writeValueAsBytes(new ErrorBody(message));
+            response.write(true, ByteBuffer.wrap(body), callback);
         } catch (IOException e) {
             callback.failed(e);
         }
