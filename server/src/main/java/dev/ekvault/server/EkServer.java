@@ -248,6 +248,9 @@ public final class EkServer implements AutoCloseable {
         http.setSendServerVersion(false);
         http.setSendDateHeader(false);
         http.setRequestHeaderSize(16 * 1024);
+        // no per-connection header cache: it files every new Authorization value (a JWT, a token) into a trie, which
+        // a flood of distinct credentials, and the exchange's every request, pay for and never reuse
+        http.setHeaderCacheSize(0);
         ServerConnector connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
         connector.setHost(config.http().host());
         connector.setPort(config.http().port());
