@@ -43,12 +43,14 @@ import dev.ekvault.server.ratelimit.IpRateLimiter;
 import dev.ekvault.server.ratelimit.TrustedProxies;
 import dev.ekvault.server.project.ProjectService;
 import dev.ekvault.server.project.ProjectStore;
+import dev.ekvault.server.secret.SecretCache;
 import dev.ekvault.server.secret.SecretRoutes;
 import dev.ekvault.server.secret.SecretService;
 import dev.ekvault.server.secret.SecretStore;
 import dev.ekvault.server.sso.SsoRoutes;
 import dev.ekvault.server.sso.SsoService;
 import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.Dialect;
 import dev.ekvault.server.store.Migrations;
 import dev.ekvault.server.team.TeamRoutes;
 import dev.ekvault.server.team.TeamService;
@@ -97,6 +99,7 @@ public final class EkServer implements AutoCloseable {
     private final TrustedProxies trustedProxies;
     private final SigningKeys signingKeys;
     private final SharedRateLimiter rateLimiter;
+    private final SecretCache secretCache;
     private ScheduledExecutorService maintenance;
     private final ObjectMapper json;
     private final Clock clock;
@@ -124,14 +127,17 @@ public final class EkServer implements AutoCloseable {
         WorkspaceService workspaces = new WorkspaceService(database, workspaceStore);
         TeamService teams = new TeamService(database, teamStore, projectStore, workspaces, clock);
         ProjectService projects = new ProjectService(database, projectStore, teamStore, workspaces, clock);
-        EnvironmentService environments = new EnvironmentService(database, environmentStore, projects, dataKeys, clock);
+        // shared values in memory for the hot read path: only where this node makes every write (see SecretCache)
+        this.secretCache = new SecretCache(database.dialect() == Dialect.SQLITE);
+        EnvironmentService environments = new EnvironmentService(database, environmentStore, projects, dataKeys, secretCache, clock);
         SecretService secrets = new SecretService(database, new SecretStore(), environmentStore, projects, dataKeys,
-                config.limits(), clock);
+                config.limits(), secretCache, clock);
         this.usage = new CredentialUsage(database, credentialStore);
         this.changes = new ChangeFeed(database, clock, config.changePollInterval());
         AccessSnapshot snapshot = new AccessSnapshot(database, credentialStore, workspaceStore, Duration.ofSeconds(1));
         changes.listen(ChangeFeed.Kind.CREDENTIAL, change -> snapshot.reloadCredential(change.entityId()));
         changes.listen(ChangeFeed.Kind.MEMBER, change -> snapshot.reloadMember(change.workspaceId(), change.entityId()));
+        changes.listen(ChangeFeed.Kind.SECRET, change -> secretCache.invalidate(change.entityId()));
         snapshot.loadAll();
         ScopeResolver scopes = new ScopeResolver(teamStore, projectStore, environmentStore);
         TokenService tokens = new TokenService(database, credentialStore, usage, changes, workspaces, environmentStore, scopes, clock);
@@ -143,7 +149,7 @@ public final class EkServer implements AutoCloseable {
         TeamRoutes.register(router, teams);
         ProjectRoutes.register(router, projects);
         EnvironmentRoutes.register(router, environments);
-        SecretRoutes.register(router, secrets);
+        SecretRoutes.register(router, secrets, json);
         TokenRoutes.register(router, tokens);
         this.signingKeys = new SigningKeys(database, masterKey, config.jwt(), clock);
         changes.listen(ChangeFeed.Kind.SIGNING_KEY, change -> signingKeys.reload());
@@ -258,6 +264,9 @@ public final class EkServer implements AutoCloseable {
         http.setSendServerVersion(false);
         http.setSendDateHeader(false);
         http.setRequestHeaderSize(16 * 1024);
+        // no per-connection header cache: it files every new Authorization value (a JWT, a token) into a trie, which
+        // a flood of distinct credentials, and the exchange's every request, pay for and never reuse
+        http.setHeaderCacheSize(0);
         ServerConnector connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
         connector.setHost(config.http().host());
         connector.setPort(config.http().port());
@@ -285,6 +294,11 @@ public final class EkServer implements AutoCloseable {
 
     public Database database() {
         return database;
+    }
+
+    /** The in-memory rows of the secret read path; tests that write the database behind the server's back clear it. */
+    public SecretCache secretCache() {
+        return secretCache;
     }
 
     public ChangeFeed changeFeed() {

@@ -130,7 +130,11 @@ public final class Scope {
         return root.toString();
     }
 
+    /** What {@link #toStorage} writes for {@link #ALL}: most credentials' scope, read at every start without parsing. */
+    private static final String ALL_STORED = "{\"all\":true,\"teams\":[],\"projects\":[],\"environments\":[]}";
+
     public static Scope fromStorage(ObjectMapper json, String stored) {
+        if (ALL_STORED.equals(stored)) return ALL;
         try {
             JsonNode root = json.readTree(stored);
             if (root.path("all").asBoolean(false)) return ALL;

@@ -10,6 +10,7 @@ import dev.ekvault.server.workspace.WorkspaceStore;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * This node's in-memory copy of everything authentication needs: every credential (by token hash and by id, revoked
@@ -18,6 +19,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A token hash not in the snapshot may belong to a credential another node created a moment ago, before this node
  * polled: it is looked up once in the database; a miss is remembered briefly, so repeating a bad token stays cheap.
+ * Such look-ups are rationed ({@value #MISS_LOOKUPS_PER_SECOND} a second): a flood of made-up tokens, each new, would
+ * otherwise cost a database read apiece. Past the ration an unknown token is refused without one; the only token that
+ * can be refused wrongly so is one another node created since this node's last change-feed poll, used here during a
+ * flood, and it works from the next poll on (within {@code access.change-poll-millis}).
  */
 public final class AccessSnapshot {
     private final Database database;
@@ -27,6 +32,9 @@ public final class AccessSnapshot {
     private final Map<String, String> idByHash = new ConcurrentHashMap<>();
     private final Map<String, WorkspaceStore.Member> members = new ConcurrentHashMap<>();
     private final Cache<String, Boolean> recentMisses;
+    static final int MISS_LOOKUPS_PER_SECOND = 200;
+    /** The current second (its low 20 bits) and the look-ups taken in it: {@code second << 44 | count}. */
+    private final AtomicLong missLookups = new AtomicLong();
 
     public AccessSnapshot(Database database, CredentialStore credentials, WorkspaceStore workspaces, Duration missMemory) {
         this.database = database;
@@ -47,6 +55,7 @@ public final class AccessSnapshot {
         String knownId = idByHash.get(tokenHash);
         Credential known = knownId == null ? null : byId.get(knownId);
         if (known != null || recentMisses.getIfPresent(tokenHash) != null) return known;
+        if (!mayLookUpMiss()) return null;
         CredentialStore.Stored stored = database.read(c -> {
             CredentialStore.Stored found = credentials.findByTokenHash(c, tokenHash);
             if (found != null && workspaces.findMember(c, found.credential().workspaceId(), found.credential().createdBy()) instanceof WorkspaceStore.Member m) {
@@ -60,6 +69,18 @@ public final class AccessSnapshot {
         }
         put(stored);
         return stored.credential();
+    }
+
+    /** Takes one of this second's database look-ups for unknown token hashes, if any is left. */
+    private boolean mayLookUpMiss() {
+        long second = System.nanoTime() / 1_000_000_000L;
+        while (true) {
+            long current = missLookups.get();
+            long count = current >>> 44 == (second & 0xFFFFF) ? current & 0xFFFFFFFFFFFL : 0;
+            if (count >= MISS_LOOKUPS_PER_SECOND) return false;
+            long next = (second & 0xFFFFF) << 44 | (count + 1);
+            if (missLookups.compareAndSet(current, next)) return true;
+        }
     }
 
     public Credential credentialById(String id) {

@@ -20,7 +20,7 @@ import java.util.logging.Logger;
 
 /**
  * How every node learns, within a poll interval, what another node changed: a write that changes a credential, a
- * membership or a signing key appends a row to {@code change_log} in its own transaction, and every node polls the
+ * membership, a signing key or a project's secrets appends a row to {@code change_log} in its own transaction, and every node polls the
  * table and hands each new row to the listener for its kind (which reloads that one entity).
  *
  * <p>Rows are read by sequence number, and again for a few seconds after they were written: on PostgreSQL a
@@ -33,7 +33,8 @@ public final class ChangeFeed implements AutoCloseable {
     private static final long LATE_COMMIT_WINDOW_MILLIS = 5_000;
     private static final long RETENTION_MILLIS = 3_600_000;
 
-    public enum Kind { CREDENTIAL, MEMBER, SIGNING_KEY }
+    /** {@code SECRET}: a project's secrets or environments changed (entity: the project id). */
+    public enum Kind { CREDENTIAL, MEMBER, SIGNING_KEY, SECRET }
 
     public record Change(long seq, Kind kind, String workspaceId, String entityId) {}
 

@@ -7,6 +7,8 @@ import javax.crypto.spec.GCMParameterSpec;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * AES-256-GCM with a versioned envelope: {@code [format 1 byte][key id 4 bytes][nonce 12 bytes][ciphertext + tag]}.
@@ -19,6 +21,14 @@ public final class Aead {
     private static final int NONCE = 12;
     private static final int TAG_BITS = 128;
     private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * Ciphers to reuse: {@code Cipher.getInstance} walks the provider list on every call, which cost more than the
+     * decryption of a short value. A cipher is taken by one caller at a time and always initialised (key and nonce)
+     * before use; past {@value #POOLED} idle ones the extras are dropped.
+     */
+    private static final int POOLED = 64;
+    private static final ConcurrentLinkedQueue<Cipher> IDLE = new ConcurrentLinkedQueue<>();
+    private static final AtomicInteger IDLE_COUNT = new AtomicInteger();
 
     private Aead() {}
 
@@ -26,8 +36,8 @@ public final class Aead {
         byte[] nonce = new byte[NONCE];
         RANDOM.nextBytes(nonce);
         ByteBuffer header = ByteBuffer.allocate(HEADER).put(FORMAT_V1).putInt(keyId);
+        Cipher cipher = take();
         try {
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
             cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
             cipher.updateAAD(header.array());
             cipher.updateAAD(aad);
@@ -35,6 +45,8 @@ public final class Aead {
             return ByteBuffer.allocate(HEADER + NONCE + sealed.length).put(header.array()).put(nonce).put(sealed).array();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM is unavailable", e);
+        } finally {
+            giveBack(cipher);
         }
     }
 
@@ -46,8 +58,8 @@ public final class Aead {
 
     public static byte[] open(SecretKey key, byte[] ciphertext, byte[] aad) {
         checkHeader(ciphertext);
+        Cipher cipher = take();
         try {
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
             cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, ciphertext, HEADER, NONCE));
             cipher.updateAAD(ciphertext, 0, HEADER);
             cipher.updateAAD(aad);
@@ -56,7 +68,27 @@ public final class Aead {
             throw new IntegrityException("ciphertext does not authenticate for this row and key");
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM is unavailable", e);
+        } finally {
+            giveBack(cipher);
         }
+    }
+
+    private static Cipher take() {
+        Cipher cipher = IDLE.poll();
+        if (cipher != null) {
+            IDLE_COUNT.decrementAndGet();
+            return cipher;
+        }
+        try {
+            return Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM is unavailable", e);
+        }
+    }
+
+    private static void giveBack(Cipher cipher) {
+        if (IDLE_COUNT.incrementAndGet() <= POOLED) IDLE.offer(cipher);
+        else IDLE_COUNT.decrementAndGet();
     }
 
     private static void checkHeader(byte[] ciphertext) {

@@ -94,6 +94,17 @@ public final class DataKeys {
         return Aead.open(key(c, workspaceId, environmentId, Aead.keyId(ciphertext)), ciphertext, aad);
     }
 
+    /** Makes sure the key that opens {@code ciphertext} is unwrapped in memory (for {@link #openLoaded}). */
+    public void load(Connection c, String workspaceId, String environmentId, byte[] ciphertext) throws SQLException {
+        key(c, workspaceId, environmentId, Aead.keyId(ciphertext));
+    }
+
+    /** Opens with a key already in memory; null when the key has not been loaded (read it with {@link #open}). */
+    public byte[] openLoaded(String environmentId, byte[] ciphertext, byte[] aad) {
+        SecretKey key = unwrapped.get(cacheKey(environmentId, Aead.keyId(ciphertext)));
+        return key == null ? null : Aead.open(key, ciphertext, aad);
+    }
+
     private SecretKey key(Connection c, String workspaceId, String environmentId, int keyId) throws SQLException {
         String cacheKey = cacheKey(environmentId, keyId);
         SecretKey key = unwrapped.get(cacheKey);

@@ -2,11 +2,13 @@ package dev.ekvault.server.environment;
 
 import dev.ekvault.api.Environment;
 import dev.ekvault.server.auth.Caller;
+import dev.ekvault.server.auth.ChangeFeed;
 import dev.ekvault.server.crypto.DataKeys;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.FieldRules;
 import dev.ekvault.server.project.ProjectService;
 import dev.ekvault.server.project.ProjectStore;
+import dev.ekvault.server.secret.SecretCache;
 import dev.ekvault.server.store.Database;
 
 import java.time.Clock;
@@ -22,13 +24,16 @@ public final class EnvironmentService {
     private final EnvironmentStore environments;
     private final ProjectService projects;
     private final DataKeys dataKeys;
+    private final SecretCache secretCache;
     private final Clock clock;
 
-    public EnvironmentService(Database database, EnvironmentStore environments, ProjectService projects, DataKeys dataKeys, Clock clock) {
+    public EnvironmentService(Database database, EnvironmentStore environments, ProjectService projects, DataKeys dataKeys,
+                              SecretCache secretCache, Clock clock) {
         this.database = database;
         this.environments = environments;
         this.projects = projects;
         this.dataKeys = dataKeys;
+        this.secretCache = secretCache;
         this.clock = clock;
     }
 
@@ -47,6 +52,16 @@ public final class EnvironmentService {
         if (!NAME.matcher(envName).matches()) {
             throw ApiException.badRequest("field 'name' must be 1 to 64 letters, digits, spaces, '_' or '-', starting with a letter or digit");
         }
+        String[] changedProject = new String[1];
+        try {
+            return create(caller, workspaceRef, projectRef, envName, hasPersonalOverrides, changedProject);
+        } finally {
+            secretCache.invalidate(changedProject[0]); // the project's environments changed: once committed
+        }
+    }
+
+    private Environment create(Caller caller, String workspaceRef, String projectRef, String envName, boolean hasPersonalOverrides,
+                               String[] changedProject) {
         return database.write(c -> {
             ProjectStore.ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
             caller.requireAdminWrite();
@@ -60,6 +75,8 @@ public final class EnvironmentService {
                     project.id(), project.teamId(), envName, hasPersonalOverrides, clock.millis());
             environments.insert(c, row);
             dataKeys.createFor(c, row.workspaceId(), row.id());
+            changedProject[0] = project.id();
+            ChangeFeed.record(c, ChangeFeed.Kind.SECRET, project.workspaceId(), project.id(), row.createdAt());
             return view(row);
         });
     }

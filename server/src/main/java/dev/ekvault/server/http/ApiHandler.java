@@ -44,6 +44,17 @@ import java.util.logging.Logger;
 public final class ApiHandler extends Handler.Abstract {
     private static final Logger LOG = Logger.getLogger(ApiHandler.class.getName());
     private static final int MAX_AUTHORIZATION_LENGTH = 8 * 1024;
+    /** Every 401 says the same thing, so its body is written once (a flood of bad credentials gets nothing but 401s). */
+    private static final String UNAUTHORIZED_MESSAGE = ApiException.unauthorized().getMessage();
+    private static final byte[] UNAUTHORIZED_BODY = errorBody(UNAUTHORIZED_MESSAGE);
+
+    private static byte[] errorBody(String message) {
+        try {
+            return new ObjectMapper().writeValueAsBytes(new ErrorBody(message));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     private final Router router;
     private final Authentication authentication;
@@ -120,6 +131,7 @@ public final class ApiHandler extends Handler.Abstract {
      * bound, so it receives the answer instead of a reset connection.
      */
     private void discardUnreadBody(Request request) {
+        if (hasNoBody(request)) return;
         try (InputStream in = Content.Source.asInputStream(request)) {
             drain(in, 4L * limits.maxBodyBytes());
         } catch (IOException | RuntimeException e) {
@@ -162,7 +174,7 @@ public final class ApiHandler extends Handler.Abstract {
 
     private JsonInput readBody(Request request) throws IOException {
         long declared = request.getLength();
-        if (declared == 0) return JsonInput.empty();
+        if (hasNoBody(request)) return JsonInput.empty();
         byte[] bytes;
         try (InputStream in = Content.Source.asInputStream(request)) {
             if (declared > limits.maxBodyBytes()) {
@@ -212,6 +224,12 @@ public final class ApiHandler extends Handler.Abstract {
         }
     }
 
+    /** HTTP/1.1: no Content-Length (or 0) and no Transfer-Encoding means no body (most GETs), so nothing to read. */
+    private static boolean hasNoBody(Request request) {
+        long declared = request.getLength();
+        return declared == 0 || declared < 0 && !request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+    }
+
     private ApiException tooLarge() {
         return new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "request body is larger than " + limits.maxBodyBytes() + " bytes");
     }
@@ -238,6 +256,9 @@ public final class ApiHandler extends Handler.Abstract {
             response.write(true, ByteBuffer.wrap(raw.bytes()), callback);
         } else if (body == null) {
             response.write(true, null, callback);
+        } else if (body instanceof JsonBytes serialised) {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+            response.write(true, ByteBuffer.wrap(serialised.bytes()), callback);
         } else {
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
             response.write(true, ByteBuffer.wrap(json.writeValueAsBytes(body)), callback);
@@ -254,7 +275,9 @@ public final class ApiHandler extends Handler.Abstract {
             response.setStatus(code.status);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
             response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-            response.write(true, ByteBuffer.wrap(json.writeValueAsBytes(new ErrorBody(message))), callback);
+            byte[] body = code == ErrorCode.UNAUTHORIZED && UNAUTHORIZED_MESSAGE.equals(message) ? UNAUTHORIZED_BODY
+                    : json.writeValueAsBytes(new ErrorBody(message));
+            response.write(true, ByteBuffer.wrap(body), callback);
         } catch (IOException e) {
             callback.failed(e);
         }

@@ -32,11 +32,12 @@ import java.util.logging.Logger;
  *       parameter is refused - in particular {@code jku}, {@code jwk}, {@code x5u}, {@code x5c} and {@code crit}, so
  *       a token can never name its own key. An unknown kid makes at most one key reload per second (another node
  *       may have rotated) before it is refused;</li>
- *   <li>the Ed25519 signature by that key;</li>
  *   <li>claims: {@code iss} is ours, {@code aud} holds {@value JwtIssuer#AUDIENCE}, {@code exp}, {@code nbf} and
  *       {@code iat} are integers with {@code exp} in the future and {@code nbf}, {@code iat} not (30 s skew either
  *       way), {@code exp - iat} at most the configured lifetime (+ skew), and {@code sub}, {@code ws}, {@code uid}
- *       are non-empty strings.</li>
+ *       are non-empty strings (read before the signature is checked, so a token that fails here costs no signature
+ *       check; nothing from them is used unless the signature then verifies);</li>
+ *   <li>the Ed25519 signature by that key.</li>
  * </ol>
  * Valid tokens are cached by the SHA-256 of their text (bounded, each entry dropped at the token's {@code exp}),
  * so a repeated token costs a hash and a lookup. Only tokens that passed every rule are cached.
@@ -53,6 +54,8 @@ public final class JwtVerifier {
     /** 9999-12-31T23:59:59Z: time claims beyond it are refused rather than overflowing arithmetic. */
     private static final long MAX_EPOCH_SECOND = 253_402_300_799L;
     private static final Set<String> ALLOWED_HEADER = Set.of("alg", "typ", "kid");
+    /** Header segments that passed the header rules, with their kid: a handful in practice (one per signing key). */
+    private static final int MAX_KNOWN_HEADERS = 64;
 
     private record Cached(VerifiedJwt jwt, String kid) {}
 
@@ -63,6 +66,7 @@ public final class JwtVerifier {
     private final Clock clock;
     private final Cache<String, Cached> cache;
     private final ReentrantLock reloadLock = new ReentrantLock();
+    private final java.util.Map<String, String> knownHeaders = new java.util.concurrent.ConcurrentHashMap<>();
     private long lastReloadMillis = Long.MIN_VALUE; // guarded by reloadLock
 
     public JwtVerifier(Config.Jwt config, SigningKeys keys, Clock clock) {
@@ -121,34 +125,22 @@ public final class JwtVerifier {
         if (firstDot == 0 || secondDot == firstDot + 1 || secondDot == token.length() - 1) throw reject("empty segment");
         if (firstDot > MAX_HEADER_SEGMENT) throw reject("header too long");
 
-        // header
-        byte[] headerBytes = Jws.decode(token, 0, firstDot);
-        if (headerBytes == null) throw reject("header is not canonical base64url");
-        ObjectNode header = Jws.parseObject(headerBytes);
-        if (header == null) throw reject("header is not a JSON object");
-        JsonNode alg = header.get("alg");
-        if (alg == null || !alg.isTextual() || !Jws.ALGORITHM.equals(alg.textValue())) throw reject("alg is not " + Jws.ALGORITHM);
-        JsonNode typ = header.get("typ");
-        if (typ != null && !(typ.isTextual() && "JWT".equals(typ.textValue()))) throw reject("typ is not JWT");
-        for (Iterator<String> names = header.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
-            if (!ALLOWED_HEADER.contains(name)) throw reject("header parameter " + printable(name) + " is not allowed");
-        }
-        JsonNode kidNode = header.get("kid");
-        if (kidNode == null || !kidNode.isTextual()) throw reject("no kid");
-        String kid = kidNode.textValue();
-        if (kid.isEmpty() || kid.length() > MAX_KID_LENGTH) throw reject("kid is empty or too long");
+        // header: every token of one key has the same header segment, so a header that passed once is known by its text
+        String headerSegment = token.substring(0, firstDot);
+        String kid = knownHeaders.get(headerSegment);
+        boolean known = kid != null;
+        if (!known) kid = checkHeader(token, firstDot);
         SigningKeys.PublicKey key = publishedKey(kid);
         if (key == null) throw reject("unknown kid " + printable(kid));
-
-        // signature
-        byte[] signature = Jws.decode(token, secondDot + 1, token.length());
-        if (signature == null || signature.length != Jws.SIGNATURE_LENGTH) throw reject("signature is not 64 bytes of canonical base64url");
-        if (!Jws.verify(token.substring(0, secondDot).getBytes(StandardCharsets.US_ASCII), signature, key.key())) {
-            throw reject("signature does not verify with key " + kid);
+        if (!known) {
+            if (knownHeaders.size() >= MAX_KNOWN_HEADERS) knownHeaders.clear();
+            knownHeaders.put(headerSegment, kid);
         }
 
-        // claims
+        byte[] signature = Jws.decode(token, secondDot + 1, token.length());
+        if (signature == null || signature.length != Jws.SIGNATURE_LENGTH) throw reject("signature is not 64 bytes of canonical base64url");
+
+        // claims, before the signature: an expired, foreign or malformed token is refused without the costly check
         byte[] payload = Jws.decode(token, firstDot + 1, secondDot);
         if (payload == null) throw reject("payload is not canonical base64url");
         ObjectNode claims = Jws.parseObject(payload);
@@ -167,8 +159,34 @@ public final class JwtVerifier {
         if (exp - iat > lifetimeSeconds + CLOCK_SKEW.toSeconds()) throw reject("lifetime longer than allowed");
         VerifiedJwt jwt = new VerifiedJwt(id(claims, "sub"), id(claims, "ws"), id(claims, "uid"), exp * 1000);
 
+        // signature: the last and most expensive check
+        if (!Jws.verify(token.substring(0, secondDot).getBytes(StandardCharsets.US_ASCII), signature, key.key())) {
+            throw reject("signature does not verify with key " + kid);
+        }
+
         if (jwt.expiresAtMillis() > now) cache.put(hash, new Cached(jwt, kid)); // not when only the skew admits it
         return jwt;
+    }
+
+    /** The header's rules (alg, typ, only allowed parameters, a kid of sane length); answers the kid. */
+    private static String checkHeader(String token, int firstDot) {
+        byte[] headerBytes = Jws.decode(token, 0, firstDot);
+        if (headerBytes == null) throw reject("header is not canonical base64url");
+        ObjectNode header = Jws.parseObject(headerBytes);
+        if (header == null) throw reject("header is not a JSON object");
+        JsonNode alg = header.get("alg");
+        if (alg == null || !alg.isTextual() || !Jws.ALGORITHM.equals(alg.textValue())) throw reject("alg is not " + Jws.ALGORITHM);
+        JsonNode typ = header.get("typ");
+        if (typ != null && !(typ.isTextual() && "JWT".equals(typ.textValue()))) throw reject("typ is not JWT");
+        for (Iterator<String> names = header.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!ALLOWED_HEADER.contains(name)) throw reject("header parameter " + printable(name) + " is not allowed");
+        }
+        JsonNode kidNode = header.get("kid");
+        if (kidNode == null || !kidNode.isTextual()) throw reject("no kid");
+        String kid = kidNode.textValue();
+        if (kid.isEmpty() || kid.length() > MAX_KID_LENGTH) throw reject("kid is empty or too long");
+        return kid;
     }
 
     /** Tokens in the verified cache; for tests. */

@@ -5,7 +5,6 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.Logger;
-import java.util.logging.StreamHandler;
 
 /** Sends every log line (ours, Jetty's and Hikari's through slf4j-jdk14) to standard error as JSON. */
 public final class Logging {
@@ -15,13 +14,7 @@ public final class Logging {
         LogManager.getLogManager().reset();
         Logger root = Logger.getLogger("");
         PrintStream err = System.err;
-        Handler handler = new StreamHandler(err, new JsonLogFormatter()) {
-            @Override
-            public synchronized void publish(java.util.logging.LogRecord record) {
-                super.publish(record);
-                flush();
-            }
-        };
+        Handler handler = new QueuedHandler(err, new JsonLogFormatter());
         handler.setLevel(Level.ALL);
         root.addHandler(handler);
         root.setLevel(Level.INFO);

@@ -1,5 +1,6 @@
 package dev.ekvault.server.secret;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.server.http.Exchange;
 import dev.ekvault.server.http.FieldRules;
 import dev.ekvault.server.http.JsonInput;
@@ -12,10 +13,10 @@ import java.util.List;
 public final class SecretRoutes {
     private SecretRoutes() {}
 
-    public static void register(Router router, SecretService secrets) {
+    public static void register(Router router, SecretService secrets, ObjectMapper json) {
         SecretRules rules = secrets.rules();
         String base = "/v1/workspace/{ws}/project/{prj}/secret";
-        router.get(base, "secret", ex -> secrets.list(ex.caller(), ex.path("ws"), ex.path("prj"), environmentId(ex), resolve(ex)));
+        router.get(base, "secret", ex -> secrets.listAnswer(ex.caller(), ex.path("ws"), ex.path("prj"), environmentId(ex), resolve(ex), json));
         router.get(base + "/{key}", "secret",
                 ex -> secrets.get(ex.caller(), ex.path("ws"), ex.path("prj"), ex.path("key"), environmentId(ex), resolve(ex)));
         router.post(base, "secret", ex -> {

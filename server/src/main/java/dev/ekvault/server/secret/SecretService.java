@@ -1,8 +1,11 @@
 package dev.ekvault.server.secret;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.api.Secret;
 import dev.ekvault.api.SecretValue;
 import dev.ekvault.server.auth.Caller;
+import dev.ekvault.server.auth.ChangeFeed;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.crypto.Aad;
 import dev.ekvault.server.crypto.DataKeys;
@@ -10,6 +13,7 @@ import dev.ekvault.server.environment.EnvironmentStore;
 import dev.ekvault.server.environment.EnvironmentStore.EnvironmentRow;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.FieldRules;
+import dev.ekvault.server.http.JsonBytes;
 import dev.ekvault.server.http.WireTime;
 import dev.ekvault.server.project.ProjectService;
 import dev.ekvault.server.project.ProjectStore.ProjectRow;
@@ -53,16 +57,18 @@ public final class SecretService {
     private final ProjectService projects;
     private final DataKeys dataKeys;
     private final SecretRules rules;
+    private final SecretCache cache;
     private final Clock clock;
 
     public SecretService(Database database, SecretStore store, EnvironmentStore environments, ProjectService projects,
-                         DataKeys dataKeys, Config.Limits limits, Clock clock) {
+                         DataKeys dataKeys, Config.Limits limits, SecretCache cache, Clock clock) {
         this.database = database;
         this.store = store;
         this.environments = environments;
         this.projects = projects;
         this.dataKeys = dataKeys;
         this.rules = new SecretRules(limits);
+        this.cache = cache;
         this.clock = clock;
     }
 
@@ -75,14 +81,64 @@ public final class SecretService {
      * A secret with no such value is not listed, so a narrow scope never learns the names used elsewhere.
      */
     public List<Secret> list(Caller caller, String workspaceRef, String projectRef, String environmentId, boolean resolve) {
+        if (fromCache(caller, resolve)) {
+            SecretCache.ProjectData data = cached(caller, workspaceRef, projectRef);
+            return cachedViews(data, caller, environmentId, secret -> true);
+        }
         return database.read(c -> {
             ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
             return views(c, caller, project, environmentId, resolve, secret -> true);
         });
     }
 
+    /**
+     * {@link #list} as the answer's body: for the hot path (one environment, shared values, unresolved), the JSON
+     * serialised once per change of the project and kept; otherwise the list, serialised by the caller.
+     */
+    public Object listAnswer(Caller caller, String workspaceRef, String projectRef, String environmentId, boolean resolve,
+                             ObjectMapper json) {
+        if (!fromCache(caller, resolve) || environmentId == null || environmentId.isEmpty()) {
+            return list(caller, workspaceRef, projectRef, environmentId, resolve);
+        }
+        SecretCache.ProjectData data = cached(caller, workspaceRef, projectRef);
+        byte[] answer = cache.answer(data, environmentId);
+        if (answer != null) {
+            // the same checks as a fresh list: the environment must be one the caller may see
+            for (EnvironmentRow env : data.environments()) {
+                if (env.id().equals(environmentId) && caller.scope().coversEnvironment(env.id(), env.projectId(), env.teamId())) {
+                    return new JsonBytes(answer);
+                }
+            }
+            throw ApiException.notFound("environment");
+        }
+        List<Secret> secrets = cachedViews(data, caller, environmentId, secret -> true);
+        try {
+            answer = json.writeValueAsBytes(secrets);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise a secret list", e);
+        }
+        cache.putAnswer(data, environmentId, answer);
+        return new JsonBytes(answer);
+    }
+
     /** One secret by key (or id), with the same filters as {@link #list}; 404 when the caller sees no value of it. */
     public Secret get(Caller caller, String workspaceRef, String projectRef, String key, String environmentId, boolean resolve) {
+        if (fromCache(caller, resolve)) {
+            SecretCache.ProjectData data = cached(caller, workspaceRef, projectRef);
+            SecretRow secret = null;
+            for (SecretRow s : data.secrets()) {
+                if (s.name().equals(key)) {
+                    secret = s;
+                    break;
+                }
+                if (secret == null && s.id().equals(key)) secret = s; // a name match wins over an id match, as in SecretStore.find
+            }
+            if (secret == null) throw ApiException.notFound("secret");
+            String id = secret.id();
+            List<Secret> found = cachedViews(data, caller, environmentId, s -> s.id().equals(id));
+            if (found.isEmpty()) throw ApiException.notFound("secret");
+            return found.get(0);
+        }
         return database.read(c -> {
             ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
             SecretRow secret = store.find(c, project.id(), key);
@@ -103,40 +159,46 @@ public final class SecretService {
             Integer earlier = firstIndex.putIfAbsent(secrets.get(i).key(), i);
             if (earlier != null) throw ApiException.badRequest("field 'secrets[" + i + "].key' repeats 'secrets[" + earlier + "].key'");
         }
-        return database.write(c -> {
-            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
-            Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
-            List<EnvironmentRow> targets = new ArrayList<>();
-            for (int i = 0; i < environmentIds.size(); i++) {
-                EnvironmentRow env = visible.get(environmentIds.get(i));
-                if (env == null) throw ApiException.notFound("environment (environments[" + i + "])");
-                if (!targets.contains(env)) targets.add(env);
-            }
-            long now = clock.millis();
-            List<Secret> created = new ArrayList<>();
-            for (NewSecret input : secrets) {
-                SecretRow secret = store.find(c, project.id(), input.key());
-                if (secret != null && !secret.name().equals(input.key())) secret = null; // matched an id, not a name
-                if (secret == null) {
-                    secret = new SecretRow(FieldRules.newId(), project.workspaceId(), project.id(), input.key(), "",
-                            input.type(), input.dataType(), now, now);
-                    store.insert(c, secret);
-                } else {
-                    for (EnvironmentRow env : targets) {
-                        if (store.version(c, secret.id(), env.id(), SecretStore.SHARED) != null) {
-                            throw ApiException.conflict("secret '" + input.key() + "' already has a value in environment '" + env.name() + "'");
-                        }
-                    }
-                    secret = new SecretRow(secret.id(), secret.workspaceId(), secret.projectId(), secret.name(), secret.note(),
-                            secret.type(), secret.dataType(), secret.createdAt(), now);
-                    store.update(c, secret);
+        String[] written = new String[1];
+        try {
+            return database.write(c -> {
+                ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+                changed(c, project, written);
+                Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
+                List<EnvironmentRow> targets = new ArrayList<>();
+                for (int i = 0; i < environmentIds.size(); i++) {
+                    EnvironmentRow env = visible.get(environmentIds.get(i));
+                    if (env == null) throw ApiException.notFound("environment (environments[" + i + "])");
+                    if (!targets.contains(env)) targets.add(env);
                 }
-                List<Plain> written = new ArrayList<>();
-                for (EnvironmentRow env : targets) written.add(writeValue(c, project, secret, env.id(), SecretStore.SHARED, input.value(), now));
-                created.add(view(secret, written, visible, null, false));
-            }
-            return created;
-        });
+                long now = clock.millis();
+                List<Secret> created = new ArrayList<>();
+                for (NewSecret input : secrets) {
+                    SecretRow secret = store.find(c, project.id(), input.key());
+                    if (secret != null && !secret.name().equals(input.key())) secret = null; // matched an id, not a name
+                    if (secret == null) {
+                        secret = new SecretRow(FieldRules.newId(), project.workspaceId(), project.id(), input.key(), "",
+                                input.type(), input.dataType(), now, now);
+                        store.insert(c, secret);
+                    } else {
+                        for (EnvironmentRow env : targets) {
+                            if (store.version(c, secret.id(), env.id(), SecretStore.SHARED) != null) {
+                                throw ApiException.conflict("secret '" + input.key() + "' already has a value in environment '" + env.name() + "'");
+                            }
+                        }
+                        secret = new SecretRow(secret.id(), secret.workspaceId(), secret.projectId(), secret.name(), secret.note(),
+                                secret.type(), secret.dataType(), secret.createdAt(), now);
+                        store.update(c, secret);
+                    }
+                    List<Plain> values = new ArrayList<>();
+                    for (EnvironmentRow env : targets) values.add(writeValue(c, project, secret, env.id(), SecretStore.SHARED, input.value(), now));
+                    created.add(view(secret, values, visible, null, false));
+                }
+                return created;
+            });
+        } finally {
+            cache.invalidate(written[0]);
+        }
     }
 
     public Secret update(Caller caller, String workspaceRef, String projectRef, String secretRef, Update update) {
@@ -148,53 +210,141 @@ public final class SecretService {
                 throw ApiException.badRequest("field 'values[" + i + "]' repeats an environment and isPersonal pair");
             }
         }
-        return database.write(c -> {
-            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
-            Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
-            SecretRow before = findVisible(c, caller, project, visible, secretRef);
-            long now = clock.millis();
-            String name = update.name() == null ? before.name() : update.name();
-            if (!name.equals(before.name())) {
-                requireEveryHoldingEnvironment(c, before, visible, "renaming");
-                SecretRow clash = store.find(c, project.id(), name);
-                if (clash != null && clash.name().equals(name)) throw ApiException.conflict("a secret named '" + name + "' already exists");
-            }
-            SecretRow secret = new SecretRow(before.id(), before.workspaceId(), before.projectId(), name,
-                    update.note() == null ? before.note() : update.note(), update.type() == null ? before.type() : update.type(),
-                    update.dataType() == null ? before.dataType() : update.dataType(), before.createdAt(), now);
-            store.update(c, secret);
-            for (int i = 0; i < update.values().size(); i++) {
-                ValueChange change = update.values().get(i);
-                EnvironmentRow env = visible.get(change.environmentId());
-                if (env == null) throw ApiException.notFound("environment (values[" + i + "].environmentId)");
-                String owner = SecretStore.SHARED;
-                if (change.isPersonal()) {
-                    if (!caller.seesPersonalValues()) {
-                        throw ApiException.forbidden("this credential acts for no person, so it cannot hold personal values (values[" + i + "].isPersonal)");
-                    }
-                    if (!env.hasPersonalOverrides()) {
-                        throw ApiException.badRequest("field 'values[" + i + "].isPersonal': environment '" + env.name() + "' does not allow personal overrides");
-                    }
-                    owner = caller.userId();
+        String[] written = new String[1];
+        try {
+            return database.write(c -> {
+                ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+                changed(c, project, written);
+                Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
+                SecretRow before = findVisible(c, caller, project, visible, secretRef);
+                long now = clock.millis();
+                String name = update.name() == null ? before.name() : update.name();
+                if (!name.equals(before.name())) {
+                    requireEveryHoldingEnvironment(c, before, visible, "renaming");
+                    SecretRow clash = store.find(c, project.id(), name);
+                    if (clash != null && clash.name().equals(name)) throw ApiException.conflict("a secret named '" + name + "' already exists");
                 }
-                if (change.value().isEmpty()) store.deleteValue(c, secret.id(), env.id(), owner);
-                else writeValue(c, project, secret, env.id(), owner, change.value(), now);
-            }
-            return views(c, caller, project, null, false, s -> s.id().equals(secret.id())).stream().findFirst()
-                    .orElseGet(() -> view(secret, List.of(), visible, null, false));
-        });
+                SecretRow secret = new SecretRow(before.id(), before.workspaceId(), before.projectId(), name,
+                        update.note() == null ? before.note() : update.note(), update.type() == null ? before.type() : update.type(),
+                        update.dataType() == null ? before.dataType() : update.dataType(), before.createdAt(), now);
+                store.update(c, secret);
+                for (int i = 0; i < update.values().size(); i++) {
+                    ValueChange change = update.values().get(i);
+                    EnvironmentRow env = visible.get(change.environmentId());
+                    if (env == null) throw ApiException.notFound("environment (values[" + i + "].environmentId)");
+                    String owner = SecretStore.SHARED;
+                    if (change.isPersonal()) {
+                        if (!caller.seesPersonalValues()) {
+                            throw ApiException.forbidden("this credential acts for no person, so it cannot hold personal values (values[" + i + "].isPersonal)");
+                        }
+                        if (!env.hasPersonalOverrides()) {
+                            throw ApiException.badRequest("field 'values[" + i + "].isPersonal': environment '" + env.name() + "' does not allow personal overrides");
+                        }
+                        owner = caller.userId();
+                    }
+                    if (change.value().isEmpty()) store.deleteValue(c, secret.id(), env.id(), owner);
+                    else writeValue(c, project, secret, env.id(), owner, change.value(), now);
+                }
+                return views(c, caller, project, null, false, s -> s.id().equals(secret.id())).stream().findFirst()
+                        .orElseGet(() -> view(secret, List.of(), visible, null, false));
+            });
+        } finally {
+            cache.invalidate(written[0]);
+        }
     }
 
     public void delete(Caller caller, String workspaceRef, String projectRef, String secretRef) {
         caller.requireWrite();
-        database.write(c -> {
-            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
-            Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
-            SecretRow secret = findVisible(c, caller, project, visible, secretRef);
-            requireEveryHoldingEnvironment(c, secret, visible, "deleting");
-            store.delete(c, secret.id());
-            return null;
+        String[] written = new String[1];
+        try {
+            database.write(c -> {
+                ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+                changed(c, project, written);
+                Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
+                SecretRow secret = findVisible(c, caller, project, visible, secretRef);
+                requireEveryHoldingEnvironment(c, secret, visible, "deleting");
+                store.delete(c, secret.id());
+                return null;
+            });
+        } finally {
+            cache.invalidate(written[0]);
+        }
+    }
+
+    /**
+     * Notes, inside the write's transaction, that a project's secrets change: other processes learn it from the
+     * change feed, and this one invalidates its cache once the transaction is over ({@code written[0]}).
+     */
+    private void changed(Connection c, ProjectRow project, String[] written) throws SQLException {
+        written[0] = project.id();
+        ChangeFeed.record(c, ChangeFeed.Kind.SECRET, project.workspaceId(), project.id(), clock.millis());
+    }
+
+    /** Shared values for a credential that sees no personal ones, unresolved: the hot path, served from memory. */
+    private boolean fromCache(Caller caller, boolean resolve) {
+        return cache.enabled() && !resolve && !caller.seesPersonalValues();
+    }
+
+    /** The caller's project, from memory when it was loaded before and has not changed since. */
+    private SecretCache.ProjectData cached(Caller caller, String workspaceRef, String projectRef) {
+        ProjectRow project = cache.project(caller.workspaceId(), workspaceRef, projectRef);
+        if (project == null) {
+            project = database.read(c -> projects.resolve(c, caller, workspaceRef, projectRef));
+            cache.putProject(caller.workspaceId(), workspaceRef, projectRef, project);
+        } else if (!caller.scope().seesProject(project.id(), project.teamId())) {
+            throw ApiException.notFound("project"); // as ProjectService.resolve says it
+        }
+        SecretCache.ProjectData data = cache.get(project.id());
+        if (data != null) return data;
+        long[] generation = cache.generation(project.id());
+        ProjectRow row = project;
+        data = database.read(c -> {
+            List<EnvironmentRow> envs = environments.listByProject(c, row.id());
+            List<String> envIds = envs.stream().map(EnvironmentRow::id).toList();
+            Map<String, List<ValueRow>> shared = new HashMap<>();
+            for (ValueRow value : store.values(c, row.id(), envIds, List.of(SecretStore.SHARED))) {
+                dataKeys.load(c, row.workspaceId(), value.environmentId(), value.ciphertext());
+                shared.computeIfAbsent(value.secretId(), k -> new ArrayList<>(envs.size())).add(value);
+            }
+            return new SecretCache.ProjectData(cache.nextLoad(), row, envs, store.listByProject(c, row.id()), shared);
         });
+        cache.put(project.id(), generation, data);
+        return data;
+    }
+
+    /** {@link #views} over cached rows, for a caller that sees shared values only and wants them unresolved. */
+    private List<Secret> cachedViews(SecretCache.ProjectData data, Caller caller, String environmentId, Predicate<SecretRow> wanted) {
+        Map<String, EnvironmentRow> visible = new LinkedHashMap<>();
+        for (EnvironmentRow env : data.environments()) {
+            if (caller.scope().coversEnvironment(env.id(), env.projectId(), env.teamId())) visible.put(env.id(), env);
+        }
+        Collection<String> selected;
+        if (environmentId == null || environmentId.isEmpty()) {
+            selected = visible.keySet();
+        } else {
+            if (!visible.containsKey(environmentId)) throw ApiException.notFound("environment");
+            selected = List.of(environmentId);
+        }
+        List<Secret> result = new ArrayList<>();
+        for (SecretRow secret : data.secrets()) {
+            if (!wanted.test(secret)) continue;
+            List<Plain> values = null;
+            for (ValueRow row : data.sharedValues().getOrDefault(secret.id(), List.of())) {
+                if (!selected.contains(row.environmentId())) continue;
+                if (values == null) values = new ArrayList<>(selected.size());
+                values.add(new Plain(row, open(data.project(), row)));
+            }
+            if (values != null) result.add(view(secret, values, visible, null, false));
+        }
+        return result;
+    }
+
+    /** Opens a value with its data key in memory (loaded with the rows); reads the key if it was not. */
+    private String open(ProjectRow project, ValueRow row) {
+        byte[] aad = Aad.secretValue(project.workspaceId(), project.id(), row.environmentId(), row.secretId(), row.version(), row.ownerId());
+        byte[] plain = dataKeys.openLoaded(row.environmentId(), row.ciphertext(), aad);
+        if (plain == null) plain = database.read(c -> dataKeys.open(c, project.workspaceId(), row.environmentId(), row.ciphertext(), aad));
+        return new String(plain, StandardCharsets.UTF_8);
     }
 
     private SecretRow findVisible(Connection c, Caller caller, ProjectRow project, Map<String, EnvironmentRow> visible, String ref) throws SQLException {

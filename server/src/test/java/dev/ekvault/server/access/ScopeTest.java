@@ -60,5 +60,7 @@ class ScopeTest {
         Scope scope = Scope.of(List.of("T2"), List.of(P1), List.of(E3));
         assertThat(Scope.fromStorage(json, scope.toStorage(json))).isEqualTo(scope);
         assertThat(Scope.fromStorage(json, Scope.ALL.toStorage(json))).isSameAs(Scope.ALL);
+        // the form read back without parsing (most credentials have it)
+        assertThat(Scope.ALL.toStorage(json)).isEqualTo("{\"all\":true,\"teams\":[],\"projects\":[],\"environments\":[]}");
     }
 }

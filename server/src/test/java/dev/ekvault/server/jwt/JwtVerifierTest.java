@@ -278,6 +278,16 @@ class JwtVerifierTest {
     // --- claims ---------------------------------------------------------------------------------------------------
 
     @Test
+    void claimsAreCheckedBeforeTheSignatureSoAForgedExpiredTokenCostsNoSignatureCheck() {
+        Ed25519PrivateKeyParameters attacker = new Ed25519PrivateKeyParameters(new java.security.SecureRandom());
+        long now = clock.millis() / 1000;
+        ObjectNode expired = validClaims(clock).put("iat", now - 600).put("nbf", now - 600).put("exp", now - 60);
+        assertRejected(sign(attacker, header(kid), expired), "expired");
+        assertRejected(sign(attacker, header(kid), validClaims(clock).put("iss", "someone-else")), "wrong iss");
+        assertRejected(sign(attacker, header(kid), validClaims(clock)), "signature does not verify");
+    }
+
+    @Test
     void anExpiredTokenIsRefusedAlsoWhenItWasCached() {
         String token = issuer.issue("cred-1", "ws-1", "user-1");
         assertThat(verifier.verify(token).credentialId()).isEqualTo("cred-1");

@@ -14,6 +14,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -123,6 +126,55 @@ abstract class SharedRateLimiterContract {
         assertThat(allowed.get()).isEqualTo(10);
         assertThat(nodes[0].hit("exchange:c1", 10).allowed()).isFalse();
         assertThat(nodes[1].hit("exchange:c1", 10).allowed()).isFalse();
+    }
+
+    @Test
+    void concurrentHitsBatchedTogetherEachGetTheirOwnCount() throws Exception {
+        SharedRateLimiter limiter = new SharedRateLimiter(nodeA, clock);
+        int threads = 16;
+        int hitsPerThread = 40;
+        Map<String, Set<Integer>> remaining = new ConcurrentHashMap<>();
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                String bucket = "exchange:c" + (t % 4);
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < hitsPerThread; i++) {
+                        RateLimit.Decision d = limiter.hit(bucket, 199); // under BLOCK_FROM: every hit counted
+                        assertThat(d.allowed()).isTrue();
+                        assertThat(remaining.computeIfAbsent(bucket, k -> ConcurrentHashMap.newKeySet()).add(d.remaining()))
+                                .as("each hit its own count").isTrue();
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : done) f.get(60, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+        int perBucket = threads / 4 * hitsPerThread;
+        for (int b = 0; b < 4; b++) {
+            assertThat(remaining.get("exchange:c" + b)).hasSize(perBucket);
+            assertThat(windows("exchange:c" + b)).containsExactly(WINDOW_0 + ":" + perBucket);
+        }
+    }
+
+    @Test
+    void largeLimitsAreCountedInBlocksAndNeverExceededAcrossNodes() {
+        SharedRateLimiter a = new SharedRateLimiter(nodeA, clock);
+        SharedRateLimiter b = new SharedRateLimiter(nodeB, clock);
+        int limit = 1_000; // blocks of 10
+        for (int i = 0; i < 15; i++) assertThat(a.hit("exchange:big", limit).allowed()).isTrue();
+        assertThat(windows("exchange:big")).as("two blocks claimed, one write each").containsExactly(WINDOW_0 + ":20");
+        int allowed = 15;
+        for (int i = 0; i < 1_200; i++) if ((i % 2 == 0 ? b : a).hit("exchange:big", limit).allowed()) allowed++;
+        assertThat(allowed).as("never more than the limit, at most a block per node unused").isBetween(limit - 2 * 10, limit);
+        clock.advance(Duration.ofSeconds(45));
+        assertThat(a.hit("exchange:big", limit).allowed()).as("a new window").isTrue();
     }
 
     @Test

@@ -299,7 +299,10 @@ public final class TestServer implements AutoCloseable {
         server.changeFeed().poll();
     }
 
-    /** Runs one statement against the server's store (tests that tamper with rows use it). */
+    /**
+     * Runs one statement against the server's store (tests that tamper with rows use it). A write behind the server's
+     * back is not in its secret cache, so the cache is cleared, as a restart would.
+     */
     public void runSql(String sql) {
         server.database().write(c -> {
             try (Statement st = c.createStatement()) {
@@ -307,6 +310,7 @@ public final class TestServer implements AutoCloseable {
             }
             return null;
         });
+        server.secretCache().invalidateAll();
     }
 
     public static String quote(String text) {

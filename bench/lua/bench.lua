@@ -1,0 +1,80 @@
+-- One script for every wrk scenario; the harness sets it up through environment variables:
+--   BENCH_METHOD, BENCH_BODY, BENCH_HEADERS ("Name: value" lines)    the request (static unless a mode below)
+--   BENCH_MODE=lines   BENCH_FILE: Authorization "Bearer <line>", the next line of the file on every request
+--   BENCH_MODE=randtoken         a new random well-formed ek_live_ token on every request
+--   BENCH_MODE=bulk    BENCH_ENV, BENCH_BATCH: a bulk create of BENCH_BATCH secrets with keys never used before
+-- done() prints one line "BENCH {json}" that the harness reads.
+local mode = os.getenv("BENCH_MODE") or "static"
+local method = os.getenv("BENCH_METHOD") or "GET"
+local body = os.getenv("BENCH_BODY")
+local threads = {}
+local counter = 0
+local lines = {}
+
+wrk.method = method
+if body and body ~= "" then wrk.body = body end
+for line in string.gmatch(os.getenv("BENCH_HEADERS") or "", "[^\n]+") do
+  local name, value = string.match(line, "^([^:]+):%s*(.*)$")
+  if name then wrk.headers[name] = value end
+end
+
+function setup(thread)
+  thread:set("thread_id", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  thread_id = thread_id or 0
+  if mode == "lines" then
+    for line in io.lines(os.getenv("BENCH_FILE")) do
+      if line ~= "" then table.insert(lines, line) end
+    end
+    counter = (thread_id * 7919) % #lines
+  end
+  math.randomseed(os.time() * 1000 + thread_id)
+end
+
+local alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+local function random_token()
+  local chars = {}
+  for i = 1, 43 do
+    local k = math.random(1, 62)
+    chars[i] = string.sub(alphabet, k, k)
+  end
+  return "ek_live_" .. table.concat(chars)
+end
+
+if mode == "lines" then
+  request = function()
+    counter = counter + 1
+    if counter > #lines then counter = 1 end
+    wrk.headers["Authorization"] = "Bearer " .. lines[counter]
+    return wrk.format()
+  end
+elseif mode == "randtoken" then
+  request = function()
+    wrk.headers["Authorization"] = "Bearer " .. random_token()
+    return wrk.format()
+  end
+elseif mode == "bulk" then
+  local env = os.getenv("BENCH_ENV")
+  local batch = tonumber(os.getenv("BENCH_BATCH") or "20")
+  local run = os.getenv("BENCH_RUN") or "r"
+  request = function()
+    counter = counter + 1
+    local parts = {}
+    for i = 1, batch do
+      parts[i] = string.format('{"key":"K_%s_%d_%d_%d","value":"value-%d-%d-%s"}', run, thread_id, counter, i, counter, i,
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")
+    end
+    return wrk.format("POST", nil, nil, '{"environments":["' .. env .. '"],"secrets":[' .. table.concat(parts, ",") .. ']}')
+  end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('BENCH {"requests":%d,"durationUs":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,' ..
+    '"p50":%d,"p99":%d,"p999":%d,"max":%d,"mean":%.1f}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(99), latency:percentile(99.9), latency.max, latency.mean))
+end

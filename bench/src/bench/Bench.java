@@ -1,0 +1,895 @@
+package bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
+import org.bouncycastle.crypto.signers.Ed25519Signer;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The benchmark: starts the real server, seeds it through its API, loads it with wrk from another process on loopback,
+ * does the same to a ceiling (the JDK's HTTP server answering the same bytes) and to the peers (etcd's authenticated
+ * range read, Keycloak's client-credentials grant), measures the Ed25519 signing bound, and prints one table.
+ * Everything it starts binds to 127.0.0.1 and is stopped by its pid before it returns. See bench/README.md.
+ */
+public final class Bench {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String WS = "bench";
+
+    // options
+    double duration = 10;
+    double warmup = 5;
+    int connections = 64;
+    int threads = 2;
+    String postgresUrl;
+    boolean peers = true;
+    boolean keep;
+    int projects = 50;
+    int environmentsPerProject = 3;
+    int secretsPerEnvironment = 200;
+    int tokenCount = 1000;
+    int listKeys = 20;
+    int bulkBatch = 50;
+    int fixedRate = 1000;
+    List<String> only = new ArrayList<>();
+    /** Record a JFR CPU-time profile of the server during each measured ek scenario (bench/target/profiles/). */
+    boolean profile;
+
+    final Path root;
+    final Path work;
+    final String java;
+    final Path jar;
+    final Path benchClasses;
+    final Path keycloakHome;
+    final List<Row> rows = new ArrayList<>();
+    final Map<String, String> versions = new LinkedHashMap<>();
+    final List<String> notes = new ArrayList<>();
+    final List<Proc> started = new ArrayList<>();
+    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+
+    // what seeding learnt
+    String ownerToken;
+    String webProjectId;
+    String readEnvironmentId;
+    String bulkEnvironmentId;
+    String readToken;
+    String jwt;
+    byte[] listBody;
+    Path tokensFile;
+    String dbName;
+    String masterKey;
+
+    /** One line of the table. */
+    record Row(String scenario, String target, double rps, double p50Ms, double p99Ms, double p999Ms, long errors, long requests,
+               double cpuPercent, double rssMb, String note) {}
+
+    Bench(Path root, Path work, Path keycloakHome) {
+        this.root = root;
+        this.work = work;
+        this.java = ProcessHandle.current().info().command().orElse("java");
+        this.jar = root.resolve("server/target/ek-server.jar");
+        this.benchClasses = root.resolve("bench/target/classes");
+        this.keycloakHome = keycloakHome;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path root = Path.of(System.getProperty("bench.root", ".")).toAbsolutePath().normalize();
+        String kc = System.getProperty("bench.keycloak", "");
+        Path work = Files.createTempDirectory("ek-bench-");
+        Bench bench = new Bench(root, work, kc.isEmpty() ? null : Path.of(kc));
+        for (String arg : args) bench.option(arg);
+        Runtime.getRuntime().addShutdownHook(new Thread(bench::stopAll, "bench-stop"));
+        int exit = 0;
+        try {
+            bench.run();
+        } catch (Exception e) {
+            System.err.println("bench failed: " + e);
+            e.printStackTrace();
+            exit = 1;
+        } finally {
+            bench.stopAll();
+            bench.dropPostgres();
+            if (!bench.keep) deleteTree(work);
+            else System.err.println("work folder kept: " + work);
+        }
+        System.exit(exit);
+    }
+
+    void option(String arg) {
+        String[] kv = arg.split("=", 2);
+        String v = kv.length > 1 ? kv[1] : "";
+        switch (kv[0]) {
+            case "--duration" -> duration = Double.parseDouble(v);
+            case "--warmup" -> warmup = Double.parseDouble(v);
+            case "--connections" -> connections = Integer.parseInt(v);
+            case "--threads" -> threads = Integer.parseInt(v);
+            case "--postgres" -> postgresUrl = v.isEmpty() ? System.getenv().getOrDefault("EK_TEST_POSTGRES_URL", "") : v;
+            case "--no-peers" -> peers = false;
+            case "--keep" -> keep = true;
+            case "--small" -> { projects = 5; tokenCount = 100; }
+            case "--only" -> only = List.of(v.split(","));
+            case "--profile" -> profile = true;
+            default -> throw new IllegalArgumentException("unknown option " + arg
+                    + " (--duration=S --warmup=S --connections=N --threads=N --postgres[=URL] --no-peers --keep --small --only=a,b --profile)");
+        }
+    }
+
+    boolean wanted(String scenario) {
+        return only.isEmpty() || only.contains(scenario);
+    }
+
+    // ------------------------------------------------------------------------------------------------ the run
+
+    void run() throws Exception {
+        log("work folder " + work + "; machine: " + machine());
+        versions.put("machine", machine());
+        versions.put("JDK", Runtime.version().toString());
+        versions.put("ek", git("describe", "--always", "--dirty"));
+        versions.put("wrk", firstLine(exec(List.of("wrk", "-v"))));
+        versions.put("database", postgresUrl == null ? "embedded SQLite" : "PostgreSQL " + postgresVersion());
+        versions.put("server JVM options", System.getProperty("bench.serverJavaOpts", ""));
+        versions.put("load", "wrk -t" + threads + " -c" + connections + ", " + warmup + " s warm-up then " + duration
+                + " s per scenario; fixed rate: open-loop Java client, 16 connections");
+
+        Proc ek = startEk(true);
+        seed(ek);
+        ek.stop();
+        started.remove(ek);
+
+        // cold start: a new process on the seeded store, until the first authenticated list is answered
+        long coldStart = coldStart();
+        ek = started.get(started.size() - 1);
+
+        String base = "http://127.0.0.1:" + ekPort;
+        String list = base + "/v1/workspace/" + WS + "/project/web/secret?environmentId=" + readEnvironmentId;
+        String getOne = base + "/v1/workspace/" + WS + "/project/web/secret/WEB_SECRET_07?environmentId=" + readEnvironmentId;
+        List<Scenario> scenarios = new ArrayList<>();
+        scenarios.add(new Scenario("list-jwt", "secret list, cached JWT", list, Map.of("BENCH_HEADERS", "Authorization: Bearer " + jwt), 200));
+        scenarios.add(new Scenario("list-token", "secret list, direct ek_live_ token", list,
+                Map.of("BENCH_HEADERS", "Authorization: Bearer " + readToken), 200));
+        scenarios.add(new Scenario("get-one", "get one secret by key, JWT", getOne, Map.of("BENCH_HEADERS", "Authorization: Bearer " + jwt), 200));
+        scenarios.add(new Scenario("exchange", "token exchange, 1,000 tokens", base + "/v1/auth/exchange",
+                Map.of("BENCH_MODE", "lines", "BENCH_FILE", tokensFile.toString(), "BENCH_METHOD", "POST"), 200));
+        scenarios.add(new Scenario("bulk", "bulk write, " + bulkBatch + " secrets a request", base + "/v1/workspace/" + WS + "/project/bulk/secret",
+                Map.of("BENCH_MODE", "bulk", "BENCH_ENV", bulkEnvironmentId, "BENCH_BATCH", String.valueOf(bulkBatch),
+                        "BENCH_HEADERS", "Authorization: Bearer " + ownerToken + "\nContent-Type: application/json"), 201));
+        scenarios.add(new Scenario("invalid-jwt", "invalid JWTs (malformed, unknown key, expired, foreign; all distinct)", list,
+                Map.of("BENCH_MODE", "lines", "BENCH_FILE", invalidJwts(20_000).toString()), 401));
+        scenarios.add(new Scenario("forged-jwt", "forged JWTs (our key id and claims, wrong signature; all distinct)", list,
+                Map.of("BENCH_MODE", "lines", "BENCH_FILE", forgedJwts(20_000).toString()), 401));
+        scenarios.add(new Scenario("invalid-token", "invalid ek_live_ tokens (random, never repeated)", list, Map.of("BENCH_MODE", "randtoken"), 401));
+        scenarios.removeIf(sc -> !wanted(sc.key()));
+        // one round to warm the JIT on every path first: the first measured scenario is otherwise measured half-compiled
+        for (Scenario sc : scenarios) if (!sc.key().equals("bulk")) runWrk(sc.url(), withRun(sc.env()), warmup);
+        for (Scenario sc : scenarios) {
+            if (profile) jcmd(ek, "JFR.start", "name=" + sc.key(), "jdk.CPUTimeSample#enabled=true", "jdk.CPUTimeSample#throttle=2ms",
+                    "filename=" + root.resolve("bench/target/profiles/" + sc.key() + ".jfr"));
+            wrk(sc.name(), "ek", ek, sc.url(), sc.env(), sc.expectedStatus());
+            if (profile) {
+                jcmd(ek, "JFR.stop", "name=" + sc.key());
+                Path jfr = root.resolve("bench/target/profiles/" + sc.key() + ".jfr");
+                if (Files.exists(jfr)) {
+                    String summary = Profile.summary(jfr, Pattern.compile(PROFILE_METHODS), 25);
+                    Files.writeString(root.resolve("bench/target/profiles/" + sc.key() + ".txt"), summary);
+                }
+            }
+        }
+        if (wanted("fixed-rate")) fixedRate(ek, list);
+        rows.add(new Row("cold start to first answered request", "ek", Double.NaN, coldStart, Double.NaN, Double.NaN, 0, 1,
+                Double.NaN, Double.NaN, "ms, process start to an authenticated list answered 200"));
+        long rssAfter = ek.rssKib();
+        ek.stop();
+        started.remove(ek);
+        notes.add(String.format(Locale.ROOT, "ek RSS at the end of the run: %.0f MB", rssAfter / 1024.0));
+
+        if (wanted("ceiling")) ceiling();
+        if (peers && wanted("etcd")) etcd();
+        if (peers && keycloakHome != null && wanted("keycloak")) keycloak();
+        if (wanted("sign")) signBound();
+        printTable();
+    }
+
+    // ------------------------------------------------------------------------------------------------ ek
+
+    int ekPort;
+
+    Map<String, String> ekEnv() {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("EK_DATA_DIR", work.resolve("data").toString());
+        env.put("EK_HTTP_HOST", "127.0.0.1");
+        env.put("EK_HTTP_PORT", String.valueOf(ekPort));
+        if (postgresUrl != null) {
+            env.put("EK_DATABASE_URL", postgresDatabaseUrl());
+            env.put("EK_MASTER_KEY", masterKey);
+        }
+        return env;
+    }
+
+    List<String> ekCommand(String command, String... more) {
+        List<String> cmd = new ArrayList<>(List.of(java));
+        // the options ./ek-server runs the server with (scripts/server-jvm.sh)
+        String options = System.getProperty(command.equals("serve") ? "bench.serverJavaOpts" : "bench.initJavaOpts", "");
+        for (String option : options.trim().split("\\s+")) if (!option.isEmpty()) cmd.add(option);
+        cmd.addAll(List.of("-jar", jar.toString(), command));
+        cmd.addAll(List.of(more));
+        if (command.equals("serve")) {
+            cmd.add("--rate-limit-per-ip-per-minute=0");
+            cmd.add("--rate-limit-exchanges-per-token-per-minute=10000");
+        }
+        return cmd;
+    }
+
+    Proc startEk(boolean initialise) throws Exception {
+        if (initialise) {
+            ekPort = Proc.freePort();
+            if (postgresUrl != null) createPostgres();
+            Path initLog = work.resolve("ek-init.log");
+            ProcessBuilder pb = new ProcessBuilder(ekCommand("init", "--workspace", WS, "--email", "owner@bench.example"))
+                    .redirectError(initLog.toFile());
+            pb.environment().putAll(ekEnv());
+            Process p = pb.start();
+            ownerToken = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+            if (p.waitFor() != 0 || !ownerToken.startsWith("ek_live_")) {
+                throw new IllegalStateException("ek init failed:\n" + Files.readString(initLog));
+            }
+        }
+        Proc ek = Proc.start("ek", ekCommand("serve"), ekEnv(), work.resolve("ek.log"));
+        started.add(ek);
+        awaitHttp(ek, ekPort, "/readyz", 60);
+        return ek;
+    }
+
+    long coldStart() throws Exception {
+        String path = "/v1/workspace/" + WS + "/project/web/secret?environmentId=" + readEnvironmentId;
+        byte[] request = ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + readToken + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+        dropPageCacheHint();
+        long start = System.nanoTime();
+        Proc ek = Proc.start("ek", ekCommand("serve"), ekEnv(), work.resolve("ek-serve.log"));
+        started.add(ek);
+        while (true) {
+            if (!ek.alive()) throw new IllegalStateException("ek stopped during start:\n" + ek.tail(30));
+            if ((System.nanoTime() - start) > 60_000_000_000L) throw new IllegalStateException("ek did not answer in 60 s");
+            try (Socket s = FixedRate.connect(ekPort)) {
+                if (FixedRate.exchange(s, request) == 200) break;
+            } catch (IOException notYet) {
+                Thread.sleep(2);
+            }
+        }
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        log("cold start: " + millis + " ms");
+        return millis;
+    }
+
+    void dropPageCacheHint() {
+        // the jar and the database stay in the page cache: this is a process cold start, not a machine cold boot
+    }
+
+    // ------------------------------------------------------------------------------------------------ seeding
+
+    void seed(Proc ek) throws Exception {
+        long t0 = System.nanoTime();
+        String base = "http://127.0.0.1:" + ekPort + "/v1/workspace/" + WS;
+        String team = call("GET", base + "/team", ownerToken, null).get(0).get("id").asText();
+        SecureRandom random = new SecureRandom();
+        try (ExecutorService pool = Executors.newFixedThreadPool(4)) {
+            List<Future<?>> work = new ArrayList<>();
+            for (int p = 1; p <= projects; p++) {
+                int project = p;
+                work.add(pool.submit(() -> {
+                    String slug = String.format("service-%02d", project);
+                    call("POST", base + "/project", ownerToken, Map.of("name", "Service " + project, "slug", slug, "teamId", team));
+                    for (String envName : environmentNames()) {
+                        String env = call("POST", base + "/project/" + slug + "/environment", ownerToken, Map.of("name", envName)).get("id").asText();
+                        call("POST", base + "/project/" + slug + "/secret", ownerToken, secrets(env, "SVC", secretsPerEnvironment, envName, random));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : work) f.get();
+        }
+        // the project the reads go to: three environments of 20 keys, like an application's configuration
+        call("POST", base + "/project", ownerToken, Map.of("name", "Web", "slug", "web", "teamId", team));
+        for (String envName : environmentNames()) {
+            String env = call("POST", base + "/project/web/environment", ownerToken, Map.of("name", envName)).get("id").asText();
+            call("POST", base + "/project/web/secret", ownerToken, secrets(env, "WEB", listKeys, envName, random));
+            if (envName.equals("production")) readEnvironmentId = env;
+        }
+        call("POST", base + "/project", ownerToken, Map.of("name", "Bulk", "slug", "bulk", "teamId", team));
+        bulkEnvironmentId = call("POST", base + "/project/bulk/environment", ownerToken, Map.of("name", "load")).get("id").asText();
+
+        // API tokens: read-only on the whole workspace
+        List<String> tokens = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(4)) {
+            List<Future<String>> made = new ArrayList<>();
+            for (int i = 0; i < tokenCount; i++) {
+                int n = i;
+                made.add(pool.submit(() -> call("POST", base + "/tokens", ownerToken, Map.of("name", "deploy-" + n, "permission", "read",
+                        "scope", Map.of("all", true), "expiresIn", "30d")).get("token").asText()));
+            }
+            for (Future<String> f : made) tokens.add(f.get());
+        }
+        tokensFile = work.resolve("tokens.txt");
+        Files.write(tokensFile, tokens);
+        readToken = tokens.get(0);
+        jwt = call("POST", "http://127.0.0.1:" + ekPort + "/v1/auth/exchange", readToken, null).get("accessToken").asText();
+
+        HttpResponse<byte[]> listed = http.send(HttpRequest.newBuilder(URI.create(base + "/project/web/secret?environmentId=" + readEnvironmentId))
+                .header("Authorization", "Bearer " + jwt).build(), HttpResponse.BodyHandlers.ofByteArray());
+        if (listed.statusCode() != 200) throw new IllegalStateException("list answered " + listed.statusCode());
+        listBody = listed.body();
+        if (JSON.readTree(listBody).size() != listKeys) throw new IllegalStateException("the list does not hold " + listKeys + " secrets");
+        long values = (long) projects * environmentsPerProject * secretsPerEnvironment + 3L * listKeys;
+        log(String.format(Locale.ROOT, "seeded %d projects, %d secret values, %d tokens in %.1f s; the list answer is %d bytes",
+                projects + 2, values, tokenCount, (System.nanoTime() - t0) / 1e9, listBody.length));
+        notes.add(String.format(Locale.ROOT, "data set: %d projects × %d environments × %d secrets (%,d values) plus the read "
+                        + "project `web` (3 environments × %d keys) and an empty `bulk` project; %,d API tokens; the list answer is %,d bytes",
+                projects, environmentsPerProject, secretsPerEnvironment, (long) projects * environmentsPerProject * secretsPerEnvironment,
+                listKeys, tokenCount, listBody.length));
+    }
+
+    static List<String> environmentNames() {
+        return List.of("development", "staging", "production");
+    }
+
+    static Map<String, Object> secrets(String environmentId, String prefix, int count, String envName, SecureRandom random) {
+        List<Map<String, String>> secrets = new ArrayList<>();
+        String[] kinds = {"HOST", "PORT", "USER", "PASSWORD", "URL", "API_KEY", "TIMEOUT", "SECRET"};
+        for (int i = 0; i < count; i++) {
+            byte[] raw = new byte[12 + random.nextInt(36)];
+            random.nextBytes(raw);
+            String value = envName + "-" + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+            secrets.add(Map.of("key", String.format("%s_%s_%02d", prefix, i < 10 || prefix.equals("WEB") ? "SECRET" : kinds[i % kinds.length], i),
+                    "value", value));
+        }
+        return Map.of("environments", List.of(environmentId), "secrets", secrets);
+    }
+
+    JsonNode call(String method, String url, String token, Object body) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60));
+        if (token != null) b.header("Authorization", "Bearer " + token);
+        if (body == null) b.method(method, HttpRequest.BodyPublishers.noBody());
+        else b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+        HttpResponse<String> response = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2) {
+            throw new IllegalStateException(method + " " + url + " answered " + response.statusCode() + ": " + response.body());
+        }
+        return response.body().isEmpty() ? JSON.nullNode() : JSON.readTree(response.body());
+    }
+
+    /** Access tokens shaped like ours (our kid, our claims) but signed by a key we never published, each one different. */
+    Path forgedJwts(int count) throws IOException {
+        String[] parts = jwt.split("\\.");
+        ObjectNode claims = (ObjectNode) JSON.readTree(Base64.getUrlDecoder().decode(parts[1]));
+        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+        Ed25519PrivateKeyParameters key = new Ed25519PrivateKeyParameters(new SecureRandom());
+        Ed25519Signer signer = new Ed25519Signer();
+        List<String> lines = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            claims.put("jti", "forged-" + i);
+            String input = parts[0] + "." + b64.encodeToString(JSON.writeValueAsBytes(claims));
+            byte[] bytes = input.getBytes(StandardCharsets.US_ASCII);
+            signer.init(true, key);
+            signer.update(bytes, 0, bytes.length);
+            lines.add(input + "." + b64.encodeToString(signer.generateSignature()));
+        }
+        Path file = work.resolve("forged-jwts.txt");
+        Files.write(file, lines);
+        return file;
+    }
+
+    static final String PROFILE_METHODS = "dev\\.ekvault\\..*|org\\.bouncycastle\\.crypto\\.signers\\..*"
+            + "|.*SocketDispatcher\\.(writev|read)0|org\\.eclipse\\.jetty\\.http\\.HttpParser\\.parseNext|org\\.eclipse\\.jetty\\.io\\.ManagedSelector\\.select"
+            + "|com\\.fasterxml\\.jackson\\.databind\\.ObjectMapper\\.(writeValueAsBytes|readTree)|org\\.sqlite\\.core\\.NativeDB\\.(prepare|step)";
+
+    void jcmd(Proc proc, String... args) throws Exception {
+        Files.createDirectories(root.resolve("bench/target/profiles"));
+        List<String> cmd = new ArrayList<>(List.of(Path.of(java).resolveSibling("jcmd").toString(), String.valueOf(proc.pid())));
+        cmd.addAll(List.of(args));
+        String out = exec(cmd);
+        if (!out.contains("Started recording") && !out.contains("Stopped recording") && !out.contains("written to")) {
+            log("jcmd " + String.join(" ", args) + ": " + out.strip());
+        }
+    }
+
+    record Scenario(String key, String name, String url, Map<String, String> env, int expectedStatus) {}
+
+    static Map<String, String> withRun(Map<String, String> env) {
+        Map<String, String> full = new LinkedHashMap<>(env);
+        full.put("BENCH_RUN", "w" + System.nanoTime() % 100000);
+        return full;
+    }
+
+    /**
+     * Access tokens that fail before any signature check, each one different: a quarter malformed (random segments), a
+     * quarter naming a key id we never published, a quarter expired, a quarter for another issuer (the last two in our
+     * key id with a random signature).
+     */
+    Path invalidJwts(int count) throws IOException {
+        String[] parts = jwt.split("\\.");
+        ObjectNode claims = (ObjectNode) JSON.readTree(Base64.getUrlDecoder().decode(parts[1]));
+        ObjectNode header = (ObjectNode) JSON.readTree(Base64.getUrlDecoder().decode(parts[0]));
+        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+        SecureRandom random = new SecureRandom();
+        long now = System.currentTimeMillis() / 1000;
+        List<String> lines = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            byte[] signature = new byte[64];
+            random.nextBytes(signature);
+            ObjectNode h = header.deepCopy();
+            ObjectNode c = claims.deepCopy();
+            c.put("jti", "invalid-" + i);
+            switch (i % 4) {
+                case 0 -> {
+                    byte[] a = new byte[30];
+                    byte[] b = new byte[150];
+                    random.nextBytes(a);
+                    random.nextBytes(b);
+                    lines.add(b64.encodeToString(a) + "." + b64.encodeToString(b) + "." + b64.encodeToString(signature));
+                    continue;
+                }
+                case 1 -> h.put("kid", "never-published-" + i);
+                case 2 -> c.put("iat", now - 3600).put("nbf", now - 3600).put("exp", now - 2700);
+                default -> c.put("iss", "someone-else");
+            }
+            lines.add(b64.encodeToString(JSON.writeValueAsBytes(h)) + "." + b64.encodeToString(JSON.writeValueAsBytes(c)) + "."
+                    + b64.encodeToString(signature));
+        }
+        Path file = work.resolve("invalid-jwts.txt");
+        Files.write(file, lines);
+        return file;
+    }
+
+    void fixedRate(Proc ek, String listUrl) throws Exception {
+        URI uri = URI.create(listUrl);
+        byte[] request = ("GET " + uri.getRawPath() + "?" + uri.getRawQuery() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                + jwt + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        FixedRate.run(ekPort, request, fixedRate, warmup, 16);
+        FixedRate.Result r;
+        Proc.Meter meter = ek.meter();
+        try (meter) {
+            r = FixedRate.run(ekPort, request, fixedRate, duration, 16);
+        }
+        Row row = new Row("secret list at a fixed " + fixedRate + " requests/s, JWT", "ek", r.ok() / r.seconds(), r.p50Us() / 1000.0,
+                r.p99Us() / 1000.0, r.p999Us() / 1000.0, r.errors(), r.sent(), meter.cpuPercent, meter.peakRssKib / 1024.0,
+                "latency from when each request was due (open loop)");
+        rows.add(row);
+        log(row.toString());
+    }
+
+    // ------------------------------------------------------------------------------------------------ wrk
+
+    void wrk(String scenario, String target, Proc server, String url, Map<String, String> env, int expectedStatus) throws Exception {
+        wrk(scenario, target, server, url, env, expectedStatus, Math.min(2, warmup));
+    }
+
+    /** Warms up for {@code warmSeconds} (JIT, caches, connections), then measures for the run's duration. */
+    void wrk(String scenario, String target, Proc server, String url, Map<String, String> env, int expectedStatus, double warmSeconds)
+            throws Exception {
+        Map<String, String> full = new LinkedHashMap<>(env);
+        full.putIfAbsent("BENCH_RUN", "w" + System.nanoTime() % 100000);
+        runWrk(url, full, warmSeconds);
+        full.put("BENCH_RUN", "m" + System.nanoTime() % 100000);
+        JsonNode result;
+        Proc.Meter meter = server.meter();
+        try (meter) {
+            result = runWrk(url, full, duration);
+        }
+        long requests = result.get("requests").asLong();
+        double seconds = result.get("durationUs").asLong() / 1e6;
+        long socketErrors = result.get("connect").asLong() + result.get("read").asLong() + result.get("write").asLong()
+                + result.get("timeout").asLong();
+        long statusErrors = result.get("status").asLong();
+        // wrk counts answers >= 400 as status errors: for the floods of bad credentials those are the expected answer
+        long errors = socketErrors + (expectedStatus >= 400 ? requests - statusErrors : statusErrors);
+        double rps = (requests - errors) / seconds;
+        Row row = new Row(scenario, target, rps, result.get("p50").asLong() / 1000.0, result.get("p99").asLong() / 1000.0,
+                result.get("p999").asLong() / 1000.0, errors, requests, meter.cpuPercent, meter.peakRssKib / 1024.0,
+                expectedStatus >= 400 ? "all answered " + expectedStatus + " but " + errors : "");
+        rows.add(row);
+        log(row.toString());
+    }
+
+    JsonNode runWrk(String url, Map<String, String> env, double seconds) throws Exception {
+        List<String> cmd = List.of("wrk", "-t" + threads, "-c" + connections, "-d" + Math.max(1, Math.round(seconds)) + "s",
+                "--timeout", "5s", "-s", root.resolve("bench/lua/bench.lua").toString(), url);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        for (String line : out.split("\n")) if (line.startsWith("BENCH ")) return JSON.readTree(line.substring(6));
+        throw new IllegalStateException("wrk printed no result:\n" + out);
+    }
+
+    // ------------------------------------------------------------------------------------------------ ceiling and peers
+
+    void ceiling() throws Exception {
+        int port = Proc.freePort();
+        Path body = work.resolve("list-body.json");
+        Files.write(body, listBody);
+        Proc ceiling = Proc.start("ceiling", List.of(java, "-cp", benchClasses.toString(), "bench.Ceiling", String.valueOf(port),
+                body.toString()), Map.of(), work.resolve("ceiling.log"));
+        started.add(ceiling);
+        awaitPort(ceiling, port, 30);
+        versions.put("ceiling", "JDK " + Runtime.version() + " com.sun.net.httpserver, a thread per core");
+        wrk("ceiling: the same bytes from the JDK's HTTP server", "ceiling", ceiling, "http://127.0.0.1:" + port + "/", Map.of(), 200, warmup);
+        ceiling.stop();
+        started.remove(ceiling);
+    }
+
+    void etcd() throws Exception {
+        String etcdVersion = firstLine(exec(List.of("etcd", "--version")));
+        versions.put("etcd", etcdVersion + " (Debian), auth on, simple tokens, range read through its HTTP/JSON gateway");
+        int client = Proc.freePort();
+        int peer = Proc.freePort();
+        String clientUrl = "http://127.0.0.1:" + client;
+        String peerUrl = "http://127.0.0.1:" + peer;
+        Proc etcd = Proc.start("etcd", List.of("etcd", "--name", "bench", "--data-dir", work.resolve("etcd").toString(),
+                "--listen-client-urls", clientUrl, "--advertise-client-urls", clientUrl, "--listen-peer-urls", peerUrl,
+                "--initial-advertise-peer-urls", peerUrl, "--initial-cluster", "bench=" + peerUrl, "--auth-token", "simple",
+                "--auth-token-ttl", "3600", "--log-level", "warn", "--logger", "zap"), Map.of(), work.resolve("etcd.log"));
+        started.add(etcd);
+        awaitPort(etcd, client, 30);
+        String key = "/bench/web/production";
+        String value = new String(listBody, StandardCharsets.UTF_8);
+        etcdctl(clientUrl, null, "put", key, value);
+        etcdctl(clientUrl, null, "user", "add", "root:rootpw");
+        etcdctl(clientUrl, null, "role", "add", "reader");
+        etcdctl(clientUrl, null, "role", "grant-permission", "reader", "read", "/bench/", "--prefix=true");
+        etcdctl(clientUrl, null, "user", "add", "deploy:deploypw");
+        etcdctl(clientUrl, null, "user", "grant-role", "deploy", "reader");
+        etcdctl(clientUrl, null, "auth", "enable");
+        JsonNode auth = postJson(clientUrl + "/v3/auth/authenticate", Map.of("name", "deploy", "password", "deploypw"), null);
+        String token = auth.get("token").asText();
+        String rangeBody = JSON.writeValueAsString(Map.of("key", Base64.getEncoder().encodeToString(key.getBytes(StandardCharsets.UTF_8))));
+        JsonNode range = postJson(clientUrl + "/v3/kv/range", JSON.readTree(rangeBody), token);
+        if (!range.has("kvs") || range.get("kvs").get(0).get("value").asText().length() < listBody.length) {
+            throw new IllegalStateException("etcd range read did not answer the value: " + range);
+        }
+        // without the token it must be refused, or auth is not on
+        HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create(clientUrl + "/v3/kv/range"))
+                .POST(HttpRequest.BodyPublishers.ofString(rangeBody)).build(), HttpResponse.BodyHandlers.ofString());
+        if (refused.statusCode() == 200 && refused.body().contains("kvs")) throw new IllegalStateException("etcd answered without a token");
+        wrk("etcd: authenticated range read, same size", "etcd", etcd, clientUrl + "/v3/kv/range",
+                Map.of("BENCH_METHOD", "POST", "BENCH_BODY", rangeBody, "BENCH_HEADERS", "Authorization: " + token + "\nContent-Type: application/json"),
+                200, warmup);
+        etcd.stop();
+        started.remove(etcd);
+    }
+
+    void etcdctl(String endpoint, String user, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("etcdctl", "--endpoints=" + endpoint));
+        if (user != null) cmd.add("--user=" + user);
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("ETCDCTL_API", "3");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) throw new IllegalStateException("etcdctl " + String.join(" ", args) + " failed: " + out);
+    }
+
+    void keycloak() throws Exception {
+        String version = keycloakHome.getFileName().toString().replace("keycloak-", "");
+        int port = Proc.freePort();
+        int management = Proc.freePort();
+        deleteTree(keycloakHome.resolve("data"));
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("JAVA_HOME", Path.of(java).getParent().getParent().toString());
+        env.put("KC_BOOTSTRAP_ADMIN_USERNAME", "admin");
+        env.put("KC_BOOTSTRAP_ADMIN_PASSWORD", "admin-bench-pw");
+        Proc kc = Proc.start("keycloak", List.of(keycloakHome.resolve("bin/kc.sh").toString(), "start-dev", "--http-host=127.0.0.1",
+                "--http-port=" + port, "--http-management-port=" + management, "--log-level=warn"), env, work.resolve("keycloak.log"));
+        started.add(kc);
+        String base = "http://127.0.0.1:" + port;
+        awaitHttp(kc, port, "/realms/master", 180);
+        versions.put("Keycloak", version + " (Maven Central keycloak-quarkus-dist, start-dev, dev-file H2), RS256 access tokens");
+        String admin = postForm(base + "/realms/master/protocol/openid-connect/token",
+                "grant_type=password&client_id=admin-cli&username=admin&password=admin-bench-pw").get("access_token").asText();
+        callKc("POST", base + "/admin/realms", admin, Map.of("realm", "bench", "enabled", true));
+        callKc("POST", base + "/admin/realms/bench/clients", admin, Map.of("clientId", "deploy", "enabled", true, "publicClient", false,
+                "serviceAccountsEnabled", true, "standardFlowEnabled", false, "directAccessGrantsEnabled", false,
+                "clientAuthenticatorType", "client-secret", "secret", "deploy-bench-secret"));
+        String grant = "grant_type=client_credentials&client_id=deploy&client_secret=deploy-bench-secret";
+        JsonNode token = postForm(base + "/realms/bench/protocol/openid-connect/token", grant);
+        if (!token.has("access_token")) throw new IllegalStateException("Keycloak gave no token: " + token);
+        wrk("Keycloak: client-credentials grant", "keycloak", kc, base + "/realms/bench/protocol/openid-connect/token",
+                Map.of("BENCH_METHOD", "POST", "BENCH_BODY", grant, "BENCH_HEADERS", "Content-Type: application/x-www-form-urlencoded"),
+                200, 3 * warmup); // a JVM like ours: its JIT gets three warm-ups' time
+        kc.stop();
+        started.remove(kc);
+    }
+
+    void callKc(String method, String url, String token, Object body) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() / 100 != 2) throw new IllegalStateException(method + " " + url + " answered " + r.statusCode() + ": " + r.body());
+    }
+
+    JsonNode postForm(String url, String form) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(r.body());
+    }
+
+    JsonNode postJson(String url, Object body, String authorization) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+        if (authorization != null) b.header("Authorization", authorization);
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) throw new IllegalStateException(url + " answered " + r.statusCode() + ": " + r.body());
+        return JSON.readTree(r.body());
+    }
+
+    double signsPerSecond = Double.NaN;
+    double verificationsPerSecond = Double.NaN;
+
+    void signBound() throws Exception {
+        String out = exec(List.of(java, "-cp", benchClasses + ":" + jar, "bench.SignBound", String.valueOf(Math.max(3, duration / 2))));
+        for (String line : out.split("\n")) {
+            if (line.startsWith("SIGN ")) signsPerSecond = Double.parseDouble(line.substring(5).trim());
+            if (line.startsWith("VERIFY ")) verificationsPerSecond = Double.parseDouble(line.substring(7).trim());
+        }
+        log("Ed25519 signing bound: " + Math.round(signsPerSecond) + " signatures/s, " + Math.round(verificationsPerSecond) + " verifications/s");
+    }
+
+    // ------------------------------------------------------------------------------------------------ PostgreSQL
+
+    String postgresDatabaseUrl() {
+        URI uri = URI.create(postgresUrl.replaceFirst("^jdbc:", ""));
+        String userInfo = uri.getUserInfo() == null ? "" : uri.getUserInfo() + "@";
+        return "postgresql://" + userInfo + uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort()) + "/" + dbName;
+    }
+
+    Connection postgresAdmin() throws Exception {
+        URI uri = URI.create(postgresUrl.replaceFirst("^jdbc:", ""));
+        String user = "postgres";
+        String password = "";
+        if (uri.getUserInfo() != null) {
+            String[] up = uri.getUserInfo().split(":", 2);
+            user = up[0];
+            if (up.length > 1) password = up[1];
+        }
+        return DriverManager.getConnection("jdbc:postgresql://" + uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort())
+                + uri.getPath(), user, password);
+    }
+
+    void createPostgres() throws Exception {
+        dbName = "ek_bench_" + ProcessHandle.current().pid();
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        masterKey = Base64.getEncoder().encodeToString(key);
+        try (Connection c = postgresAdmin()) {
+            c.createStatement().execute("CREATE DATABASE " + dbName);
+        }
+    }
+
+    String postgresVersion() {
+        try (Connection c = postgresAdmin()) {
+            return c.getMetaData().getDatabaseProductVersion();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot reach PostgreSQL at " + postgresUrl + ": " + e.getMessage());
+        }
+    }
+
+    void dropPostgres() {
+        if (dbName == null) return;
+        try (Connection c = postgresAdmin()) {
+            c.createStatement().execute("DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)");
+        } catch (Exception e) {
+            System.err.println("could not drop " + dbName + ": " + e.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ the table
+
+    Row find(String target, String prefix) {
+        for (Row r : rows) if (r.target.equals(target) && r.scenario.startsWith(prefix)) return r;
+        return null;
+    }
+
+    void printTable() throws IOException {
+        Row ceiling = find("ceiling", "ceiling");
+        Row etcd = find("etcd", "etcd");
+        Row keycloak = find("keycloak", "Keycloak");
+        StringBuilder out = new StringBuilder();
+        out.append("\n## Run of ").append(ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z"))).append("\n\n");
+        for (Map.Entry<String, String> v : versions.entrySet()) out.append("- ").append(v.getKey()).append(": ").append(v.getValue()).append('\n');
+        out.append('\n');
+        out.append("| scenario | requests/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU % | CPU µs/request | server RSS MB | × ceiling | × peer |\n");
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (Row r : rows) {
+            String vsCeiling = "";
+            String vsPeer = "";
+            if (r.target.equals("ek") && !Double.isNaN(r.rps) && ceiling != null) vsCeiling = ratio(r.rps, ceiling.rps);
+            if (r.target.equals("ek") && (r.scenario.startsWith("secret list,") || r.scenario.startsWith("get one"))) {
+                if (etcd != null) vsPeer = ratio(r.rps, etcd.rps) + " etcd";
+            }
+            if (r.scenario.startsWith("token exchange")) {
+                List<String> parts = new ArrayList<>();
+                if (keycloak != null) parts.add(ratio(r.rps, keycloak.rps) + " Keycloak");
+                if (!Double.isNaN(signsPerSecond)) parts.add(ratio(r.rps, signsPerSecond) + " signing bound");
+                vsPeer = String.join(", ", parts);
+            }
+            if (r.scenario.startsWith("invalid") || r.scenario.startsWith("forged")) {
+                Row valid = find("ek", "secret list, cached JWT");
+                if (valid != null) vsPeer = ratio(r.rps, valid.rps) + " valid reads";
+                if (r.scenario.startsWith("forged") && !Double.isNaN(verificationsPerSecond)) {
+                    vsPeer += ", " + ratio(r.rps, verificationsPerSecond) + " verification bound";
+                }
+            }
+            if (r.scenario.startsWith("cold start")) {
+                out.append(String.format(Locale.ROOT, "| %s | | **%.0f ms** | | | | | | | | |\n", r.scenario, r.p50Ms));
+                continue;
+            }
+            out.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.2f | %d | %.0f | %.0f | %.0f | %s | %s |\n", r.scenario,
+                    String.format(Locale.ROOT, "%,.0f", r.rps), r.p50Ms, r.p99Ms, r.p999Ms, r.errors, r.cpuPercent,
+                    r.cpuPercent * 10_000 / r.rps, r.rssMb, vsCeiling, vsPeer));
+        }
+        if (!Double.isNaN(signsPerSecond)) {
+            out.append(String.format(Locale.ROOT, "| Ed25519 signing bound (Bouncy Castle, %d threads) | %,.0f signatures/s | | | | | | | | | |\n",
+                    Runtime.getRuntime().availableProcessors(), signsPerSecond));
+            out.append(String.format(Locale.ROOT, "| Ed25519 verification bound (the same) | %,.0f verifications/s | | | | | | | | | |\n",
+                    verificationsPerSecond));
+        }
+        out.append('\n');
+        for (String note : notes) out.append("- ").append(note).append('\n');
+        out.append('\n').append(targets(ceiling, etcd, keycloak));
+        System.out.println(out);
+        Path latest = root.resolve("bench/target/latest.md");
+        Files.createDirectories(latest.getParent());
+        Files.writeString(latest, out.toString());
+        log("table written to " + latest);
+    }
+
+    String targets(Row ceiling, Row etcd, Row keycloak) {
+        StringBuilder t = new StringBuilder("Targets:\n\n");
+        for (String name : List.of("secret list, cached JWT", "secret list, direct ek_live_ token")) {
+            Row r = find("ek", name);
+            if (r == null) continue;
+            if (etcd != null) t.append(check(name + " ≥ 4× etcd", r.rps / etcd.rps >= 4, ratio(r.rps, etcd.rps)));
+            if (ceiling != null) t.append(check(name + " ≥ 60% of the ceiling", r.rps / ceiling.rps >= 0.6, ratio(r.rps, ceiling.rps)));
+        }
+        Row fixed = find("ek", "secret list at a fixed");
+        if (fixed != null) t.append(check("p99 < 5 ms at " + fixedRate + " requests/s", fixed.p99Ms < 5, String.format(Locale.ROOT, "%.2f ms", fixed.p99Ms)));
+        Row exchange = find("ek", "token exchange");
+        if (exchange != null && keycloak != null) t.append(check("exchange ≥ 5× Keycloak", exchange.rps / keycloak.rps >= 5, ratio(exchange.rps, keycloak.rps)));
+        if (exchange != null && !Double.isNaN(signsPerSecond)) {
+            t.append(check("exchange ≥ 60% of the signing bound", exchange.rps / signsPerSecond >= 0.6, ratio(exchange.rps, signsPerSecond)));
+        }
+        Row valid = find("ek", "secret list, cached JWT");
+        for (String name : List.of("invalid JWTs", "forged JWTs", "invalid ek_live_")) {
+            Row r = find("ek", name);
+            if (r != null && valid != null) t.append(check(name + " rejected/s ≥ valid reads/s", r.rps >= valid.rps, ratio(r.rps, valid.rps)));
+        }
+        Row cold = find("ek", "cold start");
+        if (cold != null) t.append(check("cold start < 1.5 s", cold.p50Ms < 1500, String.format(Locale.ROOT, "%.0f ms", cold.p50Ms)));
+        double maxRss = rows.stream().filter(r -> r.target.equals("ek") && !Double.isNaN(r.rssMb)).mapToDouble(Row::rssMb).max().orElse(Double.NaN);
+        if (!Double.isNaN(maxRss)) t.append(check("RSS under load < 512 MB", maxRss < 512, String.format(Locale.ROOT, "%.0f MB peak", maxRss)));
+        return t.toString();
+    }
+
+    static String check(String what, boolean met, String figure) {
+        return "- " + (met ? "met" : "**not met**") + ": " + what + " (" + figure + ")\n";
+    }
+
+    static String ratio(double ours, double theirs) {
+        return String.format(Locale.ROOT, "%.2f×", ours / theirs);
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    void awaitHttp(Proc proc, int port, String path, int seconds) throws Exception {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (!proc.alive()) throw new IllegalStateException(proc.name + " stopped:\n" + proc.tail(40));
+            try {
+                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+                if (r.statusCode() == 200) return;
+            } catch (IOException notYet) {
+                // starting
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException(proc.name + " did not answer " + path + " in " + seconds + " s:\n" + proc.tail(40));
+    }
+
+    void awaitPort(Proc proc, int port, int seconds) throws Exception {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (!proc.alive()) throw new IllegalStateException(proc.name + " stopped:\n" + proc.tail(40));
+            if (Proc.listening(port)) return;
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException(proc.name + " did not listen in " + seconds + " s:\n" + proc.tail(40));
+    }
+
+    synchronized void stopAll() {
+        for (Proc p : List.copyOf(started)) p.stop();
+        started.clear();
+    }
+
+    String git(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("git", "-C", root.toString()));
+        cmd.addAll(List.of(args));
+        try {
+            return exec(cmd).trim();
+        } catch (Exception e) {
+            return "unknown";
+        }
+    }
+
+    static String exec(List<String> cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return out;
+    }
+
+    static String firstLine(String text) {
+        return text.strip().split("\n")[0].trim();
+    }
+
+    static String machine() {
+        String cpu = "unknown CPU";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    cpu = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+            long memKb = 0;
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal:")) memKb = Long.parseLong(line.replaceAll("\\D", ""));
+            }
+            return String.format(Locale.ROOT, "%d cores, %s, %.0f GiB, Linux %s", Runtime.getRuntime().availableProcessors(), cpu,
+                    memKb / 1024.0 / 1024.0, System.getProperty("os.version"));
+        } catch (IOException e) {
+            return cpu;
+        }
+    }
+
+    static void log(String message) {
+        System.err.println("[bench] " + message);
+    }
+
+    static void deleteTree(Path dir) {
+        if (dir == null || !Files.exists(dir)) return;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            System.err.println("could not delete " + dir + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package dev.ekvault.server.secret;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.ekvault.server.environment.EnvironmentStore.EnvironmentRow;
+import dev.ekvault.server.project.ProjectStore.ProjectRow;
+import dev.ekvault.server.secret.SecretStore.SecretRow;
+import dev.ekvault.server.secret.SecretStore.ValueRow;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The rows a read of shared values needs, per project, in memory: the project, its environments, its secrets and
+ * their shared values as ciphertext. It spares the hot read path (an API token or its JWT listing or getting secrets)
+ * every database statement. The commonest read, one environment's list, is also kept as the JSON answer it makes
+ * (at most {@link #MAX_ANSWER_BYTES} of them), so a repeated list neither decrypts nor serialises again: those
+ * plaintexts live in this node's memory, beside the unwrapped data keys that open every value anyway.
+ *
+ * <p>Exact on the node that writes: every write to a project's secrets or environments invalidates the project
+ * <em>after</em> its transaction committed, and a load that overlapped a write is not kept (a per-project generation
+ * is read before the load and checked when it is stored). Writes made by another process reach this node through
+ * the change feed ({@code SECRET} rows), so they are seen within the poll interval. Because several PostgreSQL nodes
+ * are the normal case there, and a read must see a write made a moment earlier on another node, the cache is only
+ * enabled on the embedded SQLite store, whose one serving node makes every write itself.
+ *
+ * <p>Projects and workspaces are never renamed or deleted today, so a reference (slug or id) resolved once stays
+ * valid; whatever adds renaming or deleting them must call {@link #invalidateAll()}.
+ */
+public final class SecretCache {
+    /** Everything of one project that a shared-value read looks at; {@code sharedValues} by secret id. */
+    record ProjectData(long load, ProjectRow project, List<EnvironmentRow> environments, List<SecretRow> secrets,
+                       Map<String, List<ValueRow>> sharedValues) {}
+
+    private final boolean enabled;
+    private final Cache<String, ProjectData> projects;
+    private final Cache<String, ProjectRow> references;
+    /** Serialised list answers, by load and environment: a load replaced by a newer one is never asked for again. */
+    private final Cache<String, byte[]> answers;
+    private final Map<String, Long> generations = new ConcurrentHashMap<>();
+    private final AtomicLong globalGeneration = new AtomicLong();
+    private final AtomicLong loads = new AtomicLong();
+
+    public SecretCache(boolean enabled) {
+        this.enabled = enabled;
+        this.projects = Caffeine.newBuilder().maximumSize(1_000).expireAfterAccess(Duration.ofMinutes(30)).build();
+        this.references = Caffeine.newBuilder().maximumSize(10_000).build();
+        this.answers = Caffeine.newBuilder().maximumWeight(MAX_ANSWER_BYTES).weigher((String k, byte[] v) -> v.length + 64)
+                .expireAfterAccess(Duration.ofMinutes(30)).build();
+    }
+
+    /** The memory the serialised answers may take together. */
+    static final long MAX_ANSWER_BYTES = 32L * 1024 * 1024;
+
+    long nextLoad() {
+        return loads.incrementAndGet();
+    }
+
+    byte[] answer(ProjectData data, String environmentId) {
+        return answers.getIfPresent(data.load() + "/" + environmentId);
+    }
+
+    void putAnswer(ProjectData data, String environmentId, byte[] json) {
+        answers.put(data.load() + "/" + environmentId, json);
+    }
+
+    public boolean enabled() {
+        return enabled;
+    }
+
+    /** A project's rows changed (its transaction has committed): drop them, and refuse any load that overlapped. */
+    public void invalidate(String projectId) {
+        if (projectId == null) return;
+        generations.merge(projectId, 1L, Long::sum);
+        projects.invalidate(projectId);
+    }
+
+    /** Anything may have changed (a rename, a deletion, a write behind the server's back). */
+    public void invalidateAll() {
+        globalGeneration.incrementAndGet();
+        projects.invalidateAll();
+        references.invalidateAll();
+        answers.invalidateAll();
+    }
+
+    /** Read before loading a project, handed back to {@link #put}. */
+    long[] generation(String projectId) {
+        return new long[] {globalGeneration.get(), generations.getOrDefault(projectId, 0L)};
+    }
+
+    ProjectData get(String projectId) {
+        return projects.getIfPresent(projectId);
+    }
+
+    /** Keeps a load unless the project changed since {@code generation} was read. */
+    void put(String projectId, long[] generation, ProjectData data) {
+        projects.asMap().compute(projectId, (id, old) ->
+                generation[0] == globalGeneration.get() && generation[1] == generations.getOrDefault(projectId, 0L) ? data : old);
+    }
+
+    ProjectRow project(String workspaceId, String workspaceRef, String projectRef) {
+        return references.getIfPresent(referenceKey(workspaceId, workspaceRef, projectRef));
+    }
+
+    void putProject(String workspaceId, String workspaceRef, String projectRef, ProjectRow project) {
+        references.put(referenceKey(workspaceId, workspaceRef, projectRef), project);
+    }
+
+    private static String referenceKey(String workspaceId, String workspaceRef, String projectRef) {
+        return workspaceId + '\n' + workspaceRef + '\n' + projectRef;
+    }
+}
