@@ -50,7 +50,7 @@ class OidcIssuerKeysTest {
 
     @BeforeAll
     void start() {
-        s = TestServer.start(Backend.SQLITE, "--oidc-allow-http-issuers=true", "--oidc-fetch-timeout-millis=500",
+        s = TestServer.start(Backend.SQLITE, "--oidc-allow-http-issuers=true", "--oidc-fetch-timeout-millis=2000", // generous: a loaded CI machine must not time out a healthy issuer
                 "--oidc-refetch-interval-seconds=" + INTERVAL.toSeconds(), "--rate-limit-exchanges-per-token-per-minute=1000");
     }
 
