@@ -130,11 +130,15 @@ final class Proc implements AutoCloseable {
     /** CPU and peak RSS of this tree over a stretch of time, sampled every 100 ms on a daemon thread. */
     final class Meter implements AutoCloseable {
         private final long startTicks = cpuTicks();
+        private final long startMachine = machineBusyTicks();
+        private final long startSelf = selfTicks();
         private final long startNanos = System.nanoTime();
         private volatile long peakRss = rssKib();
         private volatile boolean running = true;
         private final Thread sampler;
         double cpuPercent;
+        /** The CPU every other process on the machine used meanwhile (neither this server, nor wrk, nor the harness). */
+        double othersPercent;
         long peakRssKib;
 
         Meter() {
@@ -157,7 +161,35 @@ final class Proc implements AutoCloseable {
             long ticks = cpuTicks() - startTicks;
             double seconds = (System.nanoTime() - startNanos) / 1e9;
             cpuPercent = 100.0 * ticks / CLOCK_TICKS / seconds;
+            long others = machineBusyTicks() - startMachine - ticks - (selfTicks() - startSelf);
+            othersPercent = Math.max(0, 100.0 * others / CLOCK_TICKS / seconds);
             peakRssKib = Math.max(peakRss, rssKib());
+        }
+    }
+
+    /**
+     * Busy ticks of the whole machine: user, nice, system and steal (time a hypervisor gave to someone else). Interrupt
+     * time is left out: our own loopback traffic is partly handled there, charged to no process.
+     */
+    static long machineBusyTicks() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long busy = 0;
+            for (int i : new int[] {1, 2, 3, 8}) if (i < f.length) busy += Long.parseLong(f[i]);
+            return busy;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** This JVM's CPU ticks and those of the children it has waited for (wrk, stopped servers). */
+    static long selfTicks() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
         }
     }
 

@@ -62,7 +62,14 @@ public final class JsonLogFormatter extends Formatter {
     /** A JSON string: quote, backslash and control characters escaped, everything else as it is (UTF-8 on the way out). */
     static void string(StringBuilder json, String value) {
         json.append('"');
-        for (int i = 0; i < value.length(); i++) {
+        int plain = 0;
+        while (plain < value.length()) { // most values need no escaping: appended in one go
+            char c = value.charAt(plain);
+            if (c < 0x20 || c == '"' || c == '\\' || c == '\u2028' || c == '\u2029') break;
+            plain++;
+        }
+        json.append(value, 0, plain);
+        for (int i = plain; i < value.length(); i++) {
             char c = value.charAt(i);
             switch (c) {
                 case '"' -> json.append("\\\"");
