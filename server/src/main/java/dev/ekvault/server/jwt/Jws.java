@@ -3,16 +3,21 @@ package dev.ekvault.server.jwt;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 import org.bouncycastle.crypto.signers.Ed25519Signer;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -45,10 +50,12 @@ final class Jws {
                             .maxStringLength(4096)
                             .maxNumberLength(24)
                             .build())
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION) // on the factory: parseObject uses its parsers
                     .build())
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
+
+    private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
 
     private Jws() {}
 
@@ -85,8 +92,8 @@ final class Jws {
     }
 
     /**
-     * Decodes {@code text[from, to)} as canonical unpadded base64url, or returns null. The caller has already checked
-     * that every character is in the base64url alphabet.
+     * Decodes {@code text[from, to)} as canonical unpadded base64url, or returns null: a character outside the
+     * alphabet, padding, or a spelling that does not re-encode to itself (non-zero trailing bits).
      */
     static byte[] decode(String text, int from, int to) {
         String segment = text.substring(from, to);
@@ -97,11 +104,6 @@ final class Jws {
             return null;
         }
         return ENCODER.encodeToString(bytes).equals(segment) ? bytes : null;
-    }
-
-    /** True for the characters of unpadded base64url: {@code A-Z a-z 0-9 - _}. */
-    static boolean isBase64UrlChar(char ch) {
-        return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
     }
 
     /** Parses strict UTF-8 JSON that must be an object; null for anything else. */
@@ -116,11 +118,43 @@ final class Jws {
         } catch (CharacterCodingException e) {
             return null;
         }
-        try {
-            JsonNode node = JSON.readTree(text);
-            return node instanceof ObjectNode object ? object : null;
-        } catch (JsonProcessingException | RuntimeException e) {
+        // the streaming parser, not ObjectMapper.readTree: a token's few claims do not need a deserialisation context
+        // per call, which was most of the cost of refusing a flood of well-formed but invalid tokens
+        try (JsonParser parser = JSON.getFactory().createParser(text)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) return null;
+            JsonNode node = readValue(parser, JsonToken.START_OBJECT);
+            return parser.nextToken() == null ? (ObjectNode) node : null; // trailing content
+        } catch (IOException | RuntimeException e) {
             return null;
         }
+    }
+
+    /** The value starting at {@code token}, as a tree; the parser enforces the nesting and length limits. */
+    private static JsonNode readValue(JsonParser parser, JsonToken token) throws IOException {
+        return switch (token) {
+            case START_OBJECT -> {
+                ObjectNode object = NODES.objectNode();
+                for (JsonToken next = parser.nextToken(); next != JsonToken.END_OBJECT; next = parser.nextToken()) {
+                    String name = parser.currentName(); // duplicates are refused by the parser (STRICT_DUPLICATE_DETECTION)
+                    object.set(name, readValue(parser, parser.nextToken()));
+                }
+                yield object;
+            }
+            case START_ARRAY -> {
+                ArrayNode array = NODES.arrayNode();
+                for (JsonToken next = parser.nextToken(); next != JsonToken.END_ARRAY; next = parser.nextToken()) {
+                    array.add(readValue(parser, next));
+                }
+                yield array;
+            }
+            case VALUE_STRING -> NODES.textNode(parser.getText());
+            case VALUE_NUMBER_INT -> parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                    ? NODES.numberNode(parser.getBigIntegerValue()) : NODES.numberNode(parser.getLongValue());
+            case VALUE_NUMBER_FLOAT -> NODES.numberNode(parser.getDecimalValue());
+            case VALUE_TRUE -> NODES.booleanNode(true);
+            case VALUE_FALSE -> NODES.booleanNode(false);
+            case VALUE_NULL -> NODES.nullNode();
+            default -> throw new IOException("unexpected " + token);
+        };
     }
 }

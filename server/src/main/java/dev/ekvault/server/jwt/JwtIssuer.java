@@ -11,7 +11,8 @@ import java.util.Objects;
  * Issues the server's access tokens: a compact JWS, header {@code {"alg":"EdDSA","kid":…,"typ":"JWT"}}, signed by the
  * active key of {@link SigningKeys}, with claims {@code iss} (the configured issuer), {@code aud} ({@value #AUDIENCE}),
  * {@code sub} (credential id), {@code ws} (workspace id), {@code uid} (user id), {@code iat} = {@code nbf} (now,
- * whole seconds), {@code exp} ({@code iat + lifetime}) and a random {@code jti}.
+ * whole seconds), {@code exp} ({@code iat + lifetime}) and a {@code jti} that is a random nonce with a {@link JwtTag}
+ * of these claims, so nodes can refuse forgeries before the signature check.
  */
 public final class JwtIssuer {
     public static final String AUDIENCE = "ek-api";
@@ -38,6 +39,8 @@ public final class JwtIssuer {
         requireText(userId, "userId");
         SigningKeys.SigningKey key = keys.signingKey();
         long iat = Math.floorDiv(clock.millis(), 1000L);
+        long exp = iat + lifetimeSeconds;
+        String jti = JwtTag.newJti(key.tagKey(), random, new JwtTag.Claims(issuer, credentialId, workspaceId, userId, iat, iat, exp));
         ObjectNode header = Jws.JSON.createObjectNode()
                 .put("alg", Jws.ALGORITHM)
                 .put("kid", key.kid())
@@ -50,15 +53,9 @@ public final class JwtIssuer {
                 .put("uid", userId)
                 .put("iat", iat)
                 .put("nbf", iat)
-                .put("exp", iat + lifetimeSeconds)
-                .put("jti", randomId());
+                .put("exp", exp)
+                .put("jti", jti);
         return Jws.sign(header, claims, key.privateKey());
-    }
-
-    private String randomId() {
-        byte[] bytes = new byte[16];
-        random.nextBytes(bytes);
-        return Jws.encode(bytes);
     }
 
     private static void requireText(String value, String name) {

@@ -12,7 +12,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Iterator;
 import java.util.Objects;
 import java.util.Set;
@@ -37,10 +36,14 @@ import java.util.logging.Logger;
  *       way), {@code exp - iat} at most the configured lifetime (+ skew), and {@code sub}, {@code ws}, {@code uid}
  *       are non-empty strings (read before the signature is checked, so a token that fails here costs no signature
  *       check; nothing from them is used unless the signature then verifies);</li>
+ *   <li>{@code jti} is a {@link JwtTag} of those claims under that key: a token we did not issue is refused here,
+ *       before the costly check, unless it copies a real token's claims exactly;</li>
  *   <li>the Ed25519 signature by that key.</li>
  * </ol>
- * Valid tokens are cached by the SHA-256 of their text (bounded, each entry dropped at the token's {@code exp}),
- * so a repeated token costs a hash and a lookup. Only tokens that passed every rule are cached.
+ * Valid tokens are cached by the SHA-256 of their signing input (header and claims; bounded, each entry dropped at
+ * the token's {@code exp}) with their signature, so a repeated token costs a hash and a lookup, and a copy of a
+ * cached token's header and claims with another signature is refused without a verification (our signatures are
+ * deterministic: one signing input has one signature). Only tokens that passed every rule are cached.
  */
 public final class JwtVerifier {
     private static final Logger LOG = Logger.getLogger(JwtVerifier.class.getName());
@@ -56,18 +59,30 @@ public final class JwtVerifier {
     private static final Set<String> ALLOWED_HEADER = Set.of("alg", "typ", "kid");
     /** Header segments that passed the header rules, with their kid: a handful in practice (one per signing key). */
     private static final int MAX_KNOWN_HEADERS = 64;
+    /** Cloned for each hash (see {@link #sha256}). */
+    private static final MessageDigest SHA_256;
+    static {
+        try {
+            SHA_256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
-    private record Cached(VerifiedJwt jwt, String kid) {}
+    private record Cached(VerifiedJwt jwt, String kid, String signature) {}
+
+    /** A SHA-256 as four longs: equality and hashing without a string or an array. */
+    private record Digest(long a, long b, long c, long d) {}
 
     private final String issuer;
     private final long lifetimeSeconds;
     private final long skewMillis = CLOCK_SKEW.toMillis();
     private final SigningKeys keys;
     private final Clock clock;
-    private final Cache<String, Cached> cache;
+    private final Cache<Digest, Cached> cache;
     private final ReentrantLock reloadLock = new ReentrantLock();
     private final java.util.Map<String, String> knownHeaders = new java.util.concurrent.ConcurrentHashMap<>();
-    private long lastReloadMillis = Long.MIN_VALUE; // guarded by reloadLock
+    private volatile long lastReloadMillis = Long.MIN_VALUE; // written under reloadLock
 
     public JwtVerifier(Config.Jwt config, SigningKeys keys, Clock clock) {
         this(config, keys, clock, DEFAULT_CACHE_SIZE);
@@ -83,7 +98,7 @@ public final class JwtVerifier {
         this.cache = Caffeine.newBuilder()
                 .maximumSize(maxCachedTokens)
                 .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
-                .expireAfter(Expiry.<String, Cached>creating((hash, cached) ->
+                .expireAfter(Expiry.<Digest, Cached>creating((hash, cached) ->
                         Duration.ofMillis(Math.max(0, cached.jwt().expiresAtMillis() - clock.millis()))))
                 .build();
     }
@@ -94,9 +109,14 @@ public final class JwtVerifier {
         if (token.length() > MAX_TOKEN_LENGTH) throw reject("token longer than " + MAX_TOKEN_LENGTH + " characters");
         if (token.isBlank()) throw reject("no token");
 
-        String hash = sha256(token);
+        int lastDot = token.lastIndexOf('.');
+        Digest hash = sha256(token, lastDot < 0 ? 0 : lastDot);
         Cached cached = cache.getIfPresent(hash);
         if (cached != null) {
+            if (!token.regionMatches(lastDot + 1, cached.signature(), 0, cached.signature().length())
+                    || token.length() - lastDot - 1 != cached.signature().length()) {
+                throw reject("signature differs from the one verified for this header and claims");
+            }
             if (clock.millis() >= cached.jwt().expiresAtMillis() + skewMillis) {
                 cache.invalidate(hash);
                 throw reject("token expired");
@@ -108,20 +128,12 @@ public final class JwtVerifier {
             return cached.jwt();
         }
 
-        // structure: three non-empty base64url segments
-        int firstDot = -1;
-        int secondDot = -1;
-        for (int i = 0; i < token.length(); i++) {
-            char ch = token.charAt(i);
-            if (ch == '.') {
-                if (firstDot < 0) firstDot = i;
-                else if (secondDot < 0) secondDot = i;
-                else throw reject("more than three segments");
-            } else if (!Jws.isBase64UrlChar(ch)) {
-                throw reject("character outside unpadded base64url");
-            }
-        }
+        // structure: three non-empty segments; each is proved canonical unpadded base64url when it is decoded (a known
+        // header segment by being the text of one that was), so the characters need no scan of their own
+        int firstDot = token.indexOf('.');
+        int secondDot = firstDot < 0 ? -1 : token.indexOf('.', firstDot + 1);
         if (secondDot < 0) throw reject("fewer than three segments");
+        if (secondDot != lastDot) throw reject("more than three segments");
         if (firstDot == 0 || secondDot == firstDot + 1 || secondDot == token.length() - 1) throw reject("empty segment");
         if (firstDot > MAX_HEADER_SEGMENT) throw reject("header too long");
 
@@ -158,13 +170,20 @@ public final class JwtVerifier {
         if (exp <= iat) throw reject("exp is not after iat");
         if (exp - iat > lifetimeSeconds + CLOCK_SKEW.toSeconds()) throw reject("lifetime longer than allowed");
         VerifiedJwt jwt = new VerifiedJwt(id(claims, "sub"), id(claims, "ws"), id(claims, "uid"), exp * 1000);
+        JsonNode jti = claims.get("jti");
+        JwtTag.Claims tagged = new JwtTag.Claims(issuer, jwt.credentialId(), jwt.workspaceId(), jwt.userId(), iat, nbf, exp);
+        if (jti == null || !jti.isTextual() || !JwtTag.matches(key.tagKey(), jti.textValue(), tagged)) {
+            throw reject("jti is not a tag of ours for these claims");
+        }
 
         // signature: the last and most expensive check
         if (!Jws.verify(token.substring(0, secondDot).getBytes(StandardCharsets.US_ASCII), signature, key.key())) {
             throw reject("signature does not verify with key " + kid);
         }
 
-        if (jwt.expiresAtMillis() > now) cache.put(hash, new Cached(jwt, kid)); // not when only the skew admits it
+        if (jwt.expiresAtMillis() > now) { // not when only the skew admits it
+            cache.put(hash, new Cached(jwt, kid, token.substring(secondDot + 1)));
+        }
         return jwt;
     }
 
@@ -200,11 +219,12 @@ public final class JwtVerifier {
         SigningKeys.PublicKey key = keys.publishedKey(kid);
         if (key != null) return key;
         long now = clock.millis();
+        if (reloadedWithin(now)) return null; // the common case under a flood of made-up kids: no lock taken
         reloadLock.lock();
         try {
             key = keys.publishedKey(kid); // a reload that finished while this thread waited may have brought it
             if (key != null) return key;
-            if (lastReloadMillis != Long.MIN_VALUE && now - lastReloadMillis < RELOAD_INTERVAL_MILLIS) return null;
+            if (reloadedWithin(now)) return null;
             lastReloadMillis = now;
             try {
                 keys.reload();
@@ -216,6 +236,11 @@ public final class JwtVerifier {
             reloadLock.unlock();
         }
         return keys.publishedKey(kid);
+    }
+
+    private boolean reloadedWithin(long now) {
+        long last = lastReloadMillis;
+        return last != Long.MIN_VALUE && now - last < RELOAD_INTERVAL_MILLIS;
     }
 
     private static boolean audienceIsOurs(JsonNode aud) {
@@ -260,11 +285,22 @@ public final class JwtVerifier {
         return new InvalidJwtException(message);
     }
 
-    private static String sha256(String token) {
+    /**
+     * The cache key of a token: the SHA-256 of its first {@code end} characters. Only a token of canonical base64url
+     * and dots can be in the cache, and for those the chars are the bytes; any other character becomes a byte that
+     * no cached input holds. A prototype digest is cloned: {@code MessageDigest.getInstance} walks the provider list.
+     */
+    private static Digest sha256(String token, int end) {
+        MessageDigest digest;
         try {
-            return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
+            digest = (MessageDigest) SHA_256.clone();
+        } catch (CloneNotSupportedException e) {
             throw new IllegalStateException(e);
         }
+        byte[] input = new byte[end];
+        token.getBytes(0, end, input, 0); // deprecated for dropping the high byte of each char, which is the point here
+        java.nio.ByteBuffer hash = java.nio.ByteBuffer.wrap(digest.digest(input));
+        return new Digest(hash.getLong(0), hash.getLong(8), hash.getLong(16), hash.getLong(24));
     }
+
 }

@@ -57,16 +57,27 @@ public final class SigningKeys {
     /** How long past {@code lifetime} a retired key stays published, for clock differences between nodes. */
     static final Duration PUBLICATION_SKEW = Duration.ofSeconds(60);
 
-    /** The key that signs: its kid and private half. Package-private: only the issuer (and tests) may hold it. */
-    record SigningKey(String kid, Ed25519PrivateKeyParameters privateKey, long createdAt) {
+    /**
+     * The key that signs: its kid, private half and {@link JwtTag} key. Package-private: only the issuer (and tests)
+     * may hold it.
+     */
+    record SigningKey(String kid, Ed25519PrivateKeyParameters privateKey, byte[] tagKey, long createdAt) {
         @Override
         public String toString() {
             return "SigningKey[kid=" + kid + "]";
         }
     }
 
-    /** A key that verifies: its public half, as BC parameters and as a public-only JWK. */
-    record PublicKey(String kid, Ed25519PublicKeyParameters key, OctetKeyPair jwk, long createdAt, Long retiredAt) {}
+    /**
+     * A key that verifies: its public half, as BC parameters and as a public-only JWK, and its {@link JwtTag} key
+     * (secret: never published, never logged).
+     */
+    record PublicKey(String kid, Ed25519PublicKeyParameters key, OctetKeyPair jwk, byte[] tagKey, long createdAt, Long retiredAt) {
+        @Override
+        public String toString() {
+            return "PublicKey[kid=" + kid + "]";
+        }
+    }
 
     private record Snapshot(SigningKey signing, List<PublicKey> keys, Map<String, PublicKey> byKid, Set<String> unusable) {}
 
@@ -211,10 +222,11 @@ public final class SigningKeys {
                 continue;
             }
             Ed25519PublicKeyParameters publicKey = privateKey.generatePublicKey();
-            PublicKey key = new PublicKey(row.kid(), publicKey, publicJwk(row.kid(), publicKey), row.createdAt(), row.retiredAt());
+            byte[] tagKey = JwtTag.keyOf(privateKey);
+            PublicKey key = new PublicKey(row.kid(), publicKey, publicJwk(row.kid(), publicKey), tagKey, row.createdAt(), row.retiredAt());
             keys.add(key);
             byKid.put(key.kid(), key);
-            if (signing == null && row.retiredAt() == null) signing = new SigningKey(row.kid(), privateKey, row.createdAt());
+            if (signing == null && row.retiredAt() == null) signing = new SigningKey(row.kid(), privateKey, tagKey, row.createdAt());
         }
         return new Snapshot(signing, List.copyOf(keys), Map.copyOf(byKid), Set.copyOf(unusable));
     }

@@ -59,9 +59,30 @@ final class JwtTesting {
         return "{\"alg\":\"EdDSA\",\"kid\":\"" + kid + "\",\"typ\":\"JWT\"}";
     }
 
-    /** A token with exactly this header text and these claims, signed by {@code key}. */
+    /**
+     * A token with exactly this header text and these claims, signed by {@code key}, whose jti is a {@link JwtTag}
+     * under {@code key}'s tag key: what our issuer would make with that key.
+     */
     static String sign(Ed25519PrivateKeyParameters key, String headerJson, JsonNode claims) {
+        return signTagged(key, JwtTag.keyOf(key), headerJson, claims);
+    }
+
+    /** Signed by {@code key} with a jti tagged under {@code tagKey} (which may belong to another key). */
+    static String signTagged(Ed25519PrivateKeyParameters key, byte[] tagKey, String headerJson, JsonNode claims) {
+        JsonNode withTag = claims instanceof ObjectNode object ? tagged(object.deepCopy(), tagKey) : claims;
+        return signUntagged(key, headerJson, withTag);
+    }
+
+    /** Signed by {@code key} with the claims exactly as given, jti included. */
+    static String signUntagged(Ed25519PrivateKeyParameters key, String headerJson, JsonNode claims) {
         return Jws.sign(headerJson.getBytes(StandardCharsets.UTF_8), claimsBytes(claims), key);
+    }
+
+    /** The claims with a jti that tags them under {@code tagKey} (claims of the wrong type are tagged as text/0). */
+    static ObjectNode tagged(ObjectNode claims, byte[] tagKey) {
+        JwtTag.Claims bound = new JwtTag.Claims(claims.path("iss").asText(), claims.path("sub").asText(), claims.path("ws").asText(),
+                claims.path("uid").asText(), claims.path("iat").asLong(), claims.path("nbf").asLong(), claims.path("exp").asLong());
+        return claims.put("jti", JwtTag.newJti(tagKey, RANDOM, bound));
     }
 
     static byte[] claimsBytes(JsonNode claims) {

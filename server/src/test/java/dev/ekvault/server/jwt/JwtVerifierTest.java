@@ -84,7 +84,7 @@ class JwtVerifierTest {
         assertThat(claims.get("iat").asLong()).isEqualTo(now);
         assertThat(claims.get("nbf").asLong()).isEqualTo(now);
         assertThat(claims.get("exp").asLong()).isEqualTo(now + LIFETIME.toSeconds());
-        assertThat(claims.get("jti").asText()).hasSizeGreaterThanOrEqualTo(16);
+        assertThat(claims.get("jti").asText()).hasSize(JwtTag.JTI_LENGTH);
 
         VerifiedJwt verified = verifier.verify(token);
         assertThat(verified).isEqualTo(new VerifiedJwt("cred-1", "ws-1", "user-1", (now + LIFETIME.toSeconds()) * 1000));
@@ -199,7 +199,70 @@ class JwtVerifierTest {
 
     @Test
     void aSignatureByAnotherKeyUnderOurKidIsRefused() {
-        assertRejected(sign(JwtTesting.newKey(), header(kid), validClaims(clock)), "signature does not verify");
+        Ed25519PrivateKeyParameters attacker = JwtTesting.newKey();
+        assertRejected(sign(attacker, header(kid), validClaims(clock)), "jti is not a tag of ours");
+        // even with a tag of ours (which nobody outside has), the signature is still the proof
+        assertRejected(JwtTesting.signTagged(attacker, ourTagKey(), header(kid), validClaims(clock)), "signature does not verify");
+    }
+
+    // --- the jti tag: forgeries refused before the signature check ---------------------------------------------------
+
+    @Test
+    void aRealTokensClaimsWithAnotherJtiAreRefusedBeforeTheSignature() throws Exception {
+        String real = issuer.issue("cred-1", "ws-1", "user-1");
+        ObjectNode claims = (ObjectNode) JwtTesting.decodeSegment(real, 1);
+        Ed25519PrivateKeyParameters attacker = JwtTesting.newKey();
+        for (String jti : List.of("forged-1", "", "x".repeat(JwtTag.JTI_LENGTH), b64(new byte[24]), claims.get("jti").asText() + "A")) {
+            assertRejected(JwtTesting.signUntagged(attacker, header(kid), claims.deepCopy().put("jti", jti)), "jti is not a tag of ours");
+        }
+        assertRejected(JwtTesting.signUntagged(attacker, header(kid), (ObjectNode) claims.deepCopy().without("jti")), "jti is not a tag of ours");
+        assertRejected(JwtTesting.signUntagged(attacker, header(kid), claims.deepCopy().put("jti", 7)), "jti is not a tag of ours");
+    }
+
+    @Test
+    void aTagBindsEveryClaimTheServerActsOn() throws Exception {
+        String real = issuer.issue("cred-1", "ws-1", "user-1");
+        ObjectNode claims = (ObjectNode) JwtTesting.decodeSegment(real, 1);
+        long iat = claims.get("iat").asLong();
+        // the real jti moved onto claims that differ in one bound claim: refused, even signed by our own key
+        for (ObjectNode changed : List.of(claims.deepCopy().put("sub", "cred-2"), claims.deepCopy().put("ws", "ws-2"),
+                claims.deepCopy().put("uid", "user-2"), claims.deepCopy().put("exp", iat + 60),
+                claims.deepCopy().put("iat", iat - 1), claims.deepCopy().put("nbf", iat - 1))) {
+            assertRejected(JwtTesting.signUntagged(ourKey, header(kid), changed), "jti is not a tag of ours");
+        }
+        // a tag under a retired-then-new key does not carry over: tags are per signing key
+        keys.rotate();
+        String newKid = keys.activeKid();
+        assertRejected(JwtTesting.signUntagged(keys.signingKey().privateKey(), header(newKid), claims), "jti is not a tag of ours");
+        assertThat(verifier.verify(real).credentialId()).isEqualTo("cred-1"); // the old key's token is still good
+    }
+
+    @Test
+    void aCachedTokensHeaderAndClaimsWithAnotherSignatureAreRefusedWithoutAVerification() {
+        String real = issuer.issue("cred-1", "ws-1", "user-1");
+        assertThat(verifier.verify(real).credentialId()).isEqualTo("cred-1");
+        String input = real.substring(0, real.lastIndexOf('.'));
+        byte[] signature = new byte[64];
+        JwtTesting.RANDOM.nextBytes(signature);
+        assertRejected(input + "." + b64(signature), "signature differs from the one verified");
+        assertRejected(input + "." + real.substring(real.lastIndexOf('.') + 1) + "A", "signature differs from the one verified");
+        assertRejected(input + "." + real.substring(real.lastIndexOf('.') + 2), "signature differs from the one verified");
+        // a node that has not seen the real token verifies such a copy, and refuses it
+        assertThatThrownBy(() -> new JwtVerifier(CONFIG, keys, clock).verify(input + "." + b64(signature)))
+                .isInstanceOf(InvalidJwtException.class).hasMessageContaining("signature does not verify");
+        assertThat(verifier.verify(real).credentialId()).isEqualTo("cred-1");
+    }
+
+    @Test
+    void theTagKeyIsNeitherPublishedNorTheSigningSeed() {
+        String tagKey = b64(ourTagKey());
+        assertThat(keys.jwks()).doesNotContain(tagKey);
+        assertThat(ourTagKey()).isNotEqualTo(ourKey.getEncoded());
+        assertThat(keys.publishedKey(kid).toString()).doesNotContain(tagKey).contains(kid);
+    }
+
+    private byte[] ourTagKey() {
+        return JwtTag.keyOf(ourKey);
     }
 
     @Test
@@ -268,7 +331,7 @@ class JwtVerifierTest {
     void aTamperedPayloadIsRefused() {
         String token = issuer.issue("cred-1", "ws-1", "user-1");
         String[] parts = token.split("\\.");
-        ObjectNode claims = validClaims(clock).put("ws", "someone-elses-workspace");
+        ObjectNode claims = JwtTesting.tagged(validClaims(clock).put("ws", "someone-elses-workspace"), ourTagKey());
         assertRejected(parts[0] + "." + b64(JwtTesting.claimsBytes(claims)) + "." + parts[2], "signature does not verify");
         // a signed payload that is not a JSON object gets no further than that
         assertRejected(Jws.sign(header(kid).getBytes(StandardCharsets.UTF_8), "[1]".getBytes(StandardCharsets.UTF_8), ourKey),
@@ -284,7 +347,7 @@ class JwtVerifierTest {
         ObjectNode expired = validClaims(clock).put("iat", now - 600).put("nbf", now - 600).put("exp", now - 60);
         assertRejected(sign(attacker, header(kid), expired), "expired");
         assertRejected(sign(attacker, header(kid), validClaims(clock).put("iss", "someone-else")), "wrong iss");
-        assertRejected(sign(attacker, header(kid), validClaims(clock)), "signature does not verify");
+        assertRejected(sign(attacker, header(kid), validClaims(clock)), "jti is not a tag of ours");
     }
 
     @Test
@@ -364,7 +427,7 @@ class JwtVerifierTest {
 
     @Test
     void refusedTokensAreNeverCached() {
-        String tampered = sign(JwtTesting.newKey(), header(kid), validClaims(clock));
+        String tampered = JwtTesting.signTagged(JwtTesting.newKey(), ourTagKey(), header(kid), validClaims(clock));
         for (int i = 0; i < 3; i++) assertRejected(tampered, "signature does not verify");
         long now = clock.millis() / 1000;
         String early = ours(validClaims(clock).put("nbf", now + 300));
