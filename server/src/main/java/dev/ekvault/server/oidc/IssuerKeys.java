@@ -6,27 +6,15 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import dev.ekvault.server.config.Config;
+import dev.ekvault.server.outbound.BoundedFetch;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
-import java.net.URISyntaxException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Logger;
 
@@ -52,7 +40,6 @@ public final class IssuerKeys {
     private static final long REFRESH_AFTER_MILLIS = Duration.ofMinutes(REFRESH_AFTER_MINUTES).toMillis();
     private static final long MAX_STALE_MILLIS = Duration.ofHours(MAX_STALE_HOURS).toMillis();
     private static final long NEVER = Long.MIN_VALUE;
-    private static final List<String> CONTENT_TYPES = List.of("application/json", "application/jwk-set+json");
 
     /** The issuer's keys cannot be had right now; the client should retry after {@code retryAfterSeconds}. */
     public static final class Unavailable extends Exception {
@@ -81,17 +68,13 @@ public final class IssuerKeys {
 
     private final Config.Oidc config;
     private final Clock clock;
-    private final HttpClient http;
+    private final BoundedFetch fetcher;
     private final Cache<String, IssuerState> issuers = Caffeine.newBuilder().maximumSize(10_000).expireAfterAccess(Duration.ofDays(2)).build();
 
     public IssuerKeys(Config.Oidc config, Clock clock) {
         this.config = config;
         this.clock = clock;
-        this.http = HttpClient.newBuilder()
-                .connectTimeout(config.fetchTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .version(HttpClient.Version.HTTP_1_1)
-                .build();
+        this.fetcher = new BoundedFetch(config.fetchTimeout(), config.fetchTimeout());
     }
 
     /**
@@ -143,14 +126,14 @@ public final class IssuerKeys {
     /** Discovery, then the key set it names; only usable public signing keys are kept. */
     private JWKSet fetch(String issuer) throws FetchFailed {
         String base = issuer.endsWith("/") ? issuer.substring(0, issuer.length() - 1) : issuer;
-        JsonNode discovery = parse(get(allowed(base + "/.well-known/openid-configuration", "the discovery URL")), "the discovery document");
+        JsonNode discovery = parse(get(base + "/.well-known/openid-configuration", "the discovery URL"), "the discovery document");
         JsonNode named = discovery.get("issuer");
         if (named == null || !named.isTextual() || !named.textValue().equals(issuer)) {
             throw new FetchFailed("the discovery document names another issuer");
         }
         JsonNode jwksUri = discovery.get("jwks_uri");
         if (jwksUri == null || !jwksUri.isTextual()) throw new FetchFailed("the discovery document has no jwks_uri");
-        byte[] body = get(allowed(jwksUri.textValue(), "jwks_uri"));
+        byte[] body = get(jwksUri.textValue(), "jwks_uri");
         JWKSet set;
         try {
             set = JWKSet.parse(new String(body, StandardCharsets.UTF_8));
@@ -162,48 +145,19 @@ public final class IssuerKeys {
         return new JWKSet(usable);
     }
 
-    private URI allowed(String url, String what) throws FetchFailed {
-        URI uri;
+    /** One document: it must answer 200, labelled JSON, within the size cap and the fetch timeout. */
+    private byte[] get(String url, String what) throws FetchFailed {
         try {
-            uri = new URI(url);
-        } catch (URISyntaxException e) {
-            throw new FetchFailed(what + " is not a URL");
+            URI uri = BoundedFetch.url(url, what, config.allowHttpIssuers());
+            BoundedFetch.Answer answer = fetcher.get(uri, config.maxDocumentBytes());
+            if (answer.status() != 200) throw new FetchFailed(BoundedFetch.forLog(uri) + " answered HTTP " + answer.status());
+            if (!answer.isJson()) {
+                throw new FetchFailed(BoundedFetch.forLog(uri) + " answered Content-Type " + OidcRules.forLog(answer.mediaType()) + ", not JSON");
+            }
+            return answer.body();
+        } catch (BoundedFetch.Failed e) {
+            throw new FetchFailed(e.getMessage());
         }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (uri.getHost() == null || !(scheme.equals("https") || (config.allowHttpIssuers() && scheme.equals("http")))) {
-            throw new FetchFailed(what + " is not an https URL");
-        }
-        return uri;
-    }
-
-    private byte[] get(URI uri) throws FetchFailed {
-        HttpRequest request = HttpRequest.newBuilder(uri)
-                .timeout(config.fetchTimeout())
-                .header("Accept", "application/json, application/jwk-set+json")
-                .GET()
-                .build();
-        CompletableFuture<HttpResponse<byte[]>> pending = http.sendAsync(request, info -> new CappedBody(config.maxDocumentBytes()));
-        HttpResponse<byte[]> response;
-        try {
-            // the request timeout stops waiting for headers; this one also bounds a body that trickles in
-            response = pending.get(config.fetchTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            pending.cancel(true);
-            throw new FetchFailed(uri + " did not answer within " + config.fetchTimeout().toMillis() + " ms");
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw new FetchFailed(uri + " failed: " + (cause instanceof TooLarge ? cause.getMessage() : cause.getClass().getSimpleName()));
-        } catch (InterruptedException e) {
-            pending.cancel(true);
-            Thread.currentThread().interrupt();
-            throw new FetchFailed("interrupted");
-        }
-        if (response.statusCode() != 200) throw new FetchFailed(uri + " answered HTTP " + response.statusCode());
-        String type = response.headers().firstValue("Content-Type").orElse("");
-        int semicolon = type.indexOf(';');
-        String mediaType = (semicolon < 0 ? type : type.substring(0, semicolon)).strip().toLowerCase(Locale.ROOT);
-        if (!CONTENT_TYPES.contains(mediaType)) throw new FetchFailed(uri + " answered Content-Type " + OidcRules.forLog(type) + ", not JSON");
-        return response.body();
     }
 
     private static JsonNode parse(byte[] body, String what) throws FetchFailed {
@@ -214,59 +168,5 @@ public final class IssuerKeys {
             // refused below
         }
         throw new FetchFailed(what + " is not a JSON object");
-    }
-
-    private static final class TooLarge extends IOException {
-        TooLarge(int cap) {
-            super("the document is larger than " + cap + " bytes");
-        }
-    }
-
-    /** Collects a body, cancelling the exchange as soon as it grows past the cap. */
-    private static final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
-        private final int cap;
-        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        private Flow.Subscription subscription;
-
-        CappedBody(int cap) {
-            this.cap = cap;
-        }
-
-        @Override
-        public CompletionStage<byte[]> getBody() {
-            return result;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription subscription) {
-            this.subscription = subscription;
-            subscription.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> buffers) {
-            if (result.isDone()) return;
-            for (ByteBuffer buffer : buffers) {
-                if (bytes.size() + buffer.remaining() > cap) {
-                    subscription.cancel();
-                    result.completeExceptionally(new TooLarge(cap));
-                    return;
-                }
-                byte[] chunk = new byte[buffer.remaining()];
-                buffer.get(chunk);
-                bytes.write(chunk, 0, chunk.length);
-            }
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            result.completeExceptionally(error);
-        }
-
-        @Override
-        public void onComplete() {
-            result.complete(bytes.toByteArray());
-        }
     }
 }

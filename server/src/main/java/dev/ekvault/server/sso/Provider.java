@@ -10,6 +10,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.RSAKey;
 import dev.ekvault.server.config.Config;
+import dev.ekvault.server.outbound.BoundedFetch;
 
 import java.net.URI;
 import java.net.URLEncoder;
@@ -41,6 +42,9 @@ final class Provider {
     static final long MAX_STALE_HOURS = 24;
     static final int MAX_DOCUMENT_BYTES = 256 * 1024;
     static final int MAX_TOKEN_ANSWER_BYTES = 64 * 1024;
+    // a provider slower than this is down for the person waiting at the browser
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration DEADLINE = Duration.ofSeconds(10);
     private static final long NEVER = Long.MIN_VALUE;
 
     /** What we use of the discovery document. {@code secretInBody}: the provider wants client_secret_post. */
@@ -50,7 +54,7 @@ final class Provider {
     record Tokens(String idToken) {}
 
     private final Config.Sso config;
-    private final BoundedHttp http;
+    private final BoundedFetch fetcher = new BoundedFetch(CONNECT_TIMEOUT, DEADLINE);
     private final ObjectMapper json;
     private final Clock clock;
     private final ReentrantLock lock = new ReentrantLock();
@@ -62,9 +66,8 @@ final class Provider {
     private volatile long keysFetchedAt = NEVER;
     private long lastKeysAttempt = NEVER;
 
-    Provider(Config.Sso config, BoundedHttp http, ObjectMapper json, Clock clock) {
+    Provider(Config.Sso config, ObjectMapper json, Clock clock) {
         this.config = config;
-        this.http = http;
         this.json = json;
         this.clock = clock;
     }
@@ -96,12 +99,12 @@ final class Provider {
 
     private Metadata fetchMetadata() {
         String base = config.issuer().endsWith("/") ? config.issuer().substring(0, config.issuer().length() - 1) : config.issuer();
-        JsonNode doc = jsonObject(http.get(http.endpoint(base + "/.well-known/openid-configuration", "the discovery URL"), MAX_DOCUMENT_BYTES),
+        JsonNode doc = jsonObject(get(endpoint(base + "/.well-known/openid-configuration", "the discovery URL"), MAX_DOCUMENT_BYTES),
                 "the discovery document");
         if (!config.issuer().equals(text(doc, "issuer"))) throw SsoFailure.unavailable("the discovery document names another issuer");
-        URI authorization = http.endpoint(text(doc, "authorization_endpoint"), "authorization_endpoint");
-        URI token = http.endpoint(text(doc, "token_endpoint"), "token_endpoint");
-        URI jwks = http.endpoint(text(doc, "jwks_uri"), "jwks_uri");
+        URI authorization = endpoint(text(doc, "authorization_endpoint"), "authorization_endpoint");
+        URI token = endpoint(text(doc, "token_endpoint"), "token_endpoint");
+        URI jwks = endpoint(text(doc, "jwks_uri"), "jwks_uri");
         List<String> challengeMethods = texts(doc, "code_challenge_methods_supported");
         if (challengeMethods != null && !challengeMethods.contains("S256")) {
             throw SsoFailure.unavailable("the provider does not support PKCE with S256");
@@ -143,7 +146,7 @@ final class Provider {
     }
 
     private JWKSet fetchKeys(URI uri) {
-        BoundedHttp.Answer answer = http.get(uri, MAX_DOCUMENT_BYTES);
+        BoundedFetch.Answer answer = get(uri, MAX_DOCUMENT_BYTES);
         if (answer.status() != 200 || !answer.isJson()) {
             throw SsoFailure.unavailable("jwks_uri answered HTTP " + answer.status() + " " + printable(answer.mediaType()));
         }
@@ -188,7 +191,12 @@ final class Provider {
         } else {
             authorization = "Basic " + Base64.getEncoder().encodeToString((form(config.clientId()) + ":" + form(secret)).getBytes(StandardCharsets.UTF_8));
         }
-        BoundedHttp.Answer answer = http.postForm(m.tokenEndpoint(), form.toString(), authorization, MAX_TOKEN_ANSWER_BYTES);
+        BoundedFetch.Answer answer;
+        try {
+            answer = fetcher.postForm(m.tokenEndpoint(), form.toString(), authorization, MAX_TOKEN_ANSWER_BYTES);
+        } catch (BoundedFetch.Failed e) {
+            throw SsoFailure.unavailable(e.getMessage());
+        }
         if (answer.status() >= 500) throw SsoFailure.unavailable("the token endpoint answered HTTP " + answer.status());
         if (answer.status() != 200) {
             throw SsoFailure.unauthorized("the token endpoint refused the code: HTTP " + answer.status() + errorCode(answer));
@@ -199,7 +207,7 @@ final class Provider {
     }
 
     /** The OAuth {@code error} of a refusal, for the log, when it is one of the short registered words. */
-    private String errorCode(BoundedHttp.Answer answer) {
+    private String errorCode(BoundedFetch.Answer answer) {
         try {
             JsonNode error = json.readTree(answer.body()).get("error");
             if (error != null && error.isTextual() && error.textValue().matches("[a-z_]{1,40}")) return " (" + error.textValue() + ")";
@@ -209,11 +217,11 @@ final class Provider {
         return "";
     }
 
-    private JsonNode jsonObject(BoundedHttp.Answer answer, String what) {
+    private JsonNode jsonObject(BoundedFetch.Answer answer, String what) {
         return jsonObject(answer, what, SsoFailure.Kind.UNAVAILABLE);
     }
 
-    private JsonNode jsonObject(BoundedHttp.Answer answer, String what, SsoFailure.Kind kind) {
+    private JsonNode jsonObject(BoundedFetch.Answer answer, String what, SsoFailure.Kind kind) {
         if (answer.status() != 200) throw new SsoFailure(kind, what + ": HTTP " + answer.status());
         if (!answer.isJson()) throw new SsoFailure(kind, what + " is not JSON (Content-Type " + printable(answer.mediaType()) + ")");
         try {
@@ -223,6 +231,27 @@ final class Provider {
             // refused below
         }
         throw new SsoFailure(kind, what + " is not a JSON object");
+    }
+
+    /**
+     * A URL from the operator or the discovery document; one that is not https (plain http only when the operator
+     * allowed it for a test provider) makes the document unusable: the provider is unavailable.
+     */
+    private URI endpoint(String url, String what) {
+        try {
+            return BoundedFetch.url(url, what, config.allowHttpIssuer());
+        } catch (BoundedFetch.Failed e) {
+            throw SsoFailure.unavailable(e.getMessage());
+        }
+    }
+
+    /** A provider that does not answer in time or within the cap is unavailable, never the person's fault. */
+    private BoundedFetch.Answer get(URI uri, int cap) {
+        try {
+            return fetcher.get(uri, cap);
+        } catch (BoundedFetch.Failed e) {
+            throw SsoFailure.unavailable(e.getMessage());
+        }
     }
 
     private static String text(JsonNode doc, String field) {

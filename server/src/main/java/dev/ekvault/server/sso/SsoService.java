@@ -77,7 +77,7 @@ public final class SsoService {
         this.changes = changes;
         this.clock = clock;
         this.sealed = new SealedState(masterKey, json);
-        this.provider = new Provider(config, new BoundedHttp(config.allowHttpIssuer()), json, clock);
+        this.provider = new Provider(config, json, clock);
         this.idTokens = new IdTokens(config, provider);
     }
 

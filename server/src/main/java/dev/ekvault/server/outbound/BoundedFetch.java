@@ -1,4 +1,4 @@
-package dev.ekvault.server.sso;
+package dev.ekvault.server.outbound;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -19,84 +19,96 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The only way this package talks to the provider: a connect timeout and an overall deadline that also bounds a body
- * that trickles in, no redirects followed, and a body read only up to a cap (the exchange is cancelled as soon as it
- * grows past it). Failures to get an answer are {@link SsoFailure.Kind#UNAVAILABLE}; what the answer says is the
+ * How the server fetches JSON documents from servers it does not control (an SSO provider, a cluster's issuer): a
+ * connect timeout, an overall deadline that also bounds a body that trickles in, no redirects followed (a redirect
+ * could point anywhere, even inside our network), HTTP/1.1, and a body read only up to a cap (the exchange is
+ * cancelled as soon as it grows past it). Getting no answer is a {@link Failed}; what an answer says is the
  * caller's to judge.
  */
-final class BoundedHttp {
-    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
-    static final Duration DEADLINE = Duration.ofSeconds(10);
-
+public final class BoundedFetch {
     /** What came back: status, media type (lower case, no parameters) and the body. */
-    record Answer(int status, String mediaType, byte[] body) {
-        boolean isJson() {
+    public record Answer(int status, String mediaType, byte[] body) {
+        /** The two labels OpenID providers give their JSON documents. */
+        public boolean isJson() {
             return mediaType.equals("application/json") || mediaType.equals("application/jwk-set+json");
         }
     }
 
-    private final HttpClient http;
-    private final boolean allowHttp;
+    /** No usable answer. The message names the URL without its query, which could carry a secret. */
+    public static final class Failed extends Exception {
+        Failed(String reason) {
+            super(reason, null, false, false);
+        }
+    }
 
-    BoundedHttp(boolean allowHttp) {
-        this.allowHttp = allowHttp;
+    private final HttpClient http;
+    private final Duration deadline;
+
+    public BoundedFetch(Duration connectTimeout, Duration deadline) {
+        this.deadline = deadline;
         this.http = HttpClient.newBuilder()
-                .connectTimeout(CONNECT_TIMEOUT)
+                .connectTimeout(connectTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .version(HttpClient.Version.HTTP_1_1)
                 .build();
     }
 
     /**
-     * A URL the provider gave us (or the issuer): absolute, with a host, https (plain http only when the operator
-     * allowed it for a test provider), no user info. Anything else is an unusable provider document.
+     * A URL a document or the operator gave us: absolute, with a host, https (plain http only when the caller allows
+     * it, for a test server), no user info or fragment; {@code what} names it in the failure.
      */
-    URI endpoint(String url, String what) {
+    public static URI url(String url, String what, boolean allowHttp) throws Failed {
         URI uri;
         try {
             uri = new URI(url);
         } catch (URISyntaxException | NullPointerException e) {
-            throw SsoFailure.unavailable(what + " is not a URL");
+            throw new Failed(what + " is not a URL");
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (uri.getHost() == null || uri.getRawUserInfo() != null || uri.getRawFragment() != null
                 || !(scheme.equals("https") || (allowHttp && scheme.equals("http")))) {
-            throw SsoFailure.unavailable(what + " is not an https URL with a host");
+            throw new Failed(what + " is not an https URL with a host");
         }
         return uri;
     }
 
-    Answer get(URI uri, int cap) {
-        return send(HttpRequest.newBuilder(uri).timeout(DEADLINE).header("Accept", "application/json, application/jwk-set+json").GET().build(), cap);
+    /** A URL for a log line: never the query, which could carry something the log must not hold. */
+    public static String forLog(URI uri) {
+        return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort()) + uri.getRawPath();
+    }
+
+    public Answer get(URI uri, int cap) throws Failed {
+        return send(HttpRequest.newBuilder(uri).header("Accept", "application/json, application/jwk-set+json").GET(), cap);
     }
 
     /** A form POST ({@code application/x-www-form-urlencoded}); {@code authorization} may be null. */
-    Answer postForm(URI uri, String form, String authorization, int cap) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(DEADLINE)
+    public Answer postForm(URI uri, String form, String authorization, int cap) throws Failed {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
                 .header("Accept", "application/json")
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form));
         if (authorization != null) request.header("Authorization", authorization);
-        return send(request.build(), cap);
+        return send(request, cap);
     }
 
-    private Answer send(HttpRequest request, int cap) {
-        String where = request.uri().getScheme() + "://" + request.uri().getHost() + (request.uri().getPort() < 0 ? "" : ":" + request.uri().getPort())
-                + request.uri().getRawPath(); // never the query: it could carry something the log must not hold
+    private Answer send(HttpRequest.Builder builder, int cap) throws Failed {
+        HttpRequest request = builder.timeout(deadline).build();
+        String where = forLog(request.uri());
         CompletableFuture<HttpResponse<byte[]>> pending = http.sendAsync(request, info -> new CappedBody(cap));
         HttpResponse<byte[]> response;
         try {
-            response = pending.get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+            // the request timeout stops waiting for headers; this one also bounds a body that trickles in
+            response = pending.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             pending.cancel(true);
-            throw SsoFailure.unavailable(where + " did not answer within " + DEADLINE.toSeconds() + " s");
+            throw new Failed(where + " did not answer within " + deadline.toMillis() + " ms");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw SsoFailure.unavailable(where + " failed: " + (cause instanceof TooLarge ? cause.getMessage() : cause.getClass().getSimpleName()));
+            throw new Failed(where + " failed: " + (cause instanceof TooLarge ? cause.getMessage() : cause.getClass().getSimpleName()));
         } catch (InterruptedException e) {
             pending.cancel(true);
             Thread.currentThread().interrupt();
-            throw SsoFailure.unavailable("interrupted while calling " + where);
+            throw new Failed("interrupted while calling " + where);
         }
         String type = response.headers().firstValue("Content-Type").orElse("");
         int semicolon = type.indexOf(';');
