@@ -26,12 +26,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class BoundedFetchTest {
     private static final String SECRET_QUERY = "?access_token=do-not-log-me";
-    private static final Duration DEADLINE = Duration.ofMillis(300);
+    /** For the trickling body (which would take 10 s); every other test has a deadline a loaded machine cannot hit. */
+    private static final Duration DEADLINE = Duration.ofMillis(500);
 
     private HttpServer server;
     private ExecutorService handlers;
     private final AtomicInteger redirectTargetHits = new AtomicInteger();
-    private final BoundedFetch fetch = new BoundedFetch(Duration.ofSeconds(2), DEADLINE);
+    private final BoundedFetch fetch = new BoundedFetch(Duration.ofSeconds(10), Duration.ofSeconds(20));
 
     @BeforeEach
     void start() throws IOException {
@@ -107,7 +108,8 @@ class BoundedFetchTest {
 
     @Test
     void aBodyThatTricklesInIsCutOffAtTheDeadline() {
-        assertThatThrownBy(() -> fetch.get(url("/trickle" + SECRET_QUERY), 1024))
+        BoundedFetch impatient = new BoundedFetch(Duration.ofSeconds(10), DEADLINE);
+        assertThatThrownBy(() -> impatient.get(url("/trickle" + SECRET_QUERY), 1024))
                 .isInstanceOf(BoundedFetch.Failed.class)
                 .hasMessageContaining("/trickle")
                 .hasMessageContaining("did not answer within " + DEADLINE.toMillis() + " ms")
@@ -124,9 +126,11 @@ class BoundedFetchTest {
 
     @Test
     void aServerThatIsGoneFailsWithoutTheQuery() throws IOException {
-        HttpServer closed = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        URI gone = URI.create("http://127.0.0.1:" + closed.getAddress().getPort() + "/small" + SECRET_QUERY);
-        closed.stop(0);
+        int port;
+        try (java.net.ServerSocket closed = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            port = closed.getLocalPort(); // closed at once: an HttpServer never started keeps its socket listening
+        }
+        URI gone = URI.create("http://127.0.0.1:" + port + "/small" + SECRET_QUERY);
         assertThatThrownBy(() -> fetch.get(gone, 1024))
                 .isInstanceOf(BoundedFetch.Failed.class)
                 .hasMessageContaining("/small failed")
