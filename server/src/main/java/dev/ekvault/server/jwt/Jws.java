@@ -19,7 +19,8 @@ import org.bouncycastle.crypto.signers.Ed25519Signer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -108,16 +109,8 @@ final class Jws {
 
     /** Parses strict UTF-8 JSON that must be an object; null for anything else. */
     static ObjectNode parseObject(byte[] utf8) {
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(utf8))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            return null;
-        }
+        String text = strictUtf8(utf8);
+        if (text == null) return null;
         // the streaming parser, not ObjectMapper.readTree: a token's few claims do not need a deserialisation context
         // per call, which was most of the cost of refusing a flood of well-formed but invalid tokens
         try (JsonParser parser = JSON.getFactory().createParser(text)) {
@@ -127,6 +120,28 @@ final class Jws {
         } catch (IOException | RuntimeException e) {
             return null;
         }
+    }
+
+    /**
+     * The bytes as text when they are well-formed UTF-8, else null. ASCII (every token we issue) is taken as it is;
+     * anything else goes through a strict decoder that answers with a result rather than an exception, whose stack
+     * trace a flood of malformed tokens would otherwise pay for.
+     */
+    private static String strictUtf8(byte[] bytes) {
+        boolean ascii = true;
+        for (byte b : bytes) {
+            if (b < 0) {
+                ascii = false;
+                break;
+            }
+        }
+        if (ascii) return new String(bytes, StandardCharsets.ISO_8859_1);
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        if (decoder.decode(ByteBuffer.wrap(bytes), out, true).isError() || decoder.flush(out).isError()) return null;
+        return out.flip().toString();
     }
 
     /** The value starting at {@code token}, as a tree; the parser enforces the nesting and length limits. */

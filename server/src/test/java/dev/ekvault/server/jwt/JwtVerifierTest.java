@@ -102,6 +102,13 @@ class JwtVerifierTest {
     }
 
     @Test
+    void claimsOutsideAsciiAreReadAsUtf8AndMalformedUtf8IsRefused() {
+        assertThat(verifier.verify(ours(validClaims(clock).put("sub", "crédential-ü-😀"))).credentialId()).isEqualTo("crédential-ü-😀");
+        String claims = b64(new byte[] {'{', '"', 's', 'u', 'b', '"', ':', '"', (byte) 0xE2, (byte) 0x82, '"', '}'}); // truncated sequence
+        assertRejected(JwtTesting.b64(header(kid)) + "." + claims + "." + b64(new byte[64]), "claims are not a JSON object");
+    }
+
+    @Test
     void aTokenWithoutTypIsAccepted() {
         String token = sign(ourKey, "{\"alg\":\"EdDSA\",\"kid\":\"" + kid + "\"}", validClaims(clock));
         assertThat(verifier.verify(token).userId()).isEqualTo("user-1");
