@@ -22,8 +22,8 @@ import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -558,18 +558,32 @@ public final class Bench {
 
     // ------------------------------------------------------------------------------------------------ ceiling and peers
 
+    static final String CEILING = "ceiling: the same bytes from the JDK's HTTP server";
+
+    /**
+     * The ceiling, three times, each in a new process: from one process to the next it moved between 35,000 and 53,000
+     * a second on this machine (while ek's figures moved by a few percent), so one run can make any ratio to it look
+     * better or worse than it is. The table keeps the median run and notes all three.
+     */
     void ceiling() throws Exception {
-        int port = Proc.freePort();
         Path body = work.resolve("list-body.json");
         Files.write(body, listBody);
-        Proc ceiling = Proc.start("ceiling", List.of(java, "-cp", benchClasses.toString(), "bench.Ceiling", String.valueOf(port),
-                body.toString()), Map.of(), work.resolve("ceiling.log"));
-        started.add(ceiling);
-        awaitPort(ceiling, port, 30);
-        versions.put("ceiling", "JDK " + Runtime.version() + " com.sun.net.httpserver, a thread per core");
-        wrk("ceiling: the same bytes from the JDK's HTTP server", "ceiling", ceiling, "http://127.0.0.1:" + port + "/", Map.of(), 200, warmup);
-        ceiling.stop();
-        started.remove(ceiling);
+        versions.put("ceiling", "JDK " + Runtime.version() + " com.sun.net.httpserver, a thread per core; median of three processes");
+        List<Row> runs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            int port = Proc.freePort();
+            Proc ceiling = Proc.start("ceiling", List.of(java, "-cp", benchClasses.toString(), "bench.Ceiling", String.valueOf(port),
+                    body.toString()), Map.of(), work.resolve("ceiling.log"));
+            started.add(ceiling);
+            awaitPort(ceiling, port, 30);
+            wrk(CEILING, "ceiling", ceiling, "http://127.0.0.1:" + port + "/", Map.of(), 200, warmup);
+            runs.add(rows.remove(rows.size() - 1));
+            ceiling.stop();
+            started.remove(ceiling);
+        }
+        runs.sort(Comparator.comparingDouble(Row::rps));
+        rows.add(runs.get(1));
+        notes.add("ceiling runs (requests/s): " + runs.stream().map(r -> String.format(Locale.ROOT, "%,.0f", r.rps())).toList());
     }
 
     void etcd() throws Exception {
