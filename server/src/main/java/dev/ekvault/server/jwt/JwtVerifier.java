@@ -288,7 +288,7 @@ public final class JwtVerifier {
     /**
      * The cache key of a token: the SHA-256 of its first {@code end} characters. Only a token of canonical base64url
      * and dots can be in the cache, and for those the chars are the bytes; any other character becomes a byte that
-     * no cached input holds. A prototype digest is cloned: {@code MessageDigest.getInstance} walks the provider list.
+     * no cached input holds, so a hit is the very text that was verified. A prototype digest is cloned: {@code MessageDigest.getInstance} walks the provider list.
      */
     private static Digest sha256(String token, int end) {
         MessageDigest digest;
@@ -297,8 +297,9 @@ public final class JwtVerifier {
         } catch (CloneNotSupportedException e) {
             throw new IllegalStateException(e);
         }
-        byte[] input = new byte[end];
-        token.getBytes(0, end, input, 0); // deprecated for dropping the high byte of each char, which is the point here
+        // ISO-8859-1 turns a char above U+00FF into '?', which no cached input holds; dropping the high byte instead
+        // would let U+012E hash as '.', a second spelling of a cached token
+        byte[] input = token.substring(0, end).getBytes(StandardCharsets.ISO_8859_1);
         java.nio.ByteBuffer hash = java.nio.ByteBuffer.wrap(digest.digest(input));
         return new Digest(hash.getLong(0), hash.getLong(8), hash.getLong(16), hash.getLong(24));
     }

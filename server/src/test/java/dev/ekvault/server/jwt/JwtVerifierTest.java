@@ -261,6 +261,23 @@ class JwtVerifierTest {
     }
 
     @Test
+    void aCachedTokenSpelledWithOtherCharactersIsNotACacheHit() {
+        String real = issuer.issue("cred-1", "ws-1", "user-1");
+        assertThat(verifier.verify(real).credentialId()).isEqualTo("cred-1");
+        int firstDot = real.indexOf('.');
+        // U+012E and U+0141 have the low bytes of '.' and 'A': a cache keyed on low bytes would take these for the real one
+        String otherDot = real.substring(0, firstDot) + '\u012E' + real.substring(firstDot + 1);
+        assertRejected(otherDot, "segments");
+        int a = real.indexOf('A');
+        if (a >= 0 && a < real.lastIndexOf('.')) {
+            assertRejected(real.substring(0, a) + '\u0141' + real.substring(a + 1), "base64url");
+        }
+        String latin1 = real.substring(0, firstDot) + '\u00AE' + real.substring(firstDot + 1); // 0xAE: not a dot either
+        assertRejected(latin1, "segments");
+        assertThat(verifier.verify(real).credentialId()).isEqualTo("cred-1");
+    }
+
+    @Test
     void theTagKeyIsNeitherPublishedNorTheSigningSeed() {
         String tagKey = b64(ourTagKey());
         assertThat(keys.jwks()).doesNotContain(tagKey);
