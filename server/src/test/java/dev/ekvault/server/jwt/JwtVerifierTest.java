@@ -109,6 +109,19 @@ class JwtVerifierTest {
     }
 
     @Test
+    void duplicateOrTrailingClaimsAreRefusedEvenSignedByOurKey() {
+        // what the streaming claim reader must still refuse: two subjects (parsers could disagree on which), trailing
+        // content after the object, and nesting past the limit
+        String twoSubjects = "{\"iss\":\"" + JwtTesting.ISSUER + "\",\"aud\":\"ek-api\",\"sub\":\"cred-1\",\"sub\":\"cred-2\"}";
+        assertRejected(Jws.sign(header(kid).getBytes(StandardCharsets.UTF_8), twoSubjects.getBytes(StandardCharsets.UTF_8), ourKey),
+                "claims are not a JSON object");
+        assertRejected(Jws.sign(header(kid).getBytes(StandardCharsets.UTF_8), "{}{}".getBytes(StandardCharsets.UTF_8), ourKey),
+                "claims are not a JSON object");
+        assertRejected(Jws.sign(header(kid).getBytes(StandardCharsets.UTF_8), "{\"a\":[[[[[1]]]]]}".getBytes(StandardCharsets.UTF_8), ourKey),
+                "claims are not a JSON object");
+    }
+
+    @Test
     void aTokenWithoutTypIsAccepted() {
         String token = sign(ourKey, "{\"alg\":\"EdDSA\",\"kid\":\"" + kid + "\"}", validClaims(clock));
         assertThat(verifier.verify(token).userId()).isEqualTo("user-1");

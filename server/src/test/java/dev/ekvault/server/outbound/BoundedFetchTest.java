@@ -26,12 +26,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class BoundedFetchTest {
     private static final String SECRET_QUERY = "?access_token=do-not-log-me";
-    /** For the trickling body (which would take 10 s); every other test has a deadline a loaded machine cannot hit. */
+    /** For the body that never completes; every other test has a deadline a loaded machine cannot hit. */
     private static final Duration DEADLINE = Duration.ofMillis(500);
 
     private HttpServer server;
     private ExecutorService handlers;
     private final AtomicInteger redirectTargetHits = new AtomicInteger();
+    private final java.util.concurrent.CountDownLatch testOver = new java.util.concurrent.CountDownLatch(1);
     private final BoundedFetch fetch = new BoundedFetch(Duration.ofSeconds(10), Duration.ofSeconds(20));
 
     @BeforeEach
@@ -49,12 +50,13 @@ class BoundedFetchTest {
             redirectTargetHits.incrementAndGet();
             answer(ex, 200, "application/json", "{}");
         });
-        server.createContext("/trickle", BoundedFetchTest::trickle);
+        server.createContext("/trickle", this::trickle);
         server.start();
     }
 
     @AfterEach
     void stop() {
+        testOver.countDown();
         server.stop(0);
         handlers.shutdownNow();
     }
@@ -72,16 +74,14 @@ class BoundedFetchTest {
         }
     }
 
-    /** Headers at once, then one byte every 100 ms: each step is quick, the whole body never arrives in time. */
-    private static void trickle(HttpExchange ex) throws IOException {
+    /** Headers and one byte at once, then nothing until the test is over: the body never arrives in time. */
+    private void trickle(HttpExchange ex) throws IOException {
         ex.getResponseHeaders().add("Content-Type", "application/json");
         ex.sendResponseHeaders(200, 0);
         try (OutputStream out = ex.getResponseBody()) {
-            for (int i = 0; i < 100; i++) { // at most 10 s, should the client never hang up
-                out.write(' ');
-                out.flush();
-                Thread.sleep(100);
-            }
+            out.write(' ');
+            out.flush();
+            testOver.await(30, java.util.concurrent.TimeUnit.SECONDS); // released in stop(); bounded should it never be
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
