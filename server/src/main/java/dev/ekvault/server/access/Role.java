@@ -18,6 +18,11 @@ public enum Role {
         this.ceiling = ceiling;
     }
 
+    /** True when this role grants nothing the other does not (admin ⊇ developer ⊇ member; declared widest first). */
+    public boolean within(Role other) {
+        return ordinal() >= other.ordinal();
+    }
+
     public String wire() {
         return name().toLowerCase(Locale.ROOT);
     }

@@ -15,9 +15,10 @@ import java.util.Set;
 
 /**
  * Turns a scope as the wire names it ({@code {all, teams, projects, environments}}) into a {@link Scope}: every id
- * checked against the workspace and the caller's own view, every entry given its ancestors, and every complete set of
- * children replaced by their parent (all of a project's environments means the project; all of a team's projects
- * means the team), so the scope also covers children added later.
+ * checked against the workspace and the caller's own view, and every entry given its ancestors. A scope is stored as
+ * asked: naming every environment of a project does not grant the project, so an environment created later is not
+ * included unless the project (or its team) was named. Entries already covered by a named parent are dropped; that
+ * changes nothing they reach.
  */
 public final class ScopeResolver {
     /** A scope as the wire names it, before its ids are checked. */
@@ -57,18 +58,6 @@ public final class ScopeResolver {
         }
         if (teamIds.isEmpty() && projectIds.isEmpty() && environmentRefs.isEmpty()) {
             throw ApiException.badRequest("field 'scope' must be all, or name at least one team, project or environment");
-        }
-        // every environment of a project chosen: the project
-        for (ProjectStore.ProjectRow p : allProjects) {
-            List<EnvironmentStore.EnvironmentRow> children = environments.listByProject(c, p.id());
-            if (!children.isEmpty() && children.stream().allMatch(e -> environmentRefs.stream().anyMatch(ref -> ref.id().equals(e.id())))) {
-                projectIds.add(p.id());
-            }
-        }
-        // every project of a team chosen: the team
-        for (TeamStore.TeamRow t : teams.list(c, workspaceId)) {
-            List<ProjectStore.ProjectRow> children = allProjects.stream().filter(p -> p.teamId().equals(t.id())).toList();
-            if (!children.isEmpty() && children.stream().allMatch(p -> projectIds.contains(p.id()))) teamIds.add(t.id());
         }
         List<Scope.ProjectRef> projectRefs = new ArrayList<>();
         for (ProjectStore.ProjectRow p : allProjects) {

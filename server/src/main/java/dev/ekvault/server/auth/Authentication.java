@@ -95,13 +95,34 @@ public final class Authentication {
     /** The caller a live credential gives right now, or a 401. */
     public Caller caller(Credential credential) {
         long now = clock.millis();
-        if (credential == null || !credential.isLiveAt(now)) throw ApiException.unauthorized();
+        if (credential == null || !credential.isLiveAt(now) || !lineageLive(credential, now)) throw ApiException.unauthorized();
         WorkspaceStore.Member member = snapshot.member(credential.workspaceId(), credential.createdBy());
         if (member == null) throw ApiException.unauthorized();
         usage.touch(credential.id(), now);
         Permission permission = credential.permission().and(member.role().ceiling);
-        return new Caller(credential.workspaceId(), credential.createdBy(), credential.id(), credential.kind(), member.role(),
+        return new Caller(credential.workspaceId(), credential.createdBy(), credential, member.role(),
                 permission, credential.scope().intersect(member.scope()));
+    }
+
+    /**
+     * Every credential this one was minted through is live too. Revoking a parent revokes its children in the same
+     * transaction; this check also covers a child committed in a race with that revocation, and a node that has seen the
+     * parent's change row but not yet the children's. A parent this node has not loaded (created on another node a
+     * moment ago) is read once; parents come from stored rows only, so a caller cannot make this read at will.
+     */
+    private boolean lineageLive(Credential credential, long now) {
+        String parentId = credential.parentId();
+        for (int depth = 0; parentId != null; depth++) {
+            if (depth > dev.ekvault.server.token.CredentialAuthority.MAX_MINT_DEPTH) return false;
+            Credential parent = snapshot.credentialById(parentId);
+            if (parent == null) {
+                snapshot.reloadCredential(parentId);
+                parent = snapshot.credentialById(parentId);
+            }
+            if (parent == null || !parent.isLiveAt(now)) return false;
+            parentId = parent.parentId();
+        }
+        return true;
     }
 
     /** The credential of a {@code Bearer} header, or null. The scheme name is case-insensitive (RFC 7235). */

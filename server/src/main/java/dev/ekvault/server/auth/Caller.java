@@ -9,16 +9,24 @@ import dev.ekvault.server.token.Credential;
 /**
  * Who is asking, with what they may do already narrowed: {@code permission} and {@code scope} are the
  * credential's intersected with the person's CURRENT role and scope, so nothing downstream has to remember to.
+ * {@code credential} is the one the request came with (its lifetime and lineage bound what it may mint).
  */
-public record Caller(String workspaceId, String userId, String credentialId, Credential.Kind kind, Role role,
-                     Permission permission, Scope scope) {
+public record Caller(String workspaceId, String userId, Credential credential, Role role, Permission permission, Scope scope) {
+
+    public String credentialId() {
+        return credential.id();
+    }
+
+    public Credential.Kind kind() {
+        return credential.kind();
+    }
 
     /**
      * Credentials that act as their person (CLI tokens, and sessions later) see that person's overrides; static API
      * tokens and workload identities see shared values only, so an override never reaches a deployment.
      */
     public boolean seesPersonalValues() {
-        return kind.actsAsPerson();
+        return kind().actsAsPerson();
     }
 
     /** Refuses a write with 403 unless both the credential and the person's role allow writing. */

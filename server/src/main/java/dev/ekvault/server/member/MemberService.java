@@ -67,6 +67,17 @@ public final class MemberService {
         if (!caller.isAdmin()) throw ApiException.forbidden("only workspace admins manage members");
     }
 
+    /**
+     * A member or invitation is the caller's to change or remove only when its CURRENT role and scope lie within the
+     * caller's own (effective) ones: checking only the new values would let a scoped admin narrow a wider member first
+     * and remove them second, or demote a full admin.
+     */
+    private static void requireWithinCaller(Caller caller, Role role, Scope scope) {
+        if (!role.within(caller.role()) || !scope.within(caller.scope())) {
+            throw ApiException.forbidden("this member's access reaches beyond your own");
+        }
+    }
+
     /** Members (status {@code account_created}) and invitations ({@code invite_sent}, {@code declined}, {@code expired}). */
     public List<Map<String, Object>> list(Caller caller, String workspaceRef) {
         requireAdmin(caller);
@@ -92,6 +103,7 @@ public final class MemberService {
         String email = emailText.strip().toLowerCase(Locale.ROOT);
         if (!email.matches("[^@\\s]{1,64}@[^@\\s]{1,255}")) throw ApiException.badRequest("field 'email' must be an email address");
         Role role = role(roleText);
+        if (!role.within(caller.role())) throw ApiException.forbidden("field 'role': you can grant only a role you hold");
         String token = TokenFormat.generate(INVITE_PREFIX);
         long now = clock.millis();
         return database.write(c -> {
@@ -121,8 +133,10 @@ public final class MemberService {
             MemberStore.MemberRow m = members.member(c, ws.id(), userId);
             if (m == null) throw ApiException.notFound("member");
             if (userId.equals(ws.ownerId())) throw ApiException.forbidden("the workspace owner cannot be demoted or narrowed");
+            requireWithinCaller(caller, m.role(), m.scope());
             Role role = roleText == null ? m.role() : role(roleText);
             Scope scope = scopeRequest == null ? m.scope() : scopes.resolve(c, caller, ws.id(), scopeRequest);
+            if (!role.within(caller.role())) throw ApiException.forbidden("field 'role': you can grant only a role you hold");
             if (!scope.within(caller.scope())) throw ApiException.forbidden("field 'scope' reaches beyond your own access");
             members.update(c, ws.id(), userId, role, scope);
             ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, ws.id(), userId, clock.millis());
@@ -142,7 +156,7 @@ public final class MemberService {
             MemberStore.MemberRow target = members.member(c, ws.id(), userId);
             if (target == null) throw ApiException.notFound("member");
             if (userId.equals(ws.ownerId())) throw ApiException.forbidden("the workspace owner cannot be removed");
-            if (!target.scope().within(caller.scope())) throw ApiException.forbidden("this member's access reaches beyond your own");
+            requireWithinCaller(caller, target.role(), target.scope());
             long now = clock.millis();
             for (String credentialId : members.remove(c, ws.id(), userId, now)) {
                 ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credentialId, now);
@@ -158,7 +172,9 @@ public final class MemberService {
         caller.requireAdminWrite();
         database.write(c -> {
             WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
-            if (members.invite(c, ws.id(), inviteId) == null) throw ApiException.notFound("invite");
+            MemberStore.InviteRow invite = members.invite(c, ws.id(), inviteId);
+            if (invite == null) throw ApiException.notFound("invite");
+            requireWithinCaller(caller, invite.role(), invite.scope());
             members.deleteInvite(c, inviteId);
             return null;
         });
@@ -169,18 +185,28 @@ public final class MemberService {
      * account (another workspace), that account's password proves it is theirs. Returns their first sign-in.
      */
     public SessionService.SignedIn accept(String token, String name, String password) {
-        String pw = password == null ? null : password;
+        // the same rules for a new and an existing account, so the answer does not tell which it is: a password of the
+        // allowed length (400 otherwise), then for an existing account the sign-in's check, its lock and its counting
+        String pw = SessionService.password(password == null ? "" : password, "password");
+        long now = clock.millis();
+        record Found(MemberStore.InviteRow invite, UserStore.User user) {}
+        Found found = database.read(c -> {
+            MemberStore.InviteRow invite = liveInvite(c, token);
+            return new Found(invite, users.findByEmail(c, invite.email()));
+        });
+        String displayName = FieldRules.name(name == null ? found.invite().email().substring(0, found.invite().email().indexOf('@')) : name, "name");
+        String hash = found.user() == null ? passwords.hash(pw) : null;
+        if (found.user() != null) sessions.requirePassword(found.user(), pw, now);
         SessionService.SignedIn signedIn = database.write(c -> {
             MemberStore.InviteRow invite = liveInvite(c, token);
-            long now = clock.millis();
             UserStore.User user = users.findByEmail(c, invite.email());
-            if (user == null) {
-                if (pw == null || pw.length() < 12 || pw.length() > 256) throw ApiException.badRequest("field 'password' must be 12 to 256 characters");
+            if (found.user() == null) {
+                // created by another request since the check above: this one proved nothing about that account
+                if (user != null) throw ApiException.unauthorized();
                 String userId = FieldRules.newId();
-                String displayName = FieldRules.name(name == null ? invite.email().substring(0, invite.email().indexOf('@')) : name, "name");
-                users.insert(c, userId, invite.email(), displayName, passwords.hash(pw), now);
+                users.insert(c, userId, invite.email(), displayName, hash, now);
                 user = users.findById(c, userId);
-            } else if (pw == null || !passwords.verify(pw, user.passwordHash())) {
+            } else if (user == null || !user.id().equals(found.user().id())) {
                 throw ApiException.unauthorized();
             }
             if (workspaceStore.findMember(c, invite.workspaceId(), user.id()) != null) {

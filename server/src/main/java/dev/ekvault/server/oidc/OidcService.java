@@ -18,6 +18,7 @@ import dev.ekvault.server.http.FieldRules;
 import dev.ekvault.server.http.WireTime;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.token.Credential;
+import dev.ekvault.server.token.CredentialAuthority;
 import dev.ekvault.server.token.CredentialStore;
 import dev.ekvault.server.token.CredentialUsage;
 import dev.ekvault.server.access.ScopeResolver;
@@ -92,7 +93,7 @@ public final class OidcService {
     }
 
     public OidcIdentity create(Caller caller, String workspaceRef, Settings settings) {
-        TokenService.requireMayMint(caller);
+        CredentialAuthority.requireMayManage(caller);
         caller.requireAdminWrite();
         String name = FieldRules.name(settings.name(), "name");
         String issuer = OidcRules.issuer(settings.issuer(), config.allowHttpIssuers());
@@ -103,9 +104,11 @@ public final class OidcService {
         OidcIdentity created = database.write(c -> {
             WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
             Scope scope = withinCaller(c, caller, ws.id(), permission, settings.scope(), null);
+            CredentialAuthority.requireDepth(caller, credentials.lineage(c, caller.credentialId()));
             long now = clock.millis();
+            // an identity has no expiry of its own, but one made through an API token or `ek login` ends with it
             Credential credential = new Credential(FieldRules.newId(), ws.id(), Credential.Kind.OIDC, name, null, permission, scope, false,
-                    caller.userId(), now, null, null, null);
+                    caller.userId(), now, CredentialAuthority.boundExpiry(caller, null), null, null, CredentialAuthority.parentFor(caller));
             credentials.insert(c, credential, null);
             OidcIdentityStore.Row row = new OidcIdentityStore.Row(credential.id(), ws.id(), issuer, audience, subject, jwks, now, now);
             store.insert(c, row);
@@ -116,7 +119,7 @@ public final class OidcService {
         return created;
     }
 
-    /** The workspace's identities (deleted ones are gone), newest first. */
+    /** The workspace's identities the caller may manage (deleted ones are gone), newest first. */
     public List<OidcIdentity> list(Caller caller, String workspaceRef) {
         if (!caller.isAdmin()) throw ApiException.forbidden("only workspace admins may do this");
         return database.read(c -> {
@@ -127,7 +130,9 @@ public final class OidcService {
             for (CredentialStore.Stored stored : credentials.listByWorkspace(c, ws.id())) {
                 Credential k = stored.credential();
                 OidcIdentityStore.Row row = rows.get(k.id());
-                if (k.kind() == Credential.Kind.OIDC && k.revokedAt() == null && row != null) result.add(view(k, row));
+                if (k.kind() == Credential.Kind.OIDC && k.revokedAt() == null && row != null && CredentialAuthority.mayManage(caller, k)) {
+                    result.add(view(k, row));
+                }
             }
             return result;
         });
@@ -138,7 +143,7 @@ public final class OidcService {
      * rights apply at once to the JWTs already exchanged (they are read from the credential on every request).
      */
     public OidcIdentity update(Caller caller, String workspaceRef, String id, Settings settings) {
-        TokenService.requireMayMint(caller);
+        CredentialAuthority.requireMayManage(caller);
         caller.requireAdminWrite();
         String name = settings.name() == null ? null : FieldRules.name(settings.name(), "name");
         String issuer = settings.issuer() == null ? null : OidcRules.issuer(settings.issuer(), config.allowHttpIssuers());
@@ -153,7 +158,7 @@ public final class OidcService {
             Scope scope = withinCaller(c, caller, k.workspaceId(), newPermission, settings.scope(), k.scope());
             long now = clock.millis();
             Credential changed = new Credential(k.id(), k.workspaceId(), k.kind(), name == null ? k.name() : name, null, newPermission, scope,
-                    false, k.createdBy(), k.createdAt(), null, k.lastUsedAt(), null);
+                    false, k.createdBy(), k.createdAt(), k.expiresAt(), k.lastUsedAt(), null, k.parentId());
             OidcIdentityStore.Row r = old.row();
             OidcIdentityStore.Row row = new OidcIdentityStore.Row(r.credentialId(), r.workspaceId(), issuer == null ? r.issuer() : issuer,
                     audience == null ? r.audience() : audience, subject == null ? r.subject() : subject,
@@ -169,16 +174,16 @@ public final class OidcService {
 
     /** Revokes the identity's credential: its JWTs stop on every node within the change-feed interval. Idempotent. */
     public void delete(Caller caller, String workspaceRef, String id) {
-        TokenService.requireMayMint(caller); // identities are managed by people, not by the workloads they admit
+        CredentialAuthority.requireMayManage(caller); // identities are managed by people, not by the workloads they admit
         caller.requireAdminWrite();
         database.write(c -> {
             WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
             CredentialStore.Stored stored = credentials.findById(c, id);
-            if (stored == null || stored.credential().kind() != Credential.Kind.OIDC || !stored.credential().workspaceId().equals(ws.id())) {
+            if (stored == null || stored.credential().kind() != Credential.Kind.OIDC || !stored.credential().workspaceId().equals(ws.id())
+                    || !CredentialAuthority.mayManage(caller, stored.credential())) {
                 throw ApiException.notFound("identity");
             }
-            long now = clock.millis();
-            if (credentials.revoke(c, id, now)) ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), id, now);
+            credentials.revoke(c, ws.id(), id, clock.millis());
             return null;
         });
         changes.poll();
@@ -297,7 +302,7 @@ public final class OidcService {
         CredentialStore.Stored stored = credentials.findById(c, id);
         OidcIdentityStore.Row row = stored == null ? null : store.find(c, id);
         if (row == null || stored.credential().kind() != Credential.Kind.OIDC || !stored.credential().workspaceId().equals(ws.id())
-                || stored.credential().revokedAt() != null) {
+                || stored.credential().revokedAt() != null || !CredentialAuthority.mayManage(caller, stored.credential())) {
             throw ApiException.notFound("identity");
         }
         return new Candidate(stored.credential(), row);

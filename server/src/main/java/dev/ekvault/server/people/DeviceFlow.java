@@ -113,7 +113,11 @@ public final class DeviceFlow {
 
     /** A signed-in person approves (or denies) a user code, binding the login to them and their workspace. */
     public void answer(Caller caller, String userCodeText, boolean approve) {
-        if (!caller.kind().isSignIn()) throw ApiException.forbidden("approve a login while signed in as a person, not with an API token");
+        // only the dashboard: an `ek login` that could approve logins could renew itself forever, and a stolen one could
+        // spawn logins that outlive its revocation
+        if (caller.kind() != Credential.Kind.SESSION) {
+            throw ApiException.forbidden("approve a login while signed in to the dashboard, not with a token or an ek login");
+        }
         AtomicInteger wrong = wrongCodes.get(caller.credentialId(), k -> new AtomicInteger());
         if (wrong.get() >= WRONG_CODES_PER_MINUTE) {
             throw new ApiException(ErrorCode.TOO_MANY_REQUESTS, "too many wrong codes; wait a minute and try again");

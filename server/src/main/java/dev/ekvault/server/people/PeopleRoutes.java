@@ -53,6 +53,11 @@ public final class PeopleRoutes {
             sessions.revokeSession(ex.caller(), ex.path("id"));
             return Reply.noContent();
         });
+        router.put("/v1/me/password", "me", ex -> {
+            JsonInput body = ex.body();
+            sessions.changePassword(ex.caller(), body.requiredString("currentPassword"), body.requiredString("newPassword"));
+            return Reply.noContent();
+        });
         router.get("/v1/me/preferences", "me", ex -> sessions.preferences(ex.caller()));
         router.put("/v1/me/preferences", "me", ex -> sessions.savePreferences(ex.caller(), ex.body().node()));
     }

@@ -80,7 +80,7 @@ public final class SessionService {
         return normal;
     }
 
-    static String password(String password, String field) {
+    public static String password(String password, String field) {
         if (password.length() < MIN_PASSWORD || password.length() > MAX_PASSWORD) {
             throw ApiException.badRequest("field '" + field + "' must be " + MIN_PASSWORD + " to " + MAX_PASSWORD + " characters");
         }
@@ -93,18 +93,10 @@ public final class SessionService {
      */
     public SignedIn signIn(String emailText, String password, String workspaceRef) {
         String address = emailText.strip().toLowerCase(Locale.ROOT);
-        if (password.length() > MAX_PASSWORD) throw ApiException.unauthorized();
         long now = clock.millis();
         UserStore.User user = database.read(c -> users.findByEmail(c, address));
-        boolean matches = passwords.verify(password, user == null ? null : user.passwordHash());
-        if (user == null) throw ApiException.unauthorized();
-        boolean locked = user.lockedUntil() != null && user.lockedUntil() > now;
-        if (!matches || locked) {
-            if (!locked) recordFailure(user, now);
-            throw ApiException.unauthorized();
-        }
+        requirePassword(user, password, now);
         SignedIn signedIn = database.write(c -> {
-            users.clearFailedSignIns(c, user.id());
             String workspaceId = chooseWorkspace(c, user.id(), workspaceRef);
             return issue(c, user, workspaceId, Credential.Kind.SESSION, config.sessionLifetime(), now);
         });
@@ -112,18 +104,74 @@ public final class SessionService {
         return signedIn;
     }
 
-    private void recordFailure(UserStore.User user, long now) {
-        int failures = user.failedSignIns() + 1;
-        Long lockedUntil = null;
-        if (failures >= FREE_FAILURES) {
-            long minutes = Math.min(1L << Math.min(failures - FREE_FAILURES, 20), MAX_LOCK.toMinutes());
-            lockedUntil = now + Duration.ofMinutes(minutes).toMillis();
+    /**
+     * The one password check of the server (sign-in, invitation accept, sign-up by an existing person, password change):
+     * every failure is the same 401 after the same Argon2 work. An unknown person ({@code user} null) or one without a
+     * password is checked against a dummy hash; a locked account is checked too (its answer ignored) so the lock cannot
+     * be timed; each failure counts towards a lock that grows from a minute to an hour. Call it outside any transaction:
+     * it records the failure in its own.
+     */
+    public void requirePassword(UserStore.User user, String password, long now) {
+        if (password == null || password.length() > MAX_PASSWORD) password = "";
+        boolean matches = passwords.verify(password, user == null ? null : user.passwordHash());
+        if (user == null) throw ApiException.unauthorized();
+        boolean locked = user.lockedUntil() != null && user.lockedUntil() > now;
+        if (!matches || locked) {
+            if (!locked) recordFailure(user.id(), now);
+            throw ApiException.unauthorized();
         }
-        Long until = lockedUntil;
+        if (user.failedSignIns() > 0) {
+            database.write(c -> {
+                users.clearFailedSignIns(c, user.id());
+                return null;
+            });
+        }
+    }
+
+    private void recordFailure(String userId, long now) {
         database.write(c -> {
-            users.recordFailedSignIn(c, user.id(), failures, until);
+            // counted from the stored value in the writing transaction, so concurrent failures are all counted
+            UserStore.User current = users.findById(c, userId);
+            int failures = current.failedSignIns() + 1;
+            Long lockedUntil = null;
+            if (failures >= FREE_FAILURES) {
+                long minutes = Math.min(1L << Math.min(failures - FREE_FAILURES, 20), MAX_LOCK.toMinutes());
+                lockedUntil = now + Duration.ofMinutes(minutes).toMillis();
+            }
+            users.recordFailedSignIn(c, userId, failures, lockedUntil);
             return null;
         });
+    }
+
+    /**
+     * A signed-in person changes their password: the current one is required (checked like a sign-in, failures counted),
+     * and every other sign-in of theirs, in every workspace, ends with everything minted through it.
+     */
+    public void changePassword(Caller caller, String currentPassword, String newPassword) {
+        if (!caller.kind().isSignIn()) throw ApiException.forbidden("change a password while signed in as the person, not with an API token");
+        String pw = password(newPassword, "newPassword");
+        long now = clock.millis();
+        UserStore.User user = database.read(c -> users.findById(c, caller.userId()));
+        try {
+            requirePassword(user, currentPassword, now);
+        } catch (ApiException wrong) {
+            // a 401 would read as "your session ended" to the dashboard
+            throw ApiException.forbidden("field 'currentPassword' is not your current password (or the account is locked for a while)");
+        }
+        String hash = passwords.hash(pw);
+        database.write(c -> {
+            users.setPassword(c, user.id(), hash);
+            endSignIns(c, user.id(), caller.credentialId(), clock.millis());
+            return null;
+        });
+        changes.poll();
+    }
+
+    /** Ends every live sign-in of a person in every workspace except {@code keep} (may be null), with its descendants. */
+    public void endSignIns(Connection c, String userId, String keep, long now) throws SQLException {
+        for (Credential k : credentials.liveSignIns(c, userId, now)) {
+            if (!k.id().equals(keep)) credentials.revoke(c, k.workspaceId(), k.id(), now);
+        }
     }
 
     private String chooseWorkspace(Connection c, String userId, String workspaceRef) throws SQLException {
@@ -138,22 +186,40 @@ public final class SessionService {
     /**
      * The first person on a fresh install creates the workspace and owns it. After that, sign-up is by invitation,
      * unless {@code people.open-sign-up} lets anyone create an account with a workspace of their own.
+     *
+     * <p>Sign-up must not tell which emails have an account. An email that has one is taken as that person asking for
+     * another workspace: their password is checked like a sign-in (a wrong one is the sign-in's 401, counted towards the
+     * lock) and the new workspace is theirs; the account is never changed and nothing says it existed.
      */
     public SignedIn signUp(String emailText, String password, String name, String workspaceSlug) {
         String address = email(emailText, "email");
         String pw = password(password, "password");
         String displayName = FieldRules.name(name == null ? address.substring(0, address.indexOf('@')) : name, "name");
         String slug = FieldRules.slug(workspaceSlug == null ? FieldRules.slugOf(displayName, "workspace") : workspaceSlug, "workspace");
-        String hash = passwords.hash(pw);
-        SignedIn signedIn = database.write(c -> {
+        long now = clock.millis();
+        UserStore.User existing = database.read(c -> {
             if (workspaces.anyWorkspace(c) && !config.openSignUp()) {
                 throw ApiException.forbidden("sign-up is by invitation: ask a workspace admin for an invite link");
             }
-            if (users.findByEmail(c, address) != null) throw ApiException.conflict("an account with this email exists; sign in instead");
             if (workspaces.find(c, slug) != null) throw ApiException.conflict("field 'workspace': the slug '" + slug + "' is taken");
-            long now = clock.millis();
-            UserStore.User user = createOwner(c, address, displayName, hash, slug, now);
-            return issue(c, user, users.workspaceIds(c, user.id()).get(0), Credential.Kind.SESSION, config.sessionLifetime(), now);
+            return users.findByEmail(c, address);
+        });
+        // the same Argon2 work either way: a check for an existing person, a hash for a new one
+        String hash = existing == null ? passwords.hash(pw) : null;
+        if (existing != null) requirePassword(existing, pw, now);
+        SignedIn signedIn = database.write(c -> {
+            if (workspaces.find(c, slug) != null) throw ApiException.conflict("field 'workspace': the slug '" + slug + "' is taken");
+            UserStore.User user;
+            if (existing != null) {
+                bootstrap.createWorkspace(c, slug, existing.id(), now);
+                user = existing;
+            } else {
+                // another request may have created this person a moment ago: refuse as a sign-in would, saying nothing more
+                if (users.findByEmail(c, address) != null) throw ApiException.unauthorized();
+                user = createOwner(c, address, displayName, hash, slug, now);
+            }
+            String workspaceId = workspaces.find(c, slug).id();
+            return issue(c, user, workspaceId, Credential.Kind.SESSION, config.sessionLifetime(), now);
         });
         changes.poll();
         return signedIn;
@@ -175,7 +241,7 @@ public final class SessionService {
     public SignedIn issue(Connection c, UserStore.User user, String workspaceId, Credential.Kind kind, Duration lifetime, long now) throws SQLException {
         String token = TokenFormat.generate(TokenFormat.SESSION_PREFIX);
         Credential credential = new Credential(FieldRules.newId(), workspaceId, kind, kind == Credential.Kind.SESSION ? "dashboard" : "ek login",
-                TokenFormat.displayPrefix(token), Permission.READ_WRITE, Scope.ALL, false, user.id(), now, now + lifetime.toMillis(), null, null);
+                TokenFormat.displayPrefix(token), Permission.READ_WRITE, Scope.ALL, false, user.id(), now, now + lifetime.toMillis(), null, null, null);
         credentials.insert(c, credential, TokenFormat.hash(token));
         ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, credential.id(), now);
         return new SignedIn(token, Authentication.csrfToken(token), user.id(), user.email(), user.name(), credential.expiresAt());
@@ -230,10 +296,10 @@ public final class SessionService {
         revoke(caller.workspaceId(), sessionId);
     }
 
+    /** Ends a sign-in and everything minted through it (an {@code ek login}'s tokens die with its logout). */
     private void revoke(String workspaceId, String credentialId) {
         database.write(c -> {
-            long now = clock.millis();
-            if (credentials.revoke(c, credentialId, now)) ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, credentialId, now);
+            credentials.revoke(c, workspaceId, credentialId, clock.millis());
             return null;
         });
         changes.poll();

@@ -3,10 +3,14 @@ package dev.ekvault.server.token;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Scope;
 
-/** A stored credential: what it may do and where, who made it, and its life. Never holds the raw token. */
+/**
+ * A stored credential: what it may do and where, who made it, and its life. Never holds the raw token.
+ * {@code parentId} names the credential it was minted through when its life is bound to that one (it expires no
+ * later and is revoked with it, see {@link CredentialAuthority}); null for a root: one a person made directly.
+ */
 public record Credential(String id, String workspaceId, Kind kind, String name, String prefix, Permission permission,
                          Scope scope, boolean isOwner, String createdBy, long createdAt, Long expiresAt,
-                         Long lastUsedAt, Long revokedAt) {
+                         Long lastUsedAt, Long revokedAt, String parentId) {
 
     public enum Kind {
         /** A long-lived API token made by a person. */

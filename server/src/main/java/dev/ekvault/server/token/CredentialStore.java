@@ -3,6 +3,7 @@ package dev.ekvault.server.token;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.auth.ChangeFeed;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
@@ -12,7 +13,7 @@ import java.sql.SQLException;
 /** SQL for credentials. Tokens are found by the SHA-256 of their value; the value itself is never stored. */
 public final class CredentialStore {
     private static final String COLUMNS = "id, workspace_id, kind, name, prefix, permission, scope, is_owner, created_by, "
-            + "created_at, expires_at, last_used_at, revoked_at";
+            + "created_at, expires_at, last_used_at, revoked_at, parent_id";
     private final ObjectMapper json;
 
     public CredentialStore(ObjectMapper json) {
@@ -20,9 +21,9 @@ public final class CredentialStore {
     }
 
     public void insert(Connection c, Credential k, String tokenHash) throws SQLException {
-        Sql.update(c, "INSERT INTO credential (" + COLUMNS + ", token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        Sql.update(c, "INSERT INTO credential (" + COLUMNS + ", token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 k.id(), k.workspaceId(), k.kind().wire, k.name(), k.prefix(), k.permission().wire, k.scope().toStorage(json),
-                k.isOwner(), k.createdBy(), k.createdAt(), k.expiresAt(), k.lastUsedAt(), k.revokedAt(), tokenHash);
+                k.isOwner(), k.createdBy(), k.createdAt(), k.expiresAt(), k.lastUsedAt(), k.revokedAt(), k.parentId(), tokenHash);
     }
 
     /** A credential with the hash of its token (null for kinds that have no token). */
@@ -46,9 +47,40 @@ public final class CredentialStore {
                 this::read, workspaceId);
     }
 
-    /** Marks a credential revoked; returns false when it already was. */
-    public boolean revoke(Connection c, String id, long now) throws SQLException {
-        return Sql.update(c, "UPDATE credential SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, id) == 1;
+    /**
+     * Marks a credential and every credential minted through it (their children, and theirs) revoked, and appends a change
+     * row for each so every node stops them; returns the ids that were live until now. Minting is bounded in depth.
+     */
+    public java.util.List<String> revoke(Connection c, String workspaceId, String id, long now) throws SQLException {
+        java.util.List<String> revoked = new java.util.ArrayList<>();
+        java.util.ArrayDeque<String> pending = new java.util.ArrayDeque<>(java.util.List.of(id));
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        while (!pending.isEmpty()) {
+            String next = pending.poll();
+            if (!seen.add(next)) continue;
+            if (Sql.update(c, "UPDATE credential SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, next) == 1) revoked.add(next);
+            // children of an already revoked credential are revoked too: one minted in a race with the revocation
+            pending.addAll(Sql.list(c, "SELECT id FROM credential WHERE parent_id = ?", r -> r.getString(1), next));
+        }
+        for (String gone : revoked) ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, gone, now);
+        return revoked;
+    }
+
+    /** A person's live sign-ins (dashboard sessions and {@code ek login}s) in every workspace. */
+    public java.util.List<Credential> liveSignIns(Connection c, String userId, long now) throws SQLException {
+        return Sql.list(c, "SELECT " + COLUMNS + ", token_hash FROM credential WHERE created_by = ? AND kind IN (?, ?) AND revoked_at IS NULL "
+                + "AND (expires_at IS NULL OR expires_at > ?)", r -> read(r).credential(), userId, Credential.Kind.SESSION.wire,
+                Credential.Kind.DEVICE_LOGIN.wire, now);
+    }
+
+    /** The credential and every credential it was minted through, nearest first (minting is at most a few deep). */
+    public java.util.List<String> lineage(Connection c, String id) throws SQLException {
+        java.util.List<String> lineage = new java.util.ArrayList<>();
+        for (String next = id; next != null && lineage.size() <= CredentialAuthority.MAX_MINT_DEPTH && !lineage.contains(next); ) {
+            lineage.add(next);
+            next = Sql.one(c, "SELECT parent_id FROM credential WHERE id = ?", r -> r.getString(1), next);
+        }
+        return lineage;
     }
 
     /** Changes what a credential is called and may do (workload identities keep their id across updates). */
@@ -64,6 +96,6 @@ public final class CredentialStore {
     private Stored read(ResultSet r) throws SQLException {
         return new Stored(new Credential(r.getString(1), r.getString(2), Credential.Kind.fromWire(r.getString(3)), r.getString(4),
                 r.getString(5), Permission.fromWire(r.getString(6)), Scope.fromStorage(json, r.getString(7)), r.getBoolean(8),
-                r.getString(9), r.getLong(10), Sql.nullableLong(r, 11), Sql.nullableLong(r, 12), Sql.nullableLong(r, 13)), r.getString(14));
+                r.getString(9), r.getLong(10), Sql.nullableLong(r, 11), Sql.nullableLong(r, 12), Sql.nullableLong(r, 13), r.getString(14)), r.getString(15));
     }
 }

@@ -65,17 +65,19 @@ public final class TokenService {
         Permission permission = Permission.fromWire(permissionText);
         if (permission == null) throw ApiException.badRequest("field 'permission' must be 'read' or 'read-write'");
         Duration lifetime = lifetime(expiresIn, "field 'expiresIn'");
-        requireMayMint(caller);
+        CredentialAuthority.requireMayManage(caller);
         if (permission.allowsWrite() && !caller.permission().allowsWrite()) {
             throw ApiException.forbidden("field 'permission': you can create only read credentials");
         }
         CreatedToken created = database.write(c -> {
             WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
+            CredentialAuthority.requireDepth(caller, credentials.lineage(c, caller.credentialId()));
             Scope scope = scopes.resolve(c, caller, ws.id(), scopeRequest);
             if (!scope.within(caller.scope())) throw ApiException.forbidden("field 'scope' reaches beyond your own access");
             long now = clock.millis();
             Credential credential = new Credential(FieldRules.newId(), ws.id(), Credential.Kind.STATIC, tokenName, null, permission,
-                    scope, false, caller.userId(), now, now + lifetime.toMillis(), null, null);
+                    scope, false, caller.userId(), now, CredentialAuthority.boundExpiry(caller, now + lifetime.toMillis()), null, null,
+                    CredentialAuthority.parentFor(caller));
             String token = issue(c, credential);
             return createdView(credential, token);
         });
@@ -85,30 +87,32 @@ public final class TokenService {
 
     /** A read-only token for one environment the caller can read, valid eight hours, acting as the caller's person. */
     public CliToken createCli(Caller caller, String workspaceRef, String environmentId) {
-        requireMayMint(caller);
+        CredentialAuthority.requireMayManage(caller);
         String token = database.write(c -> {
             WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
             EnvironmentStore.EnvironmentRow env = environments.find(c, ws.id(), environmentId);
             if (env == null || !caller.scope().coversEnvironment(env.id(), env.projectId(), env.teamId())) {
                 throw ApiException.notFound("environment");
             }
+            CredentialAuthority.requireDepth(caller, credentials.lineage(c, caller.credentialId()));
             long now = clock.millis();
             Scope scope = Scope.of(List.of(), List.of(), List.of(new Scope.EnvironmentRef(env.id(), env.projectId(), env.teamId())));
             return issue(c, new Credential(FieldRules.newId(), ws.id(), Credential.Kind.CLI, "cli " + env.name(), null, Permission.READ,
-                    scope, false, caller.userId(), now, now + CLI_LIFETIME.toMillis(), null, null));
+                    scope, false, caller.userId(), now, CredentialAuthority.boundExpiry(caller, now + CLI_LIFETIME.toMillis()), null, null,
+                    CredentialAuthority.parentFor(caller)));
         });
         changes.poll();
         return new CliToken(token);
     }
 
-    /** Tokens (static and CLI) the caller may manage: every one for an admin, else the caller's own. */
+    /** Tokens (static and CLI) the caller may manage ({@link CredentialAuthority#mayManage}); nothing else is listed. */
     public List<TokenInfo> list(Caller caller, String workspaceRef) {
         return database.read(c -> {
             WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
             List<TokenInfo> result = new ArrayList<>();
             for (CredentialStore.Stored stored : credentials.listByWorkspace(c, ws.id())) {
                 Credential k = stored.credential();
-                if (stored.tokenHash() == null || k.kind().isSignIn() || !mayManage(caller, k)) continue;
+                if (stored.tokenHash() == null || k.kind().isSignIn() || !CredentialAuthority.mayManage(caller, k)) continue;
                 result.add(new TokenInfo(k.id(), k.name(), k.prefix(), k.permission().wire, wire(k.scope()), k.kind().wire, k.isOwner(),
                         k.createdBy(), WireTime.format(k.createdAt()), WireTime.formatNullable(k.expiresAt()),
                         WireTime.formatNullable(usage.lastUsed(k.id(), k.lastUsedAt())), WireTime.formatNullable(k.revokedAt())));
@@ -117,7 +121,7 @@ public final class TokenService {
         });
     }
 
-    /** Every credential of the workspace in one table, newest first (an admin sees all, others their own). */
+    /** Every credential of the workspace the caller may manage in one table, newest first. */
     public List<CredentialInfo> credentialsTable(Caller caller, String workspaceRef) {
         return database.read(c -> {
             WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
@@ -129,7 +133,7 @@ public final class TokenService {
             List<CredentialInfo> result = new ArrayList<>();
             for (CredentialStore.Stored stored : credentials.listByWorkspace(c, ws.id())) {
                 Credential k = stored.credential();
-                if (k.kind().isSignIn() || !mayManage(caller, k)) continue;
+                if (k.kind().isSignIn() || !CredentialAuthority.mayManage(caller, k)) continue;
                 result.add(new CredentialInfo(k.id(), k.kind().tableKind(), k.name(), k.prefix(), k.permission().wire, wire(k.scope()),
                         k.createdBy(), emails.get(k.createdBy()), WireTime.format(k.createdAt()), WireTime.formatNullable(k.expiresAt()),
                         WireTime.formatNullable(usage.lastUsed(k.id(), k.lastUsedAt())), WireTime.formatNullable(k.revokedAt())));
@@ -138,34 +142,33 @@ public final class TokenService {
         });
     }
 
-    /** A new value with the same name, permission, scope and lifetime; the old value (and its JWTs) stop at once. */
+    /**
+     * A new value with the same name, permission, scope, lineage and expiry (rotation never extends a lifetime); the old
+     * value, its JWTs and every credential minted through it stop at once.
+     */
     public CreatedToken rotate(Caller caller, String workspaceRef, String tokenId) {
-        requireMayManage(caller);
+        CredentialAuthority.requireMayManage(caller);
         CreatedToken rotated = database.write(c -> {
             Credential old = manageable(c, caller, workspaceRef, tokenId);
             if (old.kind() != Credential.Kind.STATIC) throw ApiException.badRequest("only API tokens rotate; revoke a CLI token instead");
+            CredentialAuthority.requireMayRotate(caller, old, credentials.lineage(c, caller.credentialId()));
             long now = clock.millis();
             if (!old.isLiveAt(now)) throw ApiException.conflict("a revoked or expired token cannot be rotated; create a new one");
-            credentials.revoke(c, old.id(), now);
-            ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, old.workspaceId(), old.id(), now);
-            long lifetime = old.expiresAt() - old.createdAt();
+            credentials.revoke(c, old.workspaceId(), old.id(), now);
             Credential fresh = new Credential(FieldRules.newId(), old.workspaceId(), old.kind(), old.name(), null, old.permission(),
-                    old.scope(), old.isOwner(), old.createdBy(), now, now + lifetime, null, null);
+                    old.scope(), old.isOwner(), old.createdBy(), now, old.expiresAt(), null, null, old.parentId());
             return createdView(fresh, issue(c, fresh));
         });
         changes.poll();
         return rotated;
     }
 
-    /** Final: the token and every JWT exchanged from it stop on every node within the change-feed interval. */
+    /** Final: the token, every JWT exchanged from it and every credential minted through it stop on every node. */
     public void revoke(Caller caller, String workspaceRef, String tokenId) {
-        requireMayManage(caller);
+        CredentialAuthority.requireMayManage(caller);
         database.write(c -> {
             Credential credential = manageable(c, caller, workspaceRef, tokenId);
-            long now = clock.millis();
-            if (credentials.revoke(c, credential.id(), now)) {
-                ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, credential.workspaceId(), credential.id(), now);
-            }
+            credentials.revoke(c, credential.workspaceId(), credential.id(), clock.millis());
             return null;
         });
         changes.poll();
@@ -176,7 +179,7 @@ public final class TokenService {
         String token = TokenFormat.generate();
         Credential credential = new Credential(template.id(), template.workspaceId(), template.kind(), template.name(),
                 TokenFormat.displayPrefix(token), template.permission(), template.scope(), template.isOwner(), template.createdBy(),
-                template.createdAt(), template.expiresAt(), null, null);
+                template.createdAt(), template.expiresAt(), null, null, template.parentId());
         credentials.insert(c, credential, TokenFormat.hash(token));
         ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, credential.workspaceId(), credential.id(), credential.createdAt());
         return token;
@@ -188,37 +191,12 @@ public final class TokenService {
         return lifetime;
     }
 
-    /**
-     * A read-only, CLI or workload-identity credential must not mint more credentials: revoking it would then not end
-     * the access it gave, and a stolen one could be renewed forever.
-     */
-    public static void requireMayMint(Caller caller) {
-        if (caller.kind() == Credential.Kind.CLI) throw ApiException.forbidden("a CLI token cannot create credentials");
-        if (caller.kind() == Credential.Kind.OIDC) throw ApiException.forbidden("a workload identity cannot create or change credentials");
-        // a signed-in person may create credentials up to their role (a member: read only); a static token must be read-write
-        if (!caller.kind().isSignIn()) caller.requireWrite();
-    }
-
-    /**
-     * Rotating or revoking: a signed-in person may always act on their own tokens (a member must be able to kill a
-     * leaked one), a static token only when it may write; which tokens are theirs is decided by {@link #manageable}.
-     */
-    private static void requireMayManage(Caller caller) {
-        if (caller.kind() == Credential.Kind.CLI) throw ApiException.forbidden("a CLI token cannot manage credentials");
-        if (caller.kind() == Credential.Kind.OIDC) throw ApiException.forbidden("a workload identity cannot create or change credentials");
-        if (!caller.kind().isSignIn()) caller.requireWrite();
-    }
-
-    private static boolean mayManage(Caller caller, Credential credential) {
-        return caller.isAdmin() || credential.createdBy().equals(caller.userId());
-    }
-
     private Credential manageable(Connection c, Caller caller, String workspaceRef, String tokenId) throws SQLException {
         WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
         CredentialStore.Stored stored = credentials.findById(c, tokenId);
         if (stored == null || stored.tokenHash() == null || stored.credential().kind().isSignIn()
                 || !stored.credential().workspaceId().equals(ws.id())
-                || !mayManage(caller, stored.credential())) {
+                || !CredentialAuthority.mayManage(caller, stored.credential())) {
             throw ApiException.notFound("token");
         }
         return stored.credential();

@@ -63,7 +63,7 @@ public final class Bootstrap {
             workspaces.insertUser(c, userId, email.toLowerCase(java.util.Locale.ROOT), email.substring(0, email.indexOf('@')), now);
             String workspaceId = createWorkspace(c, slug, userId, now);
             return tokens.issue(c, new Credential(FieldRules.newId(), workspaceId, Credential.Kind.STATIC, "owner", null,
-                    Permission.READ_WRITE, Scope.ALL, true, userId, now, now + lifetime.toMillis(), null, null));
+                    Permission.READ_WRITE, Scope.ALL, true, userId, now, now + lifetime.toMillis(), null, null, null));
         });
     }
 }

@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Members and invitations as the docs describe them: an admin invites with a role and a scope (statuses invite_sent,
  * account_created, declined, expired after 7 days); role and scope changes and removal apply on the member's next
  * request; removal deletes their personal overrides, keeps shared values and stops their credentials; the owner can
- * be neither removed nor demoted; only admins manage members; a scope naming every child of a parent is the parent.
+ * be neither removed nor demoted; only admins manage members; a scope is stored as asked (naming every child of a parent is not the parent).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class MembersContract {
@@ -150,8 +150,8 @@ abstract class MembersContract {
         assertThat(devInvite.json().get("scope").get("all").asBoolean()).isTrue();
         assertThat(Instant.parse(devInvite.json().get("expiresAt").asText())).isEqualTo(now.plus(Duration.ofDays(7)));
 
-        // the scope names one project's environments (all of them): stored as that project
-        HttpResult memberInvite = invite(memberEmail, "member", "{\"environments\":[\"" + webProd + "\",\"" + webDev + "\"]}");
+        // the scope names one project
+        HttpResult memberInvite = invite(memberEmail, "member", "{\"projects\":[\"" + web + "\"]}");
         assertThat(memberInvite.status()).as(memberInvite.toString()).isEqualTo(201);
         assertThat(memberInvite.json().get("status").asText()).isEqualTo("invite_sent");
         assertThat(tokenOf(memberInvite)).matches(INVITE_TOKEN).isNotEqualTo(tokenOf(devInvite));
@@ -532,42 +532,40 @@ abstract class MembersContract {
     // ---- scopes ----
 
     @Test
-    void choosingEveryEnvironmentOfAProjectMeansTheProjectAndCoversEnvironmentsMadeLater() {
+    void aScopeIsStoredAsAskedAndGrowsOnlyUnderAParentThatWasNamed() {
         String slug = "whole-" + tag();
-        String project = s.createProject(slug);
+        s.createProject(slug);
         String a = s.createEnvironment(slug, "a", false);
         String b = s.createEnvironment(slug, "b", false);
-        String partialSlug = "part-" + tag();
-        String partial = s.createProject(partialSlug);
-        String pa = s.createEnvironment(partialSlug, "a", false);
-        s.createEnvironment(partialSlug, "b", false);
+        String namedSlug = "named-" + tag();
+        String named = s.createProject(namedSlug);
+        String na = s.createEnvironment(namedSlug, "a", false);
 
         HttpResult invited = invite("whole-" + tag() + "@example.com", "member",
-                "{\"environments\":[\"" + a + "\",\"" + b + "\",\"" + pa + "\"]}");
+                "{\"environments\":[\"" + a + "\",\"" + b + "\",\"" + na + "\"],\"projects\":[\"" + named + "\"]}");
         assertThat(invited.status()).as(invited.toString()).isEqualTo(201);
         JsonNode scope = invited.json().get("scope");
         assertThat(scope.get("all").asBoolean()).isFalse();
-        assertThat(texts(scope.get("projects"))).as("every environment of the project: the project").containsExactly(project);
-        assertThat(texts(scope.get("environments"))).as("one of two environments stays an environment").containsExactly(pa);
+        assertThat(texts(scope.get("projects"))).as("every environment of a project named is not the project").containsExactly(named);
+        assertThat(texts(scope.get("environments"))).as("an environment under a named project is covered by it")
+                .containsExactlyInAnyOrder(a, b);
         HttpResult accepted = accept(tokenOf(invited), TestServer.PASSWORD);
         assertThat(accepted.status()).as(accepted.toString()).isEqualTo(200);
         Session member = TestServer.session(accepted);
         JsonNode stored = listed(member.userId()).get("scope");
-        assertThat(texts(stored.get("projects"))).containsExactly(project);
-        assertThat(texts(stored.get("environments"))).containsExactly(pa);
+        assertThat(texts(stored.get("projects"))).containsExactly(named);
+        assertThat(texts(stored.get("environments"))).containsExactlyInAnyOrder(a, b);
 
         String later = s.createEnvironment(slug, "later", false);
-        String partialLater = s.createEnvironment(partialSlug, "later", false);
+        String namedLater = s.createEnvironment(namedSlug, "later", false);
         s.createSecrets(slug, List.of(later), Map.of("LATER", "later-value"));
-        s.createSecrets(partialSlug, List.of(partialLater), Map.of("LATER", "later-value"));
+        s.createSecrets(namedSlug, List.of(namedLater), Map.of("LATER", "later-value"));
 
-        assertThat(environmentIds(member, slug))
-                .containsExactlyInAnyOrder(a, b, later);
-        assertThat(s.getAs(member, WS + "/project/" + slug + "/secret/LATER").status()).as("a later environment of the project").isEqualTo(200);
-        // control: the project chosen only in part does not grow
-        assertThat(environmentIds(member, partialSlug))
-                .containsExactly(pa);
-        assertThat(s.getAs(member, WS + "/project/" + partialSlug + "/secret/LATER").status()).isEqualTo(404);
-        assertThat(s.getAs(member, WS + "/project/" + partial + "/secret?environmentId=" + partialLater).status()).isEqualTo(404);
+        assertThat(environmentIds(member, slug)).as("a later environment is not granted by naming every earlier one")
+                .containsExactlyInAnyOrder(a, b);
+        assertThat(s.getAs(member, WS + "/project/" + slug + "/secret?environmentId=" + later).status()).isEqualTo(404);
+        // control: under the project that was named, a later environment is included
+        assertThat(environmentIds(member, namedSlug)).containsExactlyInAnyOrder(na, namedLater);
+        assertThat(s.getAs(member, WS + "/project/" + namedSlug + "/secret/LATER").status()).isEqualTo(200);
     }
 }

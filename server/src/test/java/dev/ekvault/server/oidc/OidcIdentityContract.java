@@ -304,7 +304,11 @@ abstract class OidcIdentityContract {
         assertThat(row.get("permission").asText()).isEqualTo("read");
         assertThat(row.get("createdByEmail").asText()).isEqualTo("owner@example.com");
         assertThat(row.get("prefix").isNull()).isTrue();
-        assertThat(row.get("expiresAt").isNull()).isTrue();
+        String ownerTokenExpiry = null;
+        for (JsonNode t : s.get("/v1/workspace/acme/tokens", s.ownerToken).json()) {
+            if (t.get("isOwner").asBoolean()) ownerTokenExpiry = t.get("expiresAt").asText();
+        }
+        assertThat(row.get("expiresAt").asText()).as("registered through the owner's API token: ends with it").isEqualTo(ownerTokenExpiry);
         assertThat(row.get("lastUsedAt").isNull()).isTrue();
         assertThat(table.get(1).get("name").asText()).isEqualTo("table-token");
         assertThat(table.get(1).get("kind").asText()).isEqualTo("api-token");

@@ -48,7 +48,17 @@ abstract class SignInContract {
             assertThat(r.status()).isEqualTo(201);
             assertThat(s.getAs(TestServer.session(r), "/v1/workspace").json().get(0).get("slug").asText()).isEqualTo("bo-space");
             assertThat(s.get("/v1/workspace/bo-space/team", s.ownerToken).status()).as("the other workspace is not visible").isEqualTo(404);
-            assertThat(s.post("/v1/auth/signup", null, signUpBody("bo@example.com", "again")).status()).isEqualTo(409);
+            // an existing email is not revealed: with its password it is that person asking for another workspace ...
+            HttpResult again = s.post("/v1/auth/signup", null, signUpBody("bo@example.com", "again"));
+            assertThat(again.status()).as(again.toString()).isEqualTo(201);
+            assertThat(again.json().get("id").asText()).isEqualTo(r.json().get("id").asText());
+            // ... and without it, the answer of a failed sign-in, counted like one
+            HttpResult wrong = s.post("/v1/auth/signup", null, signUpBody("bo@example.com", "third").replace(PASSWORD, "not the password at all"));
+            HttpResult signInWrong = s.post("/v1/auth/login", null, "{\"email\":\"bo@example.com\",\"password\":\"not the password at all\"}");
+            assertThat(wrong.status()).isEqualTo(401);
+            assertThat(wrong.body()).isEqualTo(signInWrong.body());
+            int thirds = s.server.database().read(c -> Sql.one(c, "SELECT COUNT(*) FROM workspace WHERE slug = 'third'", x -> x.getInt(1)));
+            assertThat(thirds).as("nothing was created").isZero();
         }
     }
 
