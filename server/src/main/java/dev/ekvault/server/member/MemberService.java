@@ -13,6 +13,7 @@ import dev.ekvault.server.people.SessionService;
 import dev.ekvault.server.people.UserStore;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.token.Credential;
+import dev.ekvault.server.token.CredentialAuthority;
 import dev.ekvault.server.token.TokenFormat;
 import dev.ekvault.server.token.TokenService;
 import dev.ekvault.server.workspace.WorkspaceService;
@@ -63,8 +64,10 @@ public final class MemberService {
         this.clock = clock;
     }
 
+    /** People are managed by admins in person or through a read-write API token, never by a CLI token or a workload. */
     private static void requireAdmin(Caller caller) {
         if (!caller.isAdmin()) throw ApiException.forbidden("only workspace admins manage members");
+        CredentialAuthority.requireMayManage(caller);
     }
 
     /**

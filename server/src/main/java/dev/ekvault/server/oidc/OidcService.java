@@ -122,6 +122,7 @@ public final class OidcService {
     /** The workspace's identities the caller may manage (deleted ones are gone), newest first. */
     public List<OidcIdentity> list(Caller caller, String workspaceRef) {
         if (!caller.isAdmin()) throw ApiException.forbidden("only workspace admins may do this");
+        CredentialAuthority.requireMayManage(caller);
         return database.read(c -> {
             WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
             Map<String, OidcIdentityStore.Row> rows = new HashMap<>();

@@ -107,6 +107,7 @@ public final class TokenService {
 
     /** Tokens (static and CLI) the caller may manage ({@link CredentialAuthority#mayManage}); nothing else is listed. */
     public List<TokenInfo> list(Caller caller, String workspaceRef) {
+        CredentialAuthority.requireMayManage(caller);
         return database.read(c -> {
             WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
             List<TokenInfo> result = new ArrayList<>();
@@ -123,6 +124,7 @@ public final class TokenService {
 
     /** Every credential of the workspace the caller may manage in one table, newest first. */
     public List<CredentialInfo> credentialsTable(Caller caller, String workspaceRef) {
+        CredentialAuthority.requireMayManage(caller);
         return database.read(c -> {
             WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
             Map<String, String> emails = new java.util.HashMap<>();
