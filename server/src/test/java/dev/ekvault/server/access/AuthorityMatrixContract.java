@@ -45,6 +45,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * role and scope lie within its own, and grants only what it holds; the owner is untouchable.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@SuppressWarnings("this-escape") // the fixture tables below are lambdas over this test's server, used only once it has started
 public abstract class AuthorityMatrixContract {
     protected abstract Backend backend();
 

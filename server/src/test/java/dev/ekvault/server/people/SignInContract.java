@@ -137,6 +137,82 @@ abstract class SignInContract {
         }
     }
 
+    /** Finding 2 of issue 10: the invitation link was a way to guess an existing account's password past its lock. */
+    @Test
+    void invitationAcceptCannotGuessAPasswordPastTheSignInLock() {
+        try (TestServer s = TestServer.start(backend())) {
+            s.invitePerson("ada@example.com", "developer", null);
+            String beta = s.createWorkspace("beta", "beta-owner@example.com");
+            String right = "{\"email\":\"ada@example.com\",\"password\":\"" + TestServer.PASSWORD + "\"}";
+            String link = inviteLink(s, beta, "beta", "ada@example.com");
+            for (int i = 0; i < 5; i++) {
+                HttpResult guess = s.post("/v1/invites/" + link + "/accept", null, "{\"password\":\"guess number " + i + " wrong\"}");
+                assertThat(guess.status()).as(guess.toString()).isEqualTo(401);
+            }
+            HttpResult locked = s.post("/v1/invites/" + link + "/accept", null, "{\"password\":\"" + TestServer.PASSWORD + "\"}");
+            assertThat(locked.status()).as("locked: even the right password is refused").isEqualTo(401);
+            assertThat(s.post("/v1/auth/login", null, right).status()).as("the same lock as sign-in").isEqualTo(401);
+            s.clock.advance(Duration.ofMinutes(1).plusSeconds(1));
+            HttpResult accepted = s.post("/v1/invites/" + link + "/accept", null, "{\"password\":\"" + TestServer.PASSWORD + "\"}");
+            assertThat(accepted.status()).as("control, once the lock has passed: " + accepted).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void invitationAcceptAnswersTheSameForANewAndAnExistingAccount() {
+        try (TestServer s = TestServer.start(backend())) {
+            s.invitePerson("ada@example.com", "developer", null);
+            String beta = s.createWorkspace("beta", "beta-owner@example.com");
+            String existing = inviteLink(s, beta, "beta", "ada@example.com");
+            String fresh = inviteLink(s, beta, "beta", "new-person@example.com");
+            HttpResult shortExisting = s.post("/v1/invites/" + existing + "/accept", null, "{\"password\":\"short\"}");
+            HttpResult shortFresh = s.post("/v1/invites/" + fresh + "/accept", null, "{\"password\":\"short\"}");
+            assertThat(shortExisting.status()).isEqualTo(400);
+            assertThat(shortExisting.body()).isEqualTo(shortFresh.body());
+            HttpResult none = s.post("/v1/invites/" + existing + "/accept", null, "{}");
+            assertThat(none.status()).isEqualTo(400);
+            assertThat(none.body()).isEqualTo(s.post("/v1/invites/" + fresh + "/accept", null, "{}").body());
+            // controls: both accept with a fitting password
+            assertThat(s.post("/v1/invites/" + existing + "/accept", null, "{\"password\":\"" + TestServer.PASSWORD + "\"}").status()).isEqualTo(200);
+            assertThat(s.post("/v1/invites/" + fresh + "/accept", null, "{\"password\":\"a brand new password\"}").status()).isEqualTo(200);
+        }
+    }
+
+    private static String inviteLink(TestServer s, String ownerToken, String workspace, String email) {
+        HttpResult invite = s.post("/v1/workspace/" + workspace + "/members", ownerToken, "{\"email\":\"" + email + "\",\"role\":\"member\"}");
+        assertThat(invite.status()).as(invite.toString()).isEqualTo(201);
+        String url = invite.json().get("inviteUrl").asText();
+        return url.substring(url.lastIndexOf('/') + 1);
+    }
+
+    /** Finding 6 of issue 10: a signed-in person can change their password. */
+    @Test
+    void changingThePasswordNeedsTheCurrentOneAndEndsEveryOtherSignIn() {
+        try (TestServer s = TestServer.start(backend())) {
+            TestServer.Session first = s.invitePerson("dev@example.com", "developer", null);
+            TestServer.Session other = s.signIn("dev@example.com", TestServer.PASSWORD);
+            String apiToken = s.postAs(first, "/v1/workspace/acme/tokens",
+                    "{\"name\":\"kept\",\"permission\":\"read\",\"expiresIn\":\"30d\"}").json().get("token").asText();
+            String change = "{\"currentPassword\":\"%s\",\"newPassword\":\"a new and longer password\"}";
+            HttpResult wrong = s.putAs(first, "/v1/me/password", change.formatted("not my password at all"));
+            assertThat(wrong.status()).as(wrong.toString()).isEqualTo(403);
+            assertThat(wrong.message()).contains("currentPassword");
+            assertThat(s.putAs(first, "/v1/me/password", "{\"currentPassword\":\"" + TestServer.PASSWORD + "\",\"newPassword\":\"short\"}").status())
+                    .isEqualTo(400);
+            assertThat(s.put("/v1/me/password", apiToken, change.formatted(TestServer.PASSWORD)).status()).as("not a sign-in").isEqualTo(403);
+            assertThat(s.getAs(other, "/v1/me").status()).isEqualTo(200);
+
+            assertThat(s.putAs(first, "/v1/me/password", change.formatted(TestServer.PASSWORD)).status()).isEqualTo(204);
+            assertThat(s.getAs(first, "/v1/me").status()).as("the sign-in that changed it stays").isEqualTo(200);
+            assertThat(s.getAs(other, "/v1/me").status()).as("every other sign-in ends").isEqualTo(401);
+            assertThat(s.get("/v1/workspace", apiToken).status()).as("API tokens are the person's, not the sign-in's").isEqualTo(200);
+            assertThat(s.post("/v1/auth/login", null, "{\"email\":\"dev@example.com\",\"password\":\"" + TestServer.PASSWORD + "\"}").status())
+                    .isEqualTo(401);
+            assertThat(s.post("/v1/auth/login", null, "{\"email\":\"dev@example.com\",\"password\":\"a new and longer password\"}").status())
+                    .isEqualTo(200);
+        }
+    }
+
     @Test
     void signOutEndsTheSessionAndOtherSessionsCanBeEndedFromTheList() {
         try (TestServer s = TestServer.start(backend())) {
