@@ -251,9 +251,10 @@ public final class ApiHandler extends Handler.Abstract {
                 return ApiException.badRequest("request body stopped arriving before its end (nothing for "
                         + limits.bodyIdleTimeoutMillis() + " ms)");
             }
-            if (t instanceof HttpException) return ApiException.badRequest("request body is malformed (its chunked framing)");
         }
-        return ApiException.badRequest("request body ended before its declared length");
+        // Jetty reports an early end and broken chunk framing alike (a BadMessageException); its text is not repeated
+        return ApiException.badRequest("request body is incomplete or malformed (it ended before its declared length, "
+                + "or its chunk framing is broken)");
     }
 
     /**

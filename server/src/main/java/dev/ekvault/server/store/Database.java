@@ -113,33 +113,38 @@ public final class Database implements AutoCloseable {
         return dialect == Dialect.SQLITE ? sqliteWriteProblem() : postgresWriteProblem();
     }
 
-    /** Takes the write lock ({@code BEGIN IMMEDIATE}, which a read-only file refuses) and rolls back at once. */
+    /**
+     * Takes the write lock ({@code BEGIN IMMEDIATE}, which a read-only file refuses) and rolls back at once. The
+     * connection comes first, so a wait for one never holds up this process's writers.
+     */
     private String sqliteWriteProblem() {
-        try {
-            if (!sqliteWriter.tryLock(PROBE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) return "a write has held the database for over a second";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted";
-        }
         try (Connection connection = pool.getConnection(); Statement statement = connection.createStatement()) {
-            // another process holding the file's write lock: say so after a second, not after the usual 10
-            statement.execute("PRAGMA busy_timeout = " + PROBE_TIMEOUT_SECONDS * 1000);
-            boolean open = false;
+            if (!sqliteWriter.tryLock(PROBE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) return "a write has held the database for over a second";
             try {
-                statement.execute("BEGIN IMMEDIATE");
-                open = true;
-                statement.execute("ROLLBACK");
-                open = false;
-                return null;
-            } catch (SQLException e) {
-                return "the database refuses writes (" + sqliteCode(e) + ")";
+                // another process holding the file's write lock: say so after a second, not after the usual 10
+                statement.execute("PRAGMA busy_timeout = " + PROBE_TIMEOUT_SECONDS * 1000);
+                boolean open = false;
+                try {
+                    statement.execute("BEGIN IMMEDIATE");
+                    open = true;
+                    statement.execute("ROLLBACK");
+                    open = false;
+                    return null;
+                } catch (SQLException e) {
+                    String code = sqliteCode(e);
+                    return code.startsWith("SQLITE_BUSY") ? "the database is locked by another process (" + code + ")"
+                            : "the database refuses writes (" + code + ")";
+                } finally {
+                    restoreBusyTimeout(connection, statement, open);
+                }
             } finally {
-                restoreBusyTimeout(connection, statement, open);
+                sqliteWriter.unlock();
             }
         } catch (SQLException e) {
             return "database is not reachable";
-        } finally {
-            sqliteWriter.unlock();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
         }
     }
 

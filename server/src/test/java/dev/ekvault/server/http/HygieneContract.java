@@ -220,6 +220,7 @@ abstract class HygieneContract {
                     ascii("{\"secrets\""));
             RawHttp.Response r = RawHttp.exchange(s.server.port(), request, true, PROMPT_MILLIS);
             assertBadRequest(r, "short body, then half-closed");
+            assertThat(r.body()).contains("ended before its declared length");
             assertThat(log.troubles()).isEmpty();
         }
     }
@@ -231,6 +232,7 @@ abstract class HygieneContract {
                 byte[] request = ascii(head("POST", SECRETS, bearer(), "Content-Type: application/json", "Transfer-Encoding: chunked") + chunks);
                 RawHttp.Response r = RawHttp.exchange(s.server.port(), request, false, PROMPT_MILLIS);
                 assertBadRequest(r, chunks);
+                assertThat(r.body()).as(chunks).contains("malformed");
             }
             assertThat(log.troubles()).isEmpty();
         }

@@ -74,7 +74,7 @@ abstract class ReadinessContract {
             HttpResult busy = s.get("/readyz", null);
             long millis = (System.nanoTime() - started) / 1_000_000;
             assertThat(busy.status()).as("%s", busy).isEqualTo(503);
-            assertThat(busy.message()).contains("SQLITE_BUSY");
+            assertThat(busy.message()).contains("locked by another process");
             assertThat(millis).as("answered after %d ms (the pool's busy timeout is 10 s)", millis).isLessThan(5_000);
             statement.execute("ROLLBACK");
             assertReady(s.get("/readyz", null));
