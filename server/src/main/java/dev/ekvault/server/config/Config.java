@@ -53,9 +53,12 @@ public record Config(Path dataDir, Http http, Database database, Secret masterKe
         }
     }
 
-    /** Input limits; each has a test that sends one unit over it. */
+    /**
+     * Input limits; each has a test that sends one unit over it. {@code bodyIdleTimeoutMillis}: how long a request
+     * body may go silent before it is refused (400) as incomplete.
+     */
     public record Limits(int maxBodyBytes, int maxJsonDepth, int maxKeyLength, int maxValueBytes,
-                         int maxSecretsPerRequest, int maxEnvironmentsPerRequest) {}
+                         int maxSecretsPerRequest, int maxEnvironmentsPerRequest, int bodyIdleTimeoutMillis) {}
 
     /** A setting whose value must never be logged. */
     public record Secret(String value) {

@@ -39,6 +39,7 @@ public final class ConfigLoader {
             new Key("limits.max-value-bytes", Integer.toString(64 * 1024), false),
             new Key("limits.max-secrets-per-request", "500", false),
             new Key("limits.max-environments-per-request", "50", false),
+            new Key("limits.body-idle-timeout-millis", "2000", false),
             new Key("jwt.issuer", "ek", false),
             new Key("jwt.lifetime-seconds", "900", false),
             new Key("jwt.key-rotation-hours", "24", false),
@@ -189,7 +190,8 @@ public final class ConfigLoader {
                 intIn(v, "limits.max-key-length", 2, 1024),
                 intIn(v, "limits.max-value-bytes", 16, 16 * 1024 * 1024),
                 intIn(v, "limits.max-secrets-per-request", 1, 10_000),
-                intIn(v, "limits.max-environments-per-request", 1, 1_000));
+                intIn(v, "limits.max-environments-per-request", 1, 1_000),
+                intIn(v, "limits.body-idle-timeout-millis", 100, 60_000));
         String masterKeyFile = v.get("master-key-file");
         return new Config(
                 Path.of(nonEmpty(v, "data-dir")),

@@ -16,8 +16,13 @@ import dev.ekvault.server.ratelimit.RateLimit;
 import dev.ekvault.server.ratelimit.TrustedProxies;
 import dev.ekvault.server.store.Dialect;
 import dev.ekvault.server.store.StoreException;
+import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.PreEncodedHttpField;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.RuntimeIOException;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -47,6 +52,12 @@ public final class ApiHandler extends Handler.Abstract {
     /** Every 401 says the same thing, so its body is written once (a flood of bad credentials gets nothing but 401s). */
     private static final String UNAUTHORIZED_MESSAGE = ApiException.unauthorized().getMessage();
     private static final byte[] UNAUTHORIZED_BODY = errorBody(UNAUTHORIZED_MESSAGE);
+    /**
+     * Every {@code /v1} answer and every error holds credentials, secrets or who-may-see-what: no cache may keep it.
+     * Pre-encoded once, as the read path adds it to every answer. (No {@code Pragma}: RFC 9111 retired it, and no
+     * cache we could meet heeds it without {@code Cache-Control}.)
+     */
+    static final HttpField NO_STORE = new PreEncodedHttpField(HttpHeader.CACHE_CONTROL, "no-store");
 
     private static byte[] errorBody(String message) {
         try {
@@ -85,7 +96,10 @@ public final class ApiHandler extends Handler.Abstract {
         int status;
         try {
             List<String> path = decodePath(request.getHttpURI().getPath());
-            if (!path.isEmpty() && path.get(0).equals("v1")) limitClientAddress(request, response);
+            if (!path.isEmpty() && path.get(0).equals("v1")) {
+                response.getHeaders().add(NO_STORE);
+                limitClientAddress(request, response);
+            }
             Set<String> allowed = new TreeSet<>();
             Router.Match match = router.match(request.getMethod(), path, allowed);
             if (match == null) {
@@ -132,10 +146,13 @@ public final class ApiHandler extends Handler.Abstract {
      */
     private void discardUnreadBody(Request request) {
         if (hasNoBody(request)) return;
-        try (InputStream in = Content.Source.asInputStream(request)) {
-            drain(in, 4L * limits.maxBodyBytes());
-        } catch (IOException | RuntimeException e) {
-            // the connection is going away anyway
+        try {
+            readWithIdleTimeout(request, in -> {
+                drain(in, 4L * limits.maxBodyBytes());
+                return null;
+            });
+        } catch (ApiException e) {
+            // the body was cut short or malformed; the connection is going away anyway
         }
     }
 
@@ -175,23 +192,19 @@ public final class ApiHandler extends Handler.Abstract {
     private JsonInput readBody(Request request) throws IOException {
         long declared = request.getLength();
         if (hasNoBody(request)) return JsonInput.empty();
-        byte[] bytes;
-        try (InputStream in = Content.Source.asInputStream(request)) {
-            if (declared > limits.maxBodyBytes()) {
-                drain(in, declared);
-                throw tooLarge();
-            }
-            bytes = in.readNBytes(limits.maxBodyBytes() + 1);
-            if (bytes.length > limits.maxBodyBytes()) {
-                drain(in, 4L * limits.maxBodyBytes());
-                throw tooLarge();
-            }
-        }
+        byte[] bytes = readWithIdleTimeout(request, in -> {
+            if (declared > limits.maxBodyBytes()) throw tooLarge(in, declared);
+            byte[] read = in.readNBytes(limits.maxBodyBytes() + 1);
+            if (read.length > limits.maxBodyBytes()) throw tooLarge(in, 4L * limits.maxBodyBytes());
+            return read;
+        });
         if (isBlank(bytes)) return JsonInput.empty();
         String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
         if (contentType == null || !contentType.toLowerCase().startsWith("application/json")) {
             throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "request body must be application/json");
         }
+        int invalid = Unicode.firstInvalidUtf8(bytes, bytes.length);
+        if (invalid >= 0) throw ApiException.badRequest("request body is not valid UTF-8 (byte " + invalid + ")");
         JsonNode node;
         try {
             node = json.readTree(bytes);
@@ -205,7 +218,43 @@ public final class ApiHandler extends Handler.Abstract {
         }
         if (node == null || node.isMissingNode()) return JsonInput.empty();
         if (!node.isObject()) throw ApiException.badRequest("request body must be a JSON object");
+        Unicode.requireWellFormed(node);
         return new JsonInput(node, "");
+    }
+
+    private interface BodyWork<T> {
+        T read(InputStream in) throws IOException;
+    }
+
+    /**
+     * Reads the body with a short idle timeout: a body that stops arriving (shorter than its Content-Length, a client
+     * gone quiet) would otherwise hold the request until the connector's 30-second idle timeout and end in a 500. A
+     * body cut short, silent for too long or with broken chunk framing is the client's error: 400, no stack trace.
+     * The connection's own timeout is put back for the answer and whatever follows on the connection.
+     */
+    private <T> T readWithIdleTimeout(Request request, BodyWork<T> work) {
+        EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+        long idleTimeout = endPoint.getIdleTimeout();
+        endPoint.setIdleTimeout(limits.bodyIdleTimeoutMillis());
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            return work.read(in);
+        } catch (IOException | HttpException.RuntimeException | HttpException.IllegalArgumentException | RuntimeIOException e) {
+            throw incompleteBody(e);
+        } finally {
+            endPoint.setIdleTimeout(idleTimeout);
+        }
+    }
+
+    private ApiException incompleteBody(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof java.util.concurrent.TimeoutException) {
+                return ApiException.badRequest("request body stopped arriving before its end (nothing for "
+                        + limits.bodyIdleTimeoutMillis() + " ms)");
+            }
+        }
+        // Jetty reports an early end and broken chunk framing alike (a BadMessageException); its text is not repeated
+        return ApiException.badRequest("request body is incomplete or malformed (it ended before its declared length, "
+                + "or its chunk framing is broken)");
     }
 
     /**
@@ -230,7 +279,13 @@ public final class ApiHandler extends Handler.Abstract {
         return declared == 0 || declared < 0 && !request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
     }
 
-    private ApiException tooLarge() {
+    /** Drains what it can of a too-large body (see {@link #drain}); the answer is 413 even if the client stalls or quits. */
+    private ApiException tooLarge(InputStream in, long declared) {
+        try {
+            drain(in, declared);
+        } catch (IOException | RuntimeException e) {
+            // the 413 goes out all the same
+        }
         return new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "request body is larger than " + limits.maxBodyBytes() + " bytes");
     }
 
@@ -274,7 +329,7 @@ public final class ApiHandler extends Handler.Abstract {
         try {
             response.setStatus(code.status);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+            response.getHeaders().put(NO_STORE);
             byte[] body = code == ErrorCode.UNAUTHORIZED && UNAUTHORIZED_MESSAGE.equals(message) ? UNAUTHORIZED_BODY
                     : json.writeValueAsBytes(new ErrorBody(message));
             response.write(true, ByteBuffer.wrap(body), callback);
@@ -308,12 +363,44 @@ public final class ApiHandler extends Handler.Abstract {
         return query;
     }
 
-    /** URL-decodes with {@code +} as a space, as the clients encode keys. */
+    /**
+     * URL-decodes with {@code +} as a space, as the clients encode keys. Escapes that do not spell UTF-8 ({@code %FF},
+     * an overlong or surrogate form) are refused: {@link URLDecoder} would quietly make them U+FFFD.
+     */
     private static String decode(String text, String where) {
-        try {
-            return URLDecoder.decode(text, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest("malformed percent-encoding in the " + where);
+        if (text.indexOf('%') < 0) return text.indexOf('+') < 0 ? text : text.replace('+', ' ');
+        byte[] bytes = new byte[text.length() * 3];
+        int length = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '%') {
+                int high = i + 2 < text.length() ? hexDigit(text.charAt(i + 1)) : -1;
+                int low = high < 0 ? -1 : hexDigit(text.charAt(i + 2));
+                if (low < 0) throw ApiException.badRequest("malformed percent-encoding in the " + where);
+                bytes[length++] = (byte) (high << 4 | low);
+                i += 2;
+            } else if (c < 0x80) {
+                bytes[length++] = (byte) (c == '+' ? ' ' : c);
+            } else {
+                String character = text.substring(i, i + Character.charCount(text.codePointAt(i)));
+                if (!Unicode.isWellFormed(character)) throw ApiException.badRequest("the " + where + " is not valid Unicode");
+                byte[] encoded = character.getBytes(StandardCharsets.UTF_8);
+                System.arraycopy(encoded, 0, bytes, length, encoded.length);
+                length += encoded.length;
+                i += character.length() - 1;
+            }
         }
+        if (Unicode.firstInvalidUtf8(bytes, length) >= 0) {
+            throw ApiException.badRequest("percent-encoding in the " + where + " is not valid UTF-8");
+        }
+        return new String(bytes, 0, length, StandardCharsets.UTF_8);
+    }
+
+    /** An ASCII hex digit's value, else -1 ({@link Character#digit} would also take other scripts' digits). */
+    private static int hexDigit(char c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
     }
 }

@@ -15,7 +15,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Errors Jetty raises before {@link ApiHandler} runs (a path it refuses, headers too large) still answer
- * {@code {"message"}} JSON with a request id, like every other error. The text is fixed per status: Jetty's own
+ * {@code {"message"}} JSON with a request id and {@code Cache-Control: no-store}, like every other error. The text is fixed per status: Jetty's own
  * message may quote the request.
  */
 public final class JsonErrorHandler extends ErrorHandler {
@@ -23,6 +23,7 @@ public final class JsonErrorHandler extends ErrorHandler {
     protected void generateResponse(Request request, Response response, int code, String message, Throwable cause, Callback callback) {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         response.getHeaders().put("X-Request-Id", newRequestId());
+        response.getHeaders().put(ApiHandler.NO_STORE);
         response.write(true, ByteBuffer.wrap(body(code)), callback);
     }
 
@@ -30,6 +31,7 @@ public final class JsonErrorHandler extends ErrorHandler {
     public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
         fields.put(new HttpField(HttpHeader.CONTENT_TYPE, "application/json"));
         fields.put("X-Request-Id", newRequestId());
+        fields.put(ApiHandler.NO_STORE);
         return ByteBuffer.wrap(body(status));
     }
 

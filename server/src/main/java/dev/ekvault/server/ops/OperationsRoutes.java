@@ -20,8 +20,11 @@ public final class OperationsRoutes {
     public static void register(Router router, Database database, ObjectMapper json) {
         JsonNode openApi = loadOpenApi(json);
         router.publicRoute("GET", "/healthz", "ops", ex -> Map.of("status", "ok"));
+        // ready means able to serve every route, and most write: a database that answers reads but refuses writes
+        // (a read-only file, a standby) is not ready, or the load balancer sends sign-ins here to fail with 500
         router.publicRoute("GET", "/readyz", "ops", ex -> {
-            if (!database.isReachable()) throw new ApiException(ErrorCode.UNAVAILABLE, "database is not reachable");
+            String problem = database.writeProblem();
+            if (problem != null) throw new ApiException(ErrorCode.UNAVAILABLE, problem);
             return Map.of("status", "ready");
         });
         router.publicRoute("GET", "/openapi.json", "ops", ex -> openApi);

@@ -4,7 +4,10 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -22,6 +25,9 @@ public final class Database implements AutoCloseable {
     private final Dialect dialect;
     /** SQLite has one writer; taking it here instead of in the file lock means no SQLITE_BUSY under load. */
     private final ReentrantLock sqliteWriter = new ReentrantLock();
+    private static final int SQLITE_BUSY_TIMEOUT_MILLIS = 10_000;
+    /** How long {@link #writeProblem} waits for the writer or the file's write lock before calling the database busy. */
+    private static final int PROBE_TIMEOUT_SECONDS = 1;
 
     public Database(String jdbcUrl, String user, String password, int poolSize) {
         this.dialect = Dialect.ofJdbcUrl(jdbcUrl);
@@ -38,7 +44,7 @@ public final class Database implements AutoCloseable {
             config.addDataSourceProperty("journal_mode", "WAL");
             config.addDataSourceProperty("synchronous", "NORMAL");
             config.addDataSourceProperty("foreign_keys", "true");
-            config.addDataSourceProperty("busy_timeout", "10000");
+            config.addDataSourceProperty("busy_timeout", Integer.toString(SQLITE_BUSY_TIMEOUT_MILLIS));
         }
         this.pool = new HikariDataSource(config);
     }
@@ -98,12 +104,76 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    /** True when the database answers a trivial query within a second; used by {@code /readyz}. */
-    public boolean isReachable() {
-        try (Connection connection = pool.getConnection()) {
-            return connection.isValid(1);
+    /**
+     * Null when this node could write now, else why not; used by {@code /readyz}. A database that answers reads but
+     * refuses writes (a read-only SQLite file, a PostgreSQL standby or {@code default_transaction_read_only}) must not
+     * pass for ready: sign-in, which writes, would fail with 500. Nothing is written, and it gives up within seconds.
+     */
+    public String writeProblem() {
+        return dialect == Dialect.SQLITE ? sqliteWriteProblem() : postgresWriteProblem();
+    }
+
+    /**
+     * Takes the write lock ({@code BEGIN IMMEDIATE}, which a read-only file refuses) and rolls back at once. The
+     * connection comes first, so a wait for one never holds up this process's writers.
+     */
+    private String sqliteWriteProblem() {
+        try (Connection connection = pool.getConnection(); Statement statement = connection.createStatement()) {
+            if (!sqliteWriter.tryLock(PROBE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) return "a write has held the database for over a second";
+            try {
+                // another process holding the file's write lock: say so after a second, not after the usual 10
+                statement.execute("PRAGMA busy_timeout = " + PROBE_TIMEOUT_SECONDS * 1000);
+                boolean open = false;
+                try {
+                    statement.execute("BEGIN IMMEDIATE");
+                    open = true;
+                    statement.execute("ROLLBACK");
+                    open = false;
+                    return null;
+                } catch (SQLException e) {
+                    String code = sqliteCode(e);
+                    return code.startsWith("SQLITE_BUSY") ? "the database is locked by another process (" + code + ")"
+                            : "the database refuses writes (" + code + ")";
+                } finally {
+                    restoreBusyTimeout(connection, statement, open);
+                }
+            } finally {
+                sqliteWriter.unlock();
+            }
         } catch (SQLException e) {
-            return false;
+            return "database is not reachable";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
+    private static String sqliteCode(SQLException e) {
+        return e instanceof org.sqlite.SQLiteException sqlite ? sqlite.getResultCode().name() : "SQLite error " + e.getErrorCode();
+    }
+
+    /** A connection left with the short timeout, or inside a transaction, would fail later work: evict it instead. */
+    private void restoreBusyTimeout(Connection connection, Statement statement, boolean transactionOpen) {
+        try {
+            if (transactionOpen) throw new SQLException("the probe's transaction is still open");
+            statement.execute("PRAGMA busy_timeout = " + SQLITE_BUSY_TIMEOUT_MILLIS);
+        } catch (SQLException e) {
+            pool.evictConnection(connection);
+        }
+    }
+
+    /** A standby, or a session told to be read-only, refuses writes; a statement timeout keeps a stuck server brief. */
+    private String postgresWriteProblem() {
+        try (Connection connection = pool.getConnection(); Statement statement = connection.createStatement()) {
+            statement.setQueryTimeout(PROBE_TIMEOUT_SECONDS * 2);
+            try (ResultSet row = statement.executeQuery("SELECT current_setting('transaction_read_only'), pg_is_in_recovery()")) {
+                row.next();
+                if (row.getBoolean(2)) return "the database is a standby in recovery: it refuses writes";
+                if ("on".equals(row.getString(1))) return "the database refuses writes (transaction_read_only is on)";
+                return null;
+            }
+        } catch (SQLException e) {
+            return "database is not reachable";
         }
     }
 

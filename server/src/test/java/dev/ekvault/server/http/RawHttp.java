@@ -16,7 +16,8 @@ import java.util.TreeMap;
 /**
  * HTTP/1.1 over a plain socket, for what {@link java.net.http.HttpClient} will not send as written: a
  * {@code Proxy-Authorization} header (the JDK client drops it when not talking to a proxy), an explicit
- * {@code Content-Length: 0}, or a body with no {@code Content-Type} at all. One request per connection.
+ * {@code Content-Length: 0}, or a body with no {@code Content-Type} at all; or a request that breaks HTTP itself
+ * ({@link #exchange}). One request per connection.
  */
 final class RawHttp {
     record Response(int status, Map<String, List<String>> headers, String body) {
@@ -47,6 +48,42 @@ final class RawHttp {
             if (body != null) out.write(body);
             out.flush();
             return parse(socket.getInputStream().readAllBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Writes {@code request} exactly as given (a body shorter than its Content-Length, broken chunk framing…), half-closes
+     * the connection if asked, and reads one response: up to the end of its body, without waiting for the connection to
+     * close, and failing after {@code timeoutMillis} (a 30-second read timeout would hide a server that waits 30 s).
+     */
+    static Response exchange(int port, byte[] request, boolean halfClose, int timeoutMillis) {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(timeoutMillis);
+            socket.getOutputStream().write(request);
+            socket.getOutputStream().flush();
+            if (halfClose) socket.shutdownOutput();
+            InputStream in = socket.getInputStream();
+            ByteArrayOutputStream raw = new ByteArrayOutputStream();
+            while (!new String(raw.toByteArray(), StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) throw new IOException("connection closed before a complete response head: " + raw);
+                raw.write(b);
+            }
+            String head = raw.toString(StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
+            int length = head.indexOf("\r\ncontent-length:");
+            if (length >= 0) {
+                int end = head.indexOf("\r\n", length + 2);
+                raw.write(in.readNBytes(Integer.parseInt(head.substring(length + "\r\ncontent-length:".length(), end).strip())));
+            } else if (head.contains("\r\ntransfer-encoding: chunked")) {
+                while (!raw.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n0\r\n\r\n")) {
+                    int b = in.read();
+                    if (b < 0) break;
+                    raw.write(b);
+                }
+            }
+            return parse(raw.toByteArray());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
