@@ -100,17 +100,13 @@ public final class EkServer implements AutoCloseable {
     private final Clock clock;
     private Server jetty;
 
-    private EkServer(Config config, DataStore store, Clock clock) {
+    private EkServer(Config config, TrustedProxies trustedProxies, DataStore store, Clock clock) {
         this.config = config;
+        this.trustedProxies = trustedProxies;
         this.database = store.database;
         this.clock = clock;
         MasterKey masterKey = store.masterKey;
         this.json = StrictJson.create(config.limits());
-        try {
-            this.trustedProxies = TrustedProxies.parse(config.rateLimits().trustedProxies());
-        } catch (IllegalArgumentException e) {
-            throw new dev.ekvault.server.config.ConfigException("rate-limit.trusted-proxies: " + e.getMessage());
-        }
         DataKeys dataKeys = store.dataKeys;
 
         WorkspaceStore workspaceStore = new WorkspaceStore(json);
@@ -182,9 +178,15 @@ public final class EkServer implements AutoCloseable {
     /** Opens the store for {@code config}; the master key is checked before migrations write anything. */
     public static EkServer open(Config config, Clock clock) {
         LOG.info(ConfigLoader.describe(config));
+        TrustedProxies trustedProxies; // a setting checked here rather than in ConfigLoader: still before anything is created
+        try {
+            trustedProxies = TrustedProxies.parse(config.rateLimits().trustedProxies());
+        } catch (IllegalArgumentException e) {
+            throw new dev.ekvault.server.config.ConfigException("rate-limit.trusted-proxies: " + e.getMessage());
+        }
         DataStore store = DataStore.create(config, clock);
         try {
-            return new EkServer(config, store, clock);
+            return new EkServer(config, trustedProxies, store, clock);
         } catch (RuntimeException e) {
             store.close();
             throw e;

@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
 /**
  * First start without a browser: creates the workspace, its owner (an admin with access to everything), a first
  * team, and the owner's read-write API token, all in one transaction. Refuses, changing nothing, when the data
- * already holds a workspace.
+ * already holds a workspace. Also mints a later owner token for recovery ({@code ek-server owner-token}).
  */
 public final class Bootstrap {
     private static final Pattern EMAIL = Pattern.compile("[^@\\s]{1,64}@[^@\\s]{1,255}");
