@@ -30,9 +30,15 @@ class OwnerRecoveryTest {
     @TempDir
     Path work;
 
-    private Map<String, String> env(String backend) {
-        if (backend.equals("sqlite")) return Map.of("EK_DATA_DIR", work.resolve("data").toString());
-        return Map.of("EK_DATABASE_URL", TestPostgres.freshDatabase(), "EK_MASTER_KEY", EkJar.newMasterKey());
+    /** A store on {@code backend} after {@code init}: its settings and the owner token init printed. */
+    private record Initialised(Map<String, String> env, String ownerToken) {}
+
+    private Initialised initialised(String backend) {
+        Map<String, String> env = backend.equals("sqlite") ? Map.of("EK_DATA_DIR", work.resolve("data").toString())
+                : Map.of("EK_DATABASE_URL", TestPostgres.freshDatabase(), "EK_MASTER_KEY", EkJar.newMasterKey());
+        EkJar.Result init = EkJar.init(work, env);
+        assertThat(init.exitCode()).as(init.stderr()).isZero();
+        return new Initialised(env, init.stdoutLines().get(0));
     }
 
     private static EkJar.Reply login(EkJar.Server server, String email, String password) {
@@ -66,9 +72,7 @@ class OwnerRecoveryTest {
     @ParameterizedTest
     @ValueSource(strings = {"sqlite", "postgresql"})
     void setPasswordLetsTheOwnerSignInEndsOldSessionsAndLiftsTheLock(String backend) {
-        Map<String, String> env = env(backend);
-        EkJar.Result init = EkJar.init(work, env);
-        assertThat(init.exitCode()).as(init.stderr()).isZero();
+        Map<String, String> env = initialised(backend).env();
         String first = "first recovery password";
         String second = "second recovery pässword";
         try (EkJar.Server server = EkJar.serve(work, env)) {
@@ -109,10 +113,9 @@ class OwnerRecoveryTest {
     @ParameterizedTest
     @ValueSource(strings = {"sqlite", "postgresql"})
     void ownerTokenWorksOnTheRunningServerAfterTheOldOwnerTokenWasRevoked(String backend) {
-        Map<String, String> env = env(backend);
-        EkJar.Result init = EkJar.init(work, env);
-        assertThat(init.exitCode()).as(init.stderr()).isZero();
-        String oldToken = init.stdoutLines().get(0);
+        Initialised initialised = initialised(backend);
+        Map<String, String> env = initialised.env();
+        String oldToken = initialised.ownerToken();
         try (EkJar.Server server = EkJar.serve(work, env)) {
             EkJar.Api old = new EkJar.Api(server, oldToken);
             JsonNode tokens = old.get("/v1/workspace/acme/tokens").json();
