@@ -174,6 +174,10 @@ final class EkJar {
      * environment minus every {@code EK_*} variable, plus {@code env}.
      */
     static Child start(Path workDir, Map<String, String> env, String... args) {
+        return start(workDir, env, ProcessBuilder.Redirect.from(nullDevice()), args);
+    }
+
+    private static Child start(Path workDir, Map<String, String> env, ProcessBuilder.Redirect input, String... args) {
         List<String> command = new ArrayList<>(List.of(java(), "-jar", jar().toString()));
         command.addAll(List.of(args));
         int n = SEQUENCE.incrementAndGet();
@@ -181,7 +185,7 @@ final class EkJar {
         Path out = workDir.resolve(name + ".stdout");
         Path err = workDir.resolve(name + ".stderr");
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(nullDevice()))
+                .redirectInput(input)
                 .redirectOutput(out.toFile())
                 .redirectError(err.toFile());
         builder.environment().keySet().removeIf(k -> k.startsWith("EK_"));
@@ -199,10 +203,25 @@ final class EkJar {
 
     /** Runs a command to its end (bounded) and returns its exit code and output. */
     static Result run(Path workDir, Map<String, String> env, String... args) {
-        try (Child child = start(workDir, env, args)) {
+        return toTheEnd(start(workDir, env, args));
+    }
+
+    private static Result toTheEnd(Child started) {
+        try (Child child = started) {
             int code = child.awaitExit(EXIT_TIMEOUT);
             return new Result(code, child.stdout(), child.stderr());
         }
+    }
+
+    /** Runs a command to its end (bounded) with {@code input} as its standard input (a file beside its output). */
+    static Result runWithInput(Path workDir, Map<String, String> env, String input, String... args) {
+        Path in = workDir.resolve("stdin-" + SEQUENCE.incrementAndGet());
+        try {
+            Files.writeString(in, input, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return toTheEnd(start(workDir, env, ProcessBuilder.Redirect.from(in.toFile()), args));
     }
 
     /** {@code init --workspace acme --email owner@example.com}. */

@@ -15,7 +15,7 @@ class MasterKeyTest {
     Path work;
 
     @Test
-    void serveWithAnotherMasterKeyExitsTwoAndChangesNothing() {
+    void serveWithAnotherMasterKeyExitsFourAndChangesNothing() {
         Path data = work.resolve("data");
         String keyA = EkJar.newMasterKey();
         String keyB = EkJar.newMasterKey();
@@ -28,7 +28,7 @@ class MasterKeyTest {
 
         try (EkJar.Server server = EkJar.startServe(work, Map.of("EK_DATA_DIR", data.toString(), "EK_MASTER_KEY", keyB))) {
             int code = server.awaitExit(EkJar.EXIT_TIMEOUT);
-            assertThat(code).as("exit code; stderr:\n%s", server.stderr()).isEqualTo(2);
+            assertThat(code).as("exit code; stderr:\n%s", server.stderr()).isEqualTo(4);
             assertThat(server.stderr()).contains("master key").contains("nothing was changed");
             assertThat(server.stdout()).isEmpty();
             assertThat(server.stderr()).doesNotContain(keyA).doesNotContain(keyB);
@@ -58,7 +58,7 @@ class MasterKeyTest {
 
         try (EkJar.Server server = EkJar.startServe(work, env)) {
             int code = server.awaitExit(EkJar.EXIT_TIMEOUT);
-            assertThat(code).as("exit code; stderr:\n%s", server.stderr()).isEqualTo(2);
+            assertThat(code).as("exit code; stderr:\n%s", server.stderr()).isEqualTo(4);
             assertThat(server.stderr()).contains("master.key");
             for (String line : server.stderrLines()) {
                 assertThat(EkJar.jsonObject(line)).as("stderr line is a JSON object: %s", line).isNotNull();

@@ -22,9 +22,9 @@ import dev.ekvault.server.jwt.SigningKeys;
 import dev.ekvault.server.ratelimit.SharedRateLimiter;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.config.ConfigLoader;
+import dev.ekvault.server.config.StartFailure;
 import dev.ekvault.server.crypto.DataKeys;
 import dev.ekvault.server.crypto.MasterKey;
-import dev.ekvault.server.crypto.MasterKeyFile;
 import dev.ekvault.server.dashboard.DashboardRoutes;
 import dev.ekvault.server.environment.EnvironmentRoutes;
 import dev.ekvault.server.environment.EnvironmentService;
@@ -51,7 +51,6 @@ import dev.ekvault.server.sso.SsoRoutes;
 import dev.ekvault.server.sso.SsoService;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.store.Dialect;
-import dev.ekvault.server.store.Migrations;
 import dev.ekvault.server.team.TeamRoutes;
 import dev.ekvault.server.team.TeamService;
 import dev.ekvault.server.team.TeamStore;
@@ -71,10 +70,6 @@ import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -105,18 +100,14 @@ public final class EkServer implements AutoCloseable {
     private final Clock clock;
     private Server jetty;
 
-    private EkServer(Config config, Database database, MasterKey masterKey, Clock clock) {
+    private EkServer(Config config, TrustedProxies trustedProxies, DataStore store, Clock clock) {
         this.config = config;
-        this.database = database;
+        this.trustedProxies = trustedProxies;
+        this.database = store.database;
         this.clock = clock;
+        MasterKey masterKey = store.masterKey;
         this.json = StrictJson.create(config.limits());
-        try {
-            this.trustedProxies = TrustedProxies.parse(config.rateLimits().trustedProxies());
-        } catch (IllegalArgumentException e) {
-            throw new dev.ekvault.server.config.ConfigException("rate-limit.trusted-proxies: " + e.getMessage());
-        }
-        DataKeys dataKeys = new DataKeys(masterKey, clock);
-        openStore(dataKeys);
+        DataKeys dataKeys = store.dataKeys;
 
         WorkspaceStore workspaceStore = new WorkspaceStore(json);
         TeamStore teamStore = new TeamStore();
@@ -187,62 +178,88 @@ public final class EkServer implements AutoCloseable {
     /** Opens the store for {@code config}; the master key is checked before migrations write anything. */
     public static EkServer open(Config config, Clock clock) {
         LOG.info(ConfigLoader.describe(config));
-        if (config.database().embedded()) createDataDir(config);
-        MasterKey masterKey = MasterKeyFile.load(config); // before the pool creates an empty database file
-        if (config.database().embedded()) createDatabaseFile(config.dataDir().resolve("ek.db"));
-        Database database = new Database(config.jdbcUrl(), config.database().user(), config.database().password().value(),
-                config.database().poolSize());
+        TrustedProxies trustedProxies; // a setting checked here rather than in ConfigLoader: still before anything is created
         try {
-            return new EkServer(config, database, masterKey, clock);
+            trustedProxies = TrustedProxies.parse(config.rateLimits().trustedProxies());
+        } catch (IllegalArgumentException e) {
+            throw new dev.ekvault.server.config.ConfigException("rate-limit.trusted-proxies: " + e.getMessage());
+        }
+        DataStore store = DataStore.create(config, clock);
+        try {
+            return new EkServer(config, trustedProxies, store, clock);
         } catch (RuntimeException e) {
-            database.close();
+            store.close();
             throw e;
         }
     }
 
-    private void openStore(DataKeys dataKeys) {
-        dataKeys.checkVerifier(database.read(c -> {
-            try {
-                return dataKeys.readVerifier(c);
-            } catch (SQLException noSchemaYet) {
-                return null;
-            }
-        }));
-        Migrations.apply(database, clock);
-        dataKeys.verifyMasterKey(database);
-    }
-
     /**
-     * The data folder holds the master key and the database: created owner-only (0700), the database file 0600, and a
-     * warning when an existing folder lets others in.
+     * The HTTP port, bound by {@link #bind} before the data folder, master key or database is touched: a port in use
+     * must stop a start before it creates anything. Connections that arrive before {@link #start} wait in the backlog.
      */
-    private static void createDataDir(Config config) {
-        Path dir = config.dataDir();
-        try {
-            if (!Files.isDirectory(dir)) {
-                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            } else if (!Files.getPosixFilePermissions(dir).stream().allMatch(p -> p.name().startsWith("OWNER"))) {
-                LOG.warning("the data folder " + dir + " can be read by other users; chmod 700 it");
-            }
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system: the operator's folder permissions apply
-        } catch (IOException e) {
-            throw new dev.ekvault.server.config.ConfigException("cannot create data-dir " + dir + ": " + e.getClass().getSimpleName());
+    public static final class Port implements AutoCloseable {
+        private final Server jetty;
+        private final ServerConnector connector;
+
+        private Port(Server jetty, ServerConnector connector) {
+            this.jetty = jetty;
+            this.connector = connector;
+        }
+
+        @Override
+        public void close() {
+            connector.close();
         }
     }
 
-    private static void createDatabaseFile(Path db) {
+    /** Binds the configured host and port now; a failure is one line naming the address (exit code 5). */
+    public static Port bind(Config.Http config) {
+        QueuedThreadPool threads = new QueuedThreadPool(256, 8);
+        threads.setName("ek-http");
+        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        Server jetty = new Server(threads);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendDateHeader(false);
+        http.setRequestHeaderSize(16 * 1024);
+        // no per-connection header cache: it files every new Authorization value (a JWT, a token) into a trie, which
+        // a flood of distinct credentials, and the exchange's every request, pay for and never reuse
+        http.setHeaderCacheSize(0);
+        ServerConnector connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
+        connector.setHost(config.host());
+        connector.setPort(config.port());
+        jetty.addConnector(connector);
+        String address = config.host() + ":" + config.port();
         try {
-            if (!Files.exists(db)) Files.createFile(db, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } catch (UnsupportedOperationException | java.nio.file.FileAlreadyExistsException e) {
-            // not POSIX, or another process made it first: SQLite opens it as it is
-        } catch (IOException e) {
-            throw new dev.ekvault.server.config.ConfigException("cannot create the database file " + db + ": " + e.getClass().getSimpleName());
+            connector.open();
+        } catch (IOException | RuntimeException e) { // an unresolvable host is an unchecked UnresolvedAddressException
+            connector.close();
+            throw new StartFailure(StartFailure.Reason.PORT, "cannot listen on " + address + ": " + bindFailure(e));
         }
+        return new Port(jetty, connector);
+    }
+
+    private static String bindFailure(Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException bind) {
+                String message = String.valueOf(bind.getMessage());
+                if (message.contains("in use")) return "the port is already in use (another ek-server, or another program)";
+                if (message.contains("ermission")) return "this user may not listen on that port (ports below 1024 need privileges)";
+                if (message.contains("assign")) return "this machine has no such address (check http.host)";
+                return message;
+            }
+            if (t instanceof java.nio.channels.UnresolvedAddressException) return "http.host is not a known host name or address";
+        }
+        return e.getClass().getSimpleName() + " " + e.getMessage();
     }
 
     /** Starts serving HTTP (and the background work of a serving node); returns once the port is bound. */
     public EkServer start() throws Exception {
+        return start(bind(config.http()));
+    }
+
+    /** Starts serving HTTP on a port bound before the store was opened (see {@link Port}). */
+    public EkServer start(Port port) throws Exception {
         changes.start();
         usage.start(5_000);
         maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -256,21 +273,7 @@ public final class EkServer implements AutoCloseable {
             signingKeys.prune();
             rateLimiter.prune();
         }), 30, 30, TimeUnit.SECONDS);
-        QueuedThreadPool threads = new QueuedThreadPool(256, 8);
-        threads.setName("ek-http");
-        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        jetty = new Server(threads);
-        HttpConfiguration http = new HttpConfiguration();
-        http.setSendServerVersion(false);
-        http.setSendDateHeader(false);
-        http.setRequestHeaderSize(16 * 1024);
-        // no per-connection header cache: it files every new Authorization value (a JWT, a token) into a trie, which
-        // a flood of distinct credentials, and the exchange's every request, pay for and never reuse
-        http.setHeaderCacheSize(0);
-        ServerConnector connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
-        connector.setHost(config.http().host());
-        connector.setPort(config.http().port());
-        jetty.addConnector(connector);
+        jetty = port.jetty;
         jetty.setErrorHandler(new dev.ekvault.server.http.JsonErrorHandler());
         jetty.setHandler(new GracefulHandler(new ApiHandler(router, authentication, json, config.limits(), new RequestLog(),
                 new IpRateLimiter(config.rateLimits().perIpPerMinute(), clock), trustedProxies)));

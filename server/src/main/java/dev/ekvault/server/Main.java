@@ -3,6 +3,7 @@ package dev.ekvault.server;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.config.ConfigException;
 import dev.ekvault.server.config.ConfigLoader;
+import dev.ekvault.server.config.StartFailure;
 import dev.ekvault.server.crypto.WrongMasterKeyException;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.log.Logging;
@@ -16,8 +17,10 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * {@code ek-server [serve|init|help] [--key=value …]}. Everything but {@code init}'s token goes to standard error,
- * so {@code TOKEN=$(java -jar ek-server.jar init …)} captures exactly the token.
+ * {@code ek-server [serve|init|rotate-jwt-key|set-password|owner-token|help] [--key=value …]}. Everything but the token
+ * of {@code init} and {@code owner-token} goes to standard error, so {@code TOKEN=$(java -jar ek-server.jar init …)}
+ * captures exactly the token. A start that cannot go on ends with one log line and an exit code of its own
+ * ({@link #exitCode}; the README lists them).
  */
 public final class Main {
     static {
@@ -56,6 +59,8 @@ public final class Main {
             usage: ek-server [serve] [--key=value ...]
                    ek-server init --workspace <slug> --email <email> [--expires-in 6m] [--key=value ...]
                    ek-server rotate-jwt-key [--key=value ...]
+                   ek-server set-password --email <email> [--key=value ...]   (the password: one line on standard input)
+                   ek-server owner-token --workspace <slug> [--expires-in 6m] [--key=value ...]
             settings (also EK_* environment variables, or a --config properties file):
               --data-dir (./data)  --http-host (0.0.0.0)  --http-port (8080)  --database-url (embedded SQLite)
               --master-key / --master-key-file  --database-user  --database-password(-file)  --database-pool-size
@@ -74,25 +79,60 @@ public final class Main {
                 case "serve" -> serve(rest);
                 case "init" -> System.exit(init(rest));
                 case "rotate-jwt-key" -> rotateJwtKey(rest);
+                case "set-password" -> System.exit(setPassword(rest));
+                case "owner-token" -> System.exit(ownerToken(rest));
                 case "help", "--help", "-h" -> System.err.println(USAGE);
                 default -> {
                     System.err.println("unknown command '" + command + "'\n" + USAGE);
                     System.exit(2);
                 }
             }
-        } catch (ConfigException | WrongMasterKeyException e) {
-            LOG.severe("cannot start: " + e.getMessage());
-            System.exit(2);
         } catch (Exception e) {
-            LOG.log(Level.SEVERE, "cannot start", e);
-            System.exit(1);
+            System.exit(refuse(command, e));
         }
+    }
+
+    /**
+     * The exit code of a start (or command) that cannot go on: 1 unexpected (a bug), 2 a bad setting or argument,
+     * 3 refused because it is already done ({@code init} on an initialised server), 4 the master key, 5 the HTTP port,
+     * 6 the data folder, 7 the database, 8 a person, workspace or database that is not there.
+     */
+    static int exitCode(Exception e) {
+        return switch (e) {
+            case StartFailure failure -> failure.reason.exitCode;
+            case ConfigException config -> 2;
+            case WrongMasterKeyException wrongKey -> StartFailure.Reason.MASTER_KEY.exitCode;
+            case ApiException api when api.code.status == 409 -> 3;
+            case ApiException api when api.code.status == 404 -> StartFailure.Reason.NOT_FOUND.exitCode;
+            case ApiException api -> 2;
+            default -> 1;
+        };
+    }
+
+    /** Logs the one line that says why, and returns the exit code; only the unexpected carries its stack trace. */
+    private static int refuse(String command, Exception e) {
+        int code = exitCode(e);
+        String what = command.equals("serve") ? "cannot start" : command + " refused";
+        if (code == 1) {
+            LOG.log(Level.SEVERE, what + ": unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        } else {
+            LOG.severe(what + ": " + e.getMessage());
+        }
+        return code;
     }
 
     private static void serve(List<String> flags) throws Exception {
         Config config = new ConfigLoader().load(flags, System.getenv());
+        // the port first: a start that cannot listen must not leave a data folder, a master key or a database behind
+        EkServer.Port port = EkServer.bind(config.http());
         Thread.ofPlatform().daemon().name("ek-class-warm-up").start(Main::loadServerClasses);
-        EkServer server = EkServer.open(config, Clock.systemUTC()).start();
+        EkServer server;
+        try {
+            server = EkServer.open(config, Clock.systemUTC()).start(port);
+        } catch (Exception e) {
+            port.close();
+            throw e;
+        }
         ShutdownSafeLogManager.keepOpenUntilStopped();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("shutting down: finishing in-flight requests");
@@ -118,10 +158,43 @@ public final class Main {
             LOG.info("initialised workspace '" + workspace + "' with owner " + email
                     + "; the line on standard output is the owner's API token, shown this once");
             return 0;
-        } catch (ApiException e) {
-            LOG.severe("init refused: " + e.getMessage());
-            return e.code.status == 409 ? 3 : 2;
         }
+    }
+
+    /** Recovery: a new password for a person, read from standard input; their sign-ins end, their lock is lifted. */
+    private static int setPassword(List<String> args) throws java.io.IOException {
+        if (args.stream().anyMatch(arg -> arg.equals("--password") || arg.startsWith("--password="))) {
+            System.err.println("set-password reads the password from standard input, never from a flag (a flag lands in shell "
+                    + "history and in ps)\n" + USAGE);
+            return 2;
+        }
+        String email = take(args, "--email");
+        if (email == null) {
+            System.err.println("set-password needs --email <email>\n" + USAGE);
+            return 2;
+        }
+        Config config = new ConfigLoader().load(args, System.getenv());
+        String password = OwnerRecovery.readPassword(email, System.in); // a bad one is refused before the store is opened
+        try (OwnerRecovery recovery = OwnerRecovery.open(config, Clock.systemUTC())) {
+            recovery.setPassword(email, password);
+        }
+        return 0;
+    }
+
+    /** Recovery: a new owner API token for a workspace, printed once as the only line on standard output. */
+    private static int ownerToken(List<String> args) {
+        String workspace = take(args, "--workspace");
+        String expiresIn = take(args, "--expires-in");
+        if (workspace == null) {
+            System.err.println("owner-token needs --workspace <slug>\n" + USAGE);
+            return 2;
+        }
+        Config config = new ConfigLoader().load(args, System.getenv());
+        try (OwnerRecovery recovery = OwnerRecovery.open(config, Clock.systemUTC())) {
+            System.out.println(recovery.ownerToken(workspace, expiresIn == null ? "6m" : expiresIn));
+            System.out.flush();
+        }
+        return 0;
     }
 
     /** Rotates the JWT signing key now; running nodes switch within a change-feed poll, tokens already issued stay valid. */

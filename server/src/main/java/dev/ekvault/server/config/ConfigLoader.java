@@ -118,7 +118,7 @@ public final class ConfigLoader {
     }
 
     /** Hides a password embedded in a URL ({@code user:pass@} or {@code password=} parameter). */
-    static String maskUrl(String url) {
+    public static String maskUrl(String url) {
         return url.replaceAll("(?i)(password=)[^&]*", "$1******").replaceAll("//([^/:@]+):[^@/]*@", "//$1:******@");
     }
 

@@ -2,6 +2,7 @@ package dev.ekvault.server.crypto;
 
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.config.ConfigException;
+import dev.ekvault.server.config.StartFailure;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +18,8 @@ import java.util.logging.Logger;
  * Where the master key comes from: the {@code master-key} setting, the file named by {@code master-key-file}, or
  * (for the embedded default only) {@code <data-dir>/master.key}, generated with mode 0600 on the very first start.
  * A data folder that already holds a database but no key file is refused rather than given a new key, which would
- * make every stored value unreadable.
+ * make every stored value unreadable. The recovery commands ({@link #loadExisting}) never generate one: they work on a
+ * database that exists, whose key must exist too.
  */
 public final class MasterKeyFile {
     private static final Logger LOG = Logger.getLogger(MasterKeyFile.class.getName());
@@ -25,7 +27,17 @@ public final class MasterKeyFile {
 
     private MasterKeyFile() {}
 
+    /** The configured key; on the embedded default, the data folder's key file, generated on the very first start. */
     public static MasterKey load(Config config) {
+        return load(config, true);
+    }
+
+    /** The configured key or the data folder's key file; never generates one. */
+    public static MasterKey loadExisting(Config config) {
+        return load(config, false);
+    }
+
+    private static MasterKey load(Config config, boolean mayGenerate) {
         if (config.masterKey().isPresent()) return parse(config.masterKey().value(), "master-key");
         if (config.masterKeyFile() != null) return read(config.masterKeyFile(), "master-key-file");
         if (!config.database().embedded()) {
@@ -34,9 +46,9 @@ public final class MasterKeyFile {
         }
         Path file = config.dataDir().resolve(DEFAULT_NAME);
         if (Files.exists(file)) return read(file, "master key file");
-        if (Files.exists(config.dataDir().resolve("ek.db"))) {
-            throw new ConfigException("the data folder " + config.dataDir() + " holds a database but no " + DEFAULT_NAME
-                    + "; restore the key from your backup (or set master-key) - a new key could not read the stored secrets");
+        if (!mayGenerate || Files.exists(config.dataDir().resolve("ek.db"))) {
+            throw new StartFailure(StartFailure.Reason.MASTER_KEY, "the data folder " + config.dataDir() + " holds a database but no "
+                    + DEFAULT_NAME + "; restore the key from your backup (or set master-key) - a new key could not read the stored secrets");
         }
         return generate(file);
     }

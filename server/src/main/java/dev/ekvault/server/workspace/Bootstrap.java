@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
 /**
  * First start without a browser: creates the workspace, its owner (an admin with access to everything), a first
  * team, and the owner's read-write API token, all in one transaction. Refuses, changing nothing, when the data
- * already holds a workspace.
+ * already holds a workspace. Also mints a later owner token for recovery ({@code ek-server owner-token}).
  */
 public final class Bootstrap {
     private static final Pattern EMAIL = Pattern.compile("[^@\\s]{1,64}@[^@\\s]{1,255}");
@@ -54,16 +54,43 @@ public final class Bootstrap {
     public String initialise(String workspaceSlug, String email, String expiresIn) {
         String slug = FieldRules.slug(workspaceSlug, "--workspace");
         if (!EMAIL.matcher(email).matches()) throw ApiException.badRequest("--email must be an email address");
-        Duration lifetime = TokenService.LIFETIMES.get(expiresIn);
-        if (lifetime == null) throw ApiException.badRequest("--expires-in must be one of 24h, 5d, 30d, 60d, 3m, 6m");
+        Duration lifetime = lifetime(expiresIn);
         return database.write(c -> {
             if (workspaces.anyWorkspace(c)) throw ApiException.conflict("this server is already initialised; nothing was changed");
             long now = clock.millis();
             String userId = FieldRules.newId();
             workspaces.insertUser(c, userId, email.toLowerCase(java.util.Locale.ROOT), email.substring(0, email.indexOf('@')), now);
             String workspaceId = createWorkspace(c, slug, userId, now);
-            return tokens.issue(c, new Credential(FieldRules.newId(), workspaceId, Credential.Kind.STATIC, "owner", null,
-                    Permission.READ_WRITE, Scope.ALL, true, userId, now, now + lifetime.toMillis(), null, null, null));
+            return tokens.issue(c, ownerCredential(workspaceId, userId, now, lifetime));
         });
+    }
+
+    /**
+     * Recovery ({@code ek-server owner-token}): a new owner API token for an existing workspace, made by its owner, as
+     * {@code init} makes the first. Returns the credential id and the raw token, which is not stored anywhere.
+     */
+    public Minted mintOwnerToken(String workspaceRef, String expiresIn) {
+        Duration lifetime = lifetime(expiresIn);
+        return database.write(c -> {
+            WorkspaceStore.WorkspaceRow ws = workspaces.find(c, workspaceRef);
+            if (ws == null) throw ApiException.notFound("workspace '" + workspaceRef + "'");
+            Credential credential = ownerCredential(ws.id(), ws.ownerId(), clock.millis(), lifetime);
+            return new Minted(ws, credential, tokens.issue(c, credential));
+        });
+    }
+
+    /** A token just made: where, which credential, and its raw value (shown once). */
+    public record Minted(WorkspaceStore.WorkspaceRow workspace, Credential credential, String token) {}
+
+    /** The owner's token: read-write on the whole workspace, marked as the owner's, created by the owner. */
+    private static Credential ownerCredential(String workspaceId, String ownerId, long now, Duration lifetime) {
+        return new Credential(FieldRules.newId(), workspaceId, Credential.Kind.STATIC, "owner", null, Permission.READ_WRITE, Scope.ALL,
+                true, ownerId, now, now + lifetime.toMillis(), null, null, null);
+    }
+
+    private static Duration lifetime(String expiresIn) {
+        Duration lifetime = TokenService.LIFETIMES.get(expiresIn);
+        if (lifetime == null) throw ApiException.badRequest("--expires-in must be one of 24h, 5d, 30d, 60d, 3m, 6m");
+        return lifetime;
     }
 }
