@@ -109,7 +109,7 @@ public final class OidcService {
             credentials.insert(c, credential, null);
             OidcIdentityStore.Row row = new OidcIdentityStore.Row(credential.id(), ws.id(), issuer, audience, subject, jwks, now, now);
             store.insert(c, row);
-            ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credential.id(), now);
+            ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credential.id());
             return view(credential, row);
         });
         changes.poll();
@@ -160,7 +160,7 @@ public final class OidcService {
                     settings.clearJwks() ? null : jwks == null ? r.jwks() : jwks, r.createdAt(), now);
             credentials.updateSettings(c, k.id(), changed.name(), changed.permission(), changed.scope());
             store.update(c, row);
-            ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, k.workspaceId(), k.id(), now);
+            ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, k.workspaceId(), k.id());
             return view(changed, row);
         });
         changes.poll();
@@ -178,7 +178,7 @@ public final class OidcService {
                 throw ApiException.notFound("identity");
             }
             long now = clock.millis();
-            if (credentials.revoke(c, id, now)) ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), id, now);
+            if (credentials.revoke(c, id, now)) ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), id);
             return null;
         });
         changes.poll();

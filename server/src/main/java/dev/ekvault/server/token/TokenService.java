@@ -147,7 +147,7 @@ public final class TokenService {
             long now = clock.millis();
             if (!old.isLiveAt(now)) throw ApiException.conflict("a revoked or expired token cannot be rotated; create a new one");
             credentials.revoke(c, old.id(), now);
-            ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, old.workspaceId(), old.id(), now);
+            ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, old.workspaceId(), old.id());
             long lifetime = old.expiresAt() - old.createdAt();
             Credential fresh = new Credential(FieldRules.newId(), old.workspaceId(), old.kind(), old.name(), null, old.permission(),
                     old.scope(), old.isOwner(), old.createdBy(), now, now + lifetime, null, null);
@@ -164,7 +164,7 @@ public final class TokenService {
             Credential credential = manageable(c, caller, workspaceRef, tokenId);
             long now = clock.millis();
             if (credentials.revoke(c, credential.id(), now)) {
-                ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, credential.workspaceId(), credential.id(), now);
+                ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, credential.workspaceId(), credential.id());
             }
             return null;
         });
@@ -178,7 +178,7 @@ public final class TokenService {
                 TokenFormat.displayPrefix(token), template.permission(), template.scope(), template.isOwner(), template.createdBy(),
                 template.createdAt(), template.expiresAt(), null, null);
         credentials.insert(c, credential, TokenFormat.hash(token));
-        ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, credential.workspaceId(), credential.id(), credential.createdAt());
+        ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, credential.workspaceId(), credential.id());
         return token;
     }
 
