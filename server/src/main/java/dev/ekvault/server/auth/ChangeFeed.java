@@ -89,7 +89,8 @@ public final class ChangeFeed implements AutoCloseable {
     private boolean reloadDue;
     private long lastFullReloadMillis;
     private long lastPruneNanos;
-    private long lastFailureNanos;
+    /** The last poll failed: a stale node answers 503 at once instead of queueing every request behind the database. */
+    private volatile boolean failing;
     private long lastFailureLogged;
     /** When the last successful poll began ({@link System#nanoTime}): this node has every change committed before it. */
     private volatile long currentAsOfNanos;
@@ -107,6 +108,7 @@ public final class ChangeFeed implements AutoCloseable {
         this.fullReloadMillis = fullReloadInterval.toMillis();
         this.gapGiveUpMillis = gapGiveUpMillis;
         this.currentAsOfNanos = System.nanoTime();
+        this.lastPruneNanos = currentAsOfNanos - PRUNE_EVERY_NANOS; // the first poll prunes
     }
 
     /**
@@ -129,8 +131,10 @@ public final class ChangeFeed implements AutoCloseable {
 
     /**
      * Takes the feed's current position; call it before the listeners' owners load their full state, so that anything
-     * committed after that load began is read by a later poll. Numbers taken within the gap bound but not (yet)
-     * committed may still commit below the end: they start out as gaps.
+     * committed after that load began is read by a later poll. A number below the end may belong to a transaction
+     * still open, which commits later: every number missing above the newest row older than the gap bound (at most
+     * {@link #MAX_GAPS} below the end) starts out as a gap. One taken earlier than that is past the bound anyway, and
+     * the periodic reload covers it.
      */
     public void skipToEnd() {
         lock.lock();
@@ -139,8 +143,8 @@ public final class ChangeFeed implements AutoCloseable {
             database.read(c -> {
                 long now = databaseNow(c);
                 long end = Sql.one(c, "SELECT COALESCE(MAX(seq), 0) FROM change_log", r -> r.getLong(1));
-                Long recent = Sql.one(c, "SELECT MIN(seq) FROM change_log WHERE at >= ?", r -> Sql.nullableLong(r, 1), now - gapGiveUpMillis);
-                highestSeq = recent == null ? end : recent - 1;
+                long settled = Sql.one(c, "SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE at < ?", r -> r.getLong(1), now - gapGiveUpMillis);
+                highestSeq = Math.max(settled, end - MAX_GAPS);
                 gaps.clear();
                 absorb(Sql.list(c, "SELECT seq, kind, workspace_id, entity_id FROM change_log WHERE seq > ? ORDER BY seq", ChangeFeed::change,
                         highestSeq), now); // already covered by the load that follows: only the gaps between them matter
@@ -184,6 +188,7 @@ public final class ChangeFeed implements AutoCloseable {
     }
 
     private void catchUp() {
+        if (failing) throw new Behind(null);
         try {
             if (!lock.tryLock(CATCH_UP_WAIT_MILLIS, TimeUnit.MILLISECONDS)) throw new Behind(null);
         } catch (InterruptedException e) {
@@ -193,8 +198,7 @@ public final class ChangeFeed implements AutoCloseable {
         try {
             long now = System.nanoTime();
             if (now - currentAsOfNanos <= staleNanos) return; // another thread caught up while this one waited
-            // the database failed a moment ago: answer at once instead of making every request wait on it again
-            if (lastFailureNanos != 0 && now - lastFailureNanos < intervalNanos) throw new Behind(null);
+            if (failing) throw new Behind(null); // failed while this thread waited
             refresh(false);
         } catch (Behind e) {
             throw e;
@@ -238,10 +242,11 @@ public final class ChangeFeed implements AutoCloseable {
                 lastFullReloadMillis = now;
             }
             currentAsOfNanos = started;
+            failing = false;
         } catch (RuntimeException e) {
             // whatever the failed poll had taken in but not applied is covered by the reload that follows
             reloadDue = true;
-            lastFailureNanos = System.nanoTime();
+            failing = true;
             throw e;
         }
     }
