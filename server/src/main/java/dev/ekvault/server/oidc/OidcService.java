@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import dev.ekvault.api.ErrorCode;
 import dev.ekvault.api.OidcIdentity;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Scope;
@@ -250,6 +251,7 @@ public final class OidcService {
                 try {
                     caller = authentication.caller(candidate.credential());
                 } catch (ApiException e) {
+                    if (e.code == ErrorCode.UNAVAILABLE) throw e; // this node cannot tell right now: 503, not a refusal
                     throw new ClusterToken.Refused("the creator of identity " + candidate.credential().id() + " is no longer a member");
                 }
                 // an identity registered on another node a moment ago: load it now, so its JWT works here at once
