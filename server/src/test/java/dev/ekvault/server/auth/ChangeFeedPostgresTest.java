@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ekvault.server.store.Sql;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.TestClock;
+import dev.ekvault.server.testing.TestPostgres;
 import dev.ekvault.server.testing.TestServer;
 import org.junit.jupiter.api.Test;
 
@@ -181,6 +182,42 @@ class ChangeFeedPostgresTest extends ChangeFeedContract {
                 proxy.restore();
                 await("node B serves again once the database is back", Duration.ofSeconds(40), () -> status(b, token) == 200);
             }
+        }
+    }
+
+    @Test
+    void aNumberLeftByARolledBackTransactionIsGivenUpAfterTheBoundAndAFullReloadStandsInForIt() throws Exception {
+        try (dev.ekvault.server.store.Database db = new dev.ekvault.server.store.Database(TestPostgres.freshDatabase(), "", "", 2)) {
+            dev.ekvault.server.store.Migrations.apply(db, new TestClock());
+            java.util.concurrent.atomic.AtomicInteger reloads = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.List<String> applied = new java.util.concurrent.CopyOnWriteArrayList<>();
+            ChangeFeed feed = new ChangeFeed(db, new TestClock(), Duration.ofMillis(200), Duration.ofSeconds(300), 1_000);
+            feed.listen(ChangeFeed.Kind.CREDENTIAL, change -> applied.add(change.entityId()));
+            feed.onFullReload(reloads::incrementAndGet);
+            feed.skipToEnd();
+
+            try {
+                db.write(c -> {
+                    ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, "w", "rolled-back");
+                    throw new IllegalStateException("roll back");
+                });
+            } catch (IllegalStateException expected) {
+                // its number is gone for good
+            }
+            db.write(c -> {
+                ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, "w", "after");
+                return null;
+            });
+            feed.poll();
+            assertThat(applied).containsExactly("after");
+            assertThat(reloads).as("a gap younger than the bound is waited for").hasValue(0);
+            await("the gap is given up after the bound (database time) and everything is reloaded", BOUND, () -> {
+                feed.poll();
+                return reloads.get() == 1;
+            });
+            feed.poll();
+            assertThat(reloads).as("once: the gap is forgotten").hasValue(1);
+            assertThat(applied).containsExactly("after");
         }
     }
 
