@@ -304,16 +304,7 @@ final class EkJar {
 
     /** Polls {@code condition} every 50 ms until it holds; fails after {@code timeout}. */
     static void awaitCondition(String what, Duration timeout, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + timeout + " waiting until " + what);
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
+        dev.ekvault.server.testing.Await.until(what, timeout, Duration.ofMillis(50), condition);
     }
 
     // ---- HTTP ----

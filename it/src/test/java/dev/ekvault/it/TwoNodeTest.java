@@ -84,6 +84,48 @@ class TwoNodeTest {
         }
     }
 
+    /**
+     * A node stopped (SIGSTOP, as a long GC pause or a frozen VM would) while a token is revoked elsewhere: the requests
+     * waiting for it when it resumes (SIGCONT) are answered after it caught up, never from the copy it had when it
+     * stopped. The pause is longer than two poll intervals and than the old five-second window.
+     */
+    @Test
+    void aNodeResumingFromAPauseRefusesWhatWasRevokedDuringIt() throws Exception {
+        try (Cluster c = cluster()) {
+            JsonNode created = createToken(c.a(), c.ownerToken());
+            String token = created.get("token").asText();
+            String jwt = exchange(c.a(), token).json().get("accessToken").asText();
+            String control = createToken(c.a(), c.ownerToken()).get("token").asText();
+            for (String t : List.of(token, jwt, control)) assertThat(new EkJar.Api(c.b(), t).get(c.secrets()).status()).isEqualTo(200);
+
+            signal("STOP", c.b());
+            try {
+                assertThat(new EkJar.Api(c.a(), c.ownerToken()).delete("/v1/workspace/acme/tokens/" + created.get("id").asText()).status())
+                        .isEqualTo(204);
+                java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+                java.util.function.Function<String, java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>> sent =
+                        t -> client.sendAsync(HttpRequest.newBuilder(c.b().uri(c.secrets())).header("Authorization", "Bearer " + t)
+                                .timeout(Duration.ofSeconds(60)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                // queued in the stopped node's socket: the first requests it reads when it resumes
+                var revokedToken = sent.apply(token);
+                var revokedJwt = sent.apply(jwt);
+                var stillLive = sent.apply(control);
+                Thread.sleep(6_000); // the pause itself, not an assertion
+                signal("CONT", c.b());
+                assertThat(revokedToken.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode()).as("revoked token").isEqualTo(401);
+                assertThat(revokedJwt.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode()).as("its JWT").isEqualTo(401);
+                assertThat(stillLive.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode()).as("positive control").isEqualTo(200);
+            } finally {
+                signal("CONT", c.b());
+            }
+        }
+    }
+
+    private static void signal(String name, EkJar.Server node) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(node.process.pid())).inheritIO().start();
+        assertThat(kill.waitFor()).as("kill -" + name).isZero();
+    }
+
     @Test
     void aRotationOnOneNodeKillsTheOldValueOnTheOther() {
         try (Cluster c = cluster()) {

@@ -124,11 +124,15 @@ public final class EkServer implements AutoCloseable {
         SecretService secrets = new SecretService(database, new SecretStore(), environmentStore, projects, dataKeys,
                 config.limits(), secretCache, clock);
         this.usage = new CredentialUsage(database, credentialStore);
-        this.changes = new ChangeFeed(database, clock, config.changePollInterval());
+        this.changes = new ChangeFeed(database, clock, config.changePollInterval(), config.fullReloadInterval());
+        // the feed's position first, then every load: a change committed in between is read by the first poll
+        changes.skipToEnd();
         AccessSnapshot snapshot = new AccessSnapshot(database, credentialStore, workspaceStore, Duration.ofSeconds(1));
         changes.listen(ChangeFeed.Kind.CREDENTIAL, change -> snapshot.reloadCredential(change.entityId()));
         changes.listen(ChangeFeed.Kind.MEMBER, change -> snapshot.reloadMember(change.workspaceId(), change.entityId()));
         changes.listen(ChangeFeed.Kind.SECRET, change -> secretCache.invalidate(change.entityId()));
+        changes.onFullReload(snapshot::loadAll);
+        changes.onFullReload(secretCache::invalidateAll);
         snapshot.loadAll();
         ScopeResolver scopes = new ScopeResolver(teamStore, projectStore, environmentStore);
         TokenService tokens = new TokenService(database, credentialStore, usage, changes, workspaces, environmentStore, scopes, clock);
@@ -144,8 +148,9 @@ public final class EkServer implements AutoCloseable {
         TokenRoutes.register(router, tokens);
         this.signingKeys = new SigningKeys(database, masterKey, config.jwt(), clock);
         changes.listen(ChangeFeed.Kind.SIGNING_KEY, change -> signingKeys.reload());
+        changes.onFullReload(signingKeys::reload);
         JwtIssuer issuer = new JwtIssuer(config.jwt(), signingKeys, clock);
-        this.authentication = new Authentication(snapshot, usage, new JwtVerifier(config.jwt(), signingKeys, clock), clock);
+        this.authentication = new Authentication(snapshot, changes, usage, new JwtVerifier(config.jwt(), signingKeys, clock), clock);
         this.rateLimiter = new SharedRateLimiter(database, clock);
         ExchangeRoutes.register(router, authentication, issuer, rateLimiter, config.rateLimits().exchangesPerTokenPerMinute(),
                 config.jwt().lifetime());
@@ -316,7 +321,7 @@ public final class EkServer implements AutoCloseable {
     public String rotateSigningKey() {
         signingKeys.rotate();
         database.write(c -> {
-            ChangeFeed.record(c, ChangeFeed.Kind.SIGNING_KEY, "", signingKeys.activeKid(), clock.millis());
+            ChangeFeed.record(c, ChangeFeed.Kind.SIGNING_KEY, "", signingKeys.activeKid());
             return null;
         });
         return signingKeys.activeKid();

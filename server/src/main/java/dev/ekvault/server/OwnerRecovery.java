@@ -108,7 +108,7 @@ final class OwnerRecovery implements AutoCloseable {
         CredentialStore credentials = new CredentialStore(json);
         // TokenService.issue is all that is used: the rest of its collaborators are plain objects that are never started
         TokenService tokens = new TokenService(store.database, credentials, new CredentialUsage(store.database, credentials),
-                new ChangeFeed(store.database, clock, config.changePollInterval()), new WorkspaceService(store.database, workspaces),
+                new ChangeFeed(store.database, clock, config.changePollInterval(), config.fullReloadInterval()), new WorkspaceService(store.database, workspaces),
                 environments, new ScopeResolver(teams, new ProjectStore(), environments), clock);
         Bootstrap.Minted minted = new Bootstrap(store.database, workspaces, teams, tokens, clock).mintOwnerToken(workspace, expiresIn);
         Credential credential = minted.credential();

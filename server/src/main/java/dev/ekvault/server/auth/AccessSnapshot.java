@@ -8,14 +8,17 @@ import dev.ekvault.server.token.CredentialStore;
 import dev.ekvault.server.workspace.WorkspaceStore;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * This node's in-memory copy of everything authentication needs: every credential (by token hash and by id, revoked
- * and expired ones included) and every membership. Loaded once at start and kept current by the {@link ChangeFeed},
- * so a request is authenticated without a database read.
+ * and expired ones included) and every membership. Loaded at start and kept current by the {@link ChangeFeed} (one
+ * entity per change row, and all of it again as the feed's periodic backstop), so a request is authenticated without a
+ * database read.
  *
  * <p>A token hash not in the snapshot may belong to a credential another node created a moment ago, before this node
  * polled: it is looked up once in the database; a miss is remembered briefly, so repeating a bad token stays cheap.
@@ -43,12 +46,29 @@ public final class AccessSnapshot {
         this.recentMisses = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(missMemory).build();
     }
 
+    /**
+     * Loads every credential and membership, and forgets those no longer in the database: at start, and as the change
+     * feed's backstop (which calls it after taking its position, so nothing committed meanwhile is lost).
+     */
     public void loadAll() {
+        Set<String> credentialIds = new HashSet<>();
+        Set<String> memberKeys = new HashSet<>();
         database.read(c -> {
-            for (CredentialStore.Stored stored : credentials.listAll(c)) put(stored);
-            for (WorkspaceStore.Member member : workspaces.listMembers(c)) members.put(memberKey(member.workspaceId(), member.userId()), member);
+            for (CredentialStore.Stored stored : credentials.listAll(c)) {
+                put(stored);
+                credentialIds.add(stored.credential().id());
+            }
+            for (WorkspaceStore.Member member : workspaces.listMembers(c)) {
+                String key = memberKey(member.workspaceId(), member.userId());
+                members.put(key, member);
+                memberKeys.add(key);
+            }
             return null;
         });
+        // one created elsewhere after the read and already looked up here is dropped too, and simply looked up again
+        byId.keySet().retainAll(credentialIds);
+        idByHash.values().retainAll(credentialIds);
+        members.keySet().retainAll(memberKeys);
     }
 
     public Credential credentialByTokenHash(String tokenHash) {

@@ -1,6 +1,7 @@
 package dev.ekvault.server.auth;
 
 import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.Dialect;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
@@ -9,110 +10,320 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
  * How every node learns, within a poll interval, what another node changed: a write that changes a credential, a
- * membership, a signing key or a project's secrets appends a row to {@code change_log} in its own transaction, and every node polls the
- * table and hands each new row to the listener for its kind (which reloads that one entity).
+ * membership, a signing key or a project's secrets appends a row to {@code change_log} in its own transaction, and every
+ * node polls the table and hands each new row to the listener for its kind (which reloads that one entity).
  *
- * <p>Rows are read by sequence number, and again for a few seconds after they were written: on PostgreSQL a
- * transaction that took a lower number can commit after a higher one, and the second look catches it. Rows already
- * applied are remembered by number, so each is applied once; applying twice would be harmless anyway (listeners
- * reload from the database).
+ * <p><b>Every committed row exactly once, whatever the commit order, the stall or the clocks.</b> Rows are read by
+ * sequence number. On PostgreSQL a transaction that took number N can commit after N+1 has been read, so a number
+ * skipped below the highest read is remembered as a gap and asked for again on every poll until its row appears.
+ * A gap may never fill (a rolled-back transaction's number is gone for good), so one missing for
+ * {@link #GAP_GIVE_UP_MILLIS} by the <em>database's</em> clock, or beyond {@link #MAX_GAPS} of them, is given up and a
+ * full reload of every listener's state covers whatever it would have carried. No node's own clock takes part:
+ * {@code at} is stamped by the database ({@link Dialect#nowMillis}), and only prunes old rows.
+ *
+ * <p><b>The backstop.</b> Every {@code fullReloadInterval} (by the injected clock), after a failed poll, after a poll that
+ * finds the last success more than {@link #STALL_NANOS} old (a paused process, a database that was away), and after a
+ * gap was given up, the registered reloaders reload everything (credentials and members, signing keys, cached secrets).
+ * A reload runs under the same lock as a poll and after it, so the feed position it starts from is read before the
+ * state it loads: a change committed meanwhile is read by the next poll, never overwritten by older state.
+ *
+ * <p><b>Never serving from a stale copy.</b> {@link #ensureCurrent} costs a volatile read and {@link System#nanoTime} on
+ * every authenticated request; when the last successful poll began more than two intervals ago (the poller was
+ * paused, starved or failing) the request polls itself first, or gets {@link Behind} (503) when that cannot be done.
+ * The monotonic clock keeps running while a process is stopped, so the first request after SIGCONT catches up.
  */
 public final class ChangeFeed implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ChangeFeed.class.getName());
-    private static final long LATE_COMMIT_WINDOW_MILLIS = 5_000;
+    /** How long a skipped number is waited for, by the database's clock, before a full reload stands in for it. */
+    static final long GAP_GIVE_UP_MILLIS = 120_000;
+    /** Gaps remembered at most (each is a parameter of every poll's query); the oldest beyond it are given up. */
+    static final int MAX_GAPS = 500;
+    /** Rows older than this (database clock) are deleted; far beyond the gap bound, so no awaited row is pruned. */
     private static final long RETENTION_MILLIS = 3_600_000;
+    private static final long PRUNE_EVERY_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** A poll that finds the last success older than this was stalled: it is followed by a full reload. */
+    static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** How long a request waits for a catch-up another thread is running before it is answered 503. */
+    private static final long CATCH_UP_WAIT_MILLIS = 5_000;
 
     /** {@code SECRET}: a project's secrets or environments changed (entity: the project id). */
     public enum Kind { CREDENTIAL, MEMBER, SIGNING_KEY, SECRET }
 
     public record Change(long seq, Kind kind, String workspaceId, String entityId) {}
 
-    private final Database database;
-    private final Clock clock;
-    private final Duration interval;
-    private final Map<Kind, Consumer<Change>> listeners = new EnumMap<>(Kind.class);
-    private final Map<Long, Boolean> applied = new LinkedHashMap<>(256, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
-            return size() > 100_000;
-        }
-    };
-    private long highestSeq;
-    private long lastPrune;
-    private long lastFailureLogged;
-    private ScheduledExecutorService poller;
+    /** This node cannot bring its copy up to date (the database is unreachable): the request should be retried. */
+    public static final class Behind extends RuntimeException {
+        public static final long RETRY_AFTER_SECONDS = 1;
 
-    public ChangeFeed(Database database, Clock clock, Duration interval) {
-        this.database = database;
-        this.clock = clock;
-        this.interval = interval;
+        Behind(Throwable cause) {
+            super("this node cannot read the change feed", cause, false, false);
+        }
     }
 
-    /** Appends a change inside the caller's transaction; it is seen by every node once that transaction commits. */
-    public static void record(Connection c, Kind kind, String workspaceId, String entityId, long now) throws SQLException {
-        Sql.update(c, "INSERT INTO change_log (kind, workspace_id, entity_id, at) VALUES (?, ?, ?, ?)", kind.name(), workspaceId, entityId, now);
+    private final Database database;
+    private final Clock clock;
+    private final long intervalNanos;
+    private final long staleNanos;
+    private final long fullReloadMillis;
+    private final long gapGiveUpMillis;
+    private final Map<Kind, Consumer<Change>> listeners = new EnumMap<>(Kind.class);
+    private final List<Runnable> reloaders = new ArrayList<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    // guarded by lock
+    private long highestSeq;
+    /** Numbers skipped below {@link #highestSeq}, each with the database time it was first found missing. */
+    private final TreeMap<Long, Long> gaps = new TreeMap<>();
+    private boolean reloadDue;
+    private long lastFullReloadMillis;
+    private long lastPruneNanos;
+    /** The last poll failed: a stale node answers 503 at once instead of queueing every request behind the database. */
+    private volatile boolean failing;
+    private long lastFailureLogged;
+    /** When the last successful poll began ({@link System#nanoTime}): this node has every change committed before it. */
+    private volatile long currentAsOfNanos;
+    private ScheduledExecutorService poller;
+
+    public ChangeFeed(Database database, Clock clock, Duration interval, Duration fullReloadInterval) {
+        this(database, clock, interval, fullReloadInterval, GAP_GIVE_UP_MILLIS);
+    }
+
+    ChangeFeed(Database database, Clock clock, Duration interval, Duration fullReloadInterval, long gapGiveUpMillis) {
+        this.database = database;
+        this.clock = clock;
+        this.intervalNanos = interval.toNanos();
+        this.staleNanos = 2 * intervalNanos;
+        this.fullReloadMillis = fullReloadInterval.toMillis();
+        this.gapGiveUpMillis = gapGiveUpMillis;
+        this.currentAsOfNanos = System.nanoTime();
+        this.lastPruneNanos = currentAsOfNanos - PRUNE_EVERY_NANOS; // the first poll prunes
+    }
+
+    /**
+     * Appends a change inside the caller's transaction; it is seen by every node once that transaction commits. Its
+     * time is the database's, not this node's.
+     */
+    public static void record(Connection c, Kind kind, String workspaceId, String entityId) throws SQLException {
+        Sql.update(c, "INSERT INTO change_log (kind, workspace_id, entity_id, at) VALUES (?, ?, ?, " + Dialect.of(c).nowMillis + ")",
+                kind.name(), workspaceId, entityId);
     }
 
     public void listen(Kind kind, Consumer<Change> listener) {
         listeners.put(kind, listener);
     }
 
-    /** Skips everything already in the log (the listeners' owners load full state at start), then polls on a timer. */
-    public void start() {
-        synchronized (this) {
-            highestSeq = database.read(c -> Sql.one(c, "SELECT COALESCE(MAX(seq), 0) FROM change_log", r -> r.getLong(1)));
+    /** Adds work that reloads a listener owner's whole state from the database (the backstop; see the class comment). */
+    public void onFullReload(Runnable reloader) {
+        reloaders.add(reloader);
+    }
+
+    /**
+     * Takes the feed's current position; call it before the listeners' owners load their full state, so that anything
+     * committed after that load began is read by a later poll. A number below the end may belong to a transaction
+     * still open, which commits later: every number missing above the newest row older than the gap bound (at most
+     * {@link #MAX_GAPS} below the end) starts out as a gap. One taken earlier than that is past the bound anyway, and
+     * the periodic reload covers it.
+     */
+    public void skipToEnd() {
+        lock.lock();
+        try {
+            long started = System.nanoTime();
+            database.read(c -> {
+                long now = databaseNow(c);
+                long end = Sql.one(c, "SELECT COALESCE(MAX(seq), 0) FROM change_log", r -> r.getLong(1));
+                long settled = Sql.one(c, "SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE at < ?", r -> r.getLong(1), now - gapGiveUpMillis);
+                highestSeq = Math.max(settled, end - MAX_GAPS);
+                gaps.clear();
+                absorb(Sql.list(c, "SELECT seq, kind, workspace_id, entity_id FROM change_log WHERE seq > ? ORDER BY seq", ChangeFeed::change,
+                        highestSeq), now); // already covered by the load that follows: only the gaps between them matter
+                return null;
+            });
+            lastFullReloadMillis = clock.millis();
+            currentAsOfNanos = started;
+        } finally {
+            lock.unlock();
         }
+    }
+
+    /** Polls on a timer from now on (after {@link #skipToEnd} and the owners' loads). */
+    public void start() {
         poller = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ek-change-feed");
             t.setDaemon(true);
             return t;
         });
-        poller.scheduleWithFixedDelay(this::pollQuietly, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        long millis = TimeUnit.NANOSECONDS.toMillis(intervalNanos);
+        poller.scheduleWithFixedDelay(this::scheduledPoll, millis, millis, TimeUnit.MILLISECONDS);
     }
 
     /** Applies every change not yet applied; a node calls it right after its own writes so it never waits on itself. */
-    public synchronized void poll() {
-        long now = clock.millis();
-        List<Change> changes = database.read(c -> Sql.list(c,
-                "SELECT seq, kind, workspace_id, entity_id FROM change_log WHERE seq > ? OR at >= ? ORDER BY seq",
-                r -> new Change(r.getLong(1), Kind.valueOf(r.getString(2)), r.getString(3), r.getString(4)),
-                highestSeq, now - LATE_COMMIT_WINDOW_MILLIS));
-        List<Change> fresh = new ArrayList<>();
-        for (Change change : changes) {
-            if (applied.putIfAbsent(change.seq(), Boolean.TRUE) == null) fresh.add(change);
-            highestSeq = Math.max(highestSeq, change.seq());
-        }
-        for (Change change : fresh) {
-            Consumer<Change> listener = listeners.get(change.kind());
-            if (listener != null) listener.accept(change);
-        }
-        if (now - lastPrune > 60_000) {
-            lastPrune = now;
-            database.write(c -> Sql.update(c, "DELETE FROM change_log WHERE at < ?", now - RETENTION_MILLIS));
+    public void poll() {
+        lock.lock();
+        try {
+            refresh(false);
+        } finally {
+            lock.unlock();
         }
     }
 
-    private void pollQuietly() {
+    /**
+     * Returns at once when this node's copy is current (the last successful poll began less than two intervals ago);
+     * otherwise catches up first, or throws {@link Behind} when it cannot within a few seconds.
+     */
+    public void ensureCurrent() {
+        if (System.nanoTime() - currentAsOfNanos <= staleNanos) return;
+        catchUp();
+    }
+
+    private void catchUp() {
+        if (failing) throw new Behind(null);
         try {
-            poll();
+            if (!lock.tryLock(CATCH_UP_WAIT_MILLIS, TimeUnit.MILLISECONDS)) throw new Behind(null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Behind(e);
+        }
+        try {
+            long now = System.nanoTime();
+            if (now - currentAsOfNanos <= staleNanos) return; // another thread caught up while this one waited
+            if (failing) throw new Behind(null); // failed while this thread waited
+            refresh(false);
+        } catch (Behind e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new Behind(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void scheduledPoll() {
+        lock.lock();
+        try {
+            refresh(true);
         } catch (RuntimeException e) {
             long now = System.currentTimeMillis();
             if (now - lastFailureLogged > 60_000) {
                 lastFailureLogged = now;
-                LOG.warning("change feed poll failed (" + e.getClass().getSimpleName() + "); access changes from other nodes wait until it recovers");
+                LOG.warning("change feed poll failed (" + e.getClass().getSimpleName() + "); requests are answered 503 until it recovers");
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Reads and applies what is new, then reloads everything if that is due. Holds the lock. */
+    private void refresh(boolean scheduled) {
+        long started = System.nanoTime();
+        if (started - currentAsOfNanos > STALL_NANOS) reloadDue = true;
+        try {
+            applyNew();
+            if (started - lastPruneNanos > PRUNE_EVERY_NANOS) {
+                lastPruneNanos = started;
+                database.write(c -> Sql.update(c, "DELETE FROM change_log WHERE at < " + database.dialect().nowMillis + " - ?", RETENTION_MILLIS));
+            }
+            long now = clock.millis();
+            // a clock set back counts as due too, so the backstop never waits on a clock's mistake
+            if (reloadDue || scheduled && (now - lastFullReloadMillis >= fullReloadMillis || now < lastFullReloadMillis)) {
+                for (Runnable reloader : reloaders) reloader.run();
+                reloadDue = false;
+                lastFullReloadMillis = now;
+            }
+            currentAsOfNanos = started;
+            failing = false;
+        } catch (RuntimeException e) {
+            // whatever the failed poll had taken in but not applied is covered by the reload that follows
+            reloadDue = true;
+            failing = true;
+            throw e;
+        }
+    }
+
+    private void applyNew() {
+        long from = highestSeq;
+        List<Long> missing = List.copyOf(gaps.keySet());
+        List<Object> parameters = new ArrayList<>(missing.size() + 1);
+        parameters.add(from);
+        parameters.addAll(missing);
+        String sql = "SELECT seq, kind, workspace_id, entity_id FROM change_log WHERE seq > ?"
+                + (missing.isEmpty() ? "" : " OR seq IN (" + Sql.placeholders(missing.size()) + ")") + " ORDER BY seq";
+        List<Change> fresh = database.read(c -> {
+            List<Change> rows = Sql.list(c, sql, ChangeFeed::change, parameters.toArray());
+            // the database's time is needed only to date gaps; most polls have none
+            Long now = missing.isEmpty() && !skipsAbove(rows, from) ? null : databaseNow(c);
+            return absorb(rows, now);
+        });
+        for (Change change : fresh) {
+            Consumer<Change> listener = change.kind() == null ? null : listeners.get(change.kind());
+            if (listener != null) listener.accept(change);
+        }
+    }
+
+    /**
+     * Takes rows read in seq order into the position: returns those not taken before (a row above the highest, or one
+     * filling a gap), records the numbers skipped below them as gaps, and gives up gaps past their bound.
+     */
+    private List<Change> absorb(List<Change> rows, Long databaseNow) {
+        List<Change> fresh = new ArrayList<>();
+        for (Change change : rows) {
+            long seq = change.seq();
+            if (seq > highestSeq) {
+                // a jump larger than the gap memory: remember the numbers nearest the top, the reload stands in for the rest
+                if (seq - highestSeq - 1 > MAX_GAPS) reloadDue = true;
+                for (long missing = Math.max(highestSeq + 1, seq - MAX_GAPS); missing < seq; missing++) gaps.put(missing, databaseNow);
+                highestSeq = seq;
+                fresh.add(change);
+            } else if (gaps.remove(seq) != null) {
+                fresh.add(change);
             }
         }
+        while (gaps.size() > MAX_GAPS) {
+            gaps.pollFirstEntry();
+            reloadDue = true;
+        }
+        if (databaseNow == null) return fresh; // no gaps before or after these rows
+        for (Iterator<Long> firstMissed = gaps.values().iterator(); firstMissed.hasNext(); ) {
+            if (databaseNow - firstMissed.next() > gapGiveUpMillis) {
+                firstMissed.remove();
+                reloadDue = true;
+            }
+        }
+        return fresh;
+    }
+
+    /** True when the rows above {@code from} skip a number (so gaps will be recorded and need dating). */
+    private static boolean skipsAbove(List<Change> rows, long from) {
+        long expected = from + 1;
+        for (Change change : rows) {
+            if (change.seq() < expected) continue;
+            if (change.seq() != expected) return true;
+            expected++;
+        }
+        return false;
+    }
+
+    private long databaseNow(Connection c) throws SQLException {
+        return Sql.one(c, "SELECT " + database.dialect().nowMillis, r -> r.getLong(1));
+    }
+
+    /** A row; a kind this version does not know (written by a newer one) has no listener and is passed over. */
+    private static Change change(java.sql.ResultSet r) throws SQLException {
+        String kind = r.getString(2);
+        Kind known = null;
+        for (Kind k : Kind.values()) if (k.name().equals(kind)) known = k;
+        return new Change(r.getLong(1), known, r.getString(3), r.getString(4));
     }
 
     @Override

@@ -8,7 +8,8 @@ import java.time.Duration;
  * Secret-valued settings are {@link Secret}s so that printing a record never prints them.
  */
 public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Limits limits,
-                     Jwt jwt, RateLimits rateLimits, Duration changePollInterval, People people, Sso sso, Oidc oidc) {
+                     Jwt jwt, RateLimits rateLimits, Duration changePollInterval, Duration fullReloadInterval, People people, Sso sso,
+                     Oidc oidc) {
 
     /**
      * Single sign-on with an OpenID Connect provider, on when {@code issuer} and {@code clientId} are set. The issuer

@@ -47,6 +47,7 @@ public final class ConfigLoader {
             new Key("rate-limit.trusted-proxies", "", false),
             new Key("rate-limit.exchanges-per-token-per-minute", "10", false),
             new Key("access.change-poll-millis", "200", false),
+            new Key("access.full-reload-seconds", "300", false),
             new Key("people.open-sign-up", "false", false),
             new Key("people.session-hours", "12", false),
             new Key("http.public-url", "", false),
@@ -111,6 +112,7 @@ public final class ConfigLoader {
         line.add("jwt=" + config.jwt());
         line.add("rate-limits=" + config.rateLimits());
         line.add("access.change-poll-millis=" + config.changePollInterval().toMillis());
+        line.add("access.full-reload-seconds=" + config.fullReloadInterval().toSeconds());
         line.add("people=" + config.people());
         line.add("sso=" + config.sso()); // the client secret is a Secret: masked
         line.add("oidc=" + config.oidc());
@@ -207,6 +209,7 @@ public final class ConfigLoader {
                 new Config.RateLimits(intIn(v, "rate-limit.per-ip-per-minute", 0, 1_000_000), list(v, "rate-limit.trusted-proxies"),
                         intIn(v, "rate-limit.exchanges-per-token-per-minute", 1, 10_000)),
                 Duration.ofMillis(intIn(v, "access.change-poll-millis", 20, 60_000)),
+                Duration.ofSeconds(intIn(v, "access.full-reload-seconds", 10, 86_400)),
                 new Config.People(bool(v, "people.open-sign-up"), Duration.ofHours(intIn(v, "people.session-hours", 1, 24 * 30)),
                         publicUrl(v.get("http.public-url").strip())),
                 sso(v),

@@ -76,7 +76,7 @@ public final class EnvironmentService {
             environments.insert(c, row);
             dataKeys.createFor(c, row.workspaceId(), row.id());
             changedProject[0] = project.id();
-            ChangeFeed.record(c, ChangeFeed.Kind.SECRET, project.workspaceId(), project.id(), row.createdAt());
+            ChangeFeed.record(c, ChangeFeed.Kind.SECRET, project.workspaceId(), project.id());
             return view(row);
         });
     }

@@ -8,10 +8,17 @@ import dev.ekvault.api.ErrorCode;
  */
 public final class ApiException extends RuntimeException {
     public final ErrorCode code;
+    /** Sent as {@code Retry-After} when positive. */
+    public final long retryAfterSeconds;
 
     public ApiException(ErrorCode code, String message) {
+        this(code, message, 0);
+    }
+
+    private ApiException(ErrorCode code, String message, long retryAfterSeconds) {
         super(message, null, false, false);
         this.code = code;
+        this.retryAfterSeconds = retryAfterSeconds;
     }
 
     public static ApiException badRequest(String message) {
@@ -28,6 +35,11 @@ public final class ApiException extends RuntimeException {
 
     public static ApiException conflict(String message) {
         return new ApiException(ErrorCode.CONFLICT, message);
+    }
+
+    /** 503: the server cannot answer this right now; the client should retry after the given time. */
+    public static ApiException unavailable(String message, long retryAfterSeconds) {
+        return new ApiException(ErrorCode.UNAVAILABLE, message, retryAfterSeconds);
     }
 
     /** The single message of every 401, whatever the reason, so a caller learns nothing from it. */

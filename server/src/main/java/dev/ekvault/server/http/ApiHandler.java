@@ -117,6 +117,7 @@ public final class ApiHandler extends Handler.Abstract {
             Object result = route.handler().handle(exchange);
             status = write(response, callback, result);
         } catch (ApiException e) {
+            if (e.retryAfterSeconds > 0) response.getHeaders().put(RateLimit.RETRY_AFTER_HEADER, Long.toString(e.retryAfterSeconds));
             discardUnreadBody(request);
             status = writeError(response, callback, e.code, e.getMessage());
         } catch (StoreException e) {

@@ -142,7 +142,7 @@ public final class MemberService {
             if (!role.within(caller.role())) throw ApiException.forbidden("field 'role': you can grant only a role you hold");
             if (!scope.within(caller.scope())) throw ApiException.forbidden("field 'scope' reaches beyond your own access");
             members.update(c, ws.id(), userId, role, scope);
-            ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, ws.id(), userId, clock.millis());
+            ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, ws.id(), userId);
             Map<String, Object> row = view(userId, m.email(), role, scope, "account_created", m.createdAt());
             row.put("name", m.name());
             return row;
@@ -162,9 +162,9 @@ public final class MemberService {
             requireWithinCaller(caller, target.role(), target.scope());
             long now = clock.millis();
             for (String credentialId : members.remove(c, ws.id(), userId, now)) {
-                ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credentialId, now);
+                ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credentialId);
             }
-            ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, ws.id(), userId, now);
+            ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, ws.id(), userId);
             return null;
         });
         changes.poll();
@@ -217,7 +217,7 @@ public final class MemberService {
                 throw ApiException.conflict("you are already a member of this workspace; sign in instead");
             }
             workspaceStore.insertMember(c, new WorkspaceStore.Member(invite.workspaceId(), user.id(), invite.role(), invite.scope()), now);
-            ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, invite.workspaceId(), user.id(), now);
+            ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, invite.workspaceId(), user.id());
             members.answerInvite(c, invite.id(), "accepted", now);
             return sessions.issue(c, user, invite.workspaceId(), Credential.Kind.SESSION, sessionLifetime, now);
         });

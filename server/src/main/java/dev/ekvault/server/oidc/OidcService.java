@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import dev.ekvault.api.ErrorCode;
 import dev.ekvault.api.OidcIdentity;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Scope;
@@ -112,7 +113,7 @@ public final class OidcService {
             credentials.insert(c, credential, null);
             OidcIdentityStore.Row row = new OidcIdentityStore.Row(credential.id(), ws.id(), issuer, audience, subject, jwks, now, now);
             store.insert(c, row);
-            ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credential.id(), now);
+            ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credential.id());
             return view(credential, row);
         });
         changes.poll();
@@ -166,7 +167,7 @@ public final class OidcService {
                     settings.clearJwks() ? null : jwks == null ? r.jwks() : jwks, r.createdAt(), now);
             credentials.updateSettings(c, k.id(), changed.name(), changed.permission(), changed.scope());
             store.update(c, row);
-            ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, k.workspaceId(), k.id(), now);
+            ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, k.workspaceId(), k.id());
             return view(changed, row);
         });
         changes.poll();
@@ -256,6 +257,7 @@ public final class OidcService {
                 try {
                     caller = authentication.caller(candidate.credential());
                 } catch (ApiException e) {
+                    if (e.code == ErrorCode.UNAVAILABLE) throw e; // this node cannot tell right now: 503, not a refusal
                     throw new ClusterToken.Refused("the creator of identity " + candidate.credential().id() + " is no longer a member");
                 }
                 // an identity registered on another node a moment ago: load it now, so its JWT works here at once

@@ -243,7 +243,7 @@ public final class SessionService {
         Credential credential = new Credential(FieldRules.newId(), workspaceId, kind, kind == Credential.Kind.SESSION ? "dashboard" : "ek login",
                 TokenFormat.displayPrefix(token), Permission.READ_WRITE, Scope.ALL, false, user.id(), now, now + lifetime.toMillis(), null, null, null);
         credentials.insert(c, credential, TokenFormat.hash(token));
-        ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, credential.id(), now);
+        ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, credential.id());
         return new SignedIn(token, Authentication.csrfToken(token), user.id(), user.email(), user.name(), credential.expiresAt());
     }
 

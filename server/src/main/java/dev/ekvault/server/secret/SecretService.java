@@ -277,7 +277,7 @@ public final class SecretService {
      */
     private void changed(Connection c, ProjectRow project, String[] written) throws SQLException {
         written[0] = project.id();
-        ChangeFeed.record(c, ChangeFeed.Kind.SECRET, project.workspaceId(), project.id(), clock.millis());
+        ChangeFeed.record(c, ChangeFeed.Kind.SECRET, project.workspaceId(), project.id());
     }
 
     /** Shared values for a credential that sees no personal ones, unresolved: the hot path, served from memory. */

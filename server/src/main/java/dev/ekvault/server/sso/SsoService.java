@@ -171,7 +171,7 @@ public final class SsoService {
 
     private SessionService.SignedIn join(Connection c, UserStore.User user, MemberStore.InviteRow invite, long now) throws SQLException {
         workspaces.insertMember(c, new WorkspaceStore.Member(invite.workspaceId(), user.id(), invite.role(), invite.scope()), now);
-        ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, invite.workspaceId(), user.id(), now);
+        ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, invite.workspaceId(), user.id());
         members.answerInvite(c, invite.id(), "accepted", now);
         return session(c, user, invite.workspaceId(), now);
     }

@@ -1,17 +1,29 @@
 package dev.ekvault.server.store;
 
+import java.sql.Connection;
 import java.sql.SQLException;
 
 /** The few ways SQLite and PostgreSQL differ for us; migrations hold the rest, one folder per dialect. */
 public enum Dialect {
-    SQLITE("sqlite"),
-    POSTGRESQL("postgresql");
+    SQLITE("sqlite", "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"),
+    POSTGRESQL("postgresql", "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)");
 
     /** Folder under {@code db/} holding this dialect's migrations. */
     public final String migrationFolder;
+    /**
+     * An SQL expression for the database server's current time in epoch milliseconds. Times that several nodes
+     * compare (the change feed's) are taken from it, so no node's own clock, however wrong, enters the comparison.
+     */
+    public final String nowMillis;
 
-    Dialect(String migrationFolder) {
+    Dialect(String migrationFolder, String nowMillis) {
         this.migrationFolder = migrationFolder;
+        this.nowMillis = nowMillis;
+    }
+
+    /** The dialect of an open connection (for code that is handed a connection, not the {@link Database}). */
+    public static Dialect of(Connection connection) throws SQLException {
+        return connection.getMetaData().getDatabaseProductName().equals("PostgreSQL") ? POSTGRESQL : SQLITE;
     }
 
     public static Dialect ofJdbcUrl(String jdbcUrl) {

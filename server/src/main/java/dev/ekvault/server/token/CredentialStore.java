@@ -62,7 +62,7 @@ public final class CredentialStore {
             // children of an already revoked credential are revoked too: one minted in a race with the revocation
             pending.addAll(Sql.list(c, "SELECT id FROM credential WHERE parent_id = ?", r -> r.getString(1), next));
         }
-        for (String gone : revoked) ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, gone, now);
+        for (String gone : revoked) ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, gone);
         return revoked;
     }
 

@@ -183,7 +183,7 @@ public final class TokenService {
                 TokenFormat.displayPrefix(token), template.permission(), template.scope(), template.isOwner(), template.createdBy(),
                 template.createdAt(), template.expiresAt(), null, null, template.parentId());
         credentials.insert(c, credential, TokenFormat.hash(token));
-        ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, credential.workspaceId(), credential.id(), credential.createdAt());
+        ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, credential.workspaceId(), credential.id());
         return token;
     }
 

@@ -45,7 +45,7 @@ public final class Bootstrap {
         String workspaceId = FieldRules.newId();
         workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow(workspaceId, slug, slug, ownerId, now));
         workspaces.insertMember(c, new WorkspaceStore.Member(workspaceId, ownerId, Role.ADMIN, Scope.ALL), now);
-        ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, workspaceId, ownerId, now);
+        ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, workspaceId, ownerId);
         teams.insert(c, new TeamStore.TeamRow(FieldRules.newId(), workspaceId, "Default", now));
         return workspaceId;
     }

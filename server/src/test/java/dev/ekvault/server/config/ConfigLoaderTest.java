@@ -21,6 +21,7 @@ class ConfigLoaderTest {
         assertThat(config.http().port()).isEqualTo(8080);
         assertThat(config.database().embedded()).isTrue();
         assertThat(config.jdbcUrl()).isEqualTo("jdbc:sqlite:./data/ek.db");
+        assertThat(config.fullReloadInterval()).isEqualTo(java.time.Duration.ofMinutes(5));
     }
 
     @Test
@@ -43,6 +44,8 @@ class ConfigLoaderTest {
         Files.writeString(file, "htp.port=1\n");
         assertThatThrownBy(() -> loader.load(List.of("--config=" + file), Map.of())).hasMessageContaining("htp.port");
         assertThatThrownBy(() -> loader.load(List.of("--database-url=mysql://x"), Map.of())).hasMessageContaining("database.url");
+        assertThatThrownBy(() -> loader.load(List.of("--access-full-reload-seconds=0"), Map.of())).hasMessageContaining("access.full-reload-seconds");
+        assertThat(loader.load(List.of(), Map.of("EK_ACCESS_FULL_RELOAD_SECONDS", "60")).fullReloadInterval()).isEqualTo(java.time.Duration.ofMinutes(1));
         assertThatThrownBy(() -> loader.load(List.of("--master-key=a", "--master-key-file=/x"), Map.of())).hasMessageContaining("master-key");
     }
 

@@ -42,12 +42,30 @@ public final class TestServer implements AutoCloseable {
     private final String base;
 
     private TestServer(Config config, TestClock clock, String masterKey, boolean initialise) throws Exception {
+        this(config, clock, masterKey, initialise, null);
+    }
+
+    private TestServer(Config config, TestClock clock, String masterKey, boolean initialise, String ownerToken) throws Exception {
         this.config = config;
         this.clock = clock;
         this.masterKey = masterKey;
         this.server = EkServer.open(config, clock).start();
         this.base = "http://127.0.0.1:" + server.port();
-        this.ownerToken = initialise ? server.bootstrap().initialise("acme", "owner@example.com", "6m") : null;
+        this.ownerToken = initialise ? server.bootstrap().initialise("acme", "owner@example.com", "6m") : ownerToken;
+    }
+
+    /**
+     * Another node on this server's PostgreSQL database, as behind a load balancer: the same master key and workspace
+     * (its {@link #ownerToken} is this one's), its own data folder, and its own clock.
+     */
+    public TestServer anotherNode(TestClock nodeClock, String... extraFlags) {
+        try {
+            Config other = new ConfigLoader().load(flags(config.database().url(), java.nio.file.Files.createTempDirectory("ek-test"),
+                    masterKey, extraFlags), Map.of());
+            return new TestServer(other, nodeClock, masterKey, false, ownerToken);
+        } catch (Exception e) {
+            throw new IllegalStateException("second node did not start", e);
+        }
     }
 
     /** A server on a fresh store with no workspace at all: what the first person to sign up finds. */
@@ -293,7 +311,7 @@ public final class TestServer implements AutoCloseable {
         server.database().write(c -> {
             String workspaceId = new WorkspaceStore(new ObjectMapper()).find(c, "acme").id();
             String userId = dev.ekvault.server.store.Sql.one(c, "SELECT id FROM app_user WHERE email = ?", r -> r.getString(1), email);
-            dev.ekvault.server.auth.ChangeFeed.record(c, dev.ekvault.server.auth.ChangeFeed.Kind.MEMBER, workspaceId, userId, clock.millis());
+            dev.ekvault.server.auth.ChangeFeed.record(c, dev.ekvault.server.auth.ChangeFeed.Kind.MEMBER, workspaceId, userId);
             return null;
         });
         server.changeFeed().poll();
