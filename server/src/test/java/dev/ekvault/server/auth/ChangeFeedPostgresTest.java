@@ -3,6 +3,7 @@ package dev.ekvault.server.auth;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ekvault.server.store.Sql;
 import dev.ekvault.server.testing.Backend;
+import dev.ekvault.server.testing.HttpResult;
 import dev.ekvault.server.testing.TestClock;
 import dev.ekvault.server.testing.TestPostgres;
 import dev.ekvault.server.testing.TestServer;
@@ -39,6 +40,31 @@ class ChangeFeedPostgresTest extends ChangeFeedContract {
 
     private static long seqOf(Connection c, String entityId) throws SQLException {
         return Sql.one(c, "SELECT MAX(seq) FROM change_log WHERE entity_id = ?", r -> r.getLong(1), entityId);
+    }
+
+    /** Issue 10: what a token minted dies with it on every node, the JWTs exchanged from its children included. */
+    @Test
+    void revokingATokenOnOneNodeStopsWhatItMintedOnTheOther() {
+        try (TestServer a = TestServer.start(backend()); TestServer b = a.anotherNode(new TestClock())) {
+            String parent = a.post("/v1/workspace/acme/tokens", a.ownerToken,
+                    "{\"name\":\"parent\",\"permission\":\"read-write\",\"expiresIn\":\"30d\"}").json().get("token").asText();
+            JsonNode parentRow = a.post("/v1/workspace/acme/tokens", a.ownerToken,
+                    "{\"name\":\"sibling\",\"permission\":\"read\",\"expiresIn\":\"30d\"}").json();
+            String sibling = parentRow.get("token").asText();
+            HttpResult child = b.post("/v1/workspace/acme/tokens", parent, "{\"name\":\"child\",\"permission\":\"read\",\"expiresIn\":\"30d\"}");
+            assertThat(child.status()).as(child.toString()).isEqualTo(201);
+            String childToken = child.json().get("token").asText();
+            String childJwt = exchange(b, childToken);
+            await("node a knows the child", Duration.ofSeconds(5), () -> status(a, childToken) == 200);
+            String parentId = null;
+            for (JsonNode t : a.get("/v1/workspace/acme/tokens", a.ownerToken).json()) {
+                if (t.get("name").asText().equals("parent")) parentId = t.get("id").asText();
+            }
+            assertThat(a.delete("/v1/workspace/acme/tokens/" + parentId, a.ownerToken).status()).isEqualTo(204);
+            assertThat(status(a, childToken)).as("at once on the revoking node").isEqualTo(401);
+            await("the child refused on the other node", Duration.ofSeconds(5), () -> status(b, childToken) == 401 && status(b, childJwt) == 401);
+            assertThat(status(b, sibling)).as("control: not minted through it").isEqualTo(200);
+        }
     }
 
     @Test
