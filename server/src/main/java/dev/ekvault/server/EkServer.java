@@ -163,7 +163,7 @@ public final class EkServer implements AutoCloseable {
         boolean secureCookies = config.people().publicUrl().startsWith("https://");
         long sessionSeconds = config.people().sessionLifetime().toSeconds();
         PeopleRoutes.register(router, sessions, secureCookies, config.people().sessionLifetime());
-        DeviceFlowRoutes.register(router, new DeviceFlow(database, users, sessions, clock), config.people().publicUrl());
+        DeviceFlowRoutes.register(router, new DeviceFlow(database, sessions, clock), config.people().publicUrl());
         MemberStore memberStore = new MemberStore(json);
         MemberService members = new MemberService(database, memberStore, workspaces, workspaceStore, users, scopes, sessions,
                 passwords, changes, config.people().sessionLifetime(), clock);

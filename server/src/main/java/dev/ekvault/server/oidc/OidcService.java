@@ -109,7 +109,8 @@ public final class OidcService {
             long now = clock.millis();
             // an identity has no expiry of its own, but one made through an API token or `ek login` ends with it
             Credential credential = new Credential(FieldRules.newId(), ws.id(), Credential.Kind.OIDC, name, null, permission, scope, false,
-                    caller.userId(), now, CredentialAuthority.boundExpiry(caller, null), null, null, CredentialAuthority.parentFor(caller));
+                    caller.userId(), now, CredentialAuthority.boundExpiry(caller, Credential.Kind.OIDC, null), null, null,
+                    CredentialAuthority.parentFor(caller, Credential.Kind.OIDC));
             credentials.insert(c, credential, null);
             OidcIdentityStore.Row row = new OidcIdentityStore.Row(credential.id(), ws.id(), issuer, audience, subject, jwks, now, now);
             store.insert(c, row);

@@ -42,15 +42,13 @@ public final class DeviceFlow {
     }
 
     private final Database database;
-    private final UserStore users;
     private final SessionService sessions;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
     private final Cache<String, AtomicInteger> wrongCodes;
 
-    public DeviceFlow(Database database, UserStore users, SessionService sessions, Clock clock) {
+    public DeviceFlow(Database database, SessionService sessions, Clock clock) {
         this.database = database;
-        this.users = users;
         this.sessions = sessions;
         this.clock = clock;
         // a minute of the injected clock, so the window is testable without waiting
@@ -82,12 +80,13 @@ public final class DeviceFlow {
         checkClient(clientId);
         String hash = TokenFormat.hash(deviceCode);
         long now = clock.millis();
-        record Row(String clientId, String status, String userId, String workspaceId, long expiresAt, Long lastPolledAt, int interval) {}
+        record Row(String clientId, String status, String userId, String workspaceId, long expiresAt, Long lastPolledAt, int interval,
+                   String approvedBy) {}
         record Outcome(SessionService.SignedIn signedIn, String error) {}
         Outcome outcome = database.write(c -> {
-            Row row = Sql.one(c, "SELECT client_id, status, user_id, workspace_id, expires_at, last_polled_at, interval_seconds FROM device_code "
-                    + "WHERE device_code_hash = ?", r -> new Row(r.getString(1), r.getString(2), r.getString(3), r.getString(4), r.getLong(5),
-                    Sql.nullableLong(r, 6), r.getInt(7)), hash);
+            Row row = Sql.one(c, "SELECT client_id, status, user_id, workspace_id, expires_at, last_polled_at, interval_seconds, approved_by "
+                    + "FROM device_code WHERE device_code_hash = ?", r -> new Row(r.getString(1), r.getString(2), r.getString(3), r.getString(4),
+                    r.getLong(5), Sql.nullableLong(r, 6), r.getInt(7), r.getString(8)), hash);
             if (row == null || !row.clientId().equals(clientId) || row.status().equals("consumed")) return new Outcome(null, "invalid_grant");
             if (now >= row.expiresAt()) return new Outcome(null, "expired_token");
             if (row.status().equals("denied")) return new Outcome(null, "access_denied");
@@ -99,15 +98,17 @@ public final class DeviceFlow {
                 return new Outcome(null, tooSoon ? "slow_down" : "authorization_pending");
             }
             Sql.update(c, "UPDATE device_code SET status = 'consumed', last_polled_at = ? WHERE device_code_hash = ?", now, hash);
-            return new Outcome(sessions.issue(c, users.findById(c, row.userId()), row.workspaceId(), Credential.Kind.DEVICE_LOGIN,
-                    SessionService.DEVICE_LOGIN_LIFETIME, now), null);
+            SessionService.SignedIn signedIn = sessions.issueDeviceLogin(c, row.userId(), row.workspaceId(), row.approvedBy(), now);
+            // the approving session has ended since: so has what it approved
+            return signedIn == null ? new Outcome(null, "access_denied") : new Outcome(signedIn, null);
         });
         if (outcome.error() != null) throw new Pending(outcome.error());
         sessions.applyChanges();
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("accessToken", outcome.signedIn().token());
         answer.put("tokenType", "Bearer");
-        answer.put("expiresIn", SessionService.DEVICE_LOGIN_LIFETIME.toSeconds());
+        // eight hours, or less when the approving session ends sooner
+        answer.put("expiresIn", (outcome.signedIn().expiresAt() - now) / 1000);
         return answer;
     }
 
@@ -124,9 +125,9 @@ public final class DeviceFlow {
         }
         String userCode = normalise(userCodeText);
         long now = clock.millis();
-        int changed = database.write(c -> Sql.update(c, "UPDATE device_code SET status = ?, user_id = ?, workspace_id = ? "
+        int changed = database.write(c -> Sql.update(c, "UPDATE device_code SET status = ?, user_id = ?, workspace_id = ?, approved_by = ? "
                         + "WHERE user_code = ? AND status = 'pending' AND expires_at > ?", approve ? "approved" : "denied", caller.userId(),
-                caller.workspaceId(), userCode, now));
+                caller.workspaceId(), caller.credentialId(), userCode, now));
         if (changed == 0) {
             wrong.incrementAndGet();
             throw ApiException.notFound("pending login with this code");

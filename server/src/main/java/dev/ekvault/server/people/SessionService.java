@@ -14,6 +14,7 @@ import dev.ekvault.server.http.WireTime;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.workspace.Bootstrap;
 import dev.ekvault.server.token.Credential;
+import dev.ekvault.server.token.CredentialAuthority;
 import dev.ekvault.server.token.CredentialStore;
 import dev.ekvault.server.token.TokenFormat;
 import dev.ekvault.server.token.TokenService;
@@ -239,9 +240,27 @@ public final class SessionService {
 
     /** Issues a sign-in credential for a person in a workspace, inside the caller's transaction. */
     public SignedIn issue(Connection c, UserStore.User user, String workspaceId, Credential.Kind kind, Duration lifetime, long now) throws SQLException {
+        return issue(c, user, workspaceId, kind, lifetime, now, null);
+    }
+
+    /**
+     * An {@code ek login} granted by the dashboard session that approved it: that session's child, so it ends no later
+     * than the session and with it (a stolen session cannot leave a login behind). Null when the session has ended since
+     * it approved: the login is then refused.
+     */
+    public SignedIn issueDeviceLogin(Connection c, String userId, String workspaceId, String approvedBy, long now) throws SQLException {
+        CredentialStore.Stored approver = approvedBy == null ? null : credentials.findById(c, approvedBy);
+        if (approver == null || !approver.credential().isLiveAt(now) || !approver.credential().createdBy().equals(userId)) return null;
+        return issue(c, users.findById(c, userId), workspaceId, Credential.Kind.DEVICE_LOGIN, DEVICE_LOGIN_LIFETIME, now, approver.credential());
+    }
+
+    private SignedIn issue(Connection c, UserStore.User user, String workspaceId, Credential.Kind kind, Duration lifetime, long now,
+                           Credential parent) throws SQLException {
         String token = TokenFormat.generate(TokenFormat.SESSION_PREFIX);
+        Long expiresAt = parent == null ? now + lifetime.toMillis() : CredentialAuthority.boundExpiry(parent, kind, now + lifetime.toMillis());
+        String parentId = parent != null && CredentialAuthority.binds(parent, kind) ? parent.id() : null;
         Credential credential = new Credential(FieldRules.newId(), workspaceId, kind, kind == Credential.Kind.SESSION ? "dashboard" : "ek login",
-                TokenFormat.displayPrefix(token), Permission.READ_WRITE, Scope.ALL, false, user.id(), now, now + lifetime.toMillis(), null, null, null);
+                TokenFormat.displayPrefix(token), Permission.READ_WRITE, Scope.ALL, false, user.id(), now, expiresAt, null, null, parentId);
         credentials.insert(c, credential, TokenFormat.hash(token));
         ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, credential.id());
         return new SignedIn(token, Authentication.csrfToken(token), user.id(), user.email(), user.name(), credential.expiresAt());

@@ -22,8 +22,11 @@ import java.util.List;
  *       the old expiry: rotation never extends a lifetime.</li>
  *   <li><b>What dies with what</b>: a credential minted through another credential (an API token, a CLI token or an
  *       {@code ek login} sign-in) is bound to it: it expires no later than its parent and is revoked with it, on every
- *       node. A dashboard session is the person at the keyboard: what a person creates there is theirs, bounded by
- *       their membership, and outlives the sign-in (the Credentials page exists to make six-month tokens).</li>
+ *       node. A dashboard session binds the short-lived sign-in credentials it makes (CLI tokens, and the
+ *       {@code ek login}s it approves: a stolen session cannot leave a login behind that outlives its revocation), but
+ *       it is also the person at the keyboard: the API tokens and workload identities a person creates there are
+ *       theirs, bounded by their membership, and outlive the sign-in (the Credentials page exists to make six-month
+ *       tokens).</li>
  * </ul>
  */
 public final class CredentialAuthority {
@@ -58,33 +61,41 @@ public final class CredentialAuthority {
             throw ApiException.forbidden("a token cannot rotate itself; rotate it with another credential or from the dashboard");
         }
         if (callerLineage.contains(target.id())) throw ApiException.forbidden("a credential cannot rotate the credential it was created with");
-        if (bindsChildren(caller) && outlives(target.expiresAt(), caller.credential().expiresAt())) {
+        // rotation mints an API token: a credential that would bind that token may not hand out a longer-lived one
+        if (binds(caller.credential(), Credential.Kind.STATIC) && outlives(target.expiresAt(), caller.credential().expiresAt())) {
             throw ApiException.forbidden("this token lives longer than the credential you are using; rotate it with a longer-lived one");
         }
     }
 
-    /** The parent a credential minted by this caller is bound to, or null when the caller is a person in the dashboard. */
-    public static String parentFor(Caller caller) {
-        return bindsChildren(caller) ? caller.credentialId() : null;
+    /** The parent a credential of this kind minted by this caller is bound to, or null when it is the person's own. */
+    public static String parentFor(Caller caller, Credential.Kind child) {
+        return binds(caller.credential(), child) ? caller.credentialId() : null;
+    }
+
+    /**
+     * Whether {@code parent} binds a credential of kind {@code child} it mints: always, except a dashboard session
+     * minting an API token or a workload identity (the person's own, see the class comment).
+     */
+    public static boolean binds(Credential parent, Credential.Kind child) {
+        return parent.kind() != Credential.Kind.SESSION || child == Credential.Kind.CLI || child == Credential.Kind.DEVICE_LOGIN;
+    }
+
+    /** The expiry of a credential {@code parent} mints: what was asked for, but no later than a binding parent's own. */
+    public static Long boundExpiry(Credential parent, Credential.Kind child, Long requested) {
+        if (!binds(parent, child) || parent.expiresAt() == null) return requested;
+        return requested == null ? parent.expiresAt() : Math.min(requested, parent.expiresAt());
     }
 
     /** Refuses minting through a chain already {@link #MAX_MINT_DEPTH} deep. */
     public static void requireDepth(Caller caller, List<String> callerLineage) {
-        if (bindsChildren(caller) && callerLineage.size() >= MAX_MINT_DEPTH) {
+        if (callerLineage.size() >= MAX_MINT_DEPTH) {
             throw ApiException.forbidden("credentials minted through credentials nest at most " + MAX_MINT_DEPTH + " deep; use the dashboard");
         }
     }
 
-    /** The expiry of a credential the caller mints: what was asked for, but no later than the caller's own credential. */
-    public static Long boundExpiry(Caller caller, Long requested) {
-        if (!bindsChildren(caller)) return requested;
-        Long parent = caller.credential().expiresAt();
-        if (parent == null) return requested;
-        return requested == null ? parent : Math.min(requested, parent);
-    }
-
-    private static boolean bindsChildren(Caller caller) {
-        return caller.kind() != Credential.Kind.SESSION;
+    /** The expiry of a credential of this kind the caller mints (see {@link #boundExpiry(Credential, Credential.Kind, Long)}). */
+    public static Long boundExpiry(Caller caller, Credential.Kind child, Long requested) {
+        return boundExpiry(caller.credential(), child, requested);
     }
 
     private static boolean outlives(Long expiresAt, Long boundAt) {

@@ -76,8 +76,8 @@ public final class TokenService {
             if (!scope.within(caller.scope())) throw ApiException.forbidden("field 'scope' reaches beyond your own access");
             long now = clock.millis();
             Credential credential = new Credential(FieldRules.newId(), ws.id(), Credential.Kind.STATIC, tokenName, null, permission,
-                    scope, false, caller.userId(), now, CredentialAuthority.boundExpiry(caller, now + lifetime.toMillis()), null, null,
-                    CredentialAuthority.parentFor(caller));
+                    scope, false, caller.userId(), now, CredentialAuthority.boundExpiry(caller, Credential.Kind.STATIC, now + lifetime.toMillis()), null, null,
+                    CredentialAuthority.parentFor(caller, Credential.Kind.STATIC));
             String token = issue(c, credential);
             return createdView(credential, token);
         });
@@ -98,8 +98,8 @@ public final class TokenService {
             long now = clock.millis();
             Scope scope = Scope.of(List.of(), List.of(), List.of(new Scope.EnvironmentRef(env.id(), env.projectId(), env.teamId())));
             return issue(c, new Credential(FieldRules.newId(), ws.id(), Credential.Kind.CLI, "cli " + env.name(), null, Permission.READ,
-                    scope, false, caller.userId(), now, CredentialAuthority.boundExpiry(caller, now + CLI_LIFETIME.toMillis()), null, null,
-                    CredentialAuthority.parentFor(caller)));
+                    scope, false, caller.userId(), now, CredentialAuthority.boundExpiry(caller, Credential.Kind.CLI, now + CLI_LIFETIME.toMillis()), null,
+                    null, CredentialAuthority.parentFor(caller, Credential.Kind.CLI)));
         });
         changes.poll();
         return new CliToken(token);

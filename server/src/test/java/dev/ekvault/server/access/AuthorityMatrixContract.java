@@ -498,6 +498,23 @@ public abstract class AuthorityMatrixContract {
         assertThat(s.get("/v1/workspace", kept).status()).as("control: made in the dashboard").isEqualTo(200);
     }
 
+    @Test
+    void aDashboardSessionEndsTheLoginsAndCliTokensItMadeButNotThePersonsApiTokens() {
+        String email = "session-person-" + counter.incrementAndGet() + "@matrix.example.com";
+        Session first = s.invitePerson(email, "developer", null);
+        Session second = s.signIn(email, TestServer.PASSWORD);
+        String loginOfFirst = ekLogin(s, first);
+        String loginOfSecond = ekLogin(s, second);
+        String cliOfFirst = created(send(first, "POST", WS + "/tokens/cli", "{\"environmentId\":\"" + webProd + "\"}")).get("token").asText();
+        String apiTokenOfFirst = createToken(first, "read", "{\"all\":true}", "6m").get("token").asText();
+        assertThat(s.get("/v1/workspace", loginOfFirst).status()).isEqualTo(200);
+        assertThat(s.postAs(first, "/v1/auth/logout", "").status()).isEqualTo(204);
+        assertThat(s.get("/v1/workspace", loginOfFirst).status()).as("the ek login the session approved").isEqualTo(401);
+        assertThat(s.get("/v1/workspace", cliOfFirst).status()).as("the CLI token the session made").isEqualTo(401);
+        assertThat(s.get("/v1/workspace", apiTokenOfFirst).status()).as("the person's API token outlives the sign-in").isEqualTo(200);
+        assertThat(s.get("/v1/workspace", loginOfSecond).status()).as("control: approved by another session").isEqualTo(200);
+    }
+
     // ---- finding 3: a scoped admin reached members wider than itself ----
 
     @Test
