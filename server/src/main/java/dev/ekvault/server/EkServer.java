@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.server.access.ScopeResolver;
 import dev.ekvault.server.auth.AccessSnapshot;
 import dev.ekvault.server.auth.Authentication;
-import dev.ekvault.server.auth.ChangeFeed;
+import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.auth.ExchangeRoutes;
 import dev.ekvault.server.jwt.JwksRoutes;
 import dev.ekvault.server.member.MemberRoutes;
@@ -120,7 +121,7 @@ public final class EkServer implements AutoCloseable {
         ProjectService projects = new ProjectService(database, projectStore, teamStore, workspaces, clock);
         // shared values in memory for the hot read path: only where this node makes every write (see SecretCache)
         this.secretCache = new SecretCache(database.dialect() == Dialect.SQLITE);
-        EnvironmentService environments = new EnvironmentService(database, environmentStore, projects, dataKeys, secretCache, clock);
+        EnvironmentService environments = new EnvironmentService(database, environmentStore, projects, dataKeys, clock);
         SecretService secrets = new SecretService(database, new SecretStore(), environmentStore, projects, dataKeys,
                 config.limits(), secretCache, clock);
         this.usage = new CredentialUsage(database, credentialStore);
@@ -131,11 +132,15 @@ public final class EkServer implements AutoCloseable {
         changes.listen(ChangeFeed.Kind.CREDENTIAL, change -> snapshot.reloadCredential(change.entityId()));
         changes.listen(ChangeFeed.Kind.MEMBER, change -> snapshot.reloadMember(change.workspaceId(), change.entityId()));
         changes.listen(ChangeFeed.Kind.SECRET, change -> secretCache.invalidate(change.entityId()));
+        // this node's own secret writes: dropped from the cache as soon as the transaction is over
+        database.journal().subscribe((written, committed) -> {
+            for (Journal.Change change : written) if (change.kind() == ChangeFeed.Kind.SECRET) secretCache.invalidate(change.entityId());
+        });
         changes.onFullReload(snapshot::loadAll);
         changes.onFullReload(secretCache::invalidateAll);
         snapshot.loadAll();
         ScopeResolver scopes = new ScopeResolver(teamStore, projectStore, environmentStore);
-        TokenService tokens = new TokenService(database, credentialStore, usage, changes, workspaces, environmentStore, scopes, clock);
+        TokenService tokens = new TokenService(database, credentialStore, usage, workspaces, environmentStore, scopes, clock);
         this.bootstrap = new Bootstrap(database, workspaceStore, teamStore, tokens, clock);
 
         OperationsRoutes.register(router, database, json);
@@ -158,7 +163,7 @@ public final class EkServer implements AutoCloseable {
 
         UserStore users = new UserStore();
         PasswordHasher passwords = new PasswordHasher();
-        SessionService sessions = new SessionService(database, users, workspaceStore, bootstrap, credentialStore, tokens, changes, passwords,
+        SessionService sessions = new SessionService(database, users, workspaceStore, bootstrap, credentialStore, tokens, passwords,
                 config.people(), json, clock);
         boolean secureCookies = config.people().publicUrl().startsWith("https://");
         long sessionSeconds = config.people().sessionLifetime().toSeconds();
@@ -166,7 +171,7 @@ public final class EkServer implements AutoCloseable {
         DeviceFlowRoutes.register(router, new DeviceFlow(database, sessions, clock), config.people().publicUrl());
         MemberStore memberStore = new MemberStore(json);
         MemberService members = new MemberService(database, memberStore, workspaces, workspaceStore, users, scopes, sessions,
-                passwords, changes, config.people().sessionLifetime(), clock);
+                passwords, config.people().sessionLifetime(), clock);
         MemberRoutes.register(router, members, config.people().publicUrl(),
                 (ex, signedIn) -> PeopleRoutes.signedIn(ex, signedIn, secureCookies, sessionSeconds, 200));
         if (config.sso().enabled() && config.people().publicUrl().isEmpty()) {
@@ -174,8 +179,8 @@ public final class EkServer implements AutoCloseable {
                     + " set http.public-url to the URL registered at the provider");
         }
         SsoRoutes.register(router, new SsoService(config.sso(), config.people(), masterKey, database, users, workspaceStore, memberStore, sessions,
-                changes, json, clock), config.people().publicUrl(), sessionSeconds);
-        OidcService oidc = new OidcService(database, new OidcIdentityStore(), credentialStore, usage, changes, workspaces, workspaceStore,
+                json, clock), config.people().publicUrl(), sessionSeconds);
+        OidcService oidc = new OidcService(database, new OidcIdentityStore(), credentialStore, usage, workspaces, workspaceStore,
                 scopes, authentication, snapshot, new IssuerKeys(config.oidc(), clock), config.oidc(), json, clock);
         OidcRoutes.register(router, oidc, issuer, rateLimiter, config.rateLimits().exchangesPerTokenPerMinute(), config.jwt().lifetime());
     }
@@ -321,7 +326,7 @@ public final class EkServer implements AutoCloseable {
     public String rotateSigningKey() {
         signingKeys.rotate();
         database.write(c -> {
-            ChangeFeed.record(c, ChangeFeed.Kind.SIGNING_KEY, "", signingKeys.activeKid());
+            Journal.changed(c, ChangeFeed.Kind.SIGNING_KEY, "", signingKeys.activeKid());
             return null;
         });
         return signingKeys.activeKid();

@@ -3,7 +3,6 @@ package dev.ekvault.server;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.api.ErrorCode;
 import dev.ekvault.server.access.ScopeResolver;
-import dev.ekvault.server.auth.ChangeFeed;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.config.ConfigLoader;
 import dev.ekvault.server.environment.EnvironmentStore;
@@ -108,7 +107,7 @@ final class OwnerRecovery implements AutoCloseable {
         CredentialStore credentials = new CredentialStore(json);
         // TokenService.issue is all that is used: the rest of its collaborators are plain objects that are never started
         TokenService tokens = new TokenService(store.database, credentials, new CredentialUsage(store.database, credentials),
-                new ChangeFeed(store.database, clock, config.changePollInterval(), config.fullReloadInterval()), new WorkspaceService(store.database, workspaces),
+                new WorkspaceService(store.database, workspaces),
                 environments, new ScopeResolver(teams, new ProjectStore(), environments), clock);
         Bootstrap.Minted minted = new Bootstrap(store.database, workspaces, teams, tokens, clock).mintOwnerToken(workspace, expiresIn);
         Credential credential = minted.credential();

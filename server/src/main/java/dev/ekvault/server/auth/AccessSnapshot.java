@@ -1,5 +1,6 @@
 package dev.ekvault.server.auth;
 
+import dev.ekvault.server.store.ChangeFeed;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ekvault.server.store.Database;

@@ -1,5 +1,6 @@
 package dev.ekvault.server.auth;
 
+import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.jwt.InvalidJwtException;

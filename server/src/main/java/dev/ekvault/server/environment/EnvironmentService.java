@@ -2,13 +2,13 @@ package dev.ekvault.server.environment;
 
 import dev.ekvault.api.Environment;
 import dev.ekvault.server.auth.Caller;
-import dev.ekvault.server.auth.ChangeFeed;
+import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.crypto.DataKeys;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.FieldRules;
 import dev.ekvault.server.project.ProjectService;
 import dev.ekvault.server.project.ProjectStore;
-import dev.ekvault.server.secret.SecretCache;
 import dev.ekvault.server.store.Database;
 
 import java.time.Clock;
@@ -24,16 +24,14 @@ public final class EnvironmentService {
     private final EnvironmentStore environments;
     private final ProjectService projects;
     private final DataKeys dataKeys;
-    private final SecretCache secretCache;
     private final Clock clock;
 
     public EnvironmentService(Database database, EnvironmentStore environments, ProjectService projects, DataKeys dataKeys,
-                              SecretCache secretCache, Clock clock) {
+                              Clock clock) {
         this.database = database;
         this.environments = environments;
         this.projects = projects;
         this.dataKeys = dataKeys;
-        this.secretCache = secretCache;
         this.clock = clock;
     }
 
@@ -52,16 +50,6 @@ public final class EnvironmentService {
         if (!NAME.matcher(envName).matches()) {
             throw ApiException.badRequest("field 'name' must be 1 to 64 letters, digits, spaces, '_' or '-', starting with a letter or digit");
         }
-        String[] changedProject = new String[1];
-        try {
-            return create(caller, workspaceRef, projectRef, envName, hasPersonalOverrides, changedProject);
-        } finally {
-            secretCache.invalidate(changedProject[0]); // the project's environments changed: once committed
-        }
-    }
-
-    private Environment create(Caller caller, String workspaceRef, String projectRef, String envName, boolean hasPersonalOverrides,
-                               String[] changedProject) {
         return database.write(c -> {
             ProjectStore.ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
             caller.requireAdminWrite();
@@ -75,8 +63,8 @@ public final class EnvironmentService {
                     project.id(), project.teamId(), envName, hasPersonalOverrides, clock.millis());
             environments.insert(c, row);
             dataKeys.createFor(c, row.workspaceId(), row.id());
-            changedProject[0] = project.id();
-            ChangeFeed.record(c, ChangeFeed.Kind.SECRET, project.workspaceId(), project.id());
+            // the project's environments changed: other nodes and this one's secret cache learn it from the journal
+            Journal.changed(c, ChangeFeed.Kind.SECRET, project.workspaceId(), project.id());
             return view(row);
         });
     }

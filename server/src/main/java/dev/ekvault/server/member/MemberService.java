@@ -4,7 +4,8 @@ import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.access.ScopeResolver;
 import dev.ekvault.server.auth.Caller;
-import dev.ekvault.server.auth.ChangeFeed;
+import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.FieldRules;
 import dev.ekvault.server.http.WireTime;
@@ -44,12 +45,11 @@ public final class MemberService {
     private final ScopeResolver scopes;
     private final SessionService sessions;
     private final PasswordHasher passwords;
-    private final ChangeFeed changes;
     private final Duration sessionLifetime;
     private final Clock clock;
 
     public MemberService(Database database, MemberStore members, WorkspaceService workspaces, WorkspaceStore workspaceStore, UserStore users,
-                         ScopeResolver scopes, SessionService sessions, PasswordHasher passwords, ChangeFeed changes, Duration sessionLifetime,
+                         ScopeResolver scopes, SessionService sessions, PasswordHasher passwords, Duration sessionLifetime,
                          Clock clock) {
         this.sessionLifetime = sessionLifetime;
         this.database = database;
@@ -60,7 +60,6 @@ public final class MemberService {
         this.scopes = scopes;
         this.sessions = sessions;
         this.passwords = passwords;
-        this.changes = changes;
         this.clock = clock;
     }
 
@@ -142,12 +141,11 @@ public final class MemberService {
             if (!role.within(caller.role())) throw ApiException.forbidden("field 'role': you can grant only a role you hold");
             if (!scope.within(caller.scope())) throw ApiException.forbidden("field 'scope' reaches beyond your own access");
             members.update(c, ws.id(), userId, role, scope);
-            ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, ws.id(), userId);
+            Journal.changed(c, ChangeFeed.Kind.MEMBER, ws.id(), userId);
             Map<String, Object> row = view(userId, m.email(), role, scope, "account_created", m.createdAt());
             row.put("name", m.name());
             return row;
         });
-        changes.poll();
         return updated;
     }
 
@@ -162,12 +160,11 @@ public final class MemberService {
             requireWithinCaller(caller, target.role(), target.scope());
             long now = clock.millis();
             for (String credentialId : members.remove(c, ws.id(), userId, now)) {
-                ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credentialId);
+                Journal.changed(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credentialId);
             }
-            ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, ws.id(), userId);
+            Journal.changed(c, ChangeFeed.Kind.MEMBER, ws.id(), userId);
             return null;
         });
-        changes.poll();
     }
 
     public void revokeInvite(Caller caller, String workspaceRef, String inviteId) {
@@ -217,11 +214,10 @@ public final class MemberService {
                 throw ApiException.conflict("you are already a member of this workspace; sign in instead");
             }
             workspaceStore.insertMember(c, new WorkspaceStore.Member(invite.workspaceId(), user.id(), invite.role(), invite.scope()), now);
-            ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, invite.workspaceId(), user.id());
+            Journal.changed(c, ChangeFeed.Kind.MEMBER, invite.workspaceId(), user.id());
             members.answerInvite(c, invite.id(), "accepted", now);
             return sessions.issue(c, user, invite.workspaceId(), Credential.Kind.SESSION, sessionLifetime, now);
         });
-        changes.poll();
         return signedIn;
     }
 

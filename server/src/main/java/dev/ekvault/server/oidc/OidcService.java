@@ -12,7 +12,8 @@ import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.auth.AccessSnapshot;
 import dev.ekvault.server.auth.Authentication;
 import dev.ekvault.server.auth.Caller;
-import dev.ekvault.server.auth.ChangeFeed;
+import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.FieldRules;
@@ -63,7 +64,6 @@ public final class OidcService {
     private final OidcIdentityStore store;
     private final CredentialStore credentials;
     private final CredentialUsage usage;
-    private final ChangeFeed changes;
     private final WorkspaceService workspaces;
     private final WorkspaceStore workspaceStore;
     private final ScopeResolver scopes;
@@ -74,14 +74,13 @@ public final class OidcService {
     private final ObjectMapper json;
     private final Clock clock;
 
-    public OidcService(Database database, OidcIdentityStore store, CredentialStore credentials, CredentialUsage usage, ChangeFeed changes,
+    public OidcService(Database database, OidcIdentityStore store, CredentialStore credentials, CredentialUsage usage,
                        WorkspaceService workspaces, WorkspaceStore workspaceStore, ScopeResolver scopes, Authentication authentication,
                        AccessSnapshot snapshot, IssuerKeys issuerKeys, Config.Oidc config, ObjectMapper json, Clock clock) {
         this.database = database;
         this.store = store;
         this.credentials = credentials;
         this.usage = usage;
-        this.changes = changes;
         this.workspaces = workspaces;
         this.workspaceStore = workspaceStore;
         this.scopes = scopes;
@@ -114,10 +113,9 @@ public final class OidcService {
             credentials.insert(c, credential, null);
             OidcIdentityStore.Row row = new OidcIdentityStore.Row(credential.id(), ws.id(), issuer, audience, subject, jwks, now, now);
             store.insert(c, row);
-            ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credential.id());
+            Journal.changed(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credential.id());
             return view(credential, row);
         });
-        changes.poll();
         return created;
     }
 
@@ -168,10 +166,9 @@ public final class OidcService {
                     settings.clearJwks() ? null : jwks == null ? r.jwks() : jwks, r.createdAt(), now);
             credentials.updateSettings(c, k.id(), changed.name(), changed.permission(), changed.scope());
             store.update(c, row);
-            ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, k.workspaceId(), k.id());
+            Journal.changed(c, ChangeFeed.Kind.CREDENTIAL, k.workspaceId(), k.id());
             return view(changed, row);
         });
-        changes.poll();
         return updated;
     }
 
@@ -189,7 +186,6 @@ public final class OidcService {
             credentials.revoke(c, ws.id(), id, clock.millis());
             return null;
         });
-        changes.poll();
     }
 
     /**

@@ -103,7 +103,6 @@ public final class DeviceFlow {
             return signedIn == null ? new Outcome(null, "access_denied") : new Outcome(signedIn, null);
         });
         if (outcome.error() != null) throw new Pending(outcome.error());
-        sessions.applyChanges();
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("accessToken", outcome.signedIn().token());
         answer.put("tokenType", "Bearer");

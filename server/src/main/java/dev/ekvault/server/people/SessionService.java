@@ -6,7 +6,8 @@ import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.auth.Authentication;
 import dev.ekvault.server.auth.Caller;
-import dev.ekvault.server.auth.ChangeFeed;
+import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.FieldRules;
@@ -54,21 +55,19 @@ public final class SessionService {
     private final Bootstrap bootstrap;
     private final CredentialStore credentials;
     private final TokenService tokens;
-    private final ChangeFeed changes;
     private final PasswordHasher passwords;
     private final Config.People config;
     private final ObjectMapper json;
     private final Clock clock;
 
     public SessionService(Database database, UserStore users, WorkspaceStore workspaces, Bootstrap bootstrap, CredentialStore credentials,
-                          TokenService tokens, ChangeFeed changes, PasswordHasher passwords, Config.People config, ObjectMapper json, Clock clock) {
+                          TokenService tokens, PasswordHasher passwords, Config.People config, ObjectMapper json, Clock clock) {
         this.database = database;
         this.users = users;
         this.workspaces = workspaces;
         this.bootstrap = bootstrap;
         this.credentials = credentials;
         this.tokens = tokens;
-        this.changes = changes;
         this.passwords = passwords;
         this.config = config;
         this.json = json;
@@ -101,7 +100,6 @@ public final class SessionService {
             String workspaceId = chooseWorkspace(c, user.id(), workspaceRef);
             return issue(c, user, workspaceId, Credential.Kind.SESSION, config.sessionLifetime(), now);
         });
-        changes.poll();
         return signedIn;
     }
 
@@ -165,7 +163,6 @@ public final class SessionService {
             endSignIns(c, user.id(), caller.credentialId(), clock.millis());
             return null;
         });
-        changes.poll();
     }
 
     /** Ends every live sign-in of a person in every workspace except {@code keep} (may be null), with its descendants. */
@@ -222,7 +219,6 @@ public final class SessionService {
             String workspaceId = workspaces.find(c, slug).id();
             return issue(c, user, workspaceId, Credential.Kind.SESSION, config.sessionLifetime(), now);
         });
-        changes.poll();
         return signedIn;
     }
 
@@ -262,14 +258,10 @@ public final class SessionService {
         Credential credential = new Credential(FieldRules.newId(), workspaceId, kind, kind == Credential.Kind.SESSION ? "dashboard" : "ek login",
                 TokenFormat.displayPrefix(token), Permission.READ_WRITE, Scope.ALL, false, user.id(), now, expiresAt, null, null, parentId);
         credentials.insert(c, credential, TokenFormat.hash(token));
-        ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, credential.id());
+        Journal.changed(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, credential.id());
         return new SignedIn(token, Authentication.csrfToken(token), user.id(), user.email(), user.name(), credential.expiresAt());
     }
 
-    /** Lets this node see at once the sign-ins it just wrote (other nodes see them through the change feed). */
-    void applyChanges() {
-        changes.poll();
-    }
 
     /** Ends the sign-in the request came with (the dashboard's sign-out, {@code ek}'s logout). */
     public void signOut(Caller caller) {
@@ -321,7 +313,6 @@ public final class SessionService {
             credentials.revoke(c, workspaceId, credentialId, clock.millis());
             return null;
         });
-        changes.poll();
     }
 
     public JsonNode preferences(Caller caller) {

@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.api.Secret;
 import dev.ekvault.api.SecretValue;
 import dev.ekvault.server.auth.Caller;
-import dev.ekvault.server.auth.ChangeFeed;
+import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.crypto.Aad;
 import dev.ekvault.server.crypto.DataKeys;
@@ -159,46 +160,41 @@ public final class SecretService {
             Integer earlier = firstIndex.putIfAbsent(secrets.get(i).key(), i);
             if (earlier != null) throw ApiException.badRequest("field 'secrets[" + i + "].key' repeats 'secrets[" + earlier + "].key'");
         }
-        String[] written = new String[1];
-        try {
-            return database.write(c -> {
-                ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
-                changed(c, project, written);
-                Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
-                List<EnvironmentRow> targets = new ArrayList<>();
-                for (int i = 0; i < environmentIds.size(); i++) {
-                    EnvironmentRow env = visible.get(environmentIds.get(i));
-                    if (env == null) throw ApiException.notFound("environment (environments[" + i + "])");
-                    if (!targets.contains(env)) targets.add(env);
-                }
-                long now = clock.millis();
-                List<Secret> created = new ArrayList<>();
-                for (NewSecret input : secrets) {
-                    SecretRow secret = store.find(c, project.id(), input.key());
-                    if (secret != null && !secret.name().equals(input.key())) secret = null; // matched an id, not a name
-                    if (secret == null) {
-                        secret = new SecretRow(FieldRules.newId(), project.workspaceId(), project.id(), input.key(), "",
-                                input.type(), input.dataType(), now, now);
-                        store.insert(c, secret);
-                    } else {
-                        for (EnvironmentRow env : targets) {
-                            if (store.version(c, secret.id(), env.id(), SecretStore.SHARED) != null) {
-                                throw ApiException.conflict("secret '" + input.key() + "' already has a value in environment '" + env.name() + "'");
-                            }
+        return database.write(c -> {
+            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+            changed(c, project);
+            Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
+            List<EnvironmentRow> targets = new ArrayList<>();
+            for (int i = 0; i < environmentIds.size(); i++) {
+                EnvironmentRow env = visible.get(environmentIds.get(i));
+                if (env == null) throw ApiException.notFound("environment (environments[" + i + "])");
+                if (!targets.contains(env)) targets.add(env);
+            }
+            long now = clock.millis();
+            List<Secret> created = new ArrayList<>();
+            for (NewSecret input : secrets) {
+                SecretRow secret = store.find(c, project.id(), input.key());
+                if (secret != null && !secret.name().equals(input.key())) secret = null; // matched an id, not a name
+                if (secret == null) {
+                    secret = new SecretRow(FieldRules.newId(), project.workspaceId(), project.id(), input.key(), "",
+                            input.type(), input.dataType(), now, now);
+                    store.insert(c, secret);
+                } else {
+                    for (EnvironmentRow env : targets) {
+                        if (store.version(c, secret.id(), env.id(), SecretStore.SHARED) != null) {
+                            throw ApiException.conflict("secret '" + input.key() + "' already has a value in environment '" + env.name() + "'");
                         }
-                        secret = new SecretRow(secret.id(), secret.workspaceId(), secret.projectId(), secret.name(), secret.note(),
-                                secret.type(), secret.dataType(), secret.createdAt(), now);
-                        store.update(c, secret);
                     }
-                    List<Plain> values = new ArrayList<>();
-                    for (EnvironmentRow env : targets) values.add(writeValue(c, project, secret, env.id(), SecretStore.SHARED, input.value(), now));
-                    created.add(view(secret, values, visible, null, false));
+                    secret = new SecretRow(secret.id(), secret.workspaceId(), secret.projectId(), secret.name(), secret.note(),
+                            secret.type(), secret.dataType(), secret.createdAt(), now);
+                    store.update(c, secret);
                 }
-                return created;
-            });
-        } finally {
-            cache.invalidate(written[0]);
-        }
+                List<Plain> values = new ArrayList<>();
+                for (EnvironmentRow env : targets) values.add(writeValue(c, project, secret, env.id(), SecretStore.SHARED, input.value(), now));
+                created.add(view(secret, values, visible, null, false));
+            }
+            return created;
+        });
     }
 
     public Secret update(Caller caller, String workspaceRef, String projectRef, String secretRef, Update update) {
@@ -210,74 +206,63 @@ public final class SecretService {
                 throw ApiException.badRequest("field 'values[" + i + "]' repeats an environment and isPersonal pair");
             }
         }
-        String[] written = new String[1];
-        try {
-            return database.write(c -> {
-                ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
-                changed(c, project, written);
-                Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
-                SecretRow before = findVisible(c, caller, project, visible, secretRef);
-                long now = clock.millis();
-                String name = update.name() == null ? before.name() : update.name();
-                if (!name.equals(before.name())) {
-                    requireEveryHoldingEnvironment(c, before, visible, "renaming");
-                    SecretRow clash = store.find(c, project.id(), name);
-                    if (clash != null && clash.name().equals(name)) throw ApiException.conflict("a secret named '" + name + "' already exists");
-                }
-                SecretRow secret = new SecretRow(before.id(), before.workspaceId(), before.projectId(), name,
-                        update.note() == null ? before.note() : update.note(), update.type() == null ? before.type() : update.type(),
-                        update.dataType() == null ? before.dataType() : update.dataType(), before.createdAt(), now);
-                store.update(c, secret);
-                for (int i = 0; i < update.values().size(); i++) {
-                    ValueChange change = update.values().get(i);
-                    EnvironmentRow env = visible.get(change.environmentId());
-                    if (env == null) throw ApiException.notFound("environment (values[" + i + "].environmentId)");
-                    String owner = SecretStore.SHARED;
-                    if (change.isPersonal()) {
-                        if (!caller.seesPersonalValues()) {
-                            throw ApiException.forbidden("this credential acts for no person, so it cannot hold personal values (values[" + i + "].isPersonal)");
-                        }
-                        if (!env.hasPersonalOverrides()) {
-                            throw ApiException.badRequest("field 'values[" + i + "].isPersonal': environment '" + env.name() + "' does not allow personal overrides");
-                        }
-                        owner = caller.userId();
+        return database.write(c -> {
+            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+            changed(c, project);
+            Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
+            SecretRow before = findVisible(c, caller, project, visible, secretRef);
+            long now = clock.millis();
+            String name = update.name() == null ? before.name() : update.name();
+            if (!name.equals(before.name())) {
+                requireEveryHoldingEnvironment(c, before, visible, "renaming");
+                SecretRow clash = store.find(c, project.id(), name);
+                if (clash != null && clash.name().equals(name)) throw ApiException.conflict("a secret named '" + name + "' already exists");
+            }
+            SecretRow secret = new SecretRow(before.id(), before.workspaceId(), before.projectId(), name,
+                    update.note() == null ? before.note() : update.note(), update.type() == null ? before.type() : update.type(),
+                    update.dataType() == null ? before.dataType() : update.dataType(), before.createdAt(), now);
+            store.update(c, secret);
+            for (int i = 0; i < update.values().size(); i++) {
+                ValueChange change = update.values().get(i);
+                EnvironmentRow env = visible.get(change.environmentId());
+                if (env == null) throw ApiException.notFound("environment (values[" + i + "].environmentId)");
+                String owner = SecretStore.SHARED;
+                if (change.isPersonal()) {
+                    if (!caller.seesPersonalValues()) {
+                        throw ApiException.forbidden("this credential acts for no person, so it cannot hold personal values (values[" + i + "].isPersonal)");
                     }
-                    if (change.value().isEmpty()) store.deleteValue(c, secret.id(), env.id(), owner);
-                    else writeValue(c, project, secret, env.id(), owner, change.value(), now);
+                    if (!env.hasPersonalOverrides()) {
+                        throw ApiException.badRequest("field 'values[" + i + "].isPersonal': environment '" + env.name() + "' does not allow personal overrides");
+                    }
+                    owner = caller.userId();
                 }
-                return views(c, caller, project, null, false, s -> s.id().equals(secret.id())).stream().findFirst()
-                        .orElseGet(() -> view(secret, List.of(), visible, null, false));
-            });
-        } finally {
-            cache.invalidate(written[0]);
-        }
+                if (change.value().isEmpty()) store.deleteValue(c, secret.id(), env.id(), owner);
+                else writeValue(c, project, secret, env.id(), owner, change.value(), now);
+            }
+            return views(c, caller, project, null, false, s -> s.id().equals(secret.id())).stream().findFirst()
+                    .orElseGet(() -> view(secret, List.of(), visible, null, false));
+        });
     }
 
     public void delete(Caller caller, String workspaceRef, String projectRef, String secretRef) {
         caller.requireWrite();
-        String[] written = new String[1];
-        try {
-            database.write(c -> {
-                ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
-                changed(c, project, written);
-                Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
-                SecretRow secret = findVisible(c, caller, project, visible, secretRef);
-                requireEveryHoldingEnvironment(c, secret, visible, "deleting");
-                store.delete(c, secret.id());
-                return null;
-            });
-        } finally {
-            cache.invalidate(written[0]);
-        }
+        database.write(c -> {
+            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+            changed(c, project);
+            Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
+            SecretRow secret = findVisible(c, caller, project, visible, secretRef);
+            requireEveryHoldingEnvironment(c, secret, visible, "deleting");
+            store.delete(c, secret.id());
+            return null;
+        });
     }
 
     /**
-     * Notes, inside the write's transaction, that a project's secrets change: other processes learn it from the
-     * change feed, and this one invalidates its cache once the transaction is over ({@code written[0]}).
+     * Says, inside the write's transaction, that a project's secrets change: other processes learn it from the change
+     * feed, and this one's cache drops the project once the transaction is over (it subscribes to the journal).
      */
-    private void changed(Connection c, ProjectRow project, String[] written) throws SQLException {
-        written[0] = project.id();
-        ChangeFeed.record(c, ChangeFeed.Kind.SECRET, project.workspaceId(), project.id());
+    private static void changed(Connection c, ProjectRow project) throws SQLException {
+        Journal.changed(c, ChangeFeed.Kind.SECRET, project.workspaceId(), project.id());
     }
 
     /** Shared values for a credential that sees no personal ones, unresolved: the hot path, served from memory. */

@@ -1,7 +1,8 @@
 package dev.ekvault.server.sso;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ekvault.server.auth.ChangeFeed;
+import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.crypto.MasterKey;
 import dev.ekvault.server.http.ApiException;
@@ -58,7 +59,6 @@ public final class SsoService {
     private final WorkspaceStore workspaces;
     private final MemberStore members;
     private final SessionService sessions;
-    private final ChangeFeed changes;
     private final Clock clock;
     private final SealedState sealed;
     private final Provider provider;
@@ -66,7 +66,7 @@ public final class SsoService {
     private final SecureRandom random = new SecureRandom();
 
     public SsoService(Config.Sso config, Config.People people, MasterKey masterKey, Database database, UserStore users, WorkspaceStore workspaces,
-                      MemberStore members, SessionService sessions, ChangeFeed changes, ObjectMapper json, Clock clock) {
+                      MemberStore members, SessionService sessions, ObjectMapper json, Clock clock) {
         this.config = config;
         this.people = people;
         this.database = database;
@@ -74,7 +74,6 @@ public final class SsoService {
         this.workspaces = workspaces;
         this.members = members;
         this.sessions = sessions;
-        this.changes = changes;
         this.clock = clock;
         this.sealed = new SealedState(masterKey, json);
         this.provider = new Provider(config, json, clock);
@@ -135,7 +134,6 @@ public final class SsoService {
         Provider.Tokens tokens = provider.redeem(code, s.redirectUri(), s.verifier());
         IdTokens.Identity who = idTokens.validate(tokens.idToken(), s.nonce(), clock.millis());
         SessionService.SignedIn signedIn = database.write(c -> signIn(c, who, s.workspace(), clock.millis()));
-        changes.poll(); // this node sees the new session (and any new membership) at once; others through the feed
         return new Completed(signedIn, s.returnPath());
     }
 
@@ -171,7 +169,7 @@ public final class SsoService {
 
     private SessionService.SignedIn join(Connection c, UserStore.User user, MemberStore.InviteRow invite, long now) throws SQLException {
         workspaces.insertMember(c, new WorkspaceStore.Member(invite.workspaceId(), user.id(), invite.role(), invite.scope()), now);
-        ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, invite.workspaceId(), user.id());
+        Journal.changed(c, ChangeFeed.Kind.MEMBER, invite.workspaceId(), user.id());
         members.answerInvite(c, invite.id(), "accepted", now);
         return session(c, user, invite.workspaceId(), now);
     }

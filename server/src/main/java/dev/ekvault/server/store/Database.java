@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -25,6 +26,7 @@ public final class Database implements AutoCloseable {
     private final Dialect dialect;
     /** SQLite has one writer; taking it here instead of in the file lock means no SQLITE_BUSY under load. */
     private final ReentrantLock sqliteWriter = new ReentrantLock();
+    private final Journal journal = new Journal();
     private static final int SQLITE_BUSY_TIMEOUT_MILLIS = 10_000;
     /** How long {@link #writeProblem} waits for the writer or the file's write lock before calling the database busy. */
     private static final int PROBE_TIMEOUT_SECONDS = 1;
@@ -58,15 +60,35 @@ public final class Database implements AutoCloseable {
         return transaction(work);
     }
 
-    /** Runs work in one transaction that commits when it returns and rolls back when it throws. */
+    /**
+     * Runs work in one transaction that commits when it returns and rolls back when it throws. What the work says it
+     * changed ({@link Journal#changed}) goes to the journal's subscribers once the transaction is over.
+     */
     public <T> T write(Work<T> work) {
-        if (dialect != Dialect.SQLITE) return transaction(work);
-        sqliteWriter.lock();
+        List<Journal.Change> enclosing = journal.begin();
+        boolean committed = false;
         try {
-            return transaction(work);
+            T result;
+            if (dialect != Dialect.SQLITE) {
+                result = transaction(work);
+            } else {
+                sqliteWriter.lock();
+                try {
+                    result = transaction(work);
+                } finally {
+                    sqliteWriter.unlock();
+                }
+            }
+            committed = true;
+            return result;
         } finally {
-            sqliteWriter.unlock();
+            journal.end(enclosing, committed);
         }
+    }
+
+    /** Where this database's writes report what they changed. */
+    public Journal journal() {
+        return journal;
     }
 
     private <T> T transaction(Work<T> work) {

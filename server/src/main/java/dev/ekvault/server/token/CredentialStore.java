@@ -3,7 +3,8 @@ package dev.ekvault.server.token;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Scope;
-import dev.ekvault.server.auth.ChangeFeed;
+import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
@@ -62,7 +63,7 @@ public final class CredentialStore {
             // children of an already revoked credential are revoked too: one minted in a race with the revocation
             pending.addAll(Sql.list(c, "SELECT id FROM credential WHERE parent_id = ?", r -> r.getString(1), next));
         }
-        for (String gone : revoked) ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, gone);
+        for (String gone : revoked) Journal.changed(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, gone);
         return revoked;
     }
 

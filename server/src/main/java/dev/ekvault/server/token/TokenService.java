@@ -9,7 +9,8 @@ import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.access.ScopeResolver;
 import dev.ekvault.server.auth.Caller;
-import dev.ekvault.server.auth.ChangeFeed;
+import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.environment.EnvironmentStore;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.FieldRules;
@@ -42,18 +43,16 @@ public final class TokenService {
     private final Database database;
     private final CredentialStore credentials;
     private final CredentialUsage usage;
-    private final ChangeFeed changes;
     private final WorkspaceService workspaces;
     private final EnvironmentStore environments;
     private final ScopeResolver scopes;
     private final Clock clock;
 
-    public TokenService(Database database, CredentialStore credentials, CredentialUsage usage, ChangeFeed changes,
+    public TokenService(Database database, CredentialStore credentials, CredentialUsage usage,
                         WorkspaceService workspaces, EnvironmentStore environments, ScopeResolver scopes, Clock clock) {
         this.database = database;
         this.credentials = credentials;
         this.usage = usage;
-        this.changes = changes;
         this.workspaces = workspaces;
         this.environments = environments;
         this.scopes = scopes;
@@ -81,7 +80,6 @@ public final class TokenService {
             String token = issue(c, credential);
             return createdView(credential, token);
         });
-        changes.poll();
         return created;
     }
 
@@ -101,7 +99,6 @@ public final class TokenService {
                     scope, false, caller.userId(), now, CredentialAuthority.boundExpiry(caller, Credential.Kind.CLI, now + CLI_LIFETIME.toMillis()), null,
                     null, CredentialAuthority.parentFor(caller, Credential.Kind.CLI)));
         });
-        changes.poll();
         return new CliToken(token);
     }
 
@@ -161,7 +158,6 @@ public final class TokenService {
                     old.scope(), old.isOwner(), old.createdBy(), now, old.expiresAt(), null, null, old.parentId());
             return createdView(fresh, issue(c, fresh));
         });
-        changes.poll();
         return rotated;
     }
 
@@ -173,7 +169,6 @@ public final class TokenService {
             credentials.revoke(c, credential.workspaceId(), credential.id(), clock.millis());
             return null;
         });
-        changes.poll();
     }
 
     /** Issues a token for a credential inside the caller's transaction and returns the raw value, shown once. */
@@ -183,7 +178,7 @@ public final class TokenService {
                 TokenFormat.displayPrefix(token), template.permission(), template.scope(), template.isOwner(), template.createdBy(),
                 template.createdAt(), template.expiresAt(), null, null, template.parentId());
         credentials.insert(c, credential, TokenFormat.hash(token));
-        ChangeFeed.record(c, ChangeFeed.Kind.CREDENTIAL, credential.workspaceId(), credential.id());
+        Journal.changed(c, ChangeFeed.Kind.CREDENTIAL, credential.workspaceId(), credential.id());
         return token;
     }
 

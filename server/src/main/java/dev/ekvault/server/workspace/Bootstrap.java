@@ -3,7 +3,8 @@ package dev.ekvault.server.workspace;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
-import dev.ekvault.server.auth.ChangeFeed;
+import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.FieldRules;
 import dev.ekvault.server.store.Database;
@@ -45,7 +46,7 @@ public final class Bootstrap {
         String workspaceId = FieldRules.newId();
         workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow(workspaceId, slug, slug, ownerId, now));
         workspaces.insertMember(c, new WorkspaceStore.Member(workspaceId, ownerId, Role.ADMIN, Scope.ALL), now);
-        ChangeFeed.record(c, ChangeFeed.Kind.MEMBER, workspaceId, ownerId);
+        Journal.changed(c, ChangeFeed.Kind.MEMBER, workspaceId, ownerId);
         teams.insert(c, new TeamStore.TeamRow(FieldRules.newId(), workspaceId, "Default", now));
         return workspaceId;
     }

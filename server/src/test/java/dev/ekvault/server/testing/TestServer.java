@@ -311,7 +311,7 @@ public final class TestServer implements AutoCloseable {
         server.database().write(c -> {
             String workspaceId = new WorkspaceStore(new ObjectMapper()).find(c, "acme").id();
             String userId = dev.ekvault.server.store.Sql.one(c, "SELECT id FROM app_user WHERE email = ?", r -> r.getString(1), email);
-            dev.ekvault.server.auth.ChangeFeed.record(c, dev.ekvault.server.auth.ChangeFeed.Kind.MEMBER, workspaceId, userId);
+            dev.ekvault.server.store.ChangeFeed.record(c, dev.ekvault.server.store.ChangeFeed.Kind.MEMBER, workspaceId, userId);
             return null;
         });
         server.changeFeed().poll();

@@ -1,4 +1,4 @@
-package dev.ekvault.server.auth;
+package dev.ekvault.server.store;
 
 import dev.ekvault.server.testing.Backend;
 

@@ -1,4 +1,4 @@
-package dev.ekvault.server.auth;
+package dev.ekvault.server.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ekvault.server.store.Sql;

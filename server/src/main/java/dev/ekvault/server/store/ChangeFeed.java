@@ -1,8 +1,5 @@
-package dev.ekvault.server.auth;
+package dev.ekvault.server.store;
 
-import dev.ekvault.server.store.Database;
-import dev.ekvault.server.store.Dialect;
-import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -159,6 +156,11 @@ public final class ChangeFeed implements AutoCloseable {
 
     /** Polls on a timer from now on (after {@link #skipToEnd} and the owners' loads). */
     public void start() {
+        // this node's own writes are applied as soon as they are over, so it never waits on itself; a change to secrets
+        // needs no poll here (the secret cache hears of it from the journal itself)
+        database.journal().subscribe((changes, committed) -> {
+            if (changes.stream().anyMatch(change -> change.kind() != Kind.SECRET)) poll();
+        });
         poller = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ek-change-feed");
             t.setDaemon(true);
