@@ -1,0 +1,264 @@
+package dev.ekvault.server.secret;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ekvault.api.Secret;
+import dev.ekvault.api.SecretValue;
+import dev.ekvault.server.access.Permission;
+import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.auth.Caller;
+import dev.ekvault.server.config.Config;
+import dev.ekvault.server.environment.EnvironmentService;
+import dev.ekvault.server.environment.EnvironmentStore.EnvironmentRow;
+import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.http.JsonBytes;
+import dev.ekvault.server.project.ProjectService;
+import dev.ekvault.server.project.ProjectStore.ProjectRow;
+import dev.ekvault.server.testing.Await;
+import dev.ekvault.server.testing.TestTree;
+import dev.ekvault.server.workspace.WorkspaceService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The read path's rows in memory: kept per project until that project is invalidated, a write's invalidation makes
+ * the next read see it, a load that overlapped a write is not kept, and the memory it takes is bounded. Runs on the
+ * real services and a SQLite database; a second service with its own cache stands for another process writing.
+ */
+class SecretCacheTest {
+    private static final Config.Limits LIMITS = new Config.Limits(1 << 20, 32, 256, 64 * 1024, 100, 20, 5_000);
+
+    @TempDir
+    Path folder;
+    private TestTree tree;
+    private SecretCache cache;
+    private SecretService secrets;
+    private EnvironmentService environmentService;
+    /** Writes as another process would: same database, its own cache, so this node's cache is not told. */
+    private SecretService elsewhere;
+    private Caller caller;
+    private String workspace;
+    private ProjectRow web;
+    private ProjectRow api;
+    private EnvironmentRow webDev;
+    private EnvironmentRow webProd;
+    private EnvironmentRow apiDev;
+
+    @BeforeEach
+    void services() {
+        tree = new TestTree(folder);
+        cache = new SecretCache(true);
+        secrets = service(cache);
+        elsewhere = service(new SecretCache(true));
+        environmentService = new EnvironmentService(tree.database, tree.environments, projectService(), tree.dataKeys, cache, tree.clock);
+        workspace = tree.workspace("acme");
+        String team = tree.team(workspace, "one");
+        web = tree.project(workspace, team, "web");
+        api = tree.project(workspace, team, "api");
+        webDev = tree.environment(web, "dev");
+        webProd = tree.environment(web, "prod");
+        apiDev = tree.environment(api, "dev");
+        caller = tree.caller(workspace, Permission.READ_WRITE, Scope.ALL);
+        create(web, webDev, "HOST", "v1");
+        create(web, webProd, "HOST", "prod-v1");
+        create(api, apiDev, "HOST", "api-v1");
+    }
+
+    @AfterEach
+    void close() {
+        tree.close();
+    }
+
+    private SecretService service(SecretCache secretCache) {
+        return new SecretService(tree.database, new SecretStore(), tree.environments, projectService(), tree.dataKeys, LIMITS,
+                secretCache, tree.clock);
+    }
+
+    private ProjectService projectService() {
+        return new ProjectService(tree.database, tree.projects, tree.teams, new WorkspaceService(tree.database, tree.workspaces), tree.clock);
+    }
+
+    private void create(ProjectRow project, EnvironmentRow env, String key, String value) {
+        secrets.create(caller, "acme", project.slug(), List.of(env.id()), List.of(new SecretService.NewSecret(key, value, "runtime", "text")));
+    }
+
+    private static void setValue(SecretService service, Caller as, ProjectRow project, EnvironmentRow env, String key, String value) {
+        service.update(as, "acme", project.slug(), key, new SecretService.Update(null, null, null, null,
+                List.of(new SecretService.ValueChange(env.id(), value, false))));
+    }
+
+    /** The shared value of {@code key} in {@code env} as this node's cached read path answers it. */
+    private String read(ProjectRow project, EnvironmentRow env, String key) {
+        return secrets.get(caller, "acme", project.slug(), key, env.id(), false).values().get(0).value();
+    }
+
+    private List<String> listed(ProjectRow project, EnvironmentRow env) {
+        return secrets.list(caller, "acme", project.slug(), env.id(), false).stream()
+                .map(s -> s.name() + "=" + s.values().get(0).value()).toList();
+    }
+
+    private String answer(Caller as, ProjectRow project, EnvironmentRow env) {
+        Object body = secrets.listAnswer(as, "acme", project.slug(), env.id(), false, tree.json);
+        assertThat(body).as("the hot path answers with kept JSON").isInstanceOf(JsonBytes.class);
+        return new String(((JsonBytes) body).bytes(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aLoadedProjectIsReadFromMemoryUntilItIsInvalidated() {
+        assertThat(read(web, webDev, "HOST")).isEqualTo("v1");
+        setValue(elsewhere, caller, web, webDev, "HOST", "v2");
+        assertThat(read(web, webDev, "HOST")).as("kept: the other process's write has not been announced").isEqualTo("v1");
+        cache.invalidate(web.id()); // what the change feed does for a SECRET row
+        assertThat(read(web, webDev, "HOST")).isEqualTo("v2");
+    }
+
+    @Test
+    void invalidationIsPerProject() {
+        read(web, webDev, "HOST");
+        read(api, apiDev, "HOST");
+        setValue(elsewhere, caller, web, webDev, "HOST", "v2");
+        setValue(elsewhere, caller, api, apiDev, "HOST", "api-v2");
+        cache.invalidate(web.id());
+        assertThat(read(web, webDev, "HOST")).isEqualTo("v2");
+        assertThat(read(api, apiDev, "HOST")).as("another project's rows stay").isEqualTo("api-v1");
+        cache.invalidate(null); // a write that failed before it knew its project: nothing to drop, no failure
+        assertThat(read(api, apiDev, "HOST")).isEqualTo("api-v1");
+    }
+
+    @Test
+    void invalidateAllDropsEveryProjectAndTheResolvedReferences() {
+        read(web, webDev, "HOST");
+        read(api, apiDev, "HOST");
+        assertThat(cache.project(workspace, "acme", "web")).isEqualTo(web);
+        setValue(elsewhere, caller, web, webDev, "HOST", "v2");
+        setValue(elsewhere, caller, api, apiDev, "HOST", "api-v2");
+        cache.invalidateAll();
+        assertThat(cache.project(workspace, "acme", "web")).isNull();
+        assertThat(read(web, webDev, "HOST")).isEqualTo("v2");
+        assertThat(read(api, apiDev, "HOST")).isEqualTo("api-v2");
+    }
+
+    @Test
+    void everyWriteThroughTheServiceIsSeenByTheNextReadOfEachKind() {
+        assertThat(answer(caller, web, webDev)).contains("\"v1\"");
+        assertThat(listed(web, webDev)).containsExactly("HOST=v1");
+
+        setValue(secrets, caller, web, webDev, "HOST", "v2");
+        assertThat(read(web, webDev, "HOST")).isEqualTo("v2");
+        assertThat(listed(web, webDev)).containsExactly("HOST=v2");
+        assertThat(answer(caller, web, webDev)).as("the kept JSON answer of the older load is not served").contains("\"v2\"").doesNotContain("\"v1\"");
+
+        create(web, webDev, "PORT", "5432");
+        assertThat(listed(web, webDev)).containsExactly("HOST=v2", "PORT=5432");
+        assertThat(answer(caller, web, webDev)).contains("PORT");
+
+        secrets.delete(caller, "acme", "web", "PORT");
+        assertThat(listed(web, webDev)).containsExactly("HOST=v2");
+        assertThatThrownBy(() -> read(web, webDev, "PORT")).isInstanceOf(ApiException.class).hasMessage("secret not found");
+        assertThat(answer(caller, web, webDev)).doesNotContain("PORT");
+    }
+
+    @Test
+    void aNewEnvironmentIsSeenByTheNextRead() {
+        assertThat(listed(web, webDev)).containsExactly("HOST=v1"); // loads web with two environments
+        String staging = environmentService.create(caller, "acme", "web", "staging", false).id();
+        secrets.create(caller, "acme", "web", List.of(staging), List.of(new SecretService.NewSecret("HOST", "staging-v1", "runtime", "text")));
+        List<Secret> all = secrets.list(caller, "acme", "web", null, false);
+        assertThat(all).singleElement().satisfies(s -> assertThat(s.values()).extracting(SecretValue::value)
+                .containsExactly("v1", "prod-v1", "staging-v1"));
+    }
+
+    @Test
+    void aKeptAnswerIsGivenOnlyToCallersWhoseScopeCoversTheEnvironment() {
+        answer(caller, web, webDev); // kept for web's dev
+        Caller prodOnly = tree.caller(workspace, Permission.READ, Scope.of(List.of(), List.of(),
+                List.of(new Scope.EnvironmentRef(webProd.id(), web.id(), web.teamId()))));
+        assertThatThrownBy(() -> secrets.listAnswer(prodOnly, "acme", "web", webDev.id(), false, tree.json))
+                .isInstanceOf(ApiException.class).hasMessage("environment not found");
+        assertThat(answer(prodOnly, web, webProd)).contains("prod-v1").doesNotContain("\"v1\"");
+        Caller apiOnly = tree.caller(workspace, Permission.READ, Scope.of(List.of(), List.of(new Scope.ProjectRef(api.id(), api.teamId())), List.of()));
+        assertThatThrownBy(() -> secrets.listAnswer(apiOnly, "acme", "web", webDev.id(), false, tree.json))
+                .as("a project resolved for another caller is not shown to one who cannot see it")
+                .isInstanceOf(ApiException.class).hasMessage("project not found");
+    }
+
+    @Test
+    void aLoadThatOverlappedAnInvalidationIsNotKept() {
+        SecretCache.ProjectData data = loadedRows(web);
+        long[] before = cache.generation(web.id());
+        cache.invalidate(web.id()); // a write committed while the load was reading
+        cache.put(web.id(), before, data);
+        assertThat(cache.get(web.id())).isNull();
+
+        long[] beforeAll = cache.generation(web.id());
+        cache.invalidateAll();
+        cache.put(web.id(), beforeAll, data);
+        assertThat(cache.get(web.id())).isNull();
+
+        cache.put(web.id(), cache.generation(web.id()), data);
+        assertThat(cache.get(web.id())).as("a load with nothing in between is kept").isSameAs(data);
+        cache.put(api.id(), cache.generation(api.id()), loadedRows(api));
+        cache.invalidate(web.id());
+        assertThat(cache.get(api.id())).isNotNull();
+    }
+
+    private SecretCache.ProjectData loadedRows(ProjectRow project) {
+        return new SecretCache.ProjectData(cache.nextLoad(), project, List.of(), List.of(), Map.of());
+    }
+
+    @Test
+    void listAnswersAreKeptPerLoadAndEnvironment() {
+        SecretCache.ProjectData first = loadedRows(web);
+        SecretCache.ProjectData second = loadedRows(web);
+        byte[] json = "[]".getBytes(StandardCharsets.UTF_8);
+        cache.putAnswer(first, webDev.id(), json);
+        assertThat(cache.answer(first, webDev.id())).isSameAs(json);
+        assertThat(cache.answer(first, webProd.id())).isNull();
+        assertThat(cache.answer(second, webDev.id())).as("a newer load of the project").isNull();
+        cache.invalidateAll();
+        assertThat(cache.answer(first, webDev.id())).isNull();
+    }
+
+    @Test
+    void theKeptAnswersAndProjectsAreBounded() {
+        SecretCache.ProjectData data = loadedRows(web);
+        int answers = (int) (SecretCache.MAX_ANSWER_BYTES / (1 << 20)) + 8;
+        for (int i = 0; i < answers; i++) cache.putAnswer(data, "env-" + i, new byte[1 << 20]);
+        Await.until("the answers fit their byte budget", Duration.ofSeconds(20), Duration.ofMillis(20), () ->
+                IntStream.range(0, answers).filter(i -> cache.answer(data, "env-" + i) != null).count() * (1 << 20)
+                        <= SecretCache.MAX_ANSWER_BYTES);
+
+        int projects = 1_000 + 50;
+        for (int i = 0; i < projects; i++) cache.put("p" + i, cache.generation("p" + i), data);
+        Await.until("at most 1,000 projects are kept", Duration.ofSeconds(20), Duration.ofMillis(20), () ->
+                IntStream.range(0, projects).filter(i -> cache.get("p" + i) != null).count() <= 1_000);
+    }
+
+    @Test
+    void aDisabledCacheReadsTheDatabaseEveryTime() {
+        SecretService uncached = service(new SecretCache(false));
+        assertThat(uncached.get(caller, "acme", "web", "HOST", webDev.id(), false).values().get(0).value()).isEqualTo("v1");
+        setValue(elsewhere, caller, web, webDev, "HOST", "v2");
+        assertThat(uncached.get(caller, "acme", "web", "HOST", webDev.id(), false).values().get(0).value()).isEqualTo("v2");
+        assertThat(uncached.listAnswer(caller, "acme", "web", webDev.id(), false, tree.json)).as("no kept JSON").isInstanceOf(List.class);
+    }
+
+    @Test
+    void resolvedReadsBypassTheCache() {
+        read(web, webDev, "HOST");
+        setValue(elsewhere, caller, web, webDev, "HOST", "v2");
+        assertThat(secrets.get(caller, "acme", "web", "HOST", webDev.id(), true).values().get(0).value()).isEqualTo("v2");
+        assertThat(read(web, webDev, "HOST")).as("while the unresolved read is still served from memory").isEqualTo("v1");
+    }
+}
