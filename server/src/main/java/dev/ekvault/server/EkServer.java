@@ -132,10 +132,7 @@ public final class EkServer implements AutoCloseable {
         changes.listen(ChangeFeed.Kind.CREDENTIAL, change -> snapshot.reloadCredential(change.entityId()));
         changes.listen(ChangeFeed.Kind.MEMBER, change -> snapshot.reloadMember(change.workspaceId(), change.entityId()));
         changes.listen(ChangeFeed.Kind.SECRET, change -> secretCache.invalidate(change.entityId()));
-        // this node's own secret writes: dropped from the cache as soon as the transaction is over
-        database.journal().subscribe((written, committed) -> {
-            for (Journal.Change change : written) if (change.kind() == ChangeFeed.Kind.SECRET) secretCache.invalidate(change.entityId());
-        });
+        secretCache.follow(database.journal());
         changes.onFullReload(snapshot::loadAll);
         changes.onFullReload(secretCache::invalidateAll);
         snapshot.loadAll();

@@ -3,6 +3,7 @@ package dev.ekvault.server;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.config.ConfigException;
 import dev.ekvault.server.config.ConfigLoader;
+import dev.ekvault.server.config.Setting;
 import dev.ekvault.server.config.StartFailure;
 import dev.ekvault.server.crypto.WrongMasterKeyException;
 import dev.ekvault.server.http.ApiException;
@@ -55,25 +56,22 @@ public final class Main {
     }
 
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
+    /** The commands, then every setting of the one table {@link Setting#ALL} (it/HelpTextTest runs --help on the jar). */
     private static final String USAGE = """
             usage: ek-server [serve] [--key=value ...]
                    ek-server init --workspace <slug> --email <email> [--expires-in 6m] [--key=value ...]
                    ek-server rotate-jwt-key [--key=value ...]
                    ek-server set-password --email <email> [--key=value ...]   (the password: one line on standard input)
                    ek-server owner-token --workspace <slug> [--expires-in 6m] [--key=value ...]
-            settings (also EK_* environment variables, or a --config properties file):
-              --data-dir (./data)  --http-host (0.0.0.0)  --http-port (8080)  --database-url (embedded SQLite)
-              --master-key / --master-key-file  --database-user  --database-password(-file)  --database-pool-size
-              --http-shutdown-timeout-seconds  --limits-max-body-bytes  --limits-max-json-depth
-              --limits-max-key-length  --limits-max-value-bytes  --limits-max-secrets-per-request
-              --limits-max-environments-per-request""";
+            """ + Setting.help();
 
     private Main() {}
 
     public static void main(String[] args) {
         Logging.toStandardError();
         List<String> rest = new ArrayList<>(Arrays.asList(args));
-        String command = !rest.isEmpty() && !rest.get(0).startsWith("--") ? rest.remove(0) : "serve";
+        // --help is a command, not a setting (without this it was read as a flag wanting a value)
+        String command = !rest.isEmpty() && (!rest.get(0).startsWith("--") || rest.get(0).equals("--help")) ? rest.remove(0) : "serve";
         try {
             switch (command) {
                 case "serve" -> serve(rest);

@@ -22,8 +22,9 @@ public record Caller(String workspaceId, String userId, Credential credential, R
     }
 
     /**
-     * Credentials that act as their person (CLI tokens, and sessions later) see that person's overrides; static API
-     * tokens and workload identities see shared values only, so an override never reaches a deployment.
+     * Credentials that act as their person (CLI tokens, dashboard sessions, {@code ek login}) see that person's
+     * overrides; static API tokens and workload identities see shared values only, so an override never reaches a
+     * deployment.
      */
     public boolean seesPersonalValues() {
         return kind().actsAsPerson();

@@ -17,59 +17,14 @@ import java.util.StringJoiner;
  * Builds {@link Config} from four layers, each overriding the one before: defaults, an optional properties file
  * ({@code --config FILE}), {@code EK_*} environment variables, and {@code --key=value} flags. A key is written
  * {@code http.port} in a file, {@code EK_HTTP_PORT} in the environment and {@code --http-port} as a flag.
- * Every secret-valued key also has a {@code …-file} form. Validation names the bad key and stops the start.
+ * Every secret-valued key also has a {@code …-file} form. The keys, their defaults and meanings are the one table
+ * {@link Setting#ALL}. Validation names the bad key and stops the start.
  */
 public final class ConfigLoader {
-    private record Key(String name, String defaultValue, boolean secret) {}
-
-    private static final List<Key> KEYS = List.of(
-            new Key("data-dir", "./data", false),
-            new Key("http.host", "0.0.0.0", false),
-            new Key("http.port", "8080", false),
-            new Key("http.shutdown-timeout-seconds", "30", false),
-            new Key("database.url", "", false),
-            new Key("database.user", "", false),
-            new Key("database.password", "", true),
-            new Key("database.pool-size", "10", false),
-            new Key("master-key", "", true),
-            new Key("master-key-file", "", false),
-            new Key("limits.max-body-bytes", Integer.toString(2 * 1024 * 1024), false),
-            new Key("limits.max-json-depth", "16", false),
-            new Key("limits.max-key-length", "128", false),
-            new Key("limits.max-value-bytes", Integer.toString(64 * 1024), false),
-            new Key("limits.max-secrets-per-request", "500", false),
-            new Key("limits.max-environments-per-request", "50", false),
-            new Key("limits.body-idle-timeout-millis", "2000", false),
-            new Key("jwt.issuer", "ek", false),
-            new Key("jwt.lifetime-seconds", "900", false),
-            new Key("jwt.key-rotation-hours", "24", false),
-            new Key("rate-limit.per-ip-per-minute", "200", false),
-            new Key("rate-limit.trusted-proxies", "", false),
-            new Key("rate-limit.exchanges-per-token-per-minute", "10", false),
-            new Key("access.change-poll-millis", "200", false),
-            new Key("access.full-reload-seconds", "300", false),
-            new Key("people.open-sign-up", "false", false),
-            new Key("people.session-hours", "12", false),
-            new Key("http.public-url", "", false),
-            new Key("sso.issuer", "", false),
-            new Key("sso.client-id", "", false),
-            new Key("sso.client-secret", "", true),
-            new Key("sso.scopes", "openid email profile", false),
-            new Key("sso.allow-http-issuer", "false", false),
-            new Key("oidc.clock-skew-seconds", "60", false),
-            new Key("oidc.max-token-age-seconds", "86400", false),
-            new Key("oidc.refetch-interval-seconds", "30", false),
-            new Key("oidc.fetch-timeout-millis", "3000", false),
-            new Key("oidc.max-document-bytes", Integer.toString(64 * 1024), false),
-            new Key("oidc.allow-http-issuers", "false", false));
-
-    private final Map<String, Key> byNormalName = new LinkedHashMap<>();
+    private final Map<String, Setting> byNormalName = new LinkedHashMap<>();
 
     public ConfigLoader() {
-        for (Key key : KEYS) {
-            byNormalName.put(normal(key.name), key);
-            if (key.secret) byNormalName.put(normal(key.name + "-file"), new Key(key.name + "-file", "", false));
-        }
+        for (Setting setting : Setting.ALL) byNormalName.put(Setting.normal(setting.key()), setting);
     }
 
     /**
@@ -78,7 +33,7 @@ public final class ConfigLoader {
      */
     public Config load(List<String> flags, Map<String, String> environment) {
         Map<String, String> values = new LinkedHashMap<>();
-        for (Key key : byNormalName.values()) values.put(key.name, key.defaultValue);
+        for (Setting setting : Setting.ALL) values.put(setting.key(), setting.defaultValue());
 
         Map<String, String> flagValues = parseFlags(flags);
         String configFile = flagValues.remove("CONFIG");
@@ -86,10 +41,10 @@ public final class ConfigLoader {
 
         environment.forEach((name, value) -> {
             if (!name.startsWith("EK_")) return;
-            Key key = byNormalName.get(name.substring(3));
-            if (key != null) values.put(key.name, value); // other EK_* variables belong to tools around us
+            Setting setting = byNormalName.get(name.substring(3));
+            if (setting != null) values.put(setting.key(), value); // other EK_* variables belong to tools around us
         });
-        flagValues.forEach((normalName, value) -> values.put(known(normalName, "--" + normalName.toLowerCase(Locale.ROOT).replace('_', '-')).name, value));
+        flagValues.forEach((normalName, value) -> values.put(known(normalName, "--" + normalName.toLowerCase(Locale.ROOT).replace('_', '-')).key(), value));
 
         resolveSecretFiles(values);
         return build(values);
@@ -142,7 +97,7 @@ public final class ConfigLoader {
             } else {
                 throw new ConfigException("flag --" + body + " needs a value");
             }
-            String normal = normal(name);
+            String normal = Setting.normal(name);
             if (!normal.equals("CONFIG")) known(normal, "--" + name);
             result.put(normal, value);
         }
@@ -157,30 +112,31 @@ public final class ConfigLoader {
             throw new ConfigException("cannot read config file " + file + ": " + e.getClass().getSimpleName());
         }
         for (String name : properties.stringPropertyNames()) {
-            values.put(known(normal(name), name + " (in " + file + ")").name, properties.getProperty(name).strip());
+            values.put(known(Setting.normal(name), name + " (in " + file + ")").key(), properties.getProperty(name).strip());
         }
     }
 
-    private Key known(String normalName, String asWritten) {
-        Key key = byNormalName.get(normalName);
-        if (key == null) throw new ConfigException("unknown setting " + asWritten);
-        return key;
+    private Setting known(String normalName, String asWritten) {
+        Setting setting = byNormalName.get(normalName);
+        if (setting == null) throw new ConfigException("unknown setting " + asWritten);
+        return setting;
     }
 
     /** {@code database.password-file=/run/secrets/pw} fills {@code database.password} from that file. */
     private static void resolveSecretFiles(Map<String, String> values) {
-        for (Key key : KEYS) {
-            if (!key.secret) continue;
-            String file = values.get(key.name + "-file");
-            if (file == null || file.isEmpty()) continue;
-            if (!values.get(key.name).isEmpty()) {
-                throw new ConfigException("both " + key.name + " and " + key.name + "-file are set; set one");
+        for (Setting setting : Setting.ALL) {
+            if (!setting.secret()) continue;
+            String name = setting.key();
+            String file = values.get(name + "-file"); // Setting.ALL has this row beside every secret one
+            if (file.isEmpty()) continue;
+            if (!values.get(name).isEmpty()) {
+                throw new ConfigException("both " + name + " and " + name + "-file are set; set one");
             }
-            if (key.name.equals("master-key")) continue; // the master key file is read (or created) by MasterKeyFile
+            if (name.equals("master-key")) continue; // the master key file is read (or created) by MasterKeyFile
             try {
-                values.put(key.name, Files.readString(Path.of(file), StandardCharsets.UTF_8).strip());
+                values.put(name, Files.readString(Path.of(file), StandardCharsets.UTF_8).strip());
             } catch (IOException e) {
-                throw new ConfigException("cannot read " + key.name + "-file " + file + ": " + e.getClass().getSimpleName());
+                throw new ConfigException("cannot read " + name + "-file " + file + ": " + e.getClass().getSimpleName());
             }
         }
     }
@@ -304,9 +260,5 @@ public final class ConfigLoader {
         }
         if (value < min || value > max) throw new ConfigException(key + " must be between " + min + " and " + max + ", got " + value);
         return value;
-    }
-
-    private static String normal(String name) {
-        return name.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 }

@@ -51,8 +51,9 @@ public final class Router {
     private Router add(String method, String template, boolean isPublic, String tag, Handler handler) {
         List<String> segments = split(template);
         for (Route existing : routes) {
-            if (existing.method.equals(method) && existing.segments.equals(segments)) {
-                throw new IllegalStateException("route registered twice: " + method + " " + template);
+            // {id} and {ref} in the same place match the same paths: the second could never be reached
+            if (existing.method.equals(method) && shape(existing.segments).equals(shape(segments))) {
+                throw new IllegalStateException("route registered twice: " + method + " " + template + " (as " + existing.template + ")");
             }
         }
         routes.add(new Route(method, template, isPublic, tag, handler, segments));
@@ -84,6 +85,11 @@ public final class Router {
             }
         }
         return best;
+    }
+
+    /** The segments with every parameter named alike, so templates that match the same paths compare equal. */
+    private static List<String> shape(List<String> segments) {
+        return segments.stream().map(segment -> isParameter(segment) ? "{}" : segment).toList();
     }
 
     private static int literalMatches(List<String> template, List<String> path) {

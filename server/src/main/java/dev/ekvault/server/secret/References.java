@@ -87,7 +87,12 @@ final class References {
             }
             last = m.end();
         }
-        return out.append(raw, last, raw.length()).toString();
+        out.append(raw, last, raw.length());
+        // the text after the last reference counts too: a value may not grow past the cap by what follows its references
+        if (out.length() > maxLength) {
+            throw ApiException.badRequest("secret '" + path.get(0) + "' expands to more than " + maxLength + " characters");
+        }
+        return out.toString();
     }
 
     /** How messages name a value: {@code environment-name.KEY}. */

@@ -1,5 +1,7 @@
 package dev.ekvault.server.secret;
 
+import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.store.Journal;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ekvault.server.environment.EnvironmentStore.EnvironmentRow;
@@ -69,6 +71,16 @@ public final class SecretCache {
 
     public boolean enabled() {
         return enabled;
+    }
+
+    /**
+     * Drops, after each write on this node, the projects whose secrets or environments it changed (the journal's
+     * {@code SECRET} changes); other processes' writes arrive through the change feed.
+     */
+    public void follow(Journal journal) {
+        journal.subscribe((changes, committed) -> {
+            for (Journal.Change change : changes) if (change.kind() == ChangeFeed.Kind.SECRET) invalidate(change.entityId());
+        });
     }
 
     /** A project's rows changed (its transaction has committed): drop them, and refuse any load that overlapped. */

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.ekvault.server.store.Database;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,8 +46,9 @@ class SecretCacheTest {
     private SecretCache cache;
     private SecretService secrets;
     private EnvironmentService environmentService;
-    /** Writes as another process would: same database, its own cache, so this node's cache is not told. */
+    /** Writes as another process would: same database file, its own pool and cache, so this node's cache is not told. */
     private SecretService elsewhere;
+    private Database otherProcess;
     private Caller caller;
     private String workspace;
     private ProjectRow web;
@@ -59,9 +61,11 @@ class SecretCacheTest {
     void services() {
         tree = new TestTree(folder);
         cache = new SecretCache(true);
-        secrets = service(cache);
-        elsewhere = service(new SecretCache(true));
-        environmentService = new EnvironmentService(tree.database, tree.environments, projectService(), tree.dataKeys, cache, tree.clock);
+        cache.follow(tree.database.journal());
+        secrets = service(tree.database, cache);
+        otherProcess = new Database("jdbc:sqlite:" + folder.resolve("ek.db"), "", "", 2);
+        elsewhere = service(otherProcess, new SecretCache(true));
+        environmentService = new EnvironmentService(tree.database, tree.environments, projectService(tree.database), tree.dataKeys, tree.clock);
         workspace = tree.workspace("acme");
         String team = tree.team(workspace, "one");
         web = tree.project(workspace, team, "web");
@@ -77,16 +81,17 @@ class SecretCacheTest {
 
     @AfterEach
     void close() {
+        otherProcess.close();
         tree.close();
     }
 
-    private SecretService service(SecretCache secretCache) {
-        return new SecretService(tree.database, new SecretStore(), tree.environments, projectService(), tree.dataKeys, LIMITS,
+    private SecretService service(Database database, SecretCache secretCache) {
+        return new SecretService(database, new SecretStore(), tree.environments, projectService(database), tree.dataKeys, LIMITS,
                 secretCache, tree.clock);
     }
 
-    private ProjectService projectService() {
-        return new ProjectService(tree.database, tree.projects, tree.teams, new WorkspaceService(tree.database, tree.workspaces), tree.clock);
+    private ProjectService projectService(Database database) {
+        return new ProjectService(database, tree.projects, tree.teams, new WorkspaceService(database, tree.workspaces), tree.clock);
     }
 
     private void create(ProjectRow project, EnvironmentRow env, String key, String value) {
@@ -247,7 +252,7 @@ class SecretCacheTest {
 
     @Test
     void aDisabledCacheReadsTheDatabaseEveryTime() {
-        SecretService uncached = service(new SecretCache(false));
+        SecretService uncached = service(tree.database, new SecretCache(false));
         assertThat(uncached.get(caller, "acme", "web", "HOST", webDev.id(), false).values().get(0).value()).isEqualTo("v1");
         setValue(elsewhere, caller, web, webDev, "HOST", "v2");
         assertThat(uncached.get(caller, "acme", "web", "HOST", webDev.id(), false).values().get(0).value()).isEqualTo("v2");

@@ -1,0 +1,103 @@
+package dev.ekvault.server.config;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * One configuration key: its name as written in a properties file, the loader's default ({@code ""} when it has none),
+ * whether its value is secret (never logged), and a one-line meaning. {@link #ALL} is the one table of keys:
+ * {@link ConfigLoader} accepts exactly these, {@code ek-server --help} prints them ({@link #help()}), and tests hold the
+ * README's configuration table to it. A secret key {@code k} has a row {@code k-file} (a file holding the value).
+ */
+public record Setting(String key, String defaultValue, boolean secret, String meaning) {
+
+    public static final List<Setting> ALL = checked(List.of(
+            new Setting("data-dir", "./data", false, "the folder of the SQLite database ek.db and the generated master.key (created mode 0700)"),
+            new Setting("http.host", "0.0.0.0", false, "the address to listen on"),
+            new Setting("http.port", "8080", false, "the port to listen on (0 picks a free port)"),
+            new Setting("http.shutdown-timeout-seconds", "30", false, "how long a stop waits for in-flight requests"),
+            new Setting("http.public-url", "", false, "the server's URL as people reach it (links, SSO redirect); empty: the request's host"),
+            new Setting("database.url", "", false, "a PostgreSQL URL (postgresql://user:pass@host:5432/db or jdbc:postgresql://…); empty: SQLite"),
+            new Setting("database.user", "", false, "the database user, if not in the URL"),
+            new Setting("database.password", "", true, "the database password, if not in the URL"),
+            new Setting("database.password-file", "", false, "a file holding database.password"),
+            new Setting("database.pool-size", "10", false, "database connections per node"),
+            new Setting("master-key", "", true, "base64 of 32 random bytes; with PostgreSQL this or master-key-file is required"),
+            new Setting("master-key-file", "", false, "a file holding the master key; empty: <data-dir>/master.key, generated on a first start"),
+            new Setting("limits.max-body-bytes", Integer.toString(2 * 1024 * 1024), false, "larger request bodies get 413"),
+            new Setting("limits.max-json-depth", "16", false, "deeper JSON gets 400"),
+            new Setting("limits.max-key-length", "128", false, "the longest secret key (A-Z a-z 0-9 _ -)"),
+            new Setting("limits.max-value-bytes", Integer.toString(64 * 1024), false, "the largest secret value, in UTF-8 bytes"),
+            new Setting("limits.max-secrets-per-request", "500", false, "secrets in one bulk create"),
+            new Setting("limits.max-environments-per-request", "50", false, "environments named in one bulk create (twice that for an update's values)"),
+            new Setting("limits.body-idle-timeout-millis", "2000", false, "a request body silent this long before its end gets 400"),
+            new Setting("jwt.issuer", "ek", false, "the iss of the access tokens the exchanges issue"),
+            new Setting("jwt.lifetime-seconds", "900", false, "how long an access token lives"),
+            new Setting("jwt.key-rotation-hours", "24", false, "how often the signing key rotates by itself"),
+            new Setting("rate-limit.per-ip-per-minute", "200", false, "requests per client address across /v1; 0 turns the limit off"),
+            new Setting("rate-limit.trusted-proxies", "", false, "comma-separated IPs or CIDRs whose X-Forwarded-For is believed"),
+            new Setting("rate-limit.exchanges-per-token-per-minute", "10", false, "token exchanges per API token, counted across every node"),
+            new Setting("access.change-poll-millis", "200", false, "how often a node reads the change feed (the revocation bound)"),
+            new Setting("access.full-reload-seconds", "300", false, "how often a node reloads every credential, membership and signing key (10-86400)"),
+            new Setting("people.open-sign-up", "false", false, "whether anyone may sign up once a workspace exists"),
+            new Setting("people.session-hours", "12", false, "how long a dashboard session lasts"),
+            new Setting("sso.issuer", "", false, "the OpenID Connect provider's issuer URL; set with sso.client-id, or neither (SSO off)"),
+            new Setting("sso.client-id", "", false, "the client id registered at the provider"),
+            new Setting("sso.client-secret", "", true, "the client's secret; empty: a public client relying on PKCE"),
+            new Setting("sso.client-secret-file", "", false, "a file holding sso.client-secret"),
+            new Setting("sso.scopes", "openid email profile", false, "the scopes asked for; must include openid"),
+            new Setting("sso.allow-http-issuer", "false", false, "accept a plain-http SSO issuer (tests only)"),
+            new Setting("oidc.clock-skew-seconds", "60", false, "clock difference allowed either way on a cluster token's exp, nbf and iat"),
+            new Setting("oidc.max-token-age-seconds", "86400", false, "a cluster token issued (iat) longer ago than this is refused"),
+            new Setting("oidc.refetch-interval-seconds", "30", false, "an issuer's keys are fetched again for an unknown kid at most this often"),
+            new Setting("oidc.fetch-timeout-millis", "3000", false, "connect and overall timeout of each discovery or JWKS request"),
+            new Setting("oidc.max-document-bytes", Integer.toString(64 * 1024), false, "a larger discovery document or JWKS is refused"),
+            new Setting("oidc.allow-http-issuers", "false", false, "also fetch http:// cluster issuers (labs and tests only)")));
+
+    /** {@code --http-port} for {@code http.port}. */
+    public String flag() {
+        return "--" + key.replace('.', '-');
+    }
+
+    /** {@code EK_HTTP_PORT} for {@code http.port}. */
+    public String environmentVariable() {
+        return "EK_" + normal(key);
+    }
+
+    /** The settings part of {@code ek-server --help}: every key of {@link #ALL}, one a line. */
+    public static String help() {
+        StringBuilder text = new StringBuilder("""
+                settings, each a flag --key=value, an environment variable EK_KEY (EK_HTTP_PORT for --http-port) or a line
+                key=value of a --config properties file; flags beat EK_*, which beat the file, which beats the default.
+                A secret setting is never logged; its -file form reads it from a file.""");
+        for (Setting setting : ALL) {
+            String left = setting.flag() + (setting.defaultValue.isEmpty() ? "" : "=" + setting.defaultValue);
+            text.append("\n  ").append(left).append(" ".repeat(Math.max(1, 48 - left.length())))
+                    .append(setting.secret ? "(secret) " : "").append(setting.meaning);
+        }
+        return text.toString();
+    }
+
+    /** {@code HTTP_PORT} for {@code http.port}, {@code --http-port}, {@code http-port}: how every layer's names are matched. */
+    static String normal(String name) {
+        return name.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    /** The table's own rules: no two keys alike once normalised, and a {@code -file} row beside every secret one. */
+    private static List<Setting> checked(List<Setting> settings) {
+        Set<String> normal = new HashSet<>();
+        Set<String> keys = new HashSet<>();
+        for (Setting setting : settings) {
+            if (!normal.add(normal(setting.key))) throw new IllegalStateException("two settings spelled " + setting.key);
+            keys.add(setting.key);
+        }
+        for (Setting setting : settings) {
+            if (setting.secret && !keys.contains(setting.key + "-file")) {
+                throw new IllegalStateException("secret setting " + setting.key + " has no " + setting.key + "-file row");
+            }
+        }
+        return settings;
+    }
+}
