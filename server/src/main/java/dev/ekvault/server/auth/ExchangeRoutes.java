@@ -1,5 +1,6 @@
 package dev.ekvault.server.auth;
 
+import dev.ekvault.api.AccessToken;
 import dev.ekvault.api.ErrorCode;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.Router;
@@ -8,7 +9,6 @@ import dev.ekvault.server.ratelimit.RateLimit;
 import dev.ekvault.server.ratelimit.SharedRateLimiter;
 
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * {@code POST /v1/auth/exchange}: an {@code ek_live_} token (in the Bearer header, or as {@code {"token"}} in the
@@ -32,7 +32,7 @@ public final class ExchangeRoutes {
                         + " times a minute; reuse the access token you have (retry after " + decision.retryAfterSeconds() + " seconds)");
             }
             String accessToken = issuer.issue(caller.credentialId(), caller.workspaceId(), caller.userId());
-            return Map.of("accessToken", accessToken, "expiresIn", lifetime.toSeconds(), "tokenType", "Bearer");
+            return new AccessToken(accessToken, lifetime.toSeconds(), "Bearer");
         });
     }
 }

@@ -1,12 +1,11 @@
 package dev.ekvault.server.member;
 
+import dev.ekvault.api.Status;
 import dev.ekvault.server.http.Exchange;
 import dev.ekvault.server.http.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
 import dev.ekvault.server.token.TokenRoutes;
-
-import java.util.Map;
 
 /** {@code /v1/workspace/{ws}/members} for admins, and the public invitation links. */
 public final class MemberRoutes {
@@ -43,7 +42,7 @@ public final class MemberRoutes {
         });
         router.publicRoute("POST", "/v1/invites/{token}/decline", "workspace", ex -> {
             members.decline(ex.path("token"));
-            return Map.of("status", "declined");
+            return new Status("declined");
         });
     }
 }

@@ -1,5 +1,6 @@
 package dev.ekvault.server.member;
 
+import dev.ekvault.api.Member;
 import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.access.ScopeResolver;
@@ -23,10 +24,8 @@ import dev.ekvault.server.workspace.WorkspaceStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Members of a workspace, managed by its admins: invite by email with a role and a scope (the link is returned to the
@@ -81,24 +80,21 @@ public final class MemberService {
     }
 
     /** Members (status {@code account_created}) and invitations ({@code invite_sent}, {@code declined}, {@code expired}). */
-    public List<Map<String, Object>> list(Caller caller, String workspaceRef) {
+    public List<Member> list(Caller caller, String workspaceRef) {
         requireAdmin(caller);
         long now = clock.millis();
         return database.read(c -> {
             WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
-            List<Map<String, Object>> result = new ArrayList<>();
+            List<Member> result = new ArrayList<>();
             for (MemberStore.MemberRow m : members.members(c, ws.id())) {
-                Map<String, Object> row = view(m.userId(), m.email(), m.role(), m.scope(), "account_created", m.createdAt());
-                row.put("name", m.name());
-                row.put("isOwner", m.userId().equals(ws.ownerId()));
-                result.add(row);
+                result.add(memberView(m.userId(), m.email(), m.role(), m.scope(), m.createdAt(), m.name(), m.userId().equals(ws.ownerId())));
             }
             for (MemberStore.InviteRow i : members.invites(c, ws.id())) result.add(inviteView(i, now, null));
             return result;
         });
     }
 
-    public Map<String, Object> invite(Caller caller, String workspaceRef, String emailText, String roleText, ScopeResolver.Request scopeRequest,
+    public Member invite(Caller caller, String workspaceRef, String emailText, String roleText, ScopeResolver.Request scopeRequest,
                                       String publicUrl) {
         requireAdmin(caller);
         caller.requireAdminWrite();
@@ -127,10 +123,10 @@ public final class MemberService {
         });
     }
 
-    public Map<String, Object> update(Caller caller, String workspaceRef, String userId, String roleText, ScopeResolver.Request scopeRequest) {
+    public Member update(Caller caller, String workspaceRef, String userId, String roleText, ScopeResolver.Request scopeRequest) {
         requireAdmin(caller);
         caller.requireAdminWrite();
-        Map<String, Object> updated = database.write(c -> {
+        Member updated = database.write(c -> {
             WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
             MemberStore.MemberRow m = members.member(c, ws.id(), userId);
             if (m == null) throw ApiException.notFound("member");
@@ -142,9 +138,8 @@ public final class MemberService {
             if (!scope.within(caller.scope())) throw ApiException.forbidden("field 'scope' reaches beyond your own access");
             members.update(c, ws.id(), userId, role, scope);
             Journal.changed(c, ChangeFeed.Kind.MEMBER, ws.id(), userId);
-            Map<String, Object> row = view(userId, m.email(), role, scope, "account_created", m.createdAt());
-            row.put("name", m.name());
-            return row;
+            // the answer to an update has no isOwner (the owner cannot be updated)
+            return memberView(userId, m.email(), role, scope, m.createdAt(), m.name(), null);
         });
         return updated;
     }
@@ -244,25 +239,17 @@ public final class MemberService {
         }
     }
 
-    private static Map<String, Object> view(String id, String email, Role role, Scope scope, String status, long createdAt) {
-        Map<String, Object> row = new LinkedHashMap<>();
-        row.put("id", id);
-        row.put("email", email);
-        row.put("role", role.wire());
-        row.put("scope", TokenService.wire(scope));
-        row.put("status", status);
-        row.put("createdAt", WireTime.format(createdAt));
-        return row;
+    private static Member memberView(String id, String email, Role role, Scope scope, long createdAt, String name, Boolean isOwner) {
+        return new Member(id, email, role.wire(), TokenService.wire(scope), "account_created", WireTime.format(createdAt), name, isOwner,
+                null, null);
     }
 
-    private static Map<String, Object> inviteView(MemberStore.InviteRow i, long now, String inviteUrl) {
+    private static Member inviteView(MemberStore.InviteRow i, long now, String inviteUrl) {
         String status = switch (i.status()) {
             case "sent" -> now >= i.expiresAt() ? "expired" : "invite_sent";
             default -> i.status();
         };
-        Map<String, Object> row = view(i.id(), i.email(), i.role(), i.scope(), status, i.createdAt());
-        row.put("expiresAt", WireTime.format(i.expiresAt()));
-        if (inviteUrl != null) row.put("inviteUrl", inviteUrl);
-        return row;
+        return new Member(i.id(), i.email(), i.role().wire(), TokenService.wire(i.scope()), status, WireTime.format(i.createdAt()), null, null,
+                WireTime.format(i.expiresAt()), inviteUrl);
     }
 }

@@ -1,5 +1,6 @@
 package dev.ekvault.server.oidc;
 
+import dev.ekvault.api.AccessToken;
 import dev.ekvault.api.ErrorCode;
 import dev.ekvault.server.auth.Caller;
 import dev.ekvault.server.http.ApiException;
@@ -12,7 +13,6 @@ import dev.ekvault.server.ratelimit.SharedRateLimiter;
 import dev.ekvault.server.token.TokenRoutes;
 
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * {@code /v1/workspace/{ws}/oidc} (workload identities, admins only) and {@code POST /v1/auth/oidc/exchange}: a
@@ -63,7 +63,7 @@ public final class OidcRoutes {
                         + " times a minute; reuse the access token you have (retry after " + decision.retryAfterSeconds() + " seconds)");
             }
             String accessToken = issuer.issue(caller.credentialId(), caller.workspaceId(), caller.userId());
-            return Map.of("accessToken", accessToken, "expiresIn", lifetime.toSeconds(), "tokenType", "Bearer");
+            return new AccessToken(accessToken, lifetime.toSeconds(), "Bearer");
         });
     }
 }

@@ -1,5 +1,6 @@
 package dev.ekvault.server.ops;
 
+import dev.ekvault.api.Status;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.api.ErrorCode;
@@ -9,7 +10,6 @@ import dev.ekvault.server.store.Database;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Map;
 
 /** Liveness, readiness and the OpenAPI document: public, outside {@code /v1}. */
 public final class OperationsRoutes {
@@ -19,13 +19,13 @@ public final class OperationsRoutes {
 
     public static void register(Router router, Database database, ObjectMapper json) {
         JsonNode openApi = loadOpenApi(json);
-        router.publicRoute("GET", "/healthz", "ops", ex -> Map.of("status", "ok"));
+        router.publicRoute("GET", "/healthz", "ops", ex -> new Status("ok"));
         // ready means able to serve every route, and most write: a database that answers reads but refuses writes
         // (a read-only file, a standby) is not ready, or the load balancer sends sign-ins here to fail with 500
         router.publicRoute("GET", "/readyz", "ops", ex -> {
             String problem = database.writeProblem();
             if (problem != null) throw new ApiException(ErrorCode.UNAVAILABLE, problem);
-            return Map.of("status", "ready");
+            return new Status("ready");
         });
         router.publicRoute("GET", "/openapi.json", "ops", ex -> openApi);
     }

@@ -1,5 +1,7 @@
 package dev.ekvault.server.people;
 
+import dev.ekvault.api.DeviceCode;
+import dev.ekvault.api.DeviceToken;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ekvault.api.ErrorCode;
@@ -13,9 +15,7 @@ import dev.ekvault.server.token.TokenFormat;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -57,7 +57,7 @@ public final class DeviceFlow {
     }
 
     /** Starts a login: the device code (secret, for the CLI) and the user code (for the person). */
-    public Map<String, Object> start(String clientId, String publicUrl) {
+    public DeviceCode start(String clientId, String publicUrl) {
         checkClient(clientId);
         String deviceCode = TokenFormat.generate("ek_dev_").substring("ek_dev_".length());
         String userCode = userCode();
@@ -65,18 +65,12 @@ public final class DeviceFlow {
         database.write(c -> Sql.update(c, "INSERT INTO device_code (device_code_hash, user_code, client_id, status, created_at, expires_at, "
                 + "interval_seconds) VALUES (?, ?, ?, 'pending', ?, ?, ?)", TokenFormat.hash(deviceCode), userCode, clientId, now,
                 now + LIFETIME.toMillis(), INTERVAL_SECONDS));
-        Map<String, Object> answer = new LinkedHashMap<>();
-        answer.put("deviceCode", deviceCode);
-        answer.put("userCode", userCode);
-        answer.put("verificationUri", publicUrl + "/device");
-        answer.put("verificationUriComplete", publicUrl + "/device?user_code=" + userCode);
-        answer.put("expiresIn", LIFETIME.toSeconds());
-        answer.put("interval", INTERVAL_SECONDS);
-        return answer;
+        return new DeviceCode(deviceCode, userCode, publicUrl + "/device", publicUrl + "/device?user_code=" + userCode, LIFETIME.toSeconds(),
+                INTERVAL_SECONDS);
     }
 
     /** A poll: the sign-in once approved (exactly once), else one of RFC 8628's errors. */
-    public Map<String, Object> poll(String clientId, String deviceCode) {
+    public DeviceToken poll(String clientId, String deviceCode) {
         checkClient(clientId);
         String hash = TokenFormat.hash(deviceCode);
         long now = clock.millis();
@@ -103,12 +97,8 @@ public final class DeviceFlow {
             return signedIn == null ? new Outcome(null, "access_denied") : new Outcome(signedIn, null);
         });
         if (outcome.error() != null) throw new Pending(outcome.error());
-        Map<String, Object> answer = new LinkedHashMap<>();
-        answer.put("accessToken", outcome.signedIn().token());
-        answer.put("tokenType", "Bearer");
         // eight hours, or less when the approving session ends sooner
-        answer.put("expiresIn", (outcome.signedIn().expiresAt() - now) / 1000);
-        return answer;
+        return new DeviceToken(outcome.signedIn().token(), "Bearer", (outcome.signedIn().expiresAt() - now) / 1000);
     }
 
     /** A signed-in person approves (or denies) a user code, binding the login to them and their workspace. */

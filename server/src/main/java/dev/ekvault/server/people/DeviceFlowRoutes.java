@@ -5,7 +5,7 @@ import dev.ekvault.server.http.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
 
-import java.util.Map;
+import dev.ekvault.api.DeviceError;
 
 /** {@code /v1/auth/device/*}: the routes of {@code ek login} (RFC 8628). */
 public final class DeviceFlowRoutes {
@@ -20,7 +20,7 @@ public final class DeviceFlowRoutes {
                 return flow.poll(body.requiredString("clientId"), body.requiredString("deviceCode"));
             } catch (DeviceFlow.Pending pending) {
                 // RFC 8628 answers with {"error"}; {"message"} is kept for clients that read only ours
-                return new Reply(400, Map.of("error", pending.error, "message", pending.error));
+                return new Reply(400, new DeviceError(pending.error, pending.error));
             }
         });
         router.post("/v1/auth/device/approve", "auth", ex -> {

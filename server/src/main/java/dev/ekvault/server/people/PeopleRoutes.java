@@ -1,14 +1,12 @@
 package dev.ekvault.server.people;
 
+import dev.ekvault.api.Me;
 import dev.ekvault.server.http.ApiHandler;
 import dev.ekvault.server.http.Exchange;
 import dev.ekvault.server.http.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
 import dev.ekvault.server.http.WireTime;
-
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /** Sign-in, sign-up, sign-out and the person's own routes ({@code /v1/me}). */
 public final class PeopleRoutes {
@@ -39,12 +37,12 @@ public final class PeopleRoutes {
             return Reply.noContent();
         });
         router.get("/v1/me", "me", ex -> {
-            Map<String, Object> me = new LinkedHashMap<>(sessions.me(ex.caller()));
+            Me me = sessions.me(ex.caller());
             // a dashboard that signed in by SSO (a redirect, no JSON answer) or was reloaded learns its CSRF token here;
             // no other site can read this answer (no CORS) nor send the SameSite=Strict cookie
             String session = ex.cookie(ApiHandler.SESSION_COOKIE);
             if (ex.caller().kind() == dev.ekvault.server.token.Credential.Kind.SESSION && session != null) {
-                me.put("csrfToken", dev.ekvault.server.auth.Authentication.csrfToken(session));
+                return new Me(me.id(), me.email(), me.name(), dev.ekvault.server.auth.Authentication.csrfToken(session));
             }
             return me;
         });
@@ -68,13 +66,8 @@ public final class PeopleRoutes {
      */
     public static Reply signedIn(Exchange ex, SessionService.SignedIn in, boolean secureCookies, long maxAge, int status) {
         ex.responseHeaders().add("Set-Cookie", sessionCookie(in, secureCookies, maxAge));
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("id", in.userId());
-        body.put("email", in.email());
-        body.put("name", in.name());
-        body.put("csrfToken", in.csrfToken());
-        body.put("expiresAt", WireTime.format(in.expiresAt()));
-        return new Reply(status, body);
+        return new Reply(status, new dev.ekvault.api.SignedIn(in.userId(), in.email(), in.name(), in.csrfToken(),
+                WireTime.format(in.expiresAt())));
     }
 
     /** The {@code Set-Cookie} value that carries a session (also set by single sign-on's redirect). */

@@ -1,5 +1,7 @@
 package dev.ekvault.server.people;
 
+import dev.ekvault.api.Me;
+import dev.ekvault.api.SessionInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.server.access.Permission;
@@ -26,10 +28,8 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -269,30 +269,22 @@ public final class SessionService {
         revoke(caller.workspaceId(), caller.credentialId());
     }
 
-    public Map<String, String> me(Caller caller) {
+    /** Who the caller is; the route adds the CSRF token for a cookie session. */
+    public Me me(Caller caller) {
         UserStore.User user = database.read(c -> users.findById(c, caller.userId()));
-        Map<String, String> me = new LinkedHashMap<>();
-        me.put("id", user.id());
-        me.put("email", user.email());
-        me.put("name", user.name());
-        return me;
+        return new Me(user.id(), user.email(), user.name(), null);
     }
 
     /** The person's live sign-ins in this workspace, the current one marked. */
-    public List<Map<String, Object>> sessions(Caller caller) {
+    public List<SessionInfo> sessions(Caller caller) {
         long now = clock.millis();
         return database.read(c -> {
-            List<Map<String, Object>> result = new ArrayList<>();
+            List<SessionInfo> result = new ArrayList<>();
             for (CredentialStore.Stored stored : credentials.listByWorkspace(c, caller.workspaceId())) {
                 Credential k = stored.credential();
                 if (!k.kind().isSignIn() || !k.createdBy().equals(caller.userId()) || !k.isLiveAt(now)) continue;
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("id", k.id());
-                row.put("type", k.kind().wire);
-                row.put("createdAt", WireTime.format(k.createdAt()));
-                row.put("expiresAt", WireTime.formatNullable(k.expiresAt()));
-                row.put("current", k.id().equals(caller.credentialId()));
-                result.add(row);
+                result.add(new SessionInfo(k.id(), k.kind().wire, WireTime.format(k.createdAt()), WireTime.formatNullable(k.expiresAt()),
+                        k.id().equals(caller.credentialId())));
             }
             return result;
         });
