@@ -11,6 +11,7 @@ import dev.ekvault.server.jwt.JwksRoutes;
 import dev.ekvault.server.member.MemberRoutes;
 import dev.ekvault.server.member.MemberService;
 import dev.ekvault.server.member.MemberStore;
+import dev.ekvault.server.people.DeviceCodeStore;
 import dev.ekvault.server.people.DeviceFlow;
 import dev.ekvault.server.people.DeviceFlowRoutes;
 import dev.ekvault.server.people.PasswordHasher;
@@ -115,6 +116,8 @@ public final class EkServer implements AutoCloseable {
         ProjectStore projectStore = new ProjectStore();
         EnvironmentStore environmentStore = new EnvironmentStore();
         CredentialStore credentialStore = new CredentialStore(json);
+        SecretStore secretStore = new SecretStore();
+        UserStore users = new UserStore();
 
         WorkspaceService workspaces = new WorkspaceService(database, workspaceStore);
         TeamService teams = new TeamService(database, teamStore, projectStore, workspaces, clock);
@@ -122,7 +125,7 @@ public final class EkServer implements AutoCloseable {
         // shared values in memory for the hot read path: only where this node makes every write (see SecretCache)
         this.secretCache = new SecretCache(database.dialect() == Dialect.SQLITE);
         EnvironmentService environments = new EnvironmentService(database, environmentStore, projects, dataKeys, clock);
-        SecretService secrets = new SecretService(database, new SecretStore(), environmentStore, projects, dataKeys,
+        SecretService secrets = new SecretService(database, secretStore, environmentStore, projects, dataKeys,
                 config.limits(), secretCache, clock);
         this.usage = new CredentialUsage(database, credentialStore);
         this.changes = new ChangeFeed(database, clock, config.changePollInterval(), config.fullReloadInterval());
@@ -138,7 +141,7 @@ public final class EkServer implements AutoCloseable {
         snapshot.loadAll();
         ScopeResolver scopes = new ScopeResolver(teamStore, projectStore, environmentStore);
         TokenService tokens = new TokenService(database, credentialStore, usage, workspaces, environmentStore, scopes, clock);
-        this.bootstrap = new Bootstrap(database, workspaceStore, teamStore, tokens, clock);
+        this.bootstrap = new Bootstrap(database, workspaceStore, users, teamStore, tokens, clock);
 
         OperationsRoutes.register(router, database, json);
         DashboardRoutes.register(router);
@@ -158,15 +161,14 @@ public final class EkServer implements AutoCloseable {
                 config.jwt().lifetime());
         JwksRoutes.register(router, signingKeys);
 
-        UserStore users = new UserStore();
         PasswordHasher passwords = new PasswordHasher();
         SessionService sessions = new SessionService(database, users, workspaceStore, bootstrap, credentialStore, tokens, passwords,
                 config.people(), json, clock);
         boolean secureCookies = config.people().publicUrl().startsWith("https://");
         long sessionSeconds = config.people().sessionLifetime().toSeconds();
         PeopleRoutes.register(router, sessions, secureCookies, config.people().sessionLifetime());
-        DeviceFlowRoutes.register(router, new DeviceFlow(database, sessions, clock), config.people().publicUrl());
-        MemberStore memberStore = new MemberStore(json);
+        DeviceFlowRoutes.register(router, new DeviceFlow(database, new DeviceCodeStore(), sessions, clock), config.people().publicUrl());
+        MemberStore memberStore = new MemberStore(json, workspaceStore, secretStore, credentialStore);
         MemberService members = new MemberService(database, memberStore, workspaces, workspaceStore, users, scopes, sessions,
                 passwords, config.people().sessionLifetime(), clock);
         MemberRoutes.register(router, members, config.people().publicUrl(),

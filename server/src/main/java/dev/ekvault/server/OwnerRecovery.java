@@ -109,7 +109,7 @@ final class OwnerRecovery implements AutoCloseable {
         TokenService tokens = new TokenService(store.database, credentials, new CredentialUsage(store.database, credentials),
                 new WorkspaceService(store.database, workspaces),
                 environments, new ScopeResolver(teams, new ProjectStore(), environments), clock);
-        Bootstrap.Minted minted = new Bootstrap(store.database, workspaces, teams, tokens, clock).mintOwnerToken(workspace, expiresIn);
+        Bootstrap.Minted minted = new Bootstrap(store.database, workspaces, new UserStore(), teams, tokens, clock).mintOwnerToken(workspace, expiresIn);
         Credential credential = minted.credential();
         audit("owner-token", "minted a new owner API token for workspace '" + minted.workspace().slug() + "' (credential "
                         + credential.id() + ", expires " + java.time.Instant.ofEpochMilli(credential.expiresAt()) + ")",

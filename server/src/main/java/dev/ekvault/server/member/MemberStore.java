@@ -3,13 +3,19 @@ package dev.ekvault.server.member;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.secret.SecretStore;
 import dev.ekvault.server.store.Sql;
+import dev.ekvault.server.token.CredentialStore;
+import dev.ekvault.server.workspace.WorkspaceStore;
 
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 
-/** SQL for memberships as admins manage them, and for invitations. */
+/**
+ * Memberships as admins manage them (the {@code member} rows are written by {@link WorkspaceStore}), and the SQL for
+ * invitations.
+ */
 public final class MemberStore {
     public record MemberRow(String userId, String email, String name, Role role, Scope scope, long createdAt) {}
 
@@ -18,9 +24,15 @@ public final class MemberStore {
 
     private static final String INVITE_COLUMNS = "id, workspace_id, email, role, scope, status, created_by, created_at, expires_at";
     private final ObjectMapper json;
+    private final WorkspaceStore workspaces;
+    private final SecretStore secrets;
+    private final CredentialStore credentials;
 
-    public MemberStore(ObjectMapper json) {
+    public MemberStore(ObjectMapper json, WorkspaceStore workspaces, SecretStore secrets, CredentialStore credentials) {
         this.json = json;
+        this.workspaces = workspaces;
+        this.secrets = secrets;
+        this.credentials = credentials;
     }
 
     public List<MemberRow> members(Connection c, String workspaceId) throws SQLException {
@@ -35,8 +47,7 @@ public final class MemberStore {
     }
 
     public void update(Connection c, String workspaceId, String userId, Role role, Scope scope) throws SQLException {
-        Sql.update(c, "UPDATE member SET role = ?, scope = ? WHERE workspace_id = ? AND user_id = ?", role.wire(), scope.toStorage(json),
-                workspaceId, userId);
+        workspaces.updateMember(c, workspaceId, userId, role, scope);
     }
 
     /**
@@ -45,14 +56,12 @@ public final class MemberStore {
      * who did what stay.
      */
     public List<String> remove(Connection c, String workspaceId, String userId, long now) throws SQLException {
-        Sql.update(c, "DELETE FROM secret_value WHERE owner_id = ? AND secret_id IN (SELECT id FROM secret WHERE workspace_id = ?)", userId, workspaceId);
-        List<String> credentials = Sql.list(c, "SELECT id FROM credential WHERE workspace_id = ? AND created_by = ? AND revoked_at IS NULL",
-                r -> r.getString(1), workspaceId, userId);
-        Sql.update(c, "UPDATE credential SET revoked_at = ? WHERE workspace_id = ? AND created_by = ? AND revoked_at IS NULL", now, workspaceId, userId);
-        Sql.update(c, "DELETE FROM member WHERE workspace_id = ? AND user_id = ?", workspaceId, userId);
+        secrets.deletePersonalValues(c, workspaceId, userId);
+        List<String> revoked = credentials.revokeCreatedBy(c, workspaceId, userId, now);
+        workspaces.deleteMember(c, workspaceId, userId);
         // invitations they sent and nobody answered yet go with them: an admin's leftover link must not outlive them
         Sql.update(c, "DELETE FROM invite WHERE workspace_id = ? AND created_by = ? AND status = 'sent'", workspaceId, userId);
-        return credentials;
+        return revoked;
     }
 
     public void insertInvite(Connection c, InviteRow i, String tokenHash) throws SQLException {

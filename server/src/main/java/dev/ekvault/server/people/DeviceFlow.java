@@ -8,7 +8,6 @@ import dev.ekvault.api.ErrorCode;
 import dev.ekvault.server.auth.Caller;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.store.Database;
-import dev.ekvault.server.store.Sql;
 import dev.ekvault.server.token.Credential;
 import dev.ekvault.server.token.TokenFormat;
 
@@ -42,13 +41,15 @@ public final class DeviceFlow {
     }
 
     private final Database database;
+    private final DeviceCodeStore codes;
     private final SessionService sessions;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
     private final Cache<String, AtomicInteger> wrongCodes;
 
-    public DeviceFlow(Database database, SessionService sessions, Clock clock) {
+    public DeviceFlow(Database database, DeviceCodeStore codes, SessionService sessions, Clock clock) {
         this.database = database;
+        this.codes = codes;
         this.sessions = sessions;
         this.clock = clock;
         // a minute of the injected clock, so the window is testable without waiting
@@ -62,9 +63,10 @@ public final class DeviceFlow {
         String deviceCode = TokenFormat.generate("ek_dev_").substring("ek_dev_".length());
         String userCode = userCode();
         long now = clock.millis();
-        database.write(c -> Sql.update(c, "INSERT INTO device_code (device_code_hash, user_code, client_id, status, created_at, expires_at, "
-                + "interval_seconds) VALUES (?, ?, ?, 'pending', ?, ?, ?)", TokenFormat.hash(deviceCode), userCode, clientId, now,
-                now + LIFETIME.toMillis(), INTERVAL_SECONDS));
+        database.write(c -> {
+            codes.insert(c, TokenFormat.hash(deviceCode), userCode, clientId, now, now + LIFETIME.toMillis(), INTERVAL_SECONDS);
+            return null;
+        });
         return new DeviceCode(deviceCode, userCode, publicUrl + "/device", publicUrl + "/device?user_code=" + userCode, LIFETIME.toSeconds(),
                 INTERVAL_SECONDS);
     }
@@ -74,24 +76,19 @@ public final class DeviceFlow {
         checkClient(clientId);
         String hash = TokenFormat.hash(deviceCode);
         long now = clock.millis();
-        record Row(String clientId, String status, String userId, String workspaceId, long expiresAt, Long lastPolledAt, int interval,
-                   String approvedBy) {}
         record Outcome(SessionService.SignedIn signedIn, String error) {}
         Outcome outcome = database.write(c -> {
-            Row row = Sql.one(c, "SELECT client_id, status, user_id, workspace_id, expires_at, last_polled_at, interval_seconds, approved_by "
-                    + "FROM device_code WHERE device_code_hash = ?", r -> new Row(r.getString(1), r.getString(2), r.getString(3), r.getString(4),
-                    r.getLong(5), Sql.nullableLong(r, 6), r.getInt(7), r.getString(8)), hash);
+            DeviceCodeStore.Row row = codes.find(c, hash);
             if (row == null || !row.clientId().equals(clientId) || row.status().equals("consumed")) return new Outcome(null, "invalid_grant");
             if (now >= row.expiresAt()) return new Outcome(null, "expired_token");
             if (row.status().equals("denied")) return new Outcome(null, "access_denied");
             if (row.status().equals("pending")) {
                 // RFC 8628 §3.5: a client polling faster than its interval is told to slow down, and the interval grows by 5 s
                 boolean tooSoon = row.lastPolledAt() != null && now - row.lastPolledAt() < row.interval() * 1000L;
-                Sql.update(c, "UPDATE device_code SET last_polled_at = ?, interval_seconds = ? WHERE device_code_hash = ?", now,
-                        tooSoon ? row.interval() + 5 : row.interval(), hash);
+                codes.notePoll(c, hash, now, tooSoon ? row.interval() + 5 : row.interval());
                 return new Outcome(null, tooSoon ? "slow_down" : "authorization_pending");
             }
-            Sql.update(c, "UPDATE device_code SET status = 'consumed', last_polled_at = ? WHERE device_code_hash = ?", now, hash);
+            codes.consume(c, hash, now);
             SessionService.SignedIn signedIn = sessions.issueDeviceLogin(c, row.userId(), row.workspaceId(), row.approvedBy(), now);
             // the approving session has ended since: so has what it approved
             return signedIn == null ? new Outcome(null, "access_denied") : new Outcome(signedIn, null);
@@ -114,9 +111,7 @@ public final class DeviceFlow {
         }
         String userCode = normalise(userCodeText);
         long now = clock.millis();
-        int changed = database.write(c -> Sql.update(c, "UPDATE device_code SET status = ?, user_id = ?, workspace_id = ?, approved_by = ? "
-                        + "WHERE user_code = ? AND status = 'pending' AND expires_at > ?", approve ? "approved" : "denied", caller.userId(),
-                caller.workspaceId(), caller.credentialId(), userCode, now));
+        int changed = database.write(c -> codes.answer(c, userCode, approve, caller.userId(), caller.workspaceId(), caller.credentialId(), now));
         if (changed == 0) {
             wrong.incrementAndGet();
             throw ApiException.notFound("pending login with this code");

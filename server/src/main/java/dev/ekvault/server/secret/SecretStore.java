@@ -42,6 +42,11 @@ public final class SecretStore {
                 SecretStore::readSecret, projectId, nameOrId, nameOrId, nameOrId);
     }
 
+    /** Deletes a person's personal overrides in a workspace (they are leaving it). */
+    public void deletePersonalValues(Connection c, String workspaceId, String ownerId) throws SQLException {
+        Sql.update(c, "DELETE FROM secret_value WHERE owner_id = ? AND secret_id IN (SELECT id FROM secret WHERE workspace_id = ?)", ownerId, workspaceId);
+    }
+
     public void delete(Connection c, String secretId) throws SQLException {
         Sql.update(c, "DELETE FROM secret_value WHERE secret_id = ?", secretId);
         Sql.update(c, "DELETE FROM secret WHERE id = ?", secretId);

@@ -67,6 +67,17 @@ public final class CredentialStore {
         return revoked;
     }
 
+    /**
+     * Marks every live credential a person created in a workspace revoked (they are leaving it); returns their ids. The
+     * caller appends the change rows.
+     */
+    public java.util.List<String> revokeCreatedBy(Connection c, String workspaceId, String userId, long now) throws SQLException {
+        java.util.List<String> live = Sql.list(c, "SELECT id FROM credential WHERE workspace_id = ? AND created_by = ? AND revoked_at IS NULL",
+                r -> r.getString(1), workspaceId, userId);
+        Sql.update(c, "UPDATE credential SET revoked_at = ? WHERE workspace_id = ? AND created_by = ? AND revoked_at IS NULL", now, workspaceId, userId);
+        return live;
+    }
+
     /** A person's live sign-ins (dashboard sessions and {@code ek login}s) in every workspace. */
     public java.util.List<Credential> liveSignIns(Connection c, String userId, long now) throws SQLException {
         return Sql.list(c, "SELECT " + COLUMNS + ", token_hash FROM credential WHERE created_by = ? AND kind IN (?, ?) AND revoked_at IS NULL "

@@ -16,7 +16,6 @@ import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.FieldRules;
 import dev.ekvault.server.http.WireTime;
 import dev.ekvault.server.store.Database;
-import dev.ekvault.server.store.Sql;
 import dev.ekvault.server.workspace.WorkspaceService;
 import dev.ekvault.server.workspace.WorkspaceStore;
 
@@ -124,11 +123,7 @@ public final class TokenService {
         CredentialAuthority.requireMayManage(caller);
         return database.read(c -> {
             WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
-            Map<String, String> emails = new java.util.HashMap<>();
-            for (var row : Sql.list(c, "SELECT u.id, u.email FROM app_user u JOIN member m ON m.user_id = u.id WHERE m.workspace_id = ?",
-                    r -> Map.entry(r.getString(1), r.getString(2)), ws.id())) {
-                emails.put(row.getKey(), row.getValue());
-            }
+            Map<String, String> emails = workspaces.memberEmails(c, ws.id());
             List<CredentialInfo> result = new ArrayList<>();
             for (CredentialStore.Stored stored : credentials.listByWorkspace(c, ws.id())) {
                 Credential k = stored.credential();

@@ -7,6 +7,7 @@ import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.FieldRules;
+import dev.ekvault.server.people.UserStore;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.team.TeamStore;
 import dev.ekvault.server.token.Credential;
@@ -26,13 +27,15 @@ public final class Bootstrap {
 
     private final Database database;
     private final WorkspaceStore workspaces;
+    private final UserStore users;
     private final TeamStore teams;
     private final TokenService tokens;
     private final Clock clock;
 
-    public Bootstrap(Database database, WorkspaceStore workspaces, TeamStore teams, TokenService tokens, Clock clock) {
+    public Bootstrap(Database database, WorkspaceStore workspaces, UserStore users, TeamStore teams, TokenService tokens, Clock clock) {
         this.database = database;
         this.workspaces = workspaces;
+        this.users = users;
         this.teams = teams;
         this.tokens = tokens;
         this.clock = clock;
@@ -60,7 +63,8 @@ public final class Bootstrap {
             if (workspaces.anyWorkspace(c)) throw ApiException.conflict("this server is already initialised; nothing was changed");
             long now = clock.millis();
             String userId = FieldRules.newId();
-            workspaces.insertUser(c, userId, email.toLowerCase(java.util.Locale.ROOT), email.substring(0, email.indexOf('@')), now);
+            // no password: the owner signs in with the token, or sets one with `ek-server set-password`
+            users.insert(c, userId, email.toLowerCase(java.util.Locale.ROOT), email.substring(0, email.indexOf('@')), null, now);
             String workspaceId = createWorkspace(c, slug, userId, now);
             return tokens.issue(c, ownerCredential(workspaceId, userId, now, lifetime));
         });

@@ -24,6 +24,11 @@ public final class WorkspaceService {
         return row == null ? List.of() : List.of(new Workspace(row.id(), row.name(), row.slug(), row.ownerId()));
     }
 
+    /** The email of each member of a workspace, by user id. */
+    public java.util.Map<String, String> memberEmails(Connection c, String workspaceId) throws SQLException {
+        return store.memberEmails(c, workspaceId);
+    }
+
     /** The caller's workspace named by slug or id in a path; 404 for any other, existing or not. */
     public WorkspaceStore.WorkspaceRow resolve(Connection c, Caller caller, String reference) throws SQLException {
         WorkspaceStore.WorkspaceRow row = store.find(c, reference);

@@ -8,7 +8,7 @@ import dev.ekvault.server.store.Sql;
 import java.sql.Connection;
 import java.sql.SQLException;
 
-/** SQL for workspaces, their people (users) and memberships. */
+/** SQL for workspaces and memberships (the {@code member} table's one writer); people's accounts are {@code people/UserStore}'s. */
 public final class WorkspaceStore {
     public record WorkspaceRow(String id, String slug, String name, String ownerId, long createdAt) {}
 
@@ -24,10 +24,6 @@ public final class WorkspaceStore {
         return Sql.exists(c, "SELECT 1 FROM workspace LIMIT 1");
     }
 
-    public void insertUser(Connection c, String id, String email, String name, long now) throws SQLException {
-        Sql.update(c, "INSERT INTO app_user (id, email, name, created_at) VALUES (?, ?, ?, ?)", id, email, name, now);
-    }
-
     public void insertWorkspace(Connection c, WorkspaceRow w) throws SQLException {
         Sql.update(c, "INSERT INTO workspace (id, slug, name, owner_id, created_at) VALUES (?, ?, ?, ?, ?)",
                 w.id(), w.slug(), w.name(), w.ownerId(), w.createdAt());
@@ -36,6 +32,25 @@ public final class WorkspaceStore {
     public void insertMember(Connection c, Member m, long now) throws SQLException {
         Sql.update(c, "INSERT INTO member (workspace_id, user_id, role, scope, created_at) VALUES (?, ?, ?, ?, ?)",
                 m.workspaceId(), m.userId(), m.role().wire(), m.scope().toStorage(json), now);
+    }
+
+    public void updateMember(Connection c, String workspaceId, String userId, Role role, Scope scope) throws SQLException {
+        Sql.update(c, "UPDATE member SET role = ?, scope = ? WHERE workspace_id = ? AND user_id = ?", role.wire(), scope.toStorage(json),
+                workspaceId, userId);
+    }
+
+    public void deleteMember(Connection c, String workspaceId, String userId) throws SQLException {
+        Sql.update(c, "DELETE FROM member WHERE workspace_id = ? AND user_id = ?", workspaceId, userId);
+    }
+
+    /** The email of each member of a workspace, by user id. */
+    public java.util.Map<String, String> memberEmails(Connection c, String workspaceId) throws SQLException {
+        java.util.Map<String, String> emails = new java.util.HashMap<>();
+        for (var row : Sql.list(c, "SELECT u.id, u.email FROM app_user u JOIN member m ON m.user_id = u.id WHERE m.workspace_id = ?",
+                r -> java.util.Map.entry(r.getString(1), r.getString(2)), workspaceId)) {
+            emails.put(row.getKey(), row.getValue());
+        }
+        return emails;
     }
 
     /** The workspace whose id or slug is {@code reference}, or null. */

@@ -1,0 +1,41 @@
+package dev.ekvault.server.people;
+
+import dev.ekvault.server.store.Sql;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/** SQL for {@code ek login}'s device codes (RFC 8628): stored by the hash of the device code, used once. */
+public final class DeviceCodeStore {
+    public record Row(String clientId, String status, String userId, String workspaceId, long expiresAt, Long lastPolledAt, int interval,
+                      String approvedBy) {}
+
+    public void insert(Connection c, String deviceCodeHash, String userCode, String clientId, long now, long expiresAt, int intervalSeconds)
+            throws SQLException {
+        Sql.update(c, "INSERT INTO device_code (device_code_hash, user_code, client_id, status, created_at, expires_at, "
+                + "interval_seconds) VALUES (?, ?, ?, 'pending', ?, ?, ?)", deviceCodeHash, userCode, clientId, now, expiresAt, intervalSeconds);
+    }
+
+    public Row find(Connection c, String deviceCodeHash) throws SQLException {
+        return Sql.one(c, "SELECT client_id, status, user_id, workspace_id, expires_at, last_polled_at, interval_seconds, approved_by "
+                + "FROM device_code WHERE device_code_hash = ?", r -> new Row(r.getString(1), r.getString(2), r.getString(3), r.getString(4),
+                r.getLong(5), Sql.nullableLong(r, 6), r.getInt(7), r.getString(8)), deviceCodeHash);
+    }
+
+    public void notePoll(Connection c, String deviceCodeHash, long now, int intervalSeconds) throws SQLException {
+        Sql.update(c, "UPDATE device_code SET last_polled_at = ?, interval_seconds = ? WHERE device_code_hash = ?", now, intervalSeconds,
+                deviceCodeHash);
+    }
+
+    public void consume(Connection c, String deviceCodeHash, long now) throws SQLException {
+        Sql.update(c, "UPDATE device_code SET status = 'consumed', last_polled_at = ? WHERE device_code_hash = ?", now, deviceCodeHash);
+    }
+
+    /** Approves or denies the pending, unexpired code {@code userCode}; returns the number of rows changed (0 or 1). */
+    public int answer(Connection c, String userCode, boolean approve, String userId, String workspaceId, String approvedBy, long now)
+            throws SQLException {
+        return Sql.update(c, "UPDATE device_code SET status = ?, user_id = ?, workspace_id = ?, approved_by = ? "
+                + "WHERE user_code = ? AND status = 'pending' AND expires_at > ?", approve ? "approved" : "denied", userId, workspaceId,
+                approvedBy, userCode, now);
+    }
+}
