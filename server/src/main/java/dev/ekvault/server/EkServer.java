@@ -168,9 +168,9 @@ public final class EkServer implements AutoCloseable {
         long sessionSeconds = config.people().sessionLifetime().toSeconds();
         PeopleRoutes.register(router, sessions, secureCookies, config.people().sessionLifetime());
         DeviceFlowRoutes.register(router, new DeviceFlow(database, new DeviceCodeStore(), sessions, clock), config.people().publicUrl());
-        MemberStore memberStore = new MemberStore(json, workspaceStore, secretStore, credentialStore);
-        MemberService members = new MemberService(database, memberStore, workspaces, workspaceStore, users, scopes, sessions,
-                passwords, config.people().sessionLifetime(), clock);
+        MemberStore memberStore = new MemberStore(json);
+        MemberService members = new MemberService(database, memberStore, workspaces, workspaceStore, users, secretStore, credentialStore,
+                scopes, sessions, passwords, config.people().sessionLifetime(), clock);
         MemberRoutes.register(router, members, config.people().publicUrl(),
                 (ex, signedIn) -> PeopleRoutes.signedIn(ex, signedIn, secureCookies, sessionSeconds, 200));
         if (config.sso().enabled() && config.people().publicUrl().isEmpty()) {

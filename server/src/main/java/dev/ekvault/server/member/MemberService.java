@@ -13,6 +13,8 @@ import dev.ekvault.server.http.WireTime;
 import dev.ekvault.server.people.PasswordHasher;
 import dev.ekvault.server.people.SessionService;
 import dev.ekvault.server.people.UserStore;
+import dev.ekvault.server.secret.SecretStore;
+import dev.ekvault.server.token.CredentialStore;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.token.Credential;
 import dev.ekvault.server.token.CredentialAuthority;
@@ -38,6 +40,8 @@ public final class MemberService {
 
     private final Database database;
     private final MemberStore members;
+    private final SecretStore secrets;
+    private final CredentialStore credentials;
     private final WorkspaceService workspaces;
     private final WorkspaceStore workspaceStore;
     private final UserStore users;
@@ -48,8 +52,10 @@ public final class MemberService {
     private final Clock clock;
 
     public MemberService(Database database, MemberStore members, WorkspaceService workspaces, WorkspaceStore workspaceStore, UserStore users,
-                         ScopeResolver scopes, SessionService sessions, PasswordHasher passwords, Duration sessionLifetime,
-                         Clock clock) {
+                         SecretStore secrets, CredentialStore credentials, ScopeResolver scopes, SessionService sessions,
+                         PasswordHasher passwords, Duration sessionLifetime, Clock clock) {
+        this.secrets = secrets;
+        this.credentials = credentials;
         this.sessionLifetime = sessionLifetime;
         this.database = database;
         this.members = members;
@@ -136,7 +142,7 @@ public final class MemberService {
             Scope scope = scopeRequest == null ? m.scope() : scopes.resolve(c, caller, ws.id(), scopeRequest);
             if (!role.within(caller.role())) throw ApiException.forbidden("field 'role': you can grant only a role you hold");
             if (!scope.within(caller.scope())) throw ApiException.forbidden("field 'scope' reaches beyond your own access");
-            members.update(c, ws.id(), userId, role, scope);
+            workspaceStore.updateMember(c, ws.id(), userId, role, scope);
             Journal.changed(c, ChangeFeed.Kind.MEMBER, ws.id(), userId);
             // the answer to an update has no isOwner (the owner cannot be updated)
             return memberView(userId, m.email(), role, scope, m.createdAt(), m.name(), null);
@@ -154,9 +160,14 @@ public final class MemberService {
             if (userId.equals(ws.ownerId())) throw ApiException.forbidden("the workspace owner cannot be removed");
             requireWithinCaller(caller, target.role(), target.scope());
             long now = clock.millis();
-            for (String credentialId : members.remove(c, ws.id(), userId, now)) {
+            // their personal overrides and credentials go (every credential they minted is theirs too), and the
+            // invitations they sent that nobody answered; shared values stay
+            secrets.deletePersonalValues(c, ws.id(), userId);
+            for (String credentialId : credentials.revokeCreatedBy(c, ws.id(), userId, now)) {
                 Journal.changed(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credentialId);
             }
+            workspaceStore.deleteMember(c, ws.id(), userId);
+            members.withdrawInvitesBy(c, ws.id(), userId);
             Journal.changed(c, ChangeFeed.Kind.MEMBER, ws.id(), userId);
             return null;
         });

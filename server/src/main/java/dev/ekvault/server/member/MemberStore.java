@@ -3,10 +3,7 @@ package dev.ekvault.server.member;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
-import dev.ekvault.server.secret.SecretStore;
 import dev.ekvault.server.store.Sql;
-import dev.ekvault.server.token.CredentialStore;
-import dev.ekvault.server.workspace.WorkspaceStore;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -24,15 +21,9 @@ public final class MemberStore {
 
     private static final String INVITE_COLUMNS = "id, workspace_id, email, role, scope, status, created_by, created_at, expires_at";
     private final ObjectMapper json;
-    private final WorkspaceStore workspaces;
-    private final SecretStore secrets;
-    private final CredentialStore credentials;
 
-    public MemberStore(ObjectMapper json, WorkspaceStore workspaces, SecretStore secrets, CredentialStore credentials) {
+    public MemberStore(ObjectMapper json) {
         this.json = json;
-        this.workspaces = workspaces;
-        this.secrets = secrets;
-        this.credentials = credentials;
     }
 
     public List<MemberRow> members(Connection c, String workspaceId) throws SQLException {
@@ -46,22 +37,9 @@ public final class MemberStore {
         return members(c, workspaceId).stream().filter(m -> m.userId().equals(userId)).findFirst().orElse(null);
     }
 
-    public void update(Connection c, String workspaceId, String userId, Role role, Scope scope) throws SQLException {
-        workspaces.updateMember(c, workspaceId, userId, role, scope);
-    }
-
-    /**
-     * Removes a person from a workspace: their personal overrides go, their credentials are revoked (the ids are
-     * returned for the change feed), their unanswered invitations are withdrawn; shared values and the rows that record
-     * who did what stay.
-     */
-    public List<String> remove(Connection c, String workspaceId, String userId, long now) throws SQLException {
-        secrets.deletePersonalValues(c, workspaceId, userId);
-        List<String> revoked = credentials.revokeCreatedBy(c, workspaceId, userId, now);
-        workspaces.deleteMember(c, workspaceId, userId);
-        // invitations they sent and nobody answered yet go with them: an admin's leftover link must not outlive them
+    /** Withdraws the invitations a person sent that nobody answered yet (they are leaving the workspace). */
+    public void withdrawInvitesBy(Connection c, String workspaceId, String userId) throws SQLException {
         Sql.update(c, "DELETE FROM invite WHERE workspace_id = ? AND created_by = ? AND status = 'sent'", workspaceId, userId);
-        return revoked;
     }
 
     public void insertInvite(Connection c, InviteRow i, String tokenHash) throws SQLException {
