@@ -17,7 +17,7 @@ import dev.ekvault.server.people.DeviceFlowRoutes;
 import dev.ekvault.server.people.PasswordHasher;
 import dev.ekvault.server.people.PeopleRoutes;
 import dev.ekvault.server.people.SessionService;
-import dev.ekvault.server.people.UserStore;
+import dev.ekvault.server.workspace.UserStore;
 import dev.ekvault.server.jwt.JwtIssuer;
 import dev.ekvault.server.jwt.JwtVerifier;
 import dev.ekvault.server.jwt.SigningKeys;

@@ -9,7 +9,7 @@ import dev.ekvault.server.environment.EnvironmentStore;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.StrictJson;
 import dev.ekvault.server.people.PasswordHasher;
-import dev.ekvault.server.people.UserStore;
+import dev.ekvault.server.workspace.UserStore;
 import dev.ekvault.server.project.ProjectStore;
 import dev.ekvault.server.team.TeamStore;
 import dev.ekvault.server.token.Credential;

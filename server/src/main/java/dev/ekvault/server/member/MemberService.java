@@ -12,7 +12,7 @@ import dev.ekvault.server.http.FieldRules;
 import dev.ekvault.server.http.WireTime;
 import dev.ekvault.server.people.PasswordHasher;
 import dev.ekvault.server.people.SessionService;
-import dev.ekvault.server.people.UserStore;
+import dev.ekvault.server.workspace.UserStore;
 import dev.ekvault.server.secret.SecretStore;
 import dev.ekvault.server.token.CredentialStore;
 import dev.ekvault.server.store.Database;

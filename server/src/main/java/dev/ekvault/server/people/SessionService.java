@@ -1,5 +1,6 @@
 package dev.ekvault.server.people;
 
+import dev.ekvault.server.workspace.UserStore;
 import dev.ekvault.api.Me;
 import dev.ekvault.api.SessionInfo;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -9,7 +9,7 @@ import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.FieldRules;
 import dev.ekvault.server.member.MemberStore;
 import dev.ekvault.server.people.SessionService;
-import dev.ekvault.server.people.UserStore;
+import dev.ekvault.server.workspace.UserStore;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.token.Credential;
 import dev.ekvault.server.workspace.WorkspaceStore;

@@ -7,7 +7,6 @@ import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.http.ApiException;
 import dev.ekvault.server.http.FieldRules;
-import dev.ekvault.server.people.UserStore;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.team.TeamStore;
 import dev.ekvault.server.token.Credential;

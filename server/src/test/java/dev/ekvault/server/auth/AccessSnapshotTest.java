@@ -34,7 +34,7 @@ class AccessSnapshotTest {
 
             String token = TokenFormat.generate();
             db.write(c -> {
-                new dev.ekvault.server.people.UserStore().insert(c, "u1", "a@b.c", "a", null, 0);
+                new dev.ekvault.server.workspace.UserStore().insert(c, "u1", "a@b.c", "a", null, 0);
                 workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow("w1", "acme", "acme", "u1", 0));
                 workspaces.insertMember(c, new WorkspaceStore.Member("w1", "u1", Role.DEVELOPER, Scope.ALL), 0);
                 credentials.insert(c, new Credential("c1", "w1", Credential.Kind.STATIC, "t", "p", Permission.READ, Scope.ALL, false,

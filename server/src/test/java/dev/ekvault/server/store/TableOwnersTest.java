@@ -55,7 +55,7 @@ class TableOwnersTest {
         });
         assertThat(shared).as("tables written from more than one class: move the statement into the owner and call it").isEmpty();
         // the scan sees the tables we know of (a scanner that found nothing would pass the rest)
-        assertThat(findings.writers()).containsEntry("app_user", Set.of("people/UserStore"))
+        assertThat(findings.writers()).containsEntry("app_user", Set.of("workspace/UserStore"))
                 .containsEntry("member", Set.of("workspace/WorkspaceStore"))
                 .containsEntry("device_code", Set.of("people/DeviceCodeStore"))
                 .containsEntry("change_log", Set.of("store/ChangeFeed"));

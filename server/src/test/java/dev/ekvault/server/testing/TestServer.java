@@ -261,7 +261,7 @@ public final class TestServer implements AutoCloseable {
         server.database().write(c -> {
             String workspaceId = workspaces.find(c, "acme").id();
             String userId = UUID.randomUUID().toString();
-            new dev.ekvault.server.people.UserStore().insert(c, userId, email, email, null, clock.millis());
+            new dev.ekvault.server.workspace.UserStore().insert(c, userId, email, email, null, clock.millis());
             workspaces.insertMember(c, new WorkspaceStore.Member(workspaceId, userId, role, memberScope), clock.millis());
             new CredentialStore(json).insert(c, new Credential(
                     UUID.randomUUID().toString(), workspaceId, kind, "test", TokenFormat.displayPrefix(token),
@@ -283,7 +283,7 @@ public final class TestServer implements AutoCloseable {
         server.database().write(c -> {
             String userId = UUID.randomUUID().toString();
             String workspaceId = UUID.randomUUID().toString();
-            new dev.ekvault.server.people.UserStore().insert(c, userId, ownerEmail, ownerEmail, null, clock.millis());
+            new dev.ekvault.server.workspace.UserStore().insert(c, userId, ownerEmail, ownerEmail, null, clock.millis());
             workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow(workspaceId, slug, slug, userId, clock.millis()));
             workspaces.insertMember(c, new WorkspaceStore.Member(workspaceId, userId, Role.ADMIN, Scope.ALL), clock.millis());
             new CredentialStore(json).insert(c, new Credential(UUID.randomUUID().toString(), workspaceId, Credential.Kind.STATIC, "owner",

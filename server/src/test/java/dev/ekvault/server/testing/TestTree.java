@@ -42,7 +42,7 @@ public final class TestTree implements AutoCloseable {
         this.dataKeys = new DataKeys(masterKey, clock);
         dataKeys.verifyMasterKey(database);
         database.write(c -> {
-            new dev.ekvault.server.people.UserStore().insert(c, ownerId, "owner@example.com", "owner", null, clock.millis());
+            new dev.ekvault.server.workspace.UserStore().insert(c, ownerId, "owner@example.com", "owner", null, clock.millis());
             return null;
         });
     }

@@ -1,4 +1,4 @@
-package dev.ekvault.server.people;
+package dev.ekvault.server.workspace;
 
 import dev.ekvault.server.store.Sql;
 
