@@ -1,12 +1,15 @@
 package dev.ekvault.server;
 
+import dev.ekvault.server.bootstrap.Bootstrap;
 import dev.ekvault.server.config.Config;
+import dev.ekvault.server.http.StrictJson;
+import dev.ekvault.server.jwt.SigningKeys;
 import dev.ekvault.server.config.ConfigException;
 import dev.ekvault.server.config.ConfigLoader;
 import dev.ekvault.server.config.Setting;
 import dev.ekvault.server.config.StartFailure;
 import dev.ekvault.server.crypto.WrongMasterKeyException;
-import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.log.Logging;
 import dev.ekvault.server.log.ShutdownSafeLogManager;
 
@@ -42,7 +45,7 @@ public final class Main {
             "org.eclipse.jetty.server.internal.HttpConnection", "org.eclipse.jetty.server.internal.HttpChannelState",
             "org.eclipse.jetty.server.handler.GracefulHandler", "org.eclipse.jetty.util.thread.QueuedThreadPool",
             "org.eclipse.jetty.io.ManagedSelector", "org.eclipse.jetty.io.SocketChannelEndPoint", "org.eclipse.jetty.http.MimeTypes",
-            "org.eclipse.jetty.http.HttpFields", "org.eclipse.jetty.http.HttpURI", "dev.ekvault.server.http.ApiHandler"};
+            "org.eclipse.jetty.http.HttpFields", "org.eclipse.jetty.http.HttpURI", "dev.ekvault.server.gateway.ApiHandler"};
 
     private static void loadServerClasses() {
         ClassLoader loader = Main.class.getClassLoader();
@@ -149,13 +152,18 @@ public final class Main {
             return 2;
         }
         Config config = new ConfigLoader().load(args, System.getenv());
-        try (EkServer server = EkServer.open(config, Clock.systemUTC())) {
-            String token = server.bootstrap().initialise(workspace, email, expiresIn == null ? "6m" : expiresIn);
+        LOG.info(ConfigLoader.describe(config));
+        DataStore store = DataStore.create(config, Clock.systemUTC());
+        try {
+            String token = Bootstrap.forCommand(store.database, StrictJson.create(config.limits()), Clock.systemUTC())
+                    .initialise(workspace, email, expiresIn == null ? "6m" : expiresIn);
             System.out.println(token);
             System.out.flush();
             LOG.info("initialised workspace '" + workspace + "' with owner " + email
                     + "; the line on standard output is the owner's API token, shown this once");
             return 0;
+        } finally {
+            store.close();
         }
     }
 
@@ -198,9 +206,13 @@ public final class Main {
     /** Rotates the JWT signing key now; running nodes switch within a change-feed poll, tokens already issued stay valid. */
     private static void rotateJwtKey(List<String> flags) {
         Config config = new ConfigLoader().load(flags, System.getenv());
-        try (EkServer server = EkServer.open(config, Clock.systemUTC())) {
-            String kid = server.rotateSigningKey();
+        LOG.info(ConfigLoader.describe(config));
+        DataStore store = DataStore.existing(config, Clock.systemUTC());
+        try {
+            String kid = new SigningKeys(store.database, store.masterKey, config.jwt(), Clock.systemUTC()).rotateAndAnnounce();
             LOG.info("rotated the JWT signing key; the new key id is " + kid + "; running nodes switch to it within a second");
+        } finally {
+            store.close();
         }
     }
 

@@ -2,23 +2,15 @@ package dev.ekvault.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.api.ErrorCode;
-import dev.ekvault.server.access.ScopeResolver;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.config.ConfigLoader;
-import dev.ekvault.server.environment.EnvironmentStore;
-import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.http.StrictJson;
 import dev.ekvault.server.people.PasswordHasher;
 import dev.ekvault.server.workspace.UserStore;
-import dev.ekvault.server.project.ProjectStore;
-import dev.ekvault.server.team.TeamStore;
-import dev.ekvault.server.token.Credential;
-import dev.ekvault.server.token.CredentialStore;
-import dev.ekvault.server.token.CredentialUsage;
-import dev.ekvault.server.token.TokenService;
-import dev.ekvault.server.workspace.Bootstrap;
-import dev.ekvault.server.workspace.WorkspaceService;
-import dev.ekvault.server.workspace.WorkspaceStore;
+import dev.ekvault.server.access.Credential;
+import dev.ekvault.server.access.CredentialStore;
+import dev.ekvault.server.bootstrap.Bootstrap;
 
 import java.io.ByteArrayOutputStream;
 import java.io.Console;
@@ -86,13 +78,9 @@ final class OwnerRecovery implements AutoCloseable {
             users.setPassword(c, user.id(), hash);
             users.clearFailedSignIns(c, user.id());
             long now = clock.millis();
-            int count = 0;
-            // revoke writes the change-log rows running nodes learn from: they drop each sign-in (and what it minted) within a poll
-            for (Credential k : credentials.liveSignIns(c, user.id(), now)) {
-                if (!credentials.revoke(c, k.workspaceId(), k.id(), now).isEmpty()) count++;
-            }
             userId[0] = user.id();
-            return count;
+            // revocation writes the change-log rows running nodes learn from: they drop each sign-in (and what it minted) within a poll
+            return credentials.revokeSignIns(c, user.id(), null, now);
         });
         audit("set-password", "set a new password for " + email + ", cleared its sign-in lock and ended " + ended + " sign-in(s)",
                 "email", email, "userId", userId[0], "signInsEnded", ended);
@@ -101,15 +89,7 @@ final class OwnerRecovery implements AutoCloseable {
 
     /** A new owner API token for the workspace (slug or id), as {@code init} makes; the raw token is returned, not logged. */
     String ownerToken(String workspace, String expiresIn) {
-        WorkspaceStore workspaces = new WorkspaceStore(json);
-        TeamStore teams = new TeamStore();
-        EnvironmentStore environments = new EnvironmentStore();
-        CredentialStore credentials = new CredentialStore(json);
-        // TokenService.issue is all that is used: the rest of its collaborators are plain objects that are never started
-        TokenService tokens = new TokenService(store.database, credentials, new CredentialUsage(store.database, credentials),
-                new WorkspaceService(store.database, workspaces),
-                environments, new ScopeResolver(teams, new ProjectStore(), environments), clock);
-        Bootstrap.Minted minted = new Bootstrap(store.database, workspaces, new UserStore(), teams, tokens, clock).mintOwnerToken(workspace, expiresIn);
+        Bootstrap.Minted minted = Bootstrap.forCommand(store.database, json, clock).mintOwnerToken(workspace, expiresIn);
         Credential credential = minted.credential();
         audit("owner-token", "minted a new owner API token for workspace '" + minted.workspace().slug() + "' (credential "
                         + credential.id() + ", expires " + java.time.Instant.ofEpochMilli(credential.expiresAt()) + ")",

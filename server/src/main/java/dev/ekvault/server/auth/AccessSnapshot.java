@@ -1,11 +1,10 @@
 package dev.ekvault.server.auth;
 
-import dev.ekvault.server.store.ChangeFeed;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ekvault.server.store.Database;
-import dev.ekvault.server.token.Credential;
-import dev.ekvault.server.token.CredentialStore;
+import dev.ekvault.server.access.Credential;
+import dev.ekvault.server.access.CredentialStore;
 import dev.ekvault.server.workspace.WorkspaceStore;
 
 import java.time.Duration;

@@ -1,14 +1,17 @@
 package dev.ekvault.server.auth;
 
+import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.access.Permission;
-import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.wire.ApiException;
+import dev.ekvault.server.http.BearerToken;
+import dev.ekvault.server.http.SessionCookie;
 import dev.ekvault.server.jwt.InvalidJwtException;
 import dev.ekvault.server.jwt.JwtVerifier;
 import dev.ekvault.server.jwt.VerifiedJwt;
-import dev.ekvault.server.token.Credential;
-import dev.ekvault.server.token.CredentialUsage;
-import dev.ekvault.server.token.TokenFormat;
+import dev.ekvault.server.access.Credential;
+import dev.ekvault.server.access.CredentialUsage;
+import dev.ekvault.server.access.TokenFormat;
 import dev.ekvault.server.workspace.WorkspaceStore;
 
 import java.time.Clock;
@@ -36,7 +39,7 @@ public final class Authentication {
     }
 
     public Caller authenticate(String authorizationHeader) {
-        String token = bearer(authorizationHeader);
+        String token = BearerToken.from(authorizationHeader);
         if (token == null) throw ApiException.unauthorized();
         current();
         if (token.startsWith(TokenFormat.PREFIX) || token.startsWith(TokenFormat.SESSION_PREFIX)) return apiTokenCaller(token);
@@ -66,9 +69,7 @@ public final class Authentication {
         current();
         Caller caller = apiTokenCaller(sessionToken);
         if (caller.kind() != Credential.Kind.SESSION) throw ApiException.unauthorized();
-        if (changesState && (csrfHeader == null || !java.security.MessageDigest.isEqual(
-                csrfToken(sessionToken).getBytes(java.nio.charset.StandardCharsets.US_ASCII),
-                csrfHeader.getBytes(java.nio.charset.StandardCharsets.US_ASCII)))) {
+        if (changesState && !SessionCookie.csrfMatches(sessionToken, csrfHeader)) {
             throw ApiException.forbidden("missing or wrong X-CSRF-Token header");
         }
         return caller;
@@ -141,7 +142,7 @@ public final class Authentication {
     private boolean lineageLive(Credential credential, long now) {
         String parentId = credential.parentId();
         for (int depth = 0; parentId != null; depth++) {
-            if (depth > dev.ekvault.server.token.CredentialAuthority.MAX_MINT_DEPTH) return false;
+            if (depth > dev.ekvault.server.access.CredentialAuthority.MAX_MINT_DEPTH) return false;
             Credential parent = snapshot.credentialById(parentId);
             if (parent == null) {
                 snapshot.reloadCredential(parentId);
@@ -154,9 +155,4 @@ public final class Authentication {
     }
 
     /** The credential of a {@code Bearer} header, or null. The scheme name is case-insensitive (RFC 7235). */
-    static String bearer(String header) {
-        if (header == null || header.length() < 7 || !header.substring(0, 7).toLowerCase(Locale.ROOT).equals("bearer ")) return null;
-        String token = header.substring(7).strip();
-        return token.isEmpty() ? null : token;
-    }
 }

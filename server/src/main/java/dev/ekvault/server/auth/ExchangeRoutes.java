@@ -1,10 +1,12 @@
 package dev.ekvault.server.auth;
 
+import dev.ekvault.server.jwt.JwtIssuer;
+import dev.ekvault.server.access.Caller;
+import dev.ekvault.server.http.BearerToken;
 import dev.ekvault.api.AccessToken;
 import dev.ekvault.api.ErrorCode;
-import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.http.Router;
-import dev.ekvault.server.jwt.JwtIssuer;
 import dev.ekvault.server.ratelimit.RateLimit;
 import dev.ekvault.server.ratelimit.SharedRateLimiter;
 
@@ -21,7 +23,7 @@ public final class ExchangeRoutes {
     public static void register(Router router, Authentication authentication, JwtIssuer issuer, SharedRateLimiter limiter,
                                 int exchangesPerMinute, Duration lifetime) {
         router.publicRoute("POST", "/v1/auth/exchange", "auth", ex -> {
-            String token = Authentication.bearer(ex.header("Authorization"));
+            String token = BearerToken.from(ex.header("Authorization"));
             if (token == null) token = ex.body().optionalString("token", null);
             if (token == null) throw ApiException.unauthorized();
             Caller caller = authentication.apiToken(token);

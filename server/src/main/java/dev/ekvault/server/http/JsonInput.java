@@ -1,5 +1,6 @@
 package dev.ekvault.server.http;
 
+import dev.ekvault.server.wire.ApiException;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.ArrayList;
@@ -14,13 +15,13 @@ public final class JsonInput {
     private final JsonNode node;
     private final String path;
 
-    JsonInput(JsonNode node, String path) {
+    public JsonInput(JsonNode node, String path) {
         this.node = node;
         this.path = path;
     }
 
     /** An empty object: what a bodiless request reads as. */
-    static JsonInput empty() {
+    public static JsonInput empty() {
         return new JsonInput(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(), "");
     }
 

@@ -17,7 +17,7 @@ public final class Router {
     /** A route's work: typed arguments come from the exchange, the result becomes the JSON body. */
     @FunctionalInterface
     public interface Handler {
-        Object handle(Exchange exchange) throws Exception;
+        Object handle(RequestContext exchange) throws Exception;
     }
 
     public record Route(String method, String template, boolean isPublic, String tag, Handler handler, List<String> segments) {}

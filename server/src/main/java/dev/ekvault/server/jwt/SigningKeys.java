@@ -12,7 +12,9 @@ import dev.ekvault.server.crypto.Aad;
 import dev.ekvault.server.crypto.Aead;
 import dev.ekvault.server.crypto.IntegrityException;
 import dev.ekvault.server.crypto.MasterKey;
+import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.Journal;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 
@@ -112,6 +114,20 @@ public final class SigningKeys {
     /** The kid of the key that signs new tokens. */
     public String activeKid() {
         return signingKey().kid();
+    }
+
+    /**
+     * Rotates now and tells every node through the change feed ({@code rotate-jwt-key}); returns the new key id.
+     * Tokens already issued stay valid until they expire: the old key stays published.
+     */
+    public String rotateAndAnnounce() {
+        rotate();
+        String kid = activeKid();
+        database.write(c -> {
+            Journal.changed(c, ChangeFeed.Kind.SIGNING_KEY, "", kid);
+            return null;
+        });
+        return kid;
     }
 
     /** Retires the active key and makes a new one, in one transaction. */

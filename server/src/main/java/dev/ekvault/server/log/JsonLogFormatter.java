@@ -1,6 +1,6 @@
 package dev.ekvault.server.log;
 
-import dev.ekvault.server.http.WireTime;
+import dev.ekvault.server.wire.WireTime;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -4,7 +4,7 @@ import dev.ekvault.api.Status;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.api.ErrorCode;
-import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.http.Router;
 import dev.ekvault.server.store.Database;
 

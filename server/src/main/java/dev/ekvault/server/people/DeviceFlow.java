@@ -5,11 +5,11 @@ import dev.ekvault.api.DeviceToken;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ekvault.api.ErrorCode;
-import dev.ekvault.server.auth.Caller;
-import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.access.Caller;
+import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.store.Database;
-import dev.ekvault.server.token.Credential;
-import dev.ekvault.server.token.TokenFormat;
+import dev.ekvault.server.access.Credential;
+import dev.ekvault.server.access.TokenFormat;
 
 import java.security.SecureRandom;
 import java.time.Clock;

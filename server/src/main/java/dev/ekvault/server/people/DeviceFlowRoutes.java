@@ -1,6 +1,6 @@
 package dev.ekvault.server.people;
 
-import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.http.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;

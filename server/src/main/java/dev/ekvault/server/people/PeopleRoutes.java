@@ -1,12 +1,12 @@
 package dev.ekvault.server.people;
 
 import dev.ekvault.api.Me;
-import dev.ekvault.server.http.ApiHandler;
-import dev.ekvault.server.http.Exchange;
+import dev.ekvault.server.http.RequestContext;
 import dev.ekvault.server.http.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
-import dev.ekvault.server.http.WireTime;
+import dev.ekvault.server.http.SessionCookie;
+import dev.ekvault.server.wire.WireTime;
 
 /** Sign-in, sign-up, sign-out and the person's own routes ({@code /v1/me}). */
 public final class PeopleRoutes {
@@ -28,8 +28,7 @@ public final class PeopleRoutes {
         });
         router.post("/v1/auth/logout", "auth", ex -> {
             sessions.signOut(ex.caller());
-            ex.responseHeaders().add("Set-Cookie", ApiHandler.SESSION_COOKIE + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
-                    + (secureCookies ? "; Secure" : ""));
+            ex.responseHeaders().add("Set-Cookie", SessionCookie.clear(secureCookies));
             return Reply.noContent();
         });
         router.post("/v1/auth/cli/logout", "auth", ex -> {
@@ -40,9 +39,9 @@ public final class PeopleRoutes {
             Me me = sessions.me(ex.caller());
             // a dashboard that signed in by SSO (a redirect, no JSON answer) or was reloaded learns its CSRF token here;
             // no other site can read this answer (no CORS) nor send the SameSite=Strict cookie
-            String session = ex.cookie(ApiHandler.SESSION_COOKIE);
-            if (ex.caller().kind() == dev.ekvault.server.token.Credential.Kind.SESSION && session != null) {
-                return new Me(me.id(), me.email(), me.name(), dev.ekvault.server.auth.Authentication.csrfToken(session));
+            String session = ex.cookie(SessionCookie.NAME);
+            if (ex.caller().kind() == dev.ekvault.server.access.Credential.Kind.SESSION && session != null) {
+                return new Me(me.id(), me.email(), me.name(), SessionCookie.csrfToken(session));
             }
             return me;
         });
@@ -64,15 +63,10 @@ public final class PeopleRoutes {
      * The session goes into an HttpOnly, SameSite=Strict cookie (script cannot read it, other sites cannot send it);
      * the body carries who signed in and the CSRF token the dashboard must echo in X-CSRF-Token on every change.
      */
-    public static Reply signedIn(Exchange ex, SessionService.SignedIn in, boolean secureCookies, long maxAge, int status) {
-        ex.responseHeaders().add("Set-Cookie", sessionCookie(in, secureCookies, maxAge));
+    public static Reply signedIn(RequestContext ex, SessionService.SignedIn in, boolean secureCookies, long maxAge, int status) {
+        ex.responseHeaders().add("Set-Cookie", SessionCookie.set(in.token(), secureCookies, maxAge));
         return new Reply(status, new dev.ekvault.api.SignedIn(in.userId(), in.email(), in.name(), in.csrfToken(),
                 WireTime.format(in.expiresAt())));
     }
 
-    /** The {@code Set-Cookie} value that carries a session (also set by single sign-on's redirect). */
-    public static String sessionCookie(SessionService.SignedIn in, boolean secureCookies, long maxAge) {
-        return ApiHandler.SESSION_COOKIE + "=" + in.token() + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + maxAge
-                + (secureCookies ? "; Secure" : "");
-    }
 }

@@ -7,20 +7,20 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Scope;
-import dev.ekvault.server.auth.Authentication;
-import dev.ekvault.server.auth.Caller;
+import dev.ekvault.server.http.SessionCookie;
+import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.config.Config;
-import dev.ekvault.server.http.ApiException;
-import dev.ekvault.server.http.FieldRules;
-import dev.ekvault.server.http.WireTime;
+import dev.ekvault.server.wire.ApiException;
+import dev.ekvault.server.wire.FieldRules;
+import dev.ekvault.server.wire.WireTime;
 import dev.ekvault.server.store.Database;
-import dev.ekvault.server.workspace.Bootstrap;
-import dev.ekvault.server.token.Credential;
-import dev.ekvault.server.token.CredentialAuthority;
-import dev.ekvault.server.token.CredentialStore;
-import dev.ekvault.server.token.TokenFormat;
+import dev.ekvault.server.bootstrap.Bootstrap;
+import dev.ekvault.server.access.Credential;
+import dev.ekvault.server.access.CredentialAuthority;
+import dev.ekvault.server.access.CredentialStore;
+import dev.ekvault.server.access.TokenFormat;
 import dev.ekvault.server.token.TokenService;
 import dev.ekvault.server.workspace.WorkspaceStore;
 
@@ -161,16 +161,9 @@ public final class SessionService {
         String hash = passwords.hash(pw);
         database.write(c -> {
             users.setPassword(c, user.id(), hash);
-            endSignIns(c, user.id(), caller.credentialId(), clock.millis());
+            credentials.revokeSignIns(c, user.id(), caller.credentialId(), clock.millis());
             return null;
         });
-    }
-
-    /** Ends every live sign-in of a person in every workspace except {@code keep} (may be null), with its descendants. */
-    public void endSignIns(Connection c, String userId, String keep, long now) throws SQLException {
-        for (Credential k : credentials.liveSignIns(c, userId, now)) {
-            if (!k.id().equals(keep)) credentials.revoke(c, k.workspaceId(), k.id(), now);
-        }
     }
 
     private String chooseWorkspace(Connection c, String userId, String workspaceRef) throws SQLException {
@@ -260,7 +253,7 @@ public final class SessionService {
                 TokenFormat.displayPrefix(token), Permission.READ_WRITE, Scope.ALL, false, user.id(), now, expiresAt, null, null, parentId);
         credentials.insert(c, credential, TokenFormat.hash(token));
         Journal.changed(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, credential.id());
-        return new SignedIn(token, Authentication.csrfToken(token), user.id(), user.email(), user.name(), credential.expiresAt());
+        return new SignedIn(token, SessionCookie.csrfToken(token), user.id(), user.email(), user.name(), credential.expiresAt());
     }
 
 

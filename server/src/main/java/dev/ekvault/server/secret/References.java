@@ -1,6 +1,6 @@
 package dev.ekvault.server.secret;
 
-import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.wire.ApiException;
 
 import java.util.ArrayList;
 import java.util.HashMap;

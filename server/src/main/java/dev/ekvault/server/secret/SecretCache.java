@@ -4,8 +4,8 @@ import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Journal;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import dev.ekvault.server.environment.EnvironmentStore.EnvironmentRow;
-import dev.ekvault.server.project.ProjectStore.ProjectRow;
+import dev.ekvault.server.workspace.EnvironmentStore.EnvironmentRow;
+import dev.ekvault.server.workspace.ProjectStore.ProjectRow;
 import dev.ekvault.server.secret.SecretStore.SecretRow;
 import dev.ekvault.server.secret.SecretStore.ValueRow;
 

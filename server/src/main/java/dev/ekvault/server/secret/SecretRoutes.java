@@ -1,8 +1,8 @@
 package dev.ekvault.server.secret;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ekvault.server.http.Exchange;
-import dev.ekvault.server.http.FieldRules;
+import dev.ekvault.server.http.RequestContext;
+import dev.ekvault.server.wire.FieldRules;
 import dev.ekvault.server.http.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
@@ -62,14 +62,14 @@ public final class SecretRoutes {
     }
 
     /** The clients spell it both ways. */
-    private static String environmentId(Exchange ex) {
+    private static String environmentId(RequestContext ex) {
         String id = ex.query("environmentId");
         if (id == null) id = ex.query("environment_id");
         // ids are stored lowercase; an uppercase spelling of the same UUID names the same environment
         return id != null && FieldRules.isUuid(id) ? id.toLowerCase(java.util.Locale.ROOT) : id;
     }
 
-    private static boolean resolve(Exchange ex) {
+    private static boolean resolve(RequestContext ex) {
         return "true".equalsIgnoreCase(ex.query("resolve"));
     }
 }

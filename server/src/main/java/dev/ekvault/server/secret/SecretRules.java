@@ -1,7 +1,7 @@
 package dev.ekvault.server.secret;
 
 import dev.ekvault.server.config.Config;
-import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.wire.ApiException;
 
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;

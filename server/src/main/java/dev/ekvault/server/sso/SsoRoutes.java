@@ -1,11 +1,11 @@
 package dev.ekvault.server.sso;
 
 import dev.ekvault.api.ErrorCode;
-import dev.ekvault.server.http.ApiException;
-import dev.ekvault.server.http.Exchange;
+import dev.ekvault.server.wire.ApiException;
+import dev.ekvault.server.http.RequestContext;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
-import dev.ekvault.server.people.PeopleRoutes;
+import dev.ekvault.server.http.SessionCookie;
 
 import java.util.logging.Logger;
 
@@ -50,18 +50,18 @@ public final class SsoRoutes {
             } catch (SsoFailure e) {
                 throw refused(ex, e);
             }
-            ex.responseHeaders().add("Set-Cookie", PeopleRoutes.sessionCookie(done.signedIn(), secure, sessionMaxAgeSeconds));
+            ex.responseHeaders().add("Set-Cookie", SessionCookie.set(done.signedIn().token(), secure, sessionMaxAgeSeconds));
             return redirect(ex, 303, done.returnPath());
         });
     }
 
-    private static Reply redirect(Exchange ex, int status, String location) {
+    private static Reply redirect(RequestContext ex, int status, String location) {
         ex.responseHeaders().put("Location", location);
         ex.responseHeaders().put("Cache-Control", "no-store");
         return new Reply(status, null);
     }
 
-    private static ApiException refused(Exchange ex, SsoFailure e) {
+    private static ApiException refused(RequestContext ex, SsoFailure e) {
         LOG.warning("request " + ex.requestId() + ": single sign-on refused: " + e.getMessage());
         return switch (e.kind) {
             case BAD_REQUEST -> ApiException.badRequest(BAD_REQUEST);

@@ -5,13 +5,13 @@ import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.crypto.MasterKey;
-import dev.ekvault.server.http.ApiException;
-import dev.ekvault.server.http.FieldRules;
-import dev.ekvault.server.member.MemberStore;
+import dev.ekvault.server.wire.ApiException;
+import dev.ekvault.server.wire.FieldRules;
+import dev.ekvault.server.people.MemberStore;
 import dev.ekvault.server.people.SessionService;
 import dev.ekvault.server.workspace.UserStore;
 import dev.ekvault.server.store.Database;
-import dev.ekvault.server.token.Credential;
+import dev.ekvault.server.access.Credential;
 import dev.ekvault.server.workspace.WorkspaceStore;
 
 import java.net.URI;

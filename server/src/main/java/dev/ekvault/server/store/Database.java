@@ -105,7 +105,7 @@ public final class Database implements AutoCloseable {
                 restoreAutoCommit(connection);
             }
         } catch (SQLException e) {
-            throw new StoreException(e);
+            throw dialect.isUniqueViolation(e) ? new UniqueViolation(e) : new StoreException(e);
         }
     }
 

@@ -3,7 +3,7 @@ package dev.ekvault.server.store;
 import java.sql.SQLException;
 
 /** A database failure. Its message may hold SQL details, so it is logged and never sent to a client. */
-public final class StoreException extends RuntimeException {
+public class StoreException extends RuntimeException {
     public StoreException(SQLException cause) {
         super(cause);
     }

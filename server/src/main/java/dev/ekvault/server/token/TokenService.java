@@ -1,20 +1,24 @@
 package dev.ekvault.server.token;
 
+import dev.ekvault.server.access.Credential;
+import dev.ekvault.server.access.CredentialAuthority;
+import dev.ekvault.server.access.CredentialStore;
+import dev.ekvault.server.access.CredentialUsage;
+import dev.ekvault.server.access.TokenFormat;
 import dev.ekvault.api.CliToken;
 import dev.ekvault.api.CreatedToken;
 import dev.ekvault.api.CredentialInfo;
 import dev.ekvault.api.TokenInfo;
-import dev.ekvault.api.TokenScope;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Scope;
-import dev.ekvault.server.access.ScopeResolver;
-import dev.ekvault.server.auth.Caller;
+import dev.ekvault.server.workspace.ScopeResolver;
+import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Journal;
-import dev.ekvault.server.environment.EnvironmentStore;
-import dev.ekvault.server.http.ApiException;
-import dev.ekvault.server.http.FieldRules;
-import dev.ekvault.server.http.WireTime;
+import dev.ekvault.server.workspace.EnvironmentStore;
+import dev.ekvault.server.wire.ApiException;
+import dev.ekvault.server.wire.FieldRules;
+import dev.ekvault.server.wire.WireTime;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.workspace.WorkspaceService;
 import dev.ekvault.server.workspace.WorkspaceStore;
@@ -110,7 +114,7 @@ public final class TokenService {
             for (CredentialStore.Stored stored : credentials.listByWorkspace(c, ws.id())) {
                 Credential k = stored.credential();
                 if (stored.tokenHash() == null || k.kind().isSignIn() || !CredentialAuthority.mayManage(caller, k)) continue;
-                result.add(new TokenInfo(k.id(), k.name(), k.prefix(), k.permission().wire, wire(k.scope()), k.kind().wire, k.isOwner(),
+                result.add(new TokenInfo(k.id(), k.name(), k.prefix(), k.permission().wire, ScopeResolver.wire(k.scope()), k.kind().wire, k.isOwner(),
                         k.createdBy(), WireTime.format(k.createdAt()), WireTime.formatNullable(k.expiresAt()),
                         WireTime.formatNullable(usage.lastUsed(k.id(), k.lastUsedAt())), WireTime.formatNullable(k.revokedAt())));
             }
@@ -128,7 +132,7 @@ public final class TokenService {
             for (CredentialStore.Stored stored : credentials.listByWorkspace(c, ws.id())) {
                 Credential k = stored.credential();
                 if (k.kind().isSignIn() || !CredentialAuthority.mayManage(caller, k)) continue;
-                result.add(new CredentialInfo(k.id(), k.kind().tableKind(), k.name(), k.prefix(), k.permission().wire, wire(k.scope()),
+                result.add(new CredentialInfo(k.id(), k.kind().tableKind(), k.name(), k.prefix(), k.permission().wire, ScopeResolver.wire(k.scope()),
                         k.createdBy(), emails.get(k.createdBy()), WireTime.format(k.createdAt()), WireTime.formatNullable(k.expiresAt()),
                         WireTime.formatNullable(usage.lastUsed(k.id(), k.lastUsedAt())), WireTime.formatNullable(k.revokedAt())));
             }
@@ -196,13 +200,7 @@ public final class TokenService {
 
     private static CreatedToken createdView(Credential credential, String token) {
         return new CreatedToken(credential.id(), token, credential.name(), TokenFormat.displayPrefix(token), credential.permission().wire,
-                wire(credential.scope()), WireTime.format(credential.expiresAt()));
+                ScopeResolver.wire(credential.scope()), WireTime.format(credential.expiresAt()));
     }
 
-    public static TokenScope wire(Scope scope) {
-        if (scope.isAll()) return new TokenScope(true, List.of(), List.of(), List.of());
-        return new TokenScope(false, scope.teamIds().stream().sorted().toList(),
-                scope.projectRefs().stream().map(Scope.ProjectRef::id).toList(),
-                scope.environmentRefs().stream().map(Scope.EnvironmentRef::id).toList());
-    }
 }

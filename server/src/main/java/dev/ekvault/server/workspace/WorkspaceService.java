@@ -1,8 +1,8 @@
 package dev.ekvault.server.workspace;
 
 import dev.ekvault.api.Workspace;
-import dev.ekvault.server.auth.Caller;
-import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.access.Caller;
+import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.store.Database;
 
 import java.sql.Connection;

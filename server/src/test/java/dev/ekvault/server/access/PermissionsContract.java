@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.HttpResult;
 import dev.ekvault.server.testing.TestServer;
-import dev.ekvault.server.token.Credential;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -9,7 +9,7 @@ import dev.ekvault.server.jwt.JwtVerifier;
 import dev.ekvault.server.jwt.SigningKeys;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.store.Migrations;
-import dev.ekvault.server.token.TokenFormat;
+import dev.ekvault.server.access.TokenFormat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -52,7 +52,7 @@ class CredentialParsingFuzzTest {
     @FuzzTest(maxDuration = "15s")
     void apiTokenParsing(FuzzedDataProvider data) {
         String header = data.consumeRemainingAsString();
-        String token = Authentication.bearer(header);
+        String token = dev.ekvault.server.http.BearerToken.from(header);
         if (token == null) return;
         assertThat(token).isNotEmpty().isEqualTo(token.strip());
         if (TokenFormat.isWellFormed(token)) {

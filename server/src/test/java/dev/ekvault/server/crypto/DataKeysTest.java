@@ -1,7 +1,7 @@
 package dev.ekvault.server.crypto;
 
-import dev.ekvault.server.environment.EnvironmentStore.EnvironmentRow;
-import dev.ekvault.server.project.ProjectStore.ProjectRow;
+import dev.ekvault.server.workspace.EnvironmentStore.EnvironmentRow;
+import dev.ekvault.server.workspace.ProjectStore.ProjectRow;
 import dev.ekvault.server.store.Sql;
 import dev.ekvault.server.testing.TestTree;
 import org.junit.jupiter.api.AfterEach;

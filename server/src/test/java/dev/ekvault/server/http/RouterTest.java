@@ -1,5 +1,7 @@
 package dev.ekvault.server.http;
 
+import dev.ekvault.server.gateway.ApiHandler;
+import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.api.ErrorCode;
 import org.junit.jupiter.api.Test;
 

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.HttpResult;
 import dev.ekvault.server.testing.TestServer;
-import dev.ekvault.server.token.TokenFormat;
+import dev.ekvault.server.access.TokenFormat;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

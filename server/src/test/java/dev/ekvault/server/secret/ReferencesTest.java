@@ -1,7 +1,7 @@
 package dev.ekvault.server.secret;
 
 import dev.ekvault.api.ErrorCode;
-import dev.ekvault.server.http.ApiException;
+import dev.ekvault.server.wire.ApiException;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashMap;

@@ -7,7 +7,7 @@ import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.HttpResult;
 import dev.ekvault.server.testing.TestServer;
-import dev.ekvault.server.token.Credential;
+import dev.ekvault.server.access.Credential;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

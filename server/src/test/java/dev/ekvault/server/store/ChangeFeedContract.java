@@ -54,14 +54,14 @@ abstract class ChangeFeedContract {
             String revokedJwt = exchange(s, revokedToken);
             String deletedToken = createToken(s).get("token").asText();
             String removedPersonToken = s.addPersonWithCredential("gone@example.com", dev.ekvault.server.access.Role.DEVELOPER,
-                    dev.ekvault.server.access.Scope.ALL, dev.ekvault.server.token.Credential.Kind.STATIC,
+                    dev.ekvault.server.access.Scope.ALL, dev.ekvault.server.access.Credential.Kind.STATIC,
                     dev.ekvault.server.access.Permission.READ, dev.ekvault.server.access.Scope.ALL);
             String control = createToken(s).get("token").asText();
             for (String t : new String[] {revokedToken, revokedJwt, deletedToken, removedPersonToken, control}) assertThat(status(s, t)).isEqualTo(200);
 
             // three changes whose feed rows are lost: written without one, as a bug or a hand edit would
             s.runSql("UPDATE credential SET revoked_at = " + s.clock.millis() + " WHERE id = '" + revoked.get("id").asText() + "'");
-            s.runSql("DELETE FROM credential WHERE token_hash = '" + dev.ekvault.server.token.TokenFormat.hash(deletedToken) + "'");
+            s.runSql("DELETE FROM credential WHERE token_hash = '" + dev.ekvault.server.access.TokenFormat.hash(deletedToken) + "'");
             s.runSql("DELETE FROM member WHERE user_id = (SELECT id FROM app_user WHERE email = 'gone@example.com')");
             s.server.changeFeed().poll();
             assertThat(status(s, revokedToken)).as("no feed row: the poll cannot know").isEqualTo(200);

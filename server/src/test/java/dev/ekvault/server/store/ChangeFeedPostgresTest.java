@@ -1,7 +1,6 @@
 package dev.ekvault.server.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.ekvault.server.store.Sql;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.HttpResult;
 import dev.ekvault.server.testing.TestClock;

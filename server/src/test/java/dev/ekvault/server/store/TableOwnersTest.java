@@ -74,12 +74,12 @@ class TableOwnersTest {
     void aSecondWriterOrSqlInAServiceIsFound() {
         Map<String, Source> sources = new TreeMap<>(mainSources());
         sources.put("member/MemberStore2", scan("class MemberStore2 { void f() { Sql.update(c, \"DELETE FROM member WHERE x = ?\", 1); } }"));
-        sources.put("team/TeamService", scan("class TeamService { // UPDATE team SET in a comment is fine\n"
+        sources.put("workspace/TeamService", scan("class TeamService { // UPDATE team SET in a comment is fine\n"
                 + " void f() { Sql.one(c, \"SELECT id FROM team\"); } }"));
         Findings findings = analyse(sources);
         assertThat(findings.writers().get("member")).containsExactlyInAnyOrder("workspace/WorkspaceStore", "member/MemberStore2");
-        assertThat(findings.problems()).anyMatch(p -> p.startsWith("team/TeamService"));
-        assertThat(findings.writers().get("team")).containsExactly("team/TeamStore");
+        assertThat(findings.problems()).anyMatch(p -> p.startsWith("workspace/TeamService"));
+        assertThat(findings.writers().get("team")).containsExactly("workspace/TeamStore");
     }
 
     static Findings analyse(Map<String, Source> sources) {

@@ -1,5 +1,6 @@
 package dev.ekvault.server.token;
 
+import dev.ekvault.server.access.Credential;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Role;

@@ -1,0 +1,64 @@
+package dev.ekvault.server.auth;
+
+import dev.ekvault.server.access.CredentialStore;
+import dev.ekvault.server.access.CredentialUsage;
+import dev.ekvault.server.jwt.JwksRoutes;
+import dev.ekvault.server.jwt.JwtIssuer;
+import dev.ekvault.server.jwt.JwtVerifier;
+import dev.ekvault.server.jwt.SigningKeys;
+import dev.ekvault.server.platform.Jobs;
+import dev.ekvault.server.platform.Platform;
+import dev.ekvault.server.ratelimit.SharedRateLimiter;
+import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.workspace.WorkspaceFeature;
+
+import java.time.Duration;
+
+/**
+ * Authentication installed: the credentials and memberships in memory (kept current by the change feed), the JWT
+ * signing keys with their rotation, the token exchange and the key set, the shared rate limit. What other features
+ * use of it is this record.
+ */
+public record AuthFeature(CredentialStore credentials, CredentialUsage usage, AccessSnapshot snapshot, Authentication authentication,
+                          SigningKeys signingKeys, JwtIssuer issuer, SharedRateLimiter rateLimiter) {
+
+    public static AuthFeature install(Platform p, WorkspaceFeature tree) {
+        CredentialStore credentials = new CredentialStore(p.json());
+        CredentialUsage usage = new CredentialUsage(p.database(), credentials);
+        p.jobs().service("credential usage", new Jobs.Service() {
+            @Override
+            public void start() {
+                usage.start(5_000);
+            }
+
+            @Override
+            public void close() {
+                usage.close(); // after the last request: its use is flushed too
+            }
+        });
+        AccessSnapshot snapshot = new AccessSnapshot(p.database(), credentials, tree.workspaceStore(), Duration.ofSeconds(1));
+        p.changes().listen(ChangeFeed.Kind.CREDENTIAL, change -> snapshot.reloadCredential(change.entityId()));
+        p.changes().listen(ChangeFeed.Kind.MEMBER, change -> snapshot.reloadMember(change.workspaceId(), change.entityId()));
+        p.changes().onFullReload(snapshot::loadAll);
+        snapshot.loadAll();
+
+        SigningKeys signingKeys = new SigningKeys(p.database(), p.masterKey(), p.config().jwt(), p.clock());
+        p.changes().listen(ChangeFeed.Kind.SIGNING_KEY, change -> signingKeys.reload());
+        p.changes().onFullReload(signingKeys::reload);
+        // rotateIfDue also re-reads the key set, which is how a node learns of a rotation made elsewhere
+        p.jobs().every("signing-key rotation", Duration.ofSeconds(30), () -> {
+            signingKeys.rotateIfDue();
+            signingKeys.prune();
+        });
+        SharedRateLimiter rateLimiter = new SharedRateLimiter(p.database(), p.clock());
+        p.jobs().every("rate-limit window pruning", Duration.ofSeconds(30), rateLimiter::prune);
+
+        JwtIssuer issuer = new JwtIssuer(p.config().jwt(), signingKeys, p.clock());
+        Authentication authentication = new Authentication(snapshot, p.changes(), usage,
+                new JwtVerifier(p.config().jwt(), signingKeys, p.clock()), p.clock());
+        ExchangeRoutes.register(p.router(), authentication, issuer, rateLimiter, p.config().rateLimits().exchangesPerTokenPerMinute(),
+                p.config().jwt().lifetime());
+        JwksRoutes.register(p.router(), signingKeys);
+        return new AuthFeature(credentials, usage, snapshot, authentication, signingKeys, issuer, rateLimiter);
+    }
+}

@@ -1,0 +1,88 @@
+package dev.ekvault.server.platform;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * The background work of a serving node, in one registry with one lifecycle: features register periodic jobs and
+ * long-running services when they are installed; {@link #start} starts them once the node serves, {@link #close}
+ * stops them in reverse order (the last registered first) once it no longer takes requests. A command that only
+ * opens the store to do one thing builds no jobs at all.
+ */
+public final class Jobs implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Jobs.class.getName());
+
+    /** Something with its own thread or schedule (the change feed's poller, the usage flusher). */
+    public interface Service {
+        void start();
+
+        void close();
+    }
+
+    private record Periodic(String name, Duration period, Runnable work) {}
+
+    private final List<Service> services = new ArrayList<>();
+    private final List<String> serviceNames = new ArrayList<>();
+    private final List<Periodic> periodic = new ArrayList<>();
+    private ScheduledExecutorService scheduler;
+
+    /** A service started with the node and closed when it stops. */
+    public void service(String name, Service service) {
+        if (scheduler != null) throw new IllegalStateException("jobs are registered before the node starts: " + name);
+        services.add(service);
+        serviceNames.add(name);
+    }
+
+    /**
+     * Work run every {@code period} (first after one period) on the one maintenance thread; a failure is logged by
+     * its kind only (a message might hold data) and the job runs again at its next turn.
+     */
+    public void every(String name, Duration period, Runnable work) {
+        if (scheduler != null) throw new IllegalStateException("jobs are registered before the node starts: " + name);
+        periodic.add(new Periodic(name, period, work));
+    }
+
+    /** The names of what is registered, services first (for the start-up log line and tests). */
+    public List<String> names() {
+        List<String> names = new ArrayList<>(serviceNames);
+        periodic.forEach(p -> names.add(p.name() + " every " + p.period().toSeconds() + " s"));
+        return names;
+    }
+
+    public void start() {
+        services.forEach(Service::start);
+        scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "ek-jobs");
+            t.setDaemon(true);
+            return t;
+        });
+        for (Periodic job : periodic) {
+            long millis = job.period().toMillis();
+            scheduler.scheduleWithFixedDelay(() -> {
+                try {
+                    job.work().run();
+                } catch (RuntimeException e) {
+                    LOG.warning(job.name() + " failed (" + e.getClass().getSimpleName() + "); will try again");
+                }
+            }, millis, millis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Stops the periodic jobs, then closes the services, the last registered first. */
+    @Override
+    public void close() {
+        if (scheduler != null) scheduler.shutdownNow();
+        for (int i = services.size() - 1; i >= 0; i--) {
+            try {
+                services.get(i).close();
+            } catch (RuntimeException e) {
+                LOG.warning(serviceNames.get(i) + " did not stop cleanly (" + e.getClass().getSimpleName() + ")");
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package dev.ekvault.server.workspace;
+
+import dev.ekvault.server.http.Reply;
+import dev.ekvault.server.http.Router;
+
+/** {@code /v1/workspace/{ws}/team}. */
+public final class TeamRoutes {
+    private TeamRoutes() {}
+
+    public static void register(Router router, TeamService teams) {
+        router.get("/v1/workspace/{ws}/team", "team", ex -> teams.list(ex.caller(), ex.path("ws")));
+        router.post("/v1/workspace/{ws}/team", "team",
+                ex -> Reply.created(teams.create(ex.caller(), ex.path("ws"), ex.body().requiredString("name"))));
+    }
+}
