@@ -61,7 +61,7 @@ public final class CredentialStore {
             // children of an already revoked credential are revoked too: one minted in a race with the revocation
             pending.addAll(Sql.list(c, "SELECT id FROM credential WHERE parent_id = ?", r -> r.getString(1), next));
         }
-        for (String gone : revoked) Journal.changed(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, gone);
+        for (String gone : revoked) Journal.changed(c, Journal.Change.of("change", "credential", workspaceId, gone).feed(ChangeFeed.Kind.CREDENTIAL));
         return revoked;
     }
 

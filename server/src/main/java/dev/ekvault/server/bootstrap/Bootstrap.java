@@ -72,7 +72,7 @@ public final class Bootstrap {
         String workspaceId = FieldRules.newId();
         workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow(workspaceId, slug, slug, ownerId, now));
         workspaces.insertMember(c, new WorkspaceStore.Member(workspaceId, ownerId, Role.ADMIN, Scope.ALL), now);
-        Journal.changed(c, ChangeFeed.Kind.MEMBER, workspaceId, ownerId);
+        Journal.changed(c, Journal.Change.of("change", "member", workspaceId, ownerId).feed(ChangeFeed.Kind.MEMBER));
         teams.insert(c, new TeamStore.TeamRow(FieldRules.newId(), workspaceId, "Default", now));
         return workspaceId;
     }

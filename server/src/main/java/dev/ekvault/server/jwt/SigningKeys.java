@@ -124,7 +124,7 @@ public final class SigningKeys {
         rotate();
         String kid = activeKid();
         database.write(c -> {
-            Journal.changed(c, ChangeFeed.Kind.SIGNING_KEY, "", kid);
+            Journal.changed(c, Journal.Change.of("change", "signing-key", "", kid).feed(ChangeFeed.Kind.SIGNING_KEY));
             return null;
         });
         return kid;

@@ -140,7 +140,7 @@ public final class MemberService {
             if (!role.within(caller.role())) throw ApiException.forbidden("field 'role': you can grant only a role you hold");
             if (!scope.within(caller.scope())) throw ApiException.forbidden("field 'scope' reaches beyond your own access");
             workspaceStore.updateMember(c, ws.id(), userId, role, scope);
-            Journal.changed(c, ChangeFeed.Kind.MEMBER, ws.id(), userId);
+            Journal.changed(c, Journal.Change.of("change", "member", ws.id(), userId).feed(ChangeFeed.Kind.MEMBER));
             // the answer to an update has no isOwner (the owner cannot be updated)
             return memberView(userId, m.email(), role, scope, m.createdAt(), m.name(), null);
         });
@@ -161,11 +161,11 @@ public final class MemberService {
             // invitations they sent that nobody answered; shared values stay
             secrets.deletePersonalValues(c, ws.id(), userId);
             for (String credentialId : credentials.revokeCreatedBy(c, ws.id(), userId, now)) {
-                Journal.changed(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credentialId);
+                Journal.changed(c, Journal.Change.of("change", "credential", ws.id(), credentialId).feed(ChangeFeed.Kind.CREDENTIAL));
             }
             workspaceStore.deleteMember(c, ws.id(), userId);
             members.withdrawInvitesBy(c, ws.id(), userId);
-            Journal.changed(c, ChangeFeed.Kind.MEMBER, ws.id(), userId);
+            Journal.changed(c, Journal.Change.of("change", "member", ws.id(), userId).feed(ChangeFeed.Kind.MEMBER));
             return null;
         });
     }
@@ -217,7 +217,7 @@ public final class MemberService {
                 throw ApiException.conflict("you are already a member of this workspace; sign in instead");
             }
             workspaceStore.insertMember(c, new WorkspaceStore.Member(invite.workspaceId(), user.id(), invite.role(), invite.scope()), now);
-            Journal.changed(c, ChangeFeed.Kind.MEMBER, invite.workspaceId(), user.id());
+            Journal.changed(c, Journal.Change.of("change", "member", invite.workspaceId(), user.id()).feed(ChangeFeed.Kind.MEMBER));
             members.answerInvite(c, invite.id(), "accepted", now);
             return sessions.issue(c, user, invite.workspaceId(), Credential.Kind.SESSION, sessionLifetime, now);
         });

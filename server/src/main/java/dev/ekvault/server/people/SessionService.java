@@ -252,7 +252,7 @@ public final class SessionService {
         Credential credential = new Credential(FieldRules.newId(), workspaceId, kind, kind == Credential.Kind.SESSION ? "dashboard" : "ek login",
                 TokenFormat.displayPrefix(token), Permission.READ_WRITE, Scope.ALL, false, user.id(), now, expiresAt, null, null, parentId);
         credentials.insert(c, credential, TokenFormat.hash(token));
-        Journal.changed(c, ChangeFeed.Kind.CREDENTIAL, workspaceId, credential.id());
+        Journal.changed(c, Journal.Change.of("change", "credential", workspaceId, credential.id()).feed(ChangeFeed.Kind.CREDENTIAL));
         return new SignedIn(token, SessionCookie.csrfToken(token), user.id(), user.email(), user.name(), credential.expiresAt());
     }
 

@@ -79,7 +79,7 @@ public final class SecretCache {
      */
     public void follow(Journal journal) {
         journal.subscribe((changes, committed) -> {
-            for (Journal.Change change : changes) if (change.kind() == ChangeFeed.Kind.SECRET) invalidate(change.entityId());
+            for (Journal.Change change : changes) if (change.kind() == ChangeFeed.Kind.SECRET) invalidate(change.feedEntity());
         });
     }
 

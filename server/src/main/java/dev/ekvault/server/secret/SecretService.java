@@ -262,7 +262,7 @@ public final class SecretService {
      * feed, and this one's cache drops the project once the transaction is over (it subscribes to the journal).
      */
     private static void changed(Connection c, ProjectRow project) throws SQLException {
-        Journal.changed(c, ChangeFeed.Kind.SECRET, project.workspaceId(), project.id());
+        Journal.changed(c, Journal.Change.of("change", "secret", project.workspaceId(), project.id()).feed(ChangeFeed.Kind.SECRET));
     }
 
     /** Shared values for a credential that sees no personal ones, unresolved: the hot path, served from memory. */

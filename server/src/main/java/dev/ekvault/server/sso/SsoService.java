@@ -169,7 +169,7 @@ public final class SsoService {
 
     private SessionService.SignedIn join(Connection c, UserStore.User user, MemberStore.InviteRow invite, long now) throws SQLException {
         workspaces.insertMember(c, new WorkspaceStore.Member(invite.workspaceId(), user.id(), invite.role(), invite.scope()), now);
-        Journal.changed(c, ChangeFeed.Kind.MEMBER, invite.workspaceId(), user.id());
+        Journal.changed(c, Journal.Change.of("change", "member", invite.workspaceId(), user.id()).feed(ChangeFeed.Kind.MEMBER));
         members.answerInvite(c, invite.id(), "accepted", now);
         return session(c, user, invite.workspaceId(), now);
     }

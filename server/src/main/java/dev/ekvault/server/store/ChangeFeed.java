@@ -159,7 +159,7 @@ public final class ChangeFeed implements AutoCloseable {
         // this node's own writes are applied as soon as they are over, so it never waits on itself; a change to secrets
         // needs no poll here (the secret cache hears of it from the journal itself)
         database.journal().subscribe((changes, committed) -> {
-            if (changes.stream().anyMatch(change -> change.kind() != Kind.SECRET)) poll();
+            if (changes.stream().anyMatch(change -> change.kind() != null && change.kind() != Kind.SECRET)) poll();
         });
         poller = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ek-change-feed");

@@ -69,12 +69,17 @@ public final class Database implements AutoCloseable {
         boolean committed = false;
         try {
             T result;
+            Work<T> journaled = c -> {
+                T answer = work.run(c);
+                journal.beforeCommit(c);
+                return answer;
+            };
             if (dialect != Dialect.SQLITE) {
-                result = transaction(work);
+                result = transaction(journaled);
             } else {
                 sqliteWriter.lock();
                 try {
-                    result = transaction(work);
+                    result = transaction(journaled);
                 } finally {
                     sqliteWriter.unlock();
                 }

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -25,8 +26,54 @@ public final class Journal {
     /** The changes of the write transaction running on this thread; null outside one. */
     private static final ThreadLocal<List<Change>> PENDING = new ThreadLocal<>();
 
-    /** One change: what kind of thing, in which workspace, which one. */
-    public record Change(ChangeFeed.Kind kind, String workspaceId, String entityId) {}
+    /**
+     * One change: what was done ({@code action}: create, update, delete, revoke, rotate, sign-in…) to which entity, where,
+     * and the entity's describing fields before and after (names, permissions, scopes, lifetimes, versions — never a
+     * secret value, a token or a password: what is put here is what the audit log keeps). {@code kind} is the change
+     * feed's kind when other nodes hold the entity in memory (they reload it), null when nothing is cached.
+     */
+    public record Change(ChangeFeed.Kind kind, String action, String entityType, String workspaceId, String entityId,
+                         String projectId, String environmentId, Map<String, Object> before, Map<String, Object> after) {
+
+        /** A change of {@code entityType} {@code entityId} in a workspace ("" when it belongs to none). */
+        public static Change of(String action, String entityType, String workspaceId, String entityId) {
+            return new Change(null, action, entityType, workspaceId, entityId, null, null, null, null);
+        }
+
+        /** Other nodes hold this entity in memory: the change also goes to the change feed as {@code feedKind}. */
+        public Change feed(ChangeFeed.Kind feedKind) {
+            return new Change(feedKind, action, entityType, workspaceId, entityId, projectId, environmentId, before, after);
+        }
+
+        public Change in(String project, String environment) {
+            return new Change(kind, action, entityType, workspaceId, entityId, project, environment, before, after);
+        }
+
+        public Change before(Map<String, Object> fields) {
+            return new Change(kind, action, entityType, workspaceId, entityId, projectId, environmentId, fields, after);
+        }
+
+        public Change after(Map<String, Object> fields) {
+            return new Change(kind, action, entityType, workspaceId, entityId, projectId, environmentId, before, fields);
+        }
+
+        /**
+         * The entity the change feed names: a {@code SECRET} change names its project when it has one (nodes drop a
+         * project's cached secrets as a whole), every other kind the entity itself.
+         */
+        public String feedEntity() {
+            return kind == ChangeFeed.Kind.SECRET && projectId != null ? projectId : entityId;
+        }
+    }
+
+    /**
+     * Told inside the transaction, before it commits, on its connection: what it writes commits or rolls back with
+     * the change (the audit log's entries). A failure fails the transaction.
+     */
+    @FunctionalInterface
+    public interface InTransaction {
+        void beforeCommit(Connection c, List<Change> changes) throws SQLException;
+    }
 
     /** Told once a transaction that said it changed something is over. */
     @FunctionalInterface
@@ -40,16 +87,32 @@ public final class Journal {
     }
 
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
+    private final List<InTransaction> inTransaction = new CopyOnWriteArrayList<>();
 
-    /** Says, inside the caller's write transaction, that something changed; every node learns it once it commits. */
-    public static void changed(Connection c, ChangeFeed.Kind kind, String workspaceId, String entityId) throws SQLException {
-        ChangeFeed.record(c, kind, workspaceId, entityId);
+    /**
+     * Says, inside the caller's write transaction, what changed: the in-transaction subscribers write theirs before it
+     * commits, every node learns of a fed change once it commits, and the after-commit subscribers are told.
+     */
+    public static void changed(Connection c, Change change) throws SQLException {
+        if (change.kind() != null) ChangeFeed.record(c, change.kind(), change.workspaceId(), change.feedEntity());
         List<Change> pending = PENDING.get();
-        if (pending != null) pending.add(new Change(kind, workspaceId, entityId));
+        if (pending != null) pending.add(change);
     }
 
     public void subscribe(Subscriber subscriber) {
         subscribers.add(subscriber);
+    }
+
+    public void subscribeInTransaction(InTransaction subscriber) {
+        inTransaction.add(subscriber);
+    }
+
+    /** Runs the in-transaction subscribers over this thread's pending changes, just before the commit. */
+    void beforeCommit(Connection c) throws SQLException {
+        List<Change> changes = PENDING.get();
+        if (changes == null || changes.isEmpty()) return;
+        List<Change> told = List.copyOf(changes);
+        for (InTransaction subscriber : inTransaction) subscriber.beforeCommit(c, told);
     }
 
     /** Opens a transaction's list on this thread; returns the enclosing one (a write inside a write) to restore. */

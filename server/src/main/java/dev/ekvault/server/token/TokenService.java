@@ -177,7 +177,7 @@ public final class TokenService {
                 TokenFormat.displayPrefix(token), template.permission(), template.scope(), template.isOwner(), template.createdBy(),
                 template.createdAt(), template.expiresAt(), null, null, template.parentId());
         credentials.insert(c, credential, TokenFormat.hash(token));
-        Journal.changed(c, ChangeFeed.Kind.CREDENTIAL, credential.workspaceId(), credential.id());
+        Journal.changed(c, Journal.Change.of("change", "credential", credential.workspaceId(), credential.id()).feed(ChangeFeed.Kind.CREDENTIAL));
         return token;
     }
 

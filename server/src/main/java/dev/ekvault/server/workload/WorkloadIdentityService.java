@@ -112,7 +112,7 @@ public final class WorkloadIdentityService {
             credentials.insert(c, credential, null);
             WorkloadIdentityStore.Row row = new WorkloadIdentityStore.Row(credential.id(), ws.id(), issuer, audience, subject, jwks, now, now);
             store.insert(c, row);
-            Journal.changed(c, ChangeFeed.Kind.CREDENTIAL, ws.id(), credential.id());
+            Journal.changed(c, Journal.Change.of("change", "credential", ws.id(), credential.id()).feed(ChangeFeed.Kind.CREDENTIAL));
             return view(credential, row);
         });
         return created;
@@ -165,7 +165,7 @@ public final class WorkloadIdentityService {
                     settings.clearJwks() ? null : jwks == null ? r.jwks() : jwks, r.createdAt(), now);
             credentials.updateSettings(c, k.id(), changed.name(), changed.permission(), changed.scope());
             store.update(c, row);
-            Journal.changed(c, ChangeFeed.Kind.CREDENTIAL, k.workspaceId(), k.id());
+            Journal.changed(c, Journal.Change.of("change", "credential", k.workspaceId(), k.id()).feed(ChangeFeed.Kind.CREDENTIAL));
             return view(changed, row);
         });
         return updated;

@@ -62,7 +62,7 @@ public final class EnvironmentService {
             environments.insert(c, row);
             dataKeys.createFor(c, row.workspaceId(), row.id());
             // the project's environments changed: other nodes and this one's secret cache learn it from the journal
-            Journal.changed(c, ChangeFeed.Kind.SECRET, project.workspaceId(), project.id());
+            Journal.changed(c, Journal.Change.of("change", "secret", project.workspaceId(), project.id()).feed(ChangeFeed.Kind.SECRET));
             return view(row);
         });
     }
