@@ -1,5 +1,7 @@
 package dev.ekvault.server;
 
+import dev.ekvault.server.audit.AuditFeature;
+import dev.ekvault.server.audit.AuditLog;
 import dev.ekvault.server.auth.AuthFeature;
 import dev.ekvault.server.bootstrap.Bootstrap;
 import dev.ekvault.server.config.Config;
@@ -47,6 +49,7 @@ public final class EkServer implements AutoCloseable {
 
     private final Platform platform;
     private final TrustedProxies trustedProxies;
+    private final AuditLog audit;
     private final AuthFeature auth;
     private final SecretFeature secrets;
     private final Bootstrap bootstrap;
@@ -58,13 +61,14 @@ public final class EkServer implements AutoCloseable {
         OperationsRoutes.register(p.router(), p.database(), p.json());
         DashboardRoutes.register(p.router());
         WorkspaceFeature tree = WorkspaceFeature.install(p);
-        this.auth = AuthFeature.install(p, tree);
+        this.audit = AuditFeature.install(p, tree); // before anything else writes
+        this.auth = AuthFeature.install(p, tree, audit);
         this.secrets = SecretFeature.install(p, tree);
         TokenService tokens = TokenFeature.install(p, tree, auth);
         this.bootstrap = new Bootstrap(p.database(), tree.workspaceStore(), tree.users(), tree.teamStore(), tokens, p.clock());
         PeopleFeature people = PeopleFeature.install(p, tree, auth, tokens, secrets, bootstrap);
         SsoFeature.install(p, tree, people);
-        WorkloadIdentityFeature.install(p, tree, auth);
+        WorkloadIdentityFeature.install(p, tree, auth, audit);
     }
 
     /** Opens the store for {@code config}; the master key is checked before migrations write anything. */
@@ -157,7 +161,7 @@ public final class EkServer implements AutoCloseable {
         jetty = port.jetty;
         jetty.setErrorHandler(new JsonErrorHandler());
         jetty.setHandler(new GracefulHandler(new ApiHandler(platform.router(), auth.authentication(), platform.json(), config.limits(),
-                new RequestLog(), new IpRateLimiter(config.rateLimits().perIpPerMinute(), platform.clock()), trustedProxies)));
+                new RequestLog(), new IpRateLimiter(config.rateLimits().perIpPerMinute(), platform.clock()), trustedProxies, audit)));
         jetty.setStopTimeout(config.http().shutdownTimeout().toMillis());
         jetty.start();
         LOG.info("listening on http://" + config.http().host() + ":" + port() + "; background jobs: " + platform.jobs().names());

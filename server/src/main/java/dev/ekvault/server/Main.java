@@ -1,6 +1,9 @@
 package dev.ekvault.server;
 
+import dev.ekvault.server.audit.AuditLog;
+import dev.ekvault.server.audit.AuditStore;
 import dev.ekvault.server.bootstrap.Bootstrap;
+import dev.ekvault.server.workspace.WorkspaceStore;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.http.StrictJson;
 import dev.ekvault.server.jwt.SigningKeys;
@@ -66,6 +69,7 @@ public final class Main {
                    ek-server rotate-jwt-key [--key=value ...]
                    ek-server set-password --email <email> [--key=value ...]   (the password: one line on standard input)
                    ek-server owner-token --workspace <slug> [--expires-in 6m] [--key=value ...]
+                   ek-server audit verify [--workspace <slug>] [--key=value ...]
             """ + Setting.help();
 
     private Main() {}
@@ -82,6 +86,7 @@ public final class Main {
                 case "rotate-jwt-key" -> rotateJwtKey(rest);
                 case "set-password" -> System.exit(setPassword(rest));
                 case "owner-token" -> System.exit(ownerToken(rest));
+                case "audit" -> System.exit(audit(rest));
                 case "help", "--help", "-h" -> System.err.println(USAGE);
                 default -> {
                     System.err.println("unknown command '" + command + "'\n" + USAGE);
@@ -96,7 +101,8 @@ public final class Main {
     /**
      * The exit code of a start (or command) that cannot go on: 1 unexpected (a bug), 2 a bad setting or argument,
      * 3 refused because it is already done ({@code init} on an initialised server), 4 the master key, 5 the HTTP port,
-     * 6 the data folder, 7 the database, 8 a person, workspace or database that is not there.
+     * 6 the data folder, 7 the database, 8 a person, workspace or database that is not there, 9 an audit chain that
+     * does not verify.
      */
     static int exitCode(Exception e) {
         return switch (e) {
@@ -201,6 +207,49 @@ public final class Main {
             System.out.flush();
         }
         return 0;
+    }
+
+    /**
+     * {@code audit verify}: walks the audit chain of one workspace (or of every chain) straight from the database, with
+     * no server running or trusted; one JSON line per chain on standard output; exit 9 when any chain is broken.
+     */
+    private static int audit(List<String> args) {
+        if (args.isEmpty() || !args.get(0).equals("verify")) {
+            System.err.println("audit needs a subcommand: verify\n" + USAGE);
+            return 2;
+        }
+        args.remove(0);
+        String workspace = take(args, "--workspace");
+        Config config = new ConfigLoader().load(args, System.getenv());
+        DataStore store = DataStore.existing(config, Clock.systemUTC());
+        try {
+            AuditStore audit = new AuditStore();
+            List<AuditLog.Verification> results = store.database.read(c -> {
+                List<String> chains;
+                if (workspace == null) {
+                    chains = audit.chains(c);
+                } else {
+                    WorkspaceStore.WorkspaceRow row = new WorkspaceStore(StrictJson.create(config.limits())).find(c, workspace);
+                    if (row == null) throw new StartFailure(StartFailure.Reason.NOT_FOUND, "no workspace '" + workspace + "'");
+                    chains = List.of(row.id());
+                }
+                List<AuditLog.Verification> verified = new ArrayList<>();
+                for (String chain : chains) verified.add(AuditLog.verify(c, audit, chain));
+                return verified;
+            });
+            boolean intact = true;
+            for (AuditLog.Verification v : results) {
+                intact &= v.intact();
+                System.out.println(StrictJson.create(config.limits()).writeValueAsString(v));
+            }
+            System.out.flush();
+            LOG.info("verified " + results.size() + " audit chain(s): " + (intact ? "intact" : "BROKEN"));
+            return intact ? 0 : 9;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            store.close();
+        }
     }
 
     /** Rotates the JWT signing key now; running nodes switch within a change-feed poll, tokens already issued stay valid. */

@@ -2,6 +2,7 @@ package dev.ekvault.server.auth;
 
 import dev.ekvault.server.access.CredentialStore;
 import dev.ekvault.server.access.CredentialUsage;
+import dev.ekvault.server.audit.AuditLog;
 import dev.ekvault.server.jwt.JwksRoutes;
 import dev.ekvault.server.jwt.JwtIssuer;
 import dev.ekvault.server.jwt.JwtVerifier;
@@ -22,7 +23,7 @@ import java.time.Duration;
 public record AuthFeature(CredentialStore credentials, CredentialUsage usage, AccessSnapshot snapshot, Authentication authentication,
                           SigningKeys signingKeys, JwtIssuer issuer, SharedRateLimiter rateLimiter) {
 
-    public static AuthFeature install(Platform p, WorkspaceFeature tree) {
+    public static AuthFeature install(Platform p, WorkspaceFeature tree, AuditLog audit) {
         CredentialStore credentials = new CredentialStore(p.json());
         CredentialUsage usage = new CredentialUsage(p.database(), credentials);
         p.jobs().service("credential usage", new Jobs.Service() {
@@ -57,7 +58,7 @@ public record AuthFeature(CredentialStore credentials, CredentialUsage usage, Ac
         Authentication authentication = new Authentication(snapshot, p.changes(), usage,
                 new JwtVerifier(p.config().jwt(), signingKeys, p.clock()), p.clock());
         ExchangeRoutes.register(p.router(), authentication, issuer, rateLimiter, p.config().rateLimits().exchangesPerTokenPerMinute(),
-                p.config().jwt().lifetime());
+                p.config().jwt().lifetime(), audit);
         JwksRoutes.register(p.router(), signingKeys);
         return new AuthFeature(credentials, usage, snapshot, authentication, signingKeys, issuer, rateLimiter);
     }

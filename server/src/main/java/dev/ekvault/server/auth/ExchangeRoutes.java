@@ -2,6 +2,7 @@ package dev.ekvault.server.auth;
 
 import dev.ekvault.server.jwt.JwtIssuer;
 import dev.ekvault.server.access.Caller;
+import dev.ekvault.server.audit.AuditLog;
 import dev.ekvault.server.http.BearerToken;
 import dev.ekvault.api.AccessToken;
 import dev.ekvault.api.ErrorCode;
@@ -21,7 +22,7 @@ public final class ExchangeRoutes {
     private ExchangeRoutes() {}
 
     public static void register(Router router, Authentication authentication, JwtIssuer issuer, SharedRateLimiter limiter,
-                                int exchangesPerMinute, Duration lifetime) {
+                                int exchangesPerMinute, Duration lifetime, AuditLog audit) {
         router.publicRoute("POST", "/v1/auth/exchange", "auth", ex -> {
             String token = BearerToken.from(ex.header("Authorization"));
             if (token == null) token = ex.body().optionalString("token", null);
@@ -34,6 +35,7 @@ public final class ExchangeRoutes {
                         + " times a minute; reuse the access token you have (retry after " + decision.retryAfterSeconds() + " seconds)");
             }
             String accessToken = issuer.issue(caller.credentialId(), caller.workspaceId(), caller.userId());
+            audit.exchanged(caller, lifetime.toSeconds());
             return new AccessToken(accessToken, lifetime.toSeconds(), "Bearer");
         });
     }

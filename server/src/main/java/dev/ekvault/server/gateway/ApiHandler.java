@@ -22,6 +22,9 @@ import dev.ekvault.server.ratelimit.ClientAddress;
 import dev.ekvault.server.ratelimit.IpRateLimiter;
 import dev.ekvault.server.ratelimit.RateLimit;
 import dev.ekvault.server.ratelimit.TrustedProxies;
+import dev.ekvault.server.audit.Actor;
+import dev.ekvault.server.audit.AuditLog;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.StoreException;
 import dev.ekvault.server.store.UniqueViolation;
 import org.eclipse.jetty.http.HttpException;
@@ -82,9 +85,11 @@ public final class ApiHandler extends Handler.Abstract {
     private final RequestLog requestLog;
     private final IpRateLimiter ipLimiter;
     private final TrustedProxies trustedProxies;
+    private final AuditLog audit;
 
     public ApiHandler(Router router, Authentication authentication, ObjectMapper json, Config.Limits limits, RequestLog requestLog,
-                      IpRateLimiter ipLimiter, TrustedProxies trustedProxies) {
+                      IpRateLimiter ipLimiter, TrustedProxies trustedProxies, AuditLog audit) {
+        this.audit = audit;
         this.router = router;
         this.authentication = authentication;
         this.json = json;
@@ -104,9 +109,10 @@ public final class ApiHandler extends Handler.Abstract {
         int status;
         try {
             List<String> path = decodePath(request.getHttpURI().getPath());
+            String client = ClientAddress.resolve(Request.getRemoteAddr(request), request.getHeaders().getValuesList("X-Forwarded-For"), trustedProxies);
             if (!path.isEmpty() && path.get(0).equals("v1")) {
                 response.getHeaders().add(NO_STORE);
-                limitClientAddress(request, response);
+                limitClientAddress(client, response);
             }
             Set<String> allowed = new TreeSet<>();
             Router.Match match = router.match(request.getMethod(), path, allowed);
@@ -118,7 +124,11 @@ public final class ApiHandler extends Handler.Abstract {
                 throw ApiException.notFound("route");
             }
             route = match.route();
-            if (!route.isPublic()) caller = authenticate(request);
+            Actor.set(new Actor(null, null, null, client, requestId)); // a public route's writes (a sign-in) name where they came from
+            if (!route.isPublic()) {
+                caller = authenticate(request);
+                Actor.set(new Actor(caller.userId(), caller.credentialId(), caller.kind().wire, client, requestId));
+            }
             JsonInput body = readBody(request);
             RequestContext exchange = new RequestContext(match.parameters(), parseQuery(request.getHttpURI().getQuery()), body, caller, requestId,
                     request.getHeaders(), response.getHeaders());
@@ -126,6 +136,7 @@ public final class ApiHandler extends Handler.Abstract {
             status = write(response, callback, result);
         } catch (ApiException e) {
             if (e.retryAfterSeconds > 0) response.getHeaders().put(RateLimit.RETRY_AFTER_HEADER, Long.toString(e.retryAfterSeconds));
+            if (e.code.status == 403 && caller != null) recordRefusal(caller, request.getMethod(), route, e.getMessage());
             discardUnreadBody(request);
             status = writeError(response, callback, e.code, e.getMessage());
         } catch (UniqueViolation e) {
@@ -142,9 +153,23 @@ public final class ApiHandler extends Handler.Abstract {
             LOG.log(Level.SEVERE, "request " + requestId + " failed", e);
             status = writeError(response, callback, ErrorCode.INTERNAL, "internal error (request id " + requestId + ")");
         }
+        Actor.clear();
         requestLog.log(requestId, request.getMethod(), route == null ? null : route.template(), status,
                 (System.nanoTime() - started) / 1_000_000.0, caller);
         return true;
+    }
+
+    /**
+     * A valid credential refused (403) is a security event: an entry in the audit log naming the route (its template,
+     * never the path's values) and the reason. If the entry cannot be written the refusal still stands.
+     */
+    private void recordRefusal(Caller caller, String method, Router.Route route, String reason) {
+        try {
+            audit.event(Journal.Change.of("refused", "request", caller.workspaceId(), null)
+                    .after(Journal.fields("method", method, "route", route == null ? null : route.template(), "reason", reason)));
+        } catch (RuntimeException e) {
+            LOG.warning("request refused, but its audit entry was not written (" + e.getClass().getSimpleName() + ")");
+        }
     }
 
     /**
@@ -164,9 +189,8 @@ public final class ApiHandler extends Handler.Abstract {
     }
 
     /** The per-address limit across {@code /v1}, checked before authentication so floods of bad credentials stop here. */
-    private void limitClientAddress(Request request, Response response) {
+    private void limitClientAddress(String client, Response response) {
         if (!ipLimiter.enabled()) return;
-        String client = ClientAddress.resolve(Request.getRemoteAddr(request), request.getHeaders().getValuesList("X-Forwarded-For"), trustedProxies);
         RateLimit.Decision decision = ipLimiter.check(client);
         decision.writeHeaders(response.getHeaders());
         if (!decision.allowed()) {

@@ -89,6 +89,15 @@ public final class Journal {
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
     private final List<InTransaction> inTransaction = new CopyOnWriteArrayList<>();
 
+    /** Describing fields in order, leaving out the null ones (an absent field and a null one read the same). */
+    public static Map<String, Object> fields(Object... namesAndValues) {
+        Map<String, Object> fields = new java.util.LinkedHashMap<>();
+        for (int i = 0; i + 1 < namesAndValues.length; i += 2) {
+            if (namesAndValues[i + 1] != null) fields.put((String) namesAndValues[i], namesAndValues[i + 1]);
+        }
+        return fields;
+    }
+
     /**
      * Says, inside the caller's write transaction, what changed: the in-transaction subscribers write theirs before it
      * commits, every node learns of a fed change once it commits, and the after-commit subscribers are told.

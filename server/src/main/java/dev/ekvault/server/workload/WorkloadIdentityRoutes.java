@@ -4,6 +4,7 @@ import dev.ekvault.api.AccessToken;
 import dev.ekvault.api.ErrorCode;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.wire.ApiException;
+import dev.ekvault.server.audit.AuditLog;
 import dev.ekvault.server.http.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
@@ -22,7 +23,7 @@ public final class WorkloadIdentityRoutes {
     private WorkloadIdentityRoutes() {}
 
     public static void register(Router router, WorkloadIdentityService oidc, JwtIssuer issuer, SharedRateLimiter limiter, int exchangesPerMinute,
-                                Duration lifetime) {
+                                Duration lifetime, AuditLog audit) {
         String base = "/v1/workspace/{ws}/oidc";
         router.get(base, "oidc", ex -> oidc.list(ex.caller(), ex.path("ws")));
         router.post(base, "oidc", ex -> {
@@ -63,6 +64,7 @@ public final class WorkloadIdentityRoutes {
                         + " times a minute; reuse the access token you have (retry after " + decision.retryAfterSeconds() + " seconds)");
             }
             String accessToken = issuer.issue(caller.credentialId(), caller.workspaceId(), caller.userId());
+            audit.exchanged(caller, lifetime.toSeconds());
             return new AccessToken(accessToken, lifetime.toSeconds(), "Bearer");
         });
     }

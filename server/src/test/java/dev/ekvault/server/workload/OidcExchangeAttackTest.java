@@ -58,7 +58,7 @@ class OidcExchangeAttackTest {
         @Override
         public void close() {}
     };
-    final Logger oidcLog = Logger.getLogger("dev.ekvault.server.oidc");
+    final Logger oidcLog = Logger.getLogger("dev.ekvault.server.workload");
 
     @BeforeAll
     void start() {

@@ -1,0 +1,127 @@
+package dev.ekvault.server.audit;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.ekvault.server.access.Caller;
+import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.Journal;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The audit log's writer. It subscribes to the change journal inside the transaction, so every change a write says it
+ * made becomes an entry that commits or rolls back with the write, with the thread's {@link Actor}. Events that are
+ * not a write of their own (a refused request, a token exchange) are journaled as audit-only changes by
+ * {@link #event}, in a transaction of their own.
+ */
+public final class AuditLog implements Journal.InTransaction {
+    /** Sorted keys: the stored before/after text is canonical, so the chain can be checked from the stored text alone. */
+    private static final ObjectMapper CANONICAL = JsonMapper.builder().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
+
+    private final Database database;
+    private final AuditStore store;
+    private final Clock clock;
+
+    public AuditLog(Database database, AuditStore store, Clock clock) {
+        this.database = database;
+        this.store = store;
+        this.clock = clock;
+    }
+
+    @Override
+    public void beforeCommit(Connection c, List<Journal.Change> changes) throws SQLException {
+        Actor actor = Actor.current();
+        long now = clock.millis();
+        for (Journal.Change change : changes) {
+            if (change.action() == null) continue;
+            store.append(c, new AuditEntry(change.workspaceId() == null ? "" : change.workspaceId(), 0, UUID.randomUUID().toString(), now,
+                    actor.userId(), actor.credentialId(), actor.credentialKind(), actor.clientAddress(), actor.requestId(), change.action(),
+                    change.entityType(), change.entityId(), change.projectId(), change.environmentId(), canonical(change.before()),
+                    canonical(change.after()), outcome(change.action()), null, null));
+        }
+    }
+
+    /** Failures are entries too; what the action names decides the outcome column. */
+    static String outcome(String action) {
+        return action.equals("refused") ? "refused" : action.endsWith("-failed") ? "failure" : "success";
+    }
+
+    /** Records something that happened outside a write (its own transaction), with this thread's actor. */
+    public void event(Journal.Change change) {
+        database.write(c -> {
+            Journal.changed(c, change);
+            return null;
+        });
+    }
+
+    /**
+     * A token exchange (an API token or a cluster token for a JWT): the exchanging credential is the actor, at the
+     * address the request came from.
+     */
+    public void exchanged(Caller caller, long lifetimeSeconds) {
+        Actor request = Actor.current();
+        Actor.set(new Actor(caller.userId(), caller.credentialId(), caller.kind().wire, request.clientAddress(), request.requestId()));
+        try {
+            event(Journal.Change.of("exchange", "credential", caller.workspaceId(), caller.credentialId())
+                    .after(Journal.fields("kind", caller.kind().wire, "jwtLifetimeSeconds", lifetimeSeconds)));
+        } finally {
+            Actor.set(request);
+        }
+    }
+
+    static String canonical(Map<String, Object> fields) {
+        if (fields == null) return null;
+        try {
+            return CANONICAL.writeValueAsString(fields);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("audit fields must be plain JSON values", e);
+        }
+    }
+
+    /** A chain's verification: how many entries matched, and the first that did not (null when all did). */
+    public record Verification(String workspaceId, long checked, Long firstBadSeq, String firstBadId, String problem) {
+        public boolean intact() {
+            return firstBadSeq == null;
+        }
+    }
+
+    /**
+     * Walks a workspace's chain from its first entry: each must carry the next sequence number (a gap is a removed entry,
+     * a repeat an inserted one), the previous entry's hash, and the hash its content gives (an edited field). The
+     * first entry that fails is reported; the walk stops there.
+     */
+    public Verification verify(String workspaceId) {
+        return database.read(c -> verify(c, store, workspaceId));
+    }
+
+    public static Verification verify(Connection c, AuditStore store, String workspaceId) throws SQLException {
+        long[] expected = {1};
+        String[] previous = {AuditEntry.GENESIS};
+        Verification[] bad = {null};
+        store.walk(c, workspaceId, entry -> {
+            if (bad[0] != null) return;
+            String problem = entry.seq() != expected[0] ? "sequence " + entry.seq() + " where " + expected[0] + " was due (an entry was removed or inserted)"
+                    : !entry.prevHash().equals(previous[0]) ? "its previous hash is not the hash of the entry before it (entries were removed, inserted or reordered)"
+                    : !entry.computeHash().equals(entry.hash()) ? "its content does not give its hash (the entry was changed)"
+                    : null;
+            if (problem != null) {
+                bad[0] = new Verification(workspaceId, expected[0] - 1, entry.seq(), entry.id(), problem);
+                return;
+            }
+            expected[0]++;
+            previous[0] = entry.hash();
+        });
+        return bad[0] != null ? bad[0] : new Verification(workspaceId, expected[0] - 1, null, null, null);
+    }
+
+    public AuditStore store() {
+        return store;
+    }
+}

@@ -1,0 +1,100 @@
+package dev.ekvault.server.audit;
+
+import dev.ekvault.server.store.Dialect;
+import dev.ekvault.server.store.Sql;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The {@code audit_entry} table: append and read, nothing else (the database refuses UPDATE and DELETE as well).
+ * Appending takes the workspace chain's head under a lock that lasts until the transaction ends — on PostgreSQL an
+ * advisory transaction lock per workspace, on SQLite the single writer — so two nodes appending at once never fork the
+ * chain: the second waits, then reads the first one's entry as its head.
+ */
+public final class AuditStore {
+    private static final String COLUMNS = "workspace_id, seq, id, at, actor_user_id, credential_id, credential_kind, client_address, "
+            + "request_id, action, entity_type, entity_id, project_id, environment_id, before_json, after_json, outcome, prev_hash, hash";
+    /** The high bits of every audit lock key, so they never meet the migrations' advisory lock. */
+    private static final long LOCK_SPACE = 0x6175_6469_0000_0000L; // "audi"
+
+    /** What the query route may filter on; null fields do not filter. */
+    public record Filter(String actorUserId, String credentialId, String action, String entityId, String projectId,
+                         String environmentId, Long from, Long to) {}
+
+    /**
+     * Appends an entry to its workspace's chain inside the caller's transaction: {@code draft}'s seq, prevHash and hash
+     * are ignored and set here. Returns the stored entry.
+     */
+    public AuditEntry append(Connection c, AuditEntry draft) throws SQLException {
+        if (Dialect.of(c) == Dialect.POSTGRESQL) {
+            Sql.one(c, "SELECT pg_advisory_xact_lock(?)", r -> null, LOCK_SPACE | (draft.workspaceId().hashCode() & 0xffff_ffffL));
+        }
+        AuditEntry head = Sql.one(c, "SELECT " + COLUMNS + " FROM audit_entry WHERE workspace_id = ? ORDER BY seq DESC LIMIT 1",
+                AuditStore::read, draft.workspaceId());
+        AuditEntry entry = new AuditEntry(draft.workspaceId(), head == null ? 1 : head.seq() + 1, draft.id(), draft.at(), draft.actorUserId(),
+                draft.credentialId(), draft.credentialKind(), draft.clientAddress(), draft.requestId(), draft.action(), draft.entityType(),
+                draft.entityId(), draft.projectId(), draft.environmentId(), draft.beforeJson(), draft.afterJson(), draft.outcome(),
+                head == null ? AuditEntry.GENESIS : head.hash(), null).sealed();
+        Sql.update(c, "INSERT INTO audit_entry (" + COLUMNS + ") VALUES (" + Sql.placeholders(19) + ")", entry.workspaceId(), entry.seq(),
+                entry.id(), entry.at(), entry.actorUserId(), entry.credentialId(), entry.credentialKind(), entry.clientAddress(),
+                entry.requestId(), entry.action(), entry.entityType(), entry.entityId(), entry.projectId(), entry.environmentId(),
+                entry.beforeJson(), entry.afterJson(), entry.outcome(), entry.prevHash(), entry.hash());
+        return entry;
+    }
+
+    /** A page of a workspace's entries, newest first, below sequence number {@code before} (null: from the newest). */
+    public List<AuditEntry> page(Connection c, String workspaceId, Filter f, Long before, int limit) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM audit_entry WHERE workspace_id = ?");
+        List<Object> parameters = new ArrayList<>(List.of(workspaceId));
+        condition(sql, parameters, "seq < ?", before);
+        condition(sql, parameters, "actor_user_id = ?", f.actorUserId());
+        condition(sql, parameters, "credential_id = ?", f.credentialId());
+        condition(sql, parameters, "action = ?", f.action());
+        condition(sql, parameters, "entity_id = ?", f.entityId());
+        condition(sql, parameters, "project_id = ?", f.projectId());
+        condition(sql, parameters, "environment_id = ?", f.environmentId());
+        condition(sql, parameters, "at >= ?", f.from());
+        condition(sql, parameters, "at < ?", f.to());
+        sql.append(" ORDER BY seq DESC LIMIT ?");
+        parameters.add(limit);
+        return Sql.list(c, sql.toString(), AuditStore::read, parameters.toArray());
+    }
+
+    private static void condition(StringBuilder sql, List<Object> parameters, String condition, Object value) {
+        if (value == null) return;
+        sql.append(" AND ").append(condition);
+        parameters.add(value);
+    }
+
+    public AuditEntry one(Connection c, String workspaceId, String id) throws SQLException {
+        return Sql.one(c, "SELECT " + COLUMNS + " FROM audit_entry WHERE workspace_id = ? AND id = ?", AuditStore::read, workspaceId, id);
+    }
+
+    /** Every entry of a workspace's chain in order, in batches (an export or a verification reads millions this way). */
+    public void walk(Connection c, String workspaceId, Consumer<AuditEntry> each) throws SQLException {
+        long after = 0;
+        while (true) {
+            List<AuditEntry> batch = Sql.list(c, "SELECT " + COLUMNS + " FROM audit_entry WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT 1000",
+                    AuditStore::read, workspaceId, after);
+            batch.forEach(each);
+            if (batch.size() < 1000) return;
+            after = batch.get(batch.size() - 1).seq();
+        }
+    }
+
+    /** The workspaces that have a chain ({@code ""} among them when anything belonged to none). */
+    public List<String> chains(Connection c) throws SQLException {
+        return Sql.list(c, "SELECT DISTINCT workspace_id FROM audit_entry ORDER BY workspace_id", r -> r.getString(1));
+    }
+
+    private static AuditEntry read(ResultSet r) throws SQLException {
+        return new AuditEntry(r.getString(1), r.getLong(2), r.getString(3), r.getLong(4), r.getString(5), r.getString(6), r.getString(7),
+                r.getString(8), r.getString(9), r.getString(10), r.getString(11), r.getString(12), r.getString(13), r.getString(14),
+                r.getString(15), r.getString(16), r.getString(17), r.getString(18), r.getString(19));
+    }
+}

@@ -1,0 +1,28 @@
+-- The audit log: one hash chain per workspace ('' for what belongs to none: a person's account, the signing keys).
+-- An entry's hash is SHA-256 over its canonical form, which holds the previous entry's hash (audit/AuditEntry).
+CREATE TABLE audit_entry (
+    workspace_id   TEXT    NOT NULL,
+    seq            INTEGER NOT NULL,
+    id             TEXT    NOT NULL UNIQUE,
+    at             INTEGER NOT NULL,
+    actor_user_id  TEXT,
+    credential_id  TEXT,
+    credential_kind TEXT,
+    client_address TEXT,
+    request_id     TEXT,
+    action         TEXT    NOT NULL,
+    entity_type    TEXT    NOT NULL,
+    entity_id      TEXT,
+    project_id     TEXT,
+    environment_id TEXT,
+    before_json    TEXT,
+    after_json     TEXT,
+    outcome        TEXT    NOT NULL,
+    prev_hash      TEXT    NOT NULL,
+    hash           TEXT    NOT NULL,
+    PRIMARY KEY (workspace_id, seq)
+);
+CREATE INDEX audit_entry_at ON audit_entry (workspace_id, at);
+-- Append-only: the store has no UPDATE or DELETE, and the database refuses them too.
+CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;

@@ -1,0 +1,341 @@
+package dev.ekvault.server.audit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ekvault.server.access.Credential;
+import dev.ekvault.server.access.Permission;
+import dev.ekvault.server.access.Role;
+import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.store.Dialect;
+import dev.ekvault.server.store.Sql;
+import dev.ekvault.server.testing.Backend;
+import dev.ekvault.server.testing.HttpResult;
+import dev.ekvault.server.testing.TestClock;
+import dev.ekvault.server.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The audit log (issue 12) over real HTTP: what a write and a refusal record, who may read it, query and pages,
+ * verification and export, append-only storage, tampering found at the right entry, and one chain from two nodes.
+ * Run on each database by a one-line subclass.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class AuditContract {
+    abstract Backend backend();
+
+    static final String AUDIT = "/v1/workspace/acme/audit";
+    static final ObjectMapper JSON = new ObjectMapper();
+    TestServer s;
+
+    @BeforeAll
+    void start() {
+        s = TestServer.start(backend());
+    }
+
+    @AfterAll
+    void stop() {
+        s.close();
+    }
+
+    private String ownerCredentialId(TestServer server) {
+        for (JsonNode t : server.get("/v1/workspace/acme/tokens", server.ownerToken).json()) {
+            if (t.get("isOwner").asBoolean()) return t.get("id").asText();
+        }
+        throw new AssertionError("no owner token listed");
+    }
+
+    private String ownerUserId(TestServer server) {
+        for (JsonNode m : server.get("/v1/workspace/acme/members", server.ownerToken).json()) {
+            if (m.get("email").asText().equals("owner@example.com")) return m.get("id").asText();
+        }
+        throw new AssertionError("no owner listed");
+    }
+
+    private List<JsonNode> entries(TestServer server, String query) {
+        HttpResult r = server.get(AUDIT + (query.isEmpty() ? "" : "?" + query), server.ownerToken);
+        assertThat(r.status()).as("%s", r).isEqualTo(200);
+        List<JsonNode> entries = new ArrayList<>();
+        r.json().get("entries").forEach(entries::add);
+        return entries;
+    }
+
+    @Test
+    void aWriteIsRecordedWithWhoFromWhereAndItsRequest() {
+        HttpResult created = s.post("/v1/workspace/acme/tokens", s.ownerToken,
+                "{\"name\":\"deploy\",\"permission\":\"read\",\"expiresIn\":\"30d\"}");
+        assertThat(created.status()).isEqualTo(201);
+        String id = created.json().get("id").asText();
+        String raw = created.json().get("token").asText();
+        List<JsonNode> about = entries(s, "entity=" + id);
+        assertThat(about).isNotEmpty();
+        JsonNode entry = about.get(about.size() - 1);
+        assertThat(entry.get("entityType").asText()).isEqualTo("credential");
+        assertThat(entry.get("actorUserId").asText()).isEqualTo(ownerUserId(s));
+        assertThat(entry.get("credentialId").asText()).isEqualTo(ownerCredentialId(s));
+        assertThat(entry.get("credentialKind").asText()).isEqualTo("static");
+        assertThat(entry.get("clientAddress").asText()).isEqualTo("127.0.0.1");
+        assertThat(entry.get("requestId").asText()).isEqualTo(created.headers().firstValue("X-Request-Id").orElseThrow());
+        assertThat(entry.get("outcome").asText()).isEqualTo("success");
+        assertThat(entry.get("at").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
+        assertThat(entry.toString()).doesNotContain(raw).doesNotContain(raw.substring(8));
+        // one entry by its id: the same entry
+        HttpResult one = s.get(AUDIT + "/" + entry.get("id").asText(), s.ownerToken);
+        assertThat(one.status()).isEqualTo(200);
+        assertThat(one.json().get("hash").asText()).isEqualTo(entry.get("hash").asText());
+        assertThat(s.get(AUDIT + "/00000000-0000-0000-0000-000000000000", s.ownerToken).status()).isEqualTo(404);
+    }
+
+    @Test
+    void aRefusedValidCredentialIsRecordedAndTheAllowedRequestBesideItIsNot() {
+        String readOnly = s.createToken(s.ownerToken, "read", "{\"all\":true}");
+        String body = "{\"name\":\"x\",\"permission\":\"read\",\"expiresIn\":\"30d\"}";
+        assertThat(s.post("/v1/workspace/acme/tokens", readOnly, body).status()).isEqualTo(403);
+        assertThat(s.post("/v1/workspace/acme/tokens", s.ownerToken, body).status()).isEqualTo(201); // positive control
+        List<JsonNode> refused = entries(s, "action=refused");
+        assertThat(refused).isNotEmpty();
+        JsonNode latest = refused.get(0);
+        assertThat(latest.get("outcome").asText()).isEqualTo("refused");
+        assertThat(latest.get("entityType").asText()).isEqualTo("request");
+        assertThat(latest.get("after").get("route").asText()).isEqualTo("/v1/workspace/{ws}/tokens");
+        assertThat(latest.get("after").get("method").asText()).isEqualTo("POST");
+        assertThat(latest.get("credentialId").asText()).isNotEqualTo(ownerCredentialId(s));
+        assertThat(latest.toString()).doesNotContain(readOnly);
+    }
+
+    @Test
+    void anExchangeIsRecordedWithTheExchangingCredentialAsActor() {
+        String token = s.createToken(s.ownerToken, "read", "{\"all\":true}");
+        HttpResult exchanged = s.post("/v1/auth/exchange", token, "{}");
+        assertThat(exchanged.status()).isEqualTo(200);
+        JsonNode latest = entries(s, "action=exchange").get(0);
+        assertThat(latest.get("credentialKind").asText()).isEqualTo("static");
+        assertThat(latest.get("entityId").asText()).isEqualTo(latest.get("credentialId").asText());
+        assertThat(latest.toString()).doesNotContain(token).doesNotContain(exchanged.json().get("accessToken").asText());
+    }
+
+    @Test
+    void onlyAdminsReadTheLogAndAScopedAdminSeesOnlyTheirProjects() {
+        String developer = s.addPersonWithCredential("dev-audit@example.com", Role.DEVELOPER, Scope.ALL, Credential.Kind.STATIC,
+                Permission.READ_WRITE, Scope.ALL);
+        assertThat(s.get(AUDIT, developer).status()).isEqualTo(403);
+        assertThat(s.get(AUDIT, s.ownerToken).status()).isEqualTo(200); // positive control
+        String project = s.createProject("audit-scoped");
+        String scopedAdmin = s.addPersonWithCredential("scoped-admin@example.com", Role.ADMIN, Scope.ALL, Credential.Kind.STATIC,
+                Permission.READ_WRITE, Scope.ALL);
+        HttpResult narrowed = s.post("/v1/workspace/acme/tokens", scopedAdmin,
+                "{\"name\":\"narrow\",\"permission\":\"read\",\"scope\":{\"projects\":[\"" + project + "\"]},\"expiresIn\":\"30d\"}");
+        assertThat(narrowed.status()).isEqualTo(201);
+        String narrow = narrowed.json().get("token").asText();
+        HttpResult page = s.get(AUDIT + "?limit=200", narrow);
+        assertThat(page.status()).isEqualTo(200);
+        for (JsonNode e : page.json().get("entries")) assertThat(e.get("projectId").asText()).isEqualTo(project);
+        // the whole chain is for admins who see the whole workspace
+        assertThat(s.get(AUDIT + "/verify", narrow).status()).isEqualTo(403);
+        assertThat(s.get(AUDIT + "/export", narrow).status()).isEqualTo(403);
+        assertThat(s.get(AUDIT + "/verify", s.ownerToken).status()).isEqualTo(200);
+    }
+
+    @Test
+    void pagesAreNewestFirstAndTheCursorLeavesNothingOutOrTwice() {
+        for (int i = 0; i < 5; i++) s.createToken(s.ownerToken, "read", "{\"all\":true}");
+        List<Long> seen = new ArrayList<>();
+        String cursor = null;
+        int pages = 0;
+        do {
+            HttpResult r = s.get(AUDIT + "?limit=3" + (cursor == null ? "" : "&cursor=" + cursor), s.ownerToken);
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.json().get("entries").size()).isLessThanOrEqualTo(3);
+            r.json().get("entries").forEach(e -> seen.add(e.get("seq").asLong()));
+            cursor = r.json().get("next").isNull() ? null : r.json().get("next").asText();
+            pages++;
+        } while (cursor != null && pages < 1000);
+        assertThat(seen).isSortedAccordingTo((a, b) -> Long.compare(b, a)).doesNotHaveDuplicates();
+        assertThat(seen.get(seen.size() - 1)).isEqualTo(1L);
+        assertThat(seen.get(0)).isEqualTo((long) seen.size()); // consecutive: nothing left out
+        assertThat(entries(s, "action=exchange&limit=200")).allSatisfy(e -> assertThat(e.get("action").asText()).isEqualTo("exchange"));
+        assertThat(entries(s, "from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z")).isEmpty();
+    }
+
+    @Test
+    void badQueriesNameTheirParameter() {
+        for (Map.Entry<String, String> bad : Map.of("limit=0", "limit", "limit=201", "limit", "limit=x", "limit",
+                "actor=nope", "actor", "cursor=-1", "cursor", "from=yesterday", "from", "action=DROP%20TABLE", "action",
+                "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "from").entrySet()) {
+            HttpResult r = s.get(AUDIT + "?" + bad.getKey(), s.ownerToken);
+            assertThat(r.status()).as(bad.getKey()).isEqualTo(400);
+            assertThat(r.message()).as(bad.getKey()).contains("'" + bad.getValue() + "'");
+        }
+    }
+
+    @Test
+    void theExportVerifiesWithNothingButSha256AndTheServerAgrees() throws Exception {
+        s.createToken(s.ownerToken, "read", "{\"all\":true}");
+        HttpResult export = s.get(AUDIT + "/export", s.ownerToken);
+        assertThat(export.status()).isEqualTo(200);
+        assertThat(export.headers().firstValue("Content-Type").orElse("")).startsWith("application/x-ndjson");
+        String previous = "0".repeat(64);
+        int lines = 0;
+        for (String line : export.body().split("\n")) {
+            // what the README shows: strip the trailing hash field, SHA-256 the rest, compare; prevHash links the lines
+            int at = line.lastIndexOf(",\"hash\":\"");
+            String canonical = line.substring(0, at) + "}";
+            String hash = line.substring(at + 9, line.length() - 2);
+            assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8))))
+                    .isEqualTo(hash);
+            assertThat(JSON.readTree(line).get("prevHash").asText()).isEqualTo(previous);
+            previous = hash;
+            lines++;
+        }
+        JsonNode verified = s.get(AUDIT + "/verify", s.ownerToken).json();
+        assertThat(verified.get("intact").asBoolean()).isTrue();
+        assertThat(verified.get("checked").asLong()).isGreaterThanOrEqualTo(lines);
+    }
+
+    @Test
+    void theDatabaseRefusesToChangeOrDeleteAnEntry() {
+        s.createToken(s.ownerToken, "read", "{\"all\":true}");
+        assertThatThrownBy(() -> s.runSql("UPDATE audit_entry SET action = 'nothing' WHERE seq = 1")).hasStackTraceContaining("append-only");
+        assertThatThrownBy(() -> s.runSql("DELETE FROM audit_entry WHERE seq = 1")).hasStackTraceContaining("append-only");
+        assertThat(s.get(AUDIT + "/verify", s.ownerToken).json().get("intact").asBoolean()).isTrue();
+    }
+
+    // ---- tampering, each on a server of its own: an operator with the database file and no scruples ----
+
+    /** A server with at least five entries in acme's chain, and its triggers off (what a tamperer does first). */
+    private TestServer tampered() {
+        TestServer t = TestServer.start(backend());
+        for (int i = 0; i < 5; i++) t.createToken(t.ownerToken, "read", "{\"all\":true}");
+        if (backend() == Backend.POSTGRESQL) {
+            t.runSql("ALTER TABLE audit_entry DISABLE TRIGGER USER");
+        } else {
+            t.runSql("DROP TRIGGER audit_entry_no_update");
+            t.runSql("DROP TRIGGER audit_entry_no_delete");
+        }
+        return t;
+    }
+
+    private JsonNode verify(TestServer t) {
+        HttpResult r = t.get(AUDIT + "/verify", t.ownerToken);
+        assertThat(r.status()).isEqualTo(200);
+        return r.json();
+    }
+
+    private String workspaceId(TestServer t) {
+        return t.server.database().read(c -> Sql.one(c, "SELECT id FROM workspace WHERE slug = 'acme'", r -> r.getString(1)));
+    }
+
+    @Test
+    void aChangedFieldIsFoundAtItsEntry() {
+        try (TestServer t = tampered()) {
+            assertThat(verify(t).get("intact").asBoolean()).isTrue(); // the control: untouched, it verifies
+            t.runSql("UPDATE audit_entry SET client_address = '10.6.6.6' WHERE seq = 3 AND workspace_id = '" + workspaceId(t) + "'");
+            JsonNode v = verify(t);
+            assertThat(v.get("intact").asBoolean()).isFalse();
+            assertThat(v.get("firstBadSeq").asLong()).isEqualTo(3);
+            assertThat(v.get("checked").asLong()).isEqualTo(2);
+            assertThat(v.get("problem").asText()).contains("changed");
+        }
+    }
+
+    @Test
+    void aRemovedEntryIsFoundWhereItWas() {
+        try (TestServer t = tampered()) {
+            t.runSql("DELETE FROM audit_entry WHERE seq = 2 AND workspace_id = '" + workspaceId(t) + "'");
+            JsonNode v = verify(t);
+            assertThat(v.get("intact").asBoolean()).isFalse();
+            assertThat(v.get("firstBadSeq").asLong()).isEqualTo(3);
+            assertThat(v.get("problem").asText()).contains("removed");
+        }
+    }
+
+    @Test
+    void anInsertedEntryWithAValidHashIsFoundAtTheEntryAfterIt() {
+        try (TestServer t = tampered()) {
+            String ws = workspaceId(t);
+            AuditStore store = new AuditStore();
+            List<AuditEntry> all = new ArrayList<>();
+            t.server.database().read(c -> {
+                store.walk(c, ws, all::add);
+                return null;
+            });
+            // renumber entries 3.. one up, then forge a well-formed entry 3 chained to entry 2
+            for (int i = all.size() - 1; i >= 2; i--) {
+                t.runSql("UPDATE audit_entry SET seq = " + (all.get(i).seq() + 1) + " WHERE id = '" + all.get(i).id() + "'");
+            }
+            AuditEntry forged = new AuditEntry(ws, 3, "11111111-1111-1111-1111-111111111111", all.get(1).at(), null, null, "system", null, null,
+                    "delete", "credential", "nothing", null, null, null, null, "success", all.get(1).hash(), null).sealed();
+            t.runSql("INSERT INTO audit_entry (workspace_id, seq, id, at, credential_kind, action, entity_type, entity_id, outcome, prev_hash, hash) "
+                    + "VALUES ('" + ws + "', 3, '" + forged.id() + "', " + forged.at() + ", 'system', 'delete', 'credential', 'nothing', 'success', '"
+                    + forged.prevHash() + "', '" + forged.hash() + "')");
+            JsonNode v = verify(t);
+            assertThat(v.get("intact").asBoolean()).isFalse();
+            assertThat(v.get("firstBadSeq").asLong()).isEqualTo(4);
+            assertThat(v.get("problem").asText()).contains("previous hash");
+        }
+    }
+
+    @Test
+    void twoSwappedEntriesAreFoundAtTheFirst() {
+        try (TestServer t = tampered()) {
+            String ws = workspaceId(t);
+            AuditStore store = new AuditStore();
+            List<AuditEntry> all = new ArrayList<>();
+            t.server.database().read(c -> {
+                store.walk(c, ws, all::add);
+                return null;
+            });
+            AuditEntry second = all.get(1);
+            AuditEntry third = all.get(2);
+            // the rows keep their numbers and trade everything else
+            t.runSql("UPDATE audit_entry SET seq = -1 WHERE id = '" + second.id() + "'");
+            t.runSql("UPDATE audit_entry SET seq = 2 WHERE id = '" + third.id() + "'");
+            t.runSql("UPDATE audit_entry SET seq = 3 WHERE id = '" + second.id() + "'");
+            JsonNode v = verify(t);
+            assertThat(v.get("intact").asBoolean()).isFalse();
+            assertThat(v.get("firstBadSeq").asLong()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void twoNodesWritingAtOnceKeepOneChain() throws Exception {
+        if (backend() != Backend.POSTGRESQL) return; // one SQLite file has one writer process
+        try (TestServer a = TestServer.start(backend()); TestServer b = a.anotherNode(new TestClock())) {
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            List<Future<?>> writes = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                TestServer node = i % 2 == 0 ? a : b;
+                writes.add(pool.submit(() -> node.createToken(a.ownerToken, "read", "{\"all\":true}")));
+            }
+            for (Future<?> w : writes) w.get();
+            pool.shutdown();
+            JsonNode v = verify(a);
+            assertThat(v.get("intact").asBoolean()).isTrue();
+            assertThat(v.get("checked").asLong()).isGreaterThanOrEqualTo(40);
+            Map<String, Long> perSeq = new LinkedHashMap<>();
+            a.server.database().read(c -> {
+                perSeq.put("rows", Sql.one(c, "SELECT COUNT(*) FROM audit_entry WHERE workspace_id = ?", r -> r.getLong(1), workspaceId(a)));
+                perSeq.put("max", Sql.one(c, "SELECT MAX(seq) FROM audit_entry WHERE workspace_id = ?", r -> r.getLong(1), workspaceId(a)));
+                return null;
+            });
+            assertThat(perSeq.get("rows")).isEqualTo(perSeq.get("max")); // no fork, no gap
+            assertThat(a.server.database().dialect()).isEqualTo(Dialect.POSTGRESQL);
+        }
+    }
+}
