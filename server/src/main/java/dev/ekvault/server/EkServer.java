@@ -1,7 +1,6 @@
 package dev.ekvault.server;
 
 import dev.ekvault.server.audit.AuditFeature;
-import dev.ekvault.server.audit.AuditLog;
 import dev.ekvault.server.auth.AuthFeature;
 import dev.ekvault.server.bootstrap.Bootstrap;
 import dev.ekvault.server.config.Config;
@@ -49,7 +48,7 @@ public final class EkServer implements AutoCloseable {
 
     private final Platform platform;
     private final TrustedProxies trustedProxies;
-    private final AuditLog audit;
+    private final AuditFeature audit;
     private final AuthFeature auth;
     private final SecretFeature secrets;
     private final Bootstrap bootstrap;
@@ -62,13 +61,13 @@ public final class EkServer implements AutoCloseable {
         DashboardRoutes.register(p.router());
         WorkspaceFeature tree = WorkspaceFeature.install(p);
         this.audit = AuditFeature.install(p, tree); // before anything else writes
-        this.auth = AuthFeature.install(p, tree, audit);
-        this.secrets = SecretFeature.install(p, tree);
+        this.auth = AuthFeature.install(p, tree, audit.log());
+        this.secrets = SecretFeature.install(p, tree, audit.views());
         TokenService tokens = TokenFeature.install(p, tree, auth);
         this.bootstrap = new Bootstrap(p.database(), tree.workspaceStore(), tree.users(), tree.teamStore(), tokens, p.clock());
         PeopleFeature people = PeopleFeature.install(p, tree, auth, tokens, secrets, bootstrap);
         SsoFeature.install(p, tree, people);
-        WorkloadIdentityFeature.install(p, tree, auth, audit);
+        WorkloadIdentityFeature.install(p, tree, auth, audit.log());
     }
 
     /** Opens the store for {@code config}; the master key is checked before migrations write anything. */
@@ -161,7 +160,7 @@ public final class EkServer implements AutoCloseable {
         jetty = port.jetty;
         jetty.setErrorHandler(new JsonErrorHandler());
         jetty.setHandler(new GracefulHandler(new ApiHandler(platform.router(), auth.authentication(), platform.json(), config.limits(),
-                new RequestLog(), new IpRateLimiter(config.rateLimits().perIpPerMinute(), platform.clock()), trustedProxies, audit)));
+                new RequestLog(), new IpRateLimiter(config.rateLimits().perIpPerMinute(), platform.clock()), trustedProxies, audit.log())));
         jetty.setStopTimeout(config.http().shutdownTimeout().toMillis());
         jetty.start();
         LOG.info("listening on http://" + config.http().host() + ":" + port() + "; background jobs: " + platform.jobs().names());

@@ -1,20 +1,39 @@
 package dev.ekvault.server.audit;
 
+import dev.ekvault.server.config.Config;
+import dev.ekvault.server.platform.Jobs;
 import dev.ekvault.server.platform.Platform;
 import dev.ekvault.server.workspace.WorkspaceFeature;
 
 /**
- * The audit log installed: every journaled change becomes an entry in the write's own transaction, and admins query,
+ * The audit log installed: every journaled change becomes an entry in the write's own transaction, reads of secret
+ * values become group-committed {@code VIEW} entries, each chain's head is logged at an interval, and admins query,
  * verify and export it. Installed before any other feature writes, so no change goes unrecorded.
  */
-public final class AuditFeature {
-    private AuditFeature() {}
+public record AuditFeature(AuditLog log, ViewLog views) {
 
-    public static AuditLog install(Platform p, WorkspaceFeature tree) {
+    public static AuditFeature install(Platform p, WorkspaceFeature tree) {
+        Config.Audit config = p.config().audit();
         AuditStore store = new AuditStore();
-        AuditLog log = new AuditLog(p.database(), store, p.clock());
+        AuditDevice device = AuditDevice.open(config.file());
+        AuditLog log = new AuditLog(p.database(), store, device, p.clock());
         p.journal().subscribeInTransaction(log);
+        p.journal().subscribe(log);
+        ViewLog views = new ViewLog(config.recordReads(), p.database(), store, device, p.clock());
+        p.jobs().service("audit read entries", new Jobs.Service() {
+            @Override
+            public void start() {
+                views.start();
+            }
+
+            @Override
+            public void close() {
+                views.close();
+                device.close();
+            }
+        });
+        if (!config.headLogInterval().isZero()) p.jobs().every("audit head log", config.headLogInterval(), log::logHeads);
         AuditRoutes.register(p.router(), new AuditService(p.database(), store, tree.workspaces(), tree.projectStore(), p.json()));
-        return log;
+        return new AuditFeature(log, views);
     }
 }

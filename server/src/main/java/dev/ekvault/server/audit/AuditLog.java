@@ -11,9 +11,13 @@ import dev.ekvault.server.store.Journal;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The audit log's writer. It subscribes to the change journal inside the transaction, so every change a write says it
@@ -21,18 +25,54 @@ import java.util.UUID;
  * not a write of their own (a refused request, a token exchange) are journaled as audit-only changes by
  * {@link #event}, in a transaction of their own.
  */
-public final class AuditLog implements Journal.InTransaction {
+public final class AuditLog implements Journal.InTransaction, Journal.Subscriber {
     /** Sorted keys: the stored before/after text is canonical, so the chain can be checked from the stored text alone. */
     private static final ObjectMapper CANONICAL = JsonMapper.builder().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
 
+    private static final Logger LOG = Logger.getLogger(AuditLog.class.getName());
+    /** The entries this thread's transaction appended, for the device once it commits. */
+    private static final ThreadLocal<List<AuditEntry>> APPENDED = ThreadLocal.withInitial(ArrayList::new);
+
     private final Database database;
     private final AuditStore store;
+    private final AuditDevice device;
     private final Clock clock;
 
-    public AuditLog(Database database, AuditStore store, Clock clock) {
+    public AuditLog(Database database, AuditStore store, AuditDevice device, Clock clock) {
         this.database = database;
         this.store = store;
+        this.device = device;
         this.clock = clock;
+    }
+
+    /** After the transaction: its entries go to the device if it committed (a rolled-back entry never existed). */
+    @Override
+    public void afterWrite(List<Journal.Change> changes, boolean committed) {
+        List<AuditEntry> appended = APPENDED.get();
+        if (appended.isEmpty()) return;
+        List<AuditEntry> written = List.copyOf(appended);
+        appended.clear();
+        if (committed) device.write(written);
+    }
+
+    /**
+     * Logs each chain's head (workspace, sequence number, hash) so that a log system outside the database holds a
+     * notarised point: a chain rewritten from its start would no longer reach a logged head.
+     */
+    public void logHeads() {
+        List<AuditEntry> heads = database.read(c -> {
+            List<AuditEntry> found = new ArrayList<>();
+            for (String chain : store.chains(c)) found.add(store.head(c, chain));
+            return found;
+        });
+        for (AuditEntry head : heads) {
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("audit", "head");
+            line.put("workspaceId", head.workspaceId());
+            line.put("seq", head.seq());
+            line.put("hash", head.hash());
+            LOG.log(Level.INFO, "audit chain head", line);
+        }
     }
 
     @Override
@@ -41,10 +81,10 @@ public final class AuditLog implements Journal.InTransaction {
         long now = clock.millis();
         for (Journal.Change change : changes) {
             if (change.action() == null) continue;
-            store.append(c, new AuditEntry(change.workspaceId() == null ? "" : change.workspaceId(), 0, UUID.randomUUID().toString(), now,
+            APPENDED.get().add(store.append(c, new AuditEntry(change.workspaceId() == null ? "" : change.workspaceId(), 0, UUID.randomUUID().toString(), now,
                     actor.userId(), actor.credentialId(), actor.credentialKind(), actor.clientAddress(), actor.requestId(), change.action(),
                     change.entityType(), change.entityId(), change.projectId(), change.environmentId(), canonical(change.before()),
-                    canonical(change.after()), outcome(change.action()), null, null));
+                    canonical(change.after()), outcome(change.action()), null, null)));
         }
     }
 

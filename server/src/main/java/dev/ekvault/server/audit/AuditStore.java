@@ -34,8 +34,7 @@ public final class AuditStore {
         if (Dialect.of(c) == Dialect.POSTGRESQL) {
             Sql.one(c, "SELECT pg_advisory_xact_lock(?)", r -> null, LOCK_SPACE | (draft.workspaceId().hashCode() & 0xffff_ffffL));
         }
-        AuditEntry head = Sql.one(c, "SELECT " + COLUMNS + " FROM audit_entry WHERE workspace_id = ? ORDER BY seq DESC LIMIT 1",
-                AuditStore::read, draft.workspaceId());
+        AuditEntry head = head(c, draft.workspaceId());
         AuditEntry entry = new AuditEntry(draft.workspaceId(), head == null ? 1 : head.seq() + 1, draft.id(), draft.at(), draft.actorUserId(),
                 draft.credentialId(), draft.credentialKind(), draft.clientAddress(), draft.requestId(), draft.action(), draft.entityType(),
                 draft.entityId(), draft.projectId(), draft.environmentId(), draft.beforeJson(), draft.afterJson(), draft.outcome(),
@@ -85,6 +84,11 @@ public final class AuditStore {
             if (batch.size() < 1000) return;
             after = batch.get(batch.size() - 1).seq();
         }
+    }
+
+    /** The newest entry of a chain, or null when it has none. */
+    public AuditEntry head(Connection c, String workspaceId) throws SQLException {
+        return Sql.one(c, "SELECT " + COLUMNS + " FROM audit_entry WHERE workspace_id = ? ORDER BY seq DESC LIMIT 1", AuditStore::read, workspaceId);
     }
 
     /** The workspaces that have a chain ({@code ""} among them when anything belonged to none). */

@@ -9,7 +9,14 @@ import java.time.Duration;
  */
 public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Limits limits,
                      Jwt jwt, RateLimits rateLimits, Duration changePollInterval, Duration fullReloadInterval, People people, Sso sso,
-                     Oidc oidc) {
+                     Oidc oidc, Audit audit) {
+
+    /**
+     * The audit log: whether reads of secret values are recorded ({@code VIEW} entries, group-committed), how often
+     * each chain's head hash goes to the server log (0: never), and the file each entry is also written to as a JSON
+     * line ("" none, "-" standard output).
+     */
+    public record Audit(boolean recordReads, Duration headLogInterval, String file) {}
 
     /**
      * Single sign-on with an OpenID Connect provider, on when {@code issuer} and {@code clientId} are set. The issuer

@@ -71,6 +71,7 @@ public final class ConfigLoader {
         line.add("people=" + config.people());
         line.add("sso=" + config.sso()); // the client secret is a Secret: masked
         line.add("oidc=" + config.oidc());
+        line.add("audit=" + config.audit());
         return line.toString();
     }
 
@@ -174,7 +175,9 @@ public final class ConfigLoader {
                         Duration.ofSeconds(intIn(v, "oidc.refetch-interval-seconds", 1, 3600)),
                         Duration.ofMillis(intIn(v, "oidc.fetch-timeout-millis", 100, 60_000)),
                         intIn(v, "oidc.max-document-bytes", 1024, 16 * 1024 * 1024),
-                        bool(v, "oidc.allow-http-issuers")));
+                        bool(v, "oidc.allow-http-issuers")),
+                new Config.Audit(bool(v, "audit.record-reads"), Duration.ofMinutes(intIn(v, "audit.head-log-minutes", 0, 7 * 24 * 60)),
+                        v.get("audit.file").strip()));
     }
 
     /**

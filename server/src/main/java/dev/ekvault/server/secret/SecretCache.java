@@ -41,7 +41,10 @@ public final class SecretCache {
     private final Cache<String, ProjectData> projects;
     private final Cache<String, ProjectRow> references;
     /** Serialised list answers, by load and environment: a load replaced by a newer one is never asked for again. */
-    private final Cache<String, byte[]> answers;
+    private final Cache<String, Answer> answers;
+
+    /** A serialised list answer and the names of the secrets it holds (what its read's audit entry names). */
+    record Answer(byte[] json, List<String> names) {}
     private final Map<String, Long> generations = new ConcurrentHashMap<>();
     private final AtomicLong globalGeneration = new AtomicLong();
     private final AtomicLong loads = new AtomicLong();
@@ -50,7 +53,7 @@ public final class SecretCache {
         this.enabled = enabled;
         this.projects = Caffeine.newBuilder().maximumSize(1_000).expireAfterAccess(Duration.ofMinutes(30)).build();
         this.references = Caffeine.newBuilder().maximumSize(10_000).build();
-        this.answers = Caffeine.newBuilder().maximumWeight(MAX_ANSWER_BYTES).weigher((String k, byte[] v) -> v.length + 64)
+        this.answers = Caffeine.newBuilder().maximumWeight(MAX_ANSWER_BYTES).weigher((String k, Answer v) -> v.json().length + 64 + 48 * v.names().size())
                 .expireAfterAccess(Duration.ofMinutes(30)).build();
     }
 
@@ -61,12 +64,12 @@ public final class SecretCache {
         return loads.incrementAndGet();
     }
 
-    byte[] answer(ProjectData data, String environmentId) {
+    Answer answer(ProjectData data, String environmentId) {
         return answers.getIfPresent(data.load() + "/" + environmentId);
     }
 
-    void putAnswer(ProjectData data, String environmentId, byte[] json) {
-        answers.put(data.load() + "/" + environmentId, json);
+    void putAnswer(ProjectData data, String environmentId, Answer answer) {
+        answers.put(data.load() + "/" + environmentId, answer);
     }
 
     public boolean enabled() {

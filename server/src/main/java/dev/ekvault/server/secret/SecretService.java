@@ -6,6 +6,7 @@ import dev.ekvault.api.Secret;
 import dev.ekvault.api.SecretValue;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.audit.ViewLog;
 import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.crypto.Aad;
@@ -59,10 +60,12 @@ public final class SecretService {
     private final DataKeys dataKeys;
     private final SecretRules rules;
     private final SecretCache cache;
+    private final ViewLog views;
     private final Clock clock;
 
     public SecretService(Database database, SecretStore store, EnvironmentStore environments, ProjectService projects,
-                         DataKeys dataKeys, Config.Limits limits, SecretCache cache, Clock clock) {
+                         DataKeys dataKeys, Config.Limits limits, SecretCache cache, ViewLog views, Clock clock) {
+        this.views = views;
         this.database = database;
         this.store = store;
         this.environments = environments;
@@ -82,14 +85,37 @@ public final class SecretService {
      * A secret with no such value is not listed, so a narrow scope never learns the names used elsewhere.
      */
     public List<Secret> list(Caller caller, String workspaceRef, String projectRef, String environmentId, boolean resolve) {
+        Read read;
         if (fromCache(caller, resolve)) {
             SecretCache.ProjectData data = cached(caller, workspaceRef, projectRef);
-            return cachedViews(data, caller, environmentId, secret -> true);
+            read = new Read(data.project(), cachedViews(data, caller, environmentId, secret -> true));
+        } else {
+            read = database.read(c -> {
+                ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+                return new Read(project, views(c, caller, project, environmentId, resolve, secret -> true));
+            });
         }
-        return database.read(c -> {
-            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
-            return views(c, caller, project, environmentId, resolve, secret -> true);
-        });
+        viewed(read, null, environmentId, resolve);
+        return read.secrets();
+    }
+
+    /** What a read found, and in which project: its audit entry names both. */
+    private record Read(ProjectRow project, List<Secret> secrets) {}
+
+    /**
+     * The read's {@code VIEW} entry, durable before the values go out: the secrets' names and the environments whose
+     * values were returned, never a value. A read that returned no value reveals nothing and records nothing.
+     */
+    private void viewed(Read read, String secretId, String environmentId, boolean resolve) {
+        if (read.secrets().isEmpty()) return;
+        java.util.Set<String> environmentIds = new java.util.TreeSet<>();
+        List<String> names = new ArrayList<>(read.secrets().size());
+        for (Secret secret : read.secrets()) {
+            names.add(secret.name());
+            for (var value : secret.values()) environmentIds.add(value.environmentId());
+        }
+        views.read(read.project().workspaceId(), secretId, read.project().id(), environmentId,
+                Journal.fields("secrets", names, "environments", List.copyOf(environmentIds), "resolved", resolve ? Boolean.TRUE : null));
     }
 
     /**
@@ -102,28 +128,34 @@ public final class SecretService {
             return list(caller, workspaceRef, projectRef, environmentId, resolve);
         }
         SecretCache.ProjectData data = cached(caller, workspaceRef, projectRef);
-        byte[] answer = cache.answer(data, environmentId);
+        SecretCache.Answer answer = cache.answer(data, environmentId);
         if (answer != null) {
             // the same checks as a fresh list: the environment must be one the caller may see
             for (EnvironmentRow env : data.environments()) {
                 if (env.id().equals(environmentId) && caller.scope().coversEnvironment(env.id(), env.projectId(), env.teamId())) {
-                    return new JsonBytes(answer);
+                    if (!answer.names().isEmpty()) {
+                        views.read(data.project().workspaceId(), null, data.project().id(), environmentId,
+                                Journal.fields("secrets", answer.names(), "environments", List.of(environmentId)));
+                    }
+                    return new JsonBytes(answer.json());
                 }
             }
             throw ApiException.notFound("environment");
         }
         List<Secret> secrets = cachedViews(data, caller, environmentId, secret -> true);
         try {
-            answer = json.writeValueAsBytes(secrets);
+            answer = new SecretCache.Answer(json.writeValueAsBytes(secrets), secrets.stream().map(Secret::name).toList());
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise a secret list", e);
         }
         cache.putAnswer(data, environmentId, answer);
-        return new JsonBytes(answer);
+        viewed(new Read(data.project(), secrets), null, environmentId, false);
+        return new JsonBytes(answer.json());
     }
 
     /** One secret by key (or id), with the same filters as {@link #list}; 404 when the caller sees no value of it. */
     public Secret get(Caller caller, String workspaceRef, String projectRef, String key, String environmentId, boolean resolve) {
+        Read read;
         if (fromCache(caller, resolve)) {
             SecretCache.ProjectData data = cached(caller, workspaceRef, projectRef);
             SecretRow secret = null;
@@ -136,18 +168,19 @@ public final class SecretService {
             }
             if (secret == null) throw ApiException.notFound("secret");
             String id = secret.id();
-            List<Secret> found = cachedViews(data, caller, environmentId, s -> s.id().equals(id));
-            if (found.isEmpty()) throw ApiException.notFound("secret");
-            return found.get(0);
+            read = new Read(data.project(), cachedViews(data, caller, environmentId, s -> s.id().equals(id)));
+        } else {
+            read = database.read(c -> {
+                ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+                SecretRow secret = store.find(c, project.id(), key);
+                if (secret == null) throw ApiException.notFound("secret");
+                return new Read(project, views(c, caller, project, environmentId, resolve, s -> s.id().equals(secret.id())));
+            });
         }
-        return database.read(c -> {
-            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
-            SecretRow secret = store.find(c, project.id(), key);
-            if (secret == null) throw ApiException.notFound("secret");
-            List<Secret> found = views(c, caller, project, environmentId, resolve, s -> s.id().equals(secret.id()));
-            if (found.isEmpty()) throw ApiException.notFound("secret");
-            return found.get(0);
-        });
+        if (read.secrets().isEmpty()) throw ApiException.notFound("secret");
+        Secret found = read.secrets().get(0);
+        viewed(new Read(read.project(), List.of(found)), found.id(), environmentId, resolve);
+        return found;
     }
 
     /** Creates secrets with a shared value in each named environment; needs write on every one of them. */

@@ -216,6 +216,105 @@ abstract class AuditContract {
         assertThat(s.get(AUDIT + "/verify", s.ownerToken).json().get("intact").asBoolean()).isTrue();
     }
 
+    // ---- reads of values (VIEW) ----
+
+    @Test
+    void aReadOfValuesIsRecordedWithWhatWasReadAndNeverTheValue() {
+        s.createProject("audit-reads");
+        String env = s.createEnvironment("audit-reads", "production", false);
+        s.createSecrets("audit-reads", List.of(env), Map.of("API_KEY", "value-that-must-not-leak-1"));
+        String base = "/v1/workspace/acme/project/audit-reads/secret";
+        HttpResult listed = s.get(base + "?environmentId=" + env, s.ownerToken);
+        assertThat(listed.status()).isEqualTo(200);
+        assertThat(listed.body()).contains("value-that-must-not-leak-1");
+        JsonNode view = entries(s, "action=view&environment=" + env).get(0);
+        assertThat(view.get("entityType").asText()).isEqualTo("secret");
+        assertThat(view.get("after").get("secrets").toString()).isEqualTo("[\"API_KEY\"]");
+        assertThat(view.get("after").get("environments").toString()).isEqualTo("[\"" + env + "\"]");
+        assertThat(view.get("requestId").asText()).isEqualTo(listed.headers().firstValue("X-Request-Id").orElseThrow());
+        // the same list again is served from memory on SQLite: still one entry per request
+        HttpResult again = s.get(base + "?environmentId=" + env, s.ownerToken);
+        assertThat(entries(s, "action=view&environment=" + env).get(0).get("requestId").asText())
+                .isEqualTo(again.headers().firstValue("X-Request-Id").orElseThrow());
+        HttpResult one = s.get(base + "/API_KEY?environmentId=" + env, s.ownerToken);
+        assertThat(one.status()).isEqualTo(200);
+        JsonNode got = entries(s, "action=view&environment=" + env).get(0);
+        assertThat(got.get("entityId").asText()).isEqualTo(one.json().get("id").asText());
+        assertThat(s.get(AUDIT + "/export", s.ownerToken).body()).doesNotContain("value-that-must-not-leak-1");
+    }
+
+    @Test
+    void aReadWhoseEntryCannotBeWrittenFailsAndReturnsNothing() {
+        try (TestServer t = TestServer.start(backend())) {
+            t.createProject("web");
+            String env = t.createEnvironment("web", "production", false);
+            t.createSecrets("web", List.of(env), Map.of("TOKEN", "value-that-must-not-leak-2"));
+            String path = "/v1/workspace/acme/project/web/secret?environmentId=" + env;
+            assertThat(t.get(path, t.ownerToken).status()).isEqualTo(200); // the control
+            t.runSql("ALTER TABLE audit_entry RENAME TO audit_entry_away");
+            HttpResult refused = t.get(path, t.ownerToken);
+            assertThat(refused.status()).isEqualTo(500);
+            assertThat(refused.body()).doesNotContain("value-that-must-not-leak-2");
+            t.runSql("ALTER TABLE audit_entry_away RENAME TO audit_entry");
+            assertThat(t.get(path, t.ownerToken).status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void readsOffRecordNoViewEntries() {
+        try (TestServer t = TestServer.start(backend(), "--audit-record-reads=false")) {
+            t.createProject("web");
+            String env = t.createEnvironment("web", "production", false);
+            t.createSecrets("web", List.of(env), Map.of("TOKEN", "x"));
+            assertThat(t.get("/v1/workspace/acme/project/web/secret?environmentId=" + env, t.ownerToken).status()).isEqualTo(200);
+            assertThat(entries(t, "action=view")).isEmpty();
+            assertThat(entries(t, "")).isNotEmpty(); // writes are still recorded
+        }
+    }
+
+    // ---- outside the database: the device file and the logged head ----
+
+    @Test
+    void theDeviceFileHoldsEveryCommittedEntryAsTheExportDoes() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempDirectory("ek-audit").resolve("audit.jsonl");
+        try (TestServer t = TestServer.start(backend(), "--audit-file=" + file)) {
+            t.createToken(t.ownerToken, "read", "{\"all\":true}");
+            assertThat(t.post("/v1/workspace/acme/tokens", t.createToken(t.ownerToken, "read", "{\"all\":true}"),
+                    "{\"name\":\"x\",\"permission\":\"read\",\"expiresIn\":\"30d\"}").status()).isEqualTo(403);
+            String export = t.get(AUDIT + "/export", t.ownerToken).body();
+            List<String> device = java.nio.file.Files.readAllLines(file);
+            for (String line : export.split("\n")) assertThat(device).contains(line);
+            assertThat(java.nio.file.Files.getPosixFilePermissions(file).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+        }
+    }
+
+    @Test
+    void eachChainsHeadGoesToTheLog() {
+        s.createToken(s.ownerToken, "read", "{\"all\":true}");
+        List<java.util.logging.LogRecord> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(AuditLog.class.getName());
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                logged.add(record);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        logger.addHandler(handler);
+        try {
+            new AuditLog(s.server.database(), new AuditStore(), AuditDevice.NONE, s.clock).logHeads();
+        } finally {
+            logger.removeHandler(handler);
+        }
+        String head = s.get(AUDIT + "?limit=1", s.ownerToken).json().get("entries").get(0).get("hash").asText();
+        assertThat(logged).anySatisfy(r -> assertThat(r.getParameters()[0].toString()).contains("head").contains(head));
+    }
+
     // ---- tampering, each on a server of its own: an operator with the database file and no scruples ----
 
     /** A server with at least five entries in acme's chain, and its triggers off (what a tamperer does first). */

@@ -99,6 +99,9 @@ class SettingTableTest {
         s.put("rate-limit.exchanges-per-token-per-minute", "3");
         s.put("access.change-poll-millis", "100");
         s.put("access.full-reload-seconds", "60");
+        s.put("audit.record-reads", "false");
+        s.put("audit.head-log-minutes", "5");
+        s.put("audit.file", "-");
         s.put("people.open-sign-up", "true");
         s.put("people.session-hours", "1");
         s.put("sso.issuer", "https://other.example.com");

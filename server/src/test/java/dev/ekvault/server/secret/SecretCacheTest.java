@@ -1,5 +1,8 @@
 package dev.ekvault.server.secret;
 
+import dev.ekvault.server.audit.AuditDevice;
+import dev.ekvault.server.audit.AuditStore;
+import dev.ekvault.server.audit.ViewLog;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.api.Secret;
 import dev.ekvault.api.SecretValue;
@@ -87,7 +90,7 @@ class SecretCacheTest {
 
     private SecretService service(Database database, SecretCache secretCache) {
         return new SecretService(database, new SecretStore(), tree.environments, projectService(database), tree.dataKeys, LIMITS,
-                secretCache, tree.clock);
+                secretCache, new ViewLog(false, database, new AuditStore(), AuditDevice.NONE, tree.clock), tree.clock);
     }
 
     private ProjectService projectService(Database database) {
@@ -226,7 +229,7 @@ class SecretCacheTest {
     void listAnswersAreKeptPerLoadAndEnvironment() {
         SecretCache.ProjectData first = loadedRows(web);
         SecretCache.ProjectData second = loadedRows(web);
-        byte[] json = "[]".getBytes(StandardCharsets.UTF_8);
+        SecretCache.Answer json = new SecretCache.Answer("[]".getBytes(StandardCharsets.UTF_8), List.of());
         cache.putAnswer(first, webDev.id(), json);
         assertThat(cache.answer(first, webDev.id())).isSameAs(json);
         assertThat(cache.answer(first, webProd.id())).isNull();
@@ -239,7 +242,7 @@ class SecretCacheTest {
     void theKeptAnswersAndProjectsAreBounded() {
         SecretCache.ProjectData data = loadedRows(web);
         int answers = (int) (SecretCache.MAX_ANSWER_BYTES / (1 << 20)) + 8;
-        for (int i = 0; i < answers; i++) cache.putAnswer(data, "env-" + i, new byte[1 << 20]);
+        for (int i = 0; i < answers; i++) cache.putAnswer(data, "env-" + i, new SecretCache.Answer(new byte[1 << 20], List.of()));
         Await.until("the answers fit their byte budget", Duration.ofSeconds(20), Duration.ofMillis(20), () ->
                 IntStream.range(0, answers).filter(i -> cache.answer(data, "env-" + i) != null).count() * (1 << 20)
                         <= SecretCache.MAX_ANSWER_BYTES);

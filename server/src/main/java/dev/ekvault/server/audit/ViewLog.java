@@ -1,0 +1,117 @@
+package dev.ekvault.server.audit;
+
+import dev.ekvault.server.store.Database;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Logger;
+
+/**
+ * {@code VIEW} entries: every read of secret values, group-committed. A reading request hands its entry to one
+ * writer thread and waits; the writer takes every entry that arrived while the previous group was being written
+ * and appends them all in one transaction, so a burst of reads costs one commit, and an idle server answers a read
+ * after one small transaction. The read is answered only once its entry is durable; if the entry cannot be written,
+ * the read fails (500) and returns nothing.
+ */
+public final class ViewLog implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ViewLog.class.getName());
+    private static final int MAX_GROUP = 512;
+    /** A read waits this long for its entry before failing: the database is stalled, and the value must not go out. */
+    private static final long WAIT_SECONDS = 10;
+
+    private record Pending(AuditEntry draft, CompletableFuture<Void> durable) {}
+
+    private final boolean enabled;
+    private final Database database;
+    private final AuditStore store;
+    private final AuditDevice device;
+    private final Clock clock;
+    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    private Thread writer;
+    private volatile boolean closed;
+
+    public ViewLog(boolean enabled, Database database, AuditStore store, AuditDevice device, Clock clock) {
+        this.enabled = enabled;
+        this.database = database;
+        this.store = store;
+        this.device = device;
+        this.clock = clock;
+    }
+
+    /**
+     * Records that this thread's actor read secret values, and returns once the entry is durable. {@code fields} name
+     * what was read (secret names, environments), never a value.
+     */
+    public void read(String workspaceId, String entityId, String projectId, String environmentId, Map<String, Object> fields) {
+        if (!enabled) return;
+        Actor actor = Actor.current();
+        AuditEntry draft = new AuditEntry(workspaceId, 0, UUID.randomUUID().toString(), clock.millis(), actor.userId(), actor.credentialId(),
+                actor.credentialKind(), actor.clientAddress(), actor.requestId(), "view", "secret", entityId, projectId, environmentId, null,
+                AuditLog.canonical(fields), "success", null, null);
+        Pending pending = new Pending(draft, new CompletableFuture<>());
+        if (closed) throw new IllegalStateException("the audit log is closed; the read is refused");
+        queue.add(pending);
+        try {
+            pending.durable().get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while its audit entry was written; the read is refused", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("the read's audit entry could not be written; the read is refused", e);
+        }
+    }
+
+    public void start() {
+        if (!enabled) return;
+        writer = Thread.ofPlatform().daemon().name("ek-audit-views").start(this::writeGroups);
+    }
+
+    private void writeGroups() {
+        List<Pending> group = new ArrayList<>();
+        while (!closed || !queue.isEmpty()) {
+            try {
+                Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) continue;
+                group.add(first);
+                queue.drainTo(group, MAX_GROUP - 1);
+                List<AuditEntry> written = database.write(c -> {
+                    List<AuditEntry> entries = new ArrayList<>(group.size());
+                    for (Pending p : group) entries.add(store.append(c, p.draft()));
+                    return entries;
+                });
+                group.forEach(p -> p.durable().complete(null));
+                device.write(written);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                group.forEach(p -> p.durable().completeExceptionally(e));
+                return;
+            } catch (RuntimeException | Error e) {
+                LOG.warning("a group of " + group.size() + " read audit entries was not written (" + e.getClass().getSimpleName()
+                        + "); those reads are refused");
+                group.forEach(p -> p.durable().completeExceptionally(e));
+            } finally {
+                group.clear();
+            }
+        }
+    }
+
+    /** Writes what is queued, then stops; reads after this are refused. */
+    @Override
+    public void close() {
+        closed = true;
+        if (writer == null) return;
+        try {
+            writer.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
