@@ -221,6 +221,7 @@ public final class Bench {
         }
         if (wanted("valid-lines")) bracketControl(ek, scenarios.stream().filter(sc -> sc.key().equals("valid-lines")).findFirst().orElseThrow());
         if (wanted("fixed-rate")) fixedRate(ek, list);
+        if (wanted("audit-off")) ek = auditReadsOff(ek, list, getOne);
         rows.add(new Row("cold start to first answered request", "ek", Double.NaN, coldStart, Double.NaN, Double.NaN, 0, 1,
                 Double.NaN, Double.NaN, Double.NaN, "ms, process start to an authenticated list answered 200, median of 3"));
         long rssAfter = ek.rssKib();
@@ -233,6 +234,25 @@ public final class Bench {
         if (peers && keycloakHome != null && wanted("keycloak")) keycloak();
         if (wanted("sign")) signBound();
         printTable();
+    }
+
+    /**
+     * The read rows again on a node that does not record reads ({@code audit.record-reads=false}): every row above runs
+     * with each read's VIEW entry made durable before the answer, and these show what that costs. Returns the node.
+     */
+    Proc auditReadsOff(Proc ek, String list, String getOne) throws Exception {
+        ek.stop();
+        started.remove(ek);
+        Proc off = Proc.start("ek", ekCommand("serve", "--audit-record-reads=false"), ekEnv(), work.resolve("ek-audit-off.log"));
+        started.add(off);
+        awaitHttp(off, ekPort, "/readyz", 60);
+        Map<String, String> headers = Map.of("BENCH_HEADERS", "Authorization: Bearer " + jwt);
+        call("GET", list, jwt, null);
+        runWrk(getOne, withRun(headers), warmup);
+        runWrk(list, withRun(headers), warmup);
+        wrk("secret list, cached JWT, reads not audited", "ek", off, list, headers, 200);
+        wrk("get one secret by key, JWT, reads not audited", "ek", off, getOne, headers, 200);
+        return off;
     }
 
     // ------------------------------------------------------------------------------------------------ ek

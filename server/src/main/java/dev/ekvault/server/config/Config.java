@@ -9,7 +9,7 @@ import java.time.Duration;
  */
 public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Limits limits,
                      Jwt jwt, RateLimits rateLimits, Duration changePollInterval, Duration fullReloadInterval, People people, Sso sso,
-                     Oidc oidc, Audit audit) {
+                     Oidc oidc, Audit audit, String description) {
 
     /**
      * The audit log: whether reads of secret values are recorded ({@code VIEW} entries, group-committed), how often

@@ -47,32 +47,27 @@ public final class ConfigLoader {
         flagValues.forEach((normalName, value) -> values.put(known(normalName, "--" + normalName.toLowerCase(Locale.ROOT).replace('_', '-')).key(), value));
 
         resolveSecretFiles(values);
-        return build(values);
+        return build(values, description(values));
     }
 
-    /** One line listing every effective setting, secret ones masked. */
-    public static String describe(Config config) {
+    /**
+     * One line listing every setting of {@link Setting#ALL} with its effective value: a secret one as {@code ******}
+     * when set, a database URL with its password masked. Generated from the table, so a new key is never missing.
+     */
+    private static String description(Map<String, String> values) {
         StringJoiner line = new StringJoiner(", ", "effective configuration: ", "");
-        line.add("data-dir=" + config.dataDir());
-        line.add("http.host=" + config.http().host());
-        line.add("http.port=" + config.http().port());
-        line.add("http.shutdown-timeout-seconds=" + config.http().shutdownTimeout().toSeconds());
-        line.add("database=" + (config.database().embedded() ? "embedded SQLite " + config.dataDir().resolve("ek.db") : maskUrl(config.database().url())));
-        line.add("database.user=" + config.database().user());
-        line.add("database.password=" + config.database().password());
-        line.add("database.pool-size=" + config.database().poolSize());
-        line.add("master-key=" + (config.masterKey().isPresent() ? config.masterKey()
-                : config.masterKeyFile() != null ? "file " + config.masterKeyFile() : "file " + config.dataDir().resolve("master.key")));
-        line.add("limits=" + config.limits());
-        line.add("jwt=" + config.jwt());
-        line.add("rate-limits=" + config.rateLimits());
-        line.add("access.change-poll-millis=" + config.changePollInterval().toMillis());
-        line.add("access.full-reload-seconds=" + config.fullReloadInterval().toSeconds());
-        line.add("people=" + config.people());
-        line.add("sso=" + config.sso()); // the client secret is a Secret: masked
-        line.add("oidc=" + config.oidc());
-        line.add("audit=" + config.audit());
+        for (Setting setting : Setting.ALL) {
+            String value = values.get(setting.key());
+            if (setting.secret() && !value.isEmpty()) value = "******";
+            if (setting.key().equals("database.url")) value = value.isEmpty() ? "(embedded SQLite in data-dir)" : maskUrl(value);
+            line.add(setting.key() + "=" + value);
+        }
         return line.toString();
+    }
+
+    /** One line listing every effective setting, secret ones masked (see {@link #description}). */
+    public static String describe(Config config) {
+        return config.description();
     }
 
     /** Hides a password embedded in a URL ({@code user:pass@} or {@code password=} parameter). */
@@ -142,7 +137,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static Config build(Map<String, String> v) {
+    private static Config build(Map<String, String> v, String description) {
         Config.Limits limits = new Config.Limits(
                 intIn(v, "limits.max-body-bytes", 1024, 64 * 1024 * 1024),
                 intIn(v, "limits.max-json-depth", 4, 256),
@@ -177,7 +172,8 @@ public final class ConfigLoader {
                         intIn(v, "oidc.max-document-bytes", 1024, 16 * 1024 * 1024),
                         bool(v, "oidc.allow-http-issuers")),
                 new Config.Audit(bool(v, "audit.record-reads"), Duration.ofMinutes(intIn(v, "audit.head-log-minutes", 0, 7 * 24 * 60)),
-                        v.get("audit.file").strip()));
+                        v.get("audit.file").strip()),
+                description);
     }
 
     /**

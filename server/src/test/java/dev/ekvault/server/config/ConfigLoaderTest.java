@@ -63,7 +63,9 @@ class ConfigLoaderTest {
                 .isEqualTo(java.time.Duration.ofSeconds(5));
         assertThatThrownBy(() -> loader.load(List.of("--oidc-allow-http-issuers=yes"), Map.of())).hasMessageContaining("oidc.allow-http-issuers");
         assertThatThrownBy(() -> loader.load(List.of("--oidc-fetch-timeout-millis=10"), Map.of())).hasMessageContaining("oidc.fetch-timeout-millis");
-        assertThat(ConfigLoader.describe(loader.load(List.of(), Map.of()))).contains("allowHttpIssuers=false");
+        String described = ConfigLoader.describe(loader.load(List.of(), Map.of()));
+        assertThat(described).contains("oidc.allow-http-issuers=false");
+        for (Setting setting : Setting.ALL) assertThat(described).as("the description is the whole table").contains(setting.key() + "=");
     }
 
     @Test

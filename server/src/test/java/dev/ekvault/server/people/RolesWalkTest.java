@@ -77,6 +77,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * PUT    /v1/workspace/{ws}/oidc/{id}                       200     403       403
  * DELETE /v1/workspace/{ws}/oidc/{id}                       204     403       403
  * DELETE /v1/workspace/{ws}/invites/{id}                    204     403       403
+ * GET    /v1/workspace/{ws}/audit (and /{id}, /verify, /export) 200  403       403
  * </pre>
  * (*) A member, who may create read-only tokens, may also rotate and revoke them (a leaked one must be killable), and
  * gets 404 for a token that is not theirs. These entries were once refused to members (403) and are marked below.
@@ -163,6 +164,12 @@ class RolesWalkTest {
         HttpResult r = s.post(WS + "/oidc", s.ownerToken, identityBody("fixture-" + next()));
         assertThat(r.status()).as(r.toString()).isEqualTo(201);
         return r.json().get("id").asText();
+    }
+
+    private String latestAuditEntryId() {
+        HttpResult r = s.get(WS + "/audit?limit=1", s.ownerToken);
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        return r.json().get("entries").get(0).get("id").asText();
     }
 
     private String ownersTokenId() {
@@ -289,6 +296,14 @@ class RolesWalkTest {
                 r -> new Call(WS + "/oidc/" + identityId(), "{\"name\":\"renamed-" + next() + "\"}"), expect(200, 403, 403)));
         t.add(new Probe("DELETE", "/v1/workspace/{ws}/oidc/{id}", "delete a workload identity",
                 r -> new Call(WS + "/oidc/" + identityId(), null), expect(204, 403, 403)));
+        // the audit log: admins only (not in the docs' list; an audit log is an admin's tool in every peer)
+        t.add(new Probe("GET", "/v1/workspace/{ws}/audit", "query the audit log", r -> new Call(WS + "/audit", null), expect(200, 403, 403)));
+        t.add(new Probe("GET", "/v1/workspace/{ws}/audit/{id}", "one audit entry",
+                r -> new Call(WS + "/audit/" + latestAuditEntryId(), null), expect(200, 403, 403)));
+        t.add(new Probe("GET", "/v1/workspace/{ws}/audit/verify", "verify the audit chain",
+                r -> new Call(WS + "/audit/verify", null), expect(200, 403, 403)));
+        t.add(new Probe("GET", "/v1/workspace/{ws}/audit/export", "export the audit chain",
+                r -> new Call(WS + "/audit/export", null), expect(200, 403, 403)));
         return t;
     }
 
