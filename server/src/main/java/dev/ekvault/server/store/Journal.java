@@ -86,6 +86,19 @@ public final class Journal {
         void afterWrite(List<Change> changes, boolean committed);
     }
 
+    /**
+     * A change's fields from name, value pairs, in order; a null value is left out (a field that does not apply). Never
+     * pass a secret value, a token, a hash or a password.
+     */
+    public static Map<String, Object> fields(Object... namesAndValues) {
+        if (namesAndValues.length % 2 != 0) throw new IllegalArgumentException("fields come in name, value pairs");
+        Map<String, Object> fields = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            if (namesAndValues[i + 1] != null) fields.put((String) namesAndValues[i], namesAndValues[i + 1]);
+        }
+        return java.util.Collections.unmodifiableMap(fields);
+    }
+
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
     private final List<InTransaction> inTransaction = new CopyOnWriteArrayList<>();
 
