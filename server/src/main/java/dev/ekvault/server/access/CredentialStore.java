@@ -19,10 +19,24 @@ public final class CredentialStore {
         this.json = json;
     }
 
-    public void insert(Connection c, Credential k, String tokenHash) throws SQLException {
+    /**
+     * Stores a new credential and journals its creation; {@code rotatedFrom} names the credential it replaces (a
+     * rotation), null otherwise.
+     */
+    public void insert(Connection c, Credential k, String tokenHash, String rotatedFrom) throws SQLException {
         Sql.update(c, "INSERT INTO credential (" + COLUMNS + ", token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 k.id(), k.workspaceId(), k.kind().wire, k.name(), k.prefix(), k.permission().wire, k.scope().toStorage(json),
                 k.isOwner(), k.createdBy(), k.createdAt(), k.expiresAt(), k.lastUsedAt(), k.revokedAt(), k.parentId(), tokenHash);
+        java.util.Map<String, Object> after = new java.util.LinkedHashMap<>(describe(k));
+        if (rotatedFrom != null) after.put("rotatedFrom", rotatedFrom);
+        Journal.changed(c, Journal.Change.of("create", "credential", k.workspaceId(), k.id()).feed(ChangeFeed.Kind.CREDENTIAL).after(after));
+    }
+
+    /** What the journal records of a credential: never its token or hash, only the display prefix. */
+    static java.util.Map<String, Object> describe(Credential k) {
+        return Journal.fields("kind", k.kind().wire, "name", k.name(), "prefix", k.prefix(), "permission", k.permission().wire,
+                "scope", k.scope().describe(), "owner", k.isOwner() ? true : null, "createdBy", k.createdBy(), "expiresAt", k.expiresAt(),
+                "parentId", k.parentId());
     }
 
     /** A credential with the hash of its token (null for kinds that have no token). */
@@ -47,10 +61,12 @@ public final class CredentialStore {
     }
 
     /**
-     * Marks a credential and every credential minted through it (their children, and theirs) revoked, and appends a change
-     * row for each so every node stops them; returns the ids that were live until now. Minting is bounded in depth.
+     * Marks a credential and every credential minted through it (their children, and theirs) revoked, and journals each
+     * so every node stops them; returns the ids that were live until now. Minting is bounded in depth. When
+     * {@code replacedBy} is not null the credential is being rotated: its own change reads "rotate" and names the
+     * credential that replaces it; the cascaded ones read "revoke" with the root they went with.
      */
-    public java.util.List<String> revoke(Connection c, String workspaceId, String id, long now) throws SQLException {
+    public java.util.List<String> revoke(Connection c, String workspaceId, String id, long now, String replacedBy) throws SQLException {
         java.util.List<String> revoked = new java.util.ArrayList<>();
         java.util.ArrayDeque<String> pending = new java.util.ArrayDeque<>(java.util.List.of(id));
         java.util.Set<String> seen = new java.util.HashSet<>();
@@ -61,18 +77,38 @@ public final class CredentialStore {
             // children of an already revoked credential are revoked too: one minted in a race with the revocation
             pending.addAll(Sql.list(c, "SELECT id FROM credential WHERE parent_id = ?", r -> r.getString(1), next));
         }
-        for (String gone : revoked) Journal.changed(c, Journal.Change.of("change", "credential", workspaceId, gone).feed(ChangeFeed.Kind.CREDENTIAL));
+        for (String gone : revoked) {
+            boolean root = gone.equals(id);
+            journalRevoked(c, workspaceId, gone, root && replacedBy != null ? "rotate" : "revoke",
+                    Journal.fields("revokedAt", now, "with", root ? null : id, "replacedBy", root ? replacedBy : null));
+        }
         return revoked;
     }
 
+    /** One change per revoked credential, naming what it was (kind, name, creator) and never its token. */
+    private void journalRevoked(Connection c, String workspaceId, String id, String action, java.util.Map<String, Object> fields)
+            throws SQLException {
+        Stored stored = findById(c, id);
+        java.util.Map<String, Object> after = new java.util.LinkedHashMap<>();
+        if (stored != null) {
+            Credential k = stored.credential();
+            after.putAll(Journal.fields("kind", k.kind().wire, "name", k.name(), "prefix", k.prefix(), "createdBy", k.createdBy()));
+        }
+        after.put("revoked", true);
+        after.putAll(fields);
+        Journal.changed(c, Journal.Change.of(action, "credential", workspaceId, id).feed(ChangeFeed.Kind.CREDENTIAL)
+                .before(Journal.fields("revoked", false)).after(after));
+    }
+
     /**
-     * Marks every live credential a person created in a workspace revoked (they are leaving it); returns their ids. The
-     * caller appends the change rows.
+     * Marks every live credential a person created in a workspace revoked (they are leaving it), journalling each;
+     * returns their ids.
      */
     public java.util.List<String> revokeCreatedBy(Connection c, String workspaceId, String userId, long now) throws SQLException {
         java.util.List<String> live = Sql.list(c, "SELECT id FROM credential WHERE workspace_id = ? AND created_by = ? AND revoked_at IS NULL",
                 r -> r.getString(1), workspaceId, userId);
         Sql.update(c, "UPDATE credential SET revoked_at = ? WHERE workspace_id = ? AND created_by = ? AND revoked_at IS NULL", now, workspaceId, userId);
+        for (String gone : live) journalRevoked(c, workspaceId, gone, "revoke", Journal.fields("revokedAt", now, "because", "member-removed"));
         return live;
     }
 
@@ -87,7 +123,7 @@ public final class CredentialStore {
                 Credential.Kind.SESSION.wire, Credential.Kind.DEVICE_LOGIN.wire, now);
         int ended = 0;
         for (Credential k : live) {
-            if (!k.id().equals(keep) && !revoke(c, k.workspaceId(), k.id(), now).isEmpty()) ended++;
+            if (!k.id().equals(keep) && !revoke(c, k.workspaceId(), k.id(), now, null).isEmpty()) ended++;
         }
         return ended;
     }
@@ -104,10 +140,22 @@ public final class CredentialStore {
 
     /** Changes what a credential is called and may do (workload identities keep their id across updates). */
     public void updateSettings(Connection c, String id, String name, Permission permission, Scope scope) throws SQLException {
+        Stored before = findById(c, id);
         Sql.update(c, "UPDATE credential SET name = ?, permission = ?, scope = ? WHERE id = ?", name, permission.wire, scope.toStorage(json), id);
+        Journal.Change change = Journal.Change.of("update", "credential", before == null ? "" : before.credential().workspaceId(), id)
+                .feed(ChangeFeed.Kind.CREDENTIAL)
+                .after(Journal.fields("name", name, "permission", permission.wire, "scope", scope.describe()));
+        if (before != null) {
+            Credential k = before.credential();
+            change = change.before(Journal.fields("kind", k.kind().wire, "name", k.name(), "permission", k.permission().wire, "scope", k.scope().describe()));
+        }
+        Journal.changed(c, change);
     }
 
-    /** Records last use, never moving it backwards (nodes flush in any order). */
+    /**
+     * Records last use, never moving it backwards (nodes flush in any order). Not journalled: a use is not a change of
+     * the credential, and the audit log would fill with it.
+     */
     public void recordLastUse(Connection c, String id, long usedAt) throws SQLException {
         Sql.update(c, "UPDATE credential SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)", usedAt, id, usedAt);
     }

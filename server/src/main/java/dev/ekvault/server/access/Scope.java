@@ -53,6 +53,16 @@ public final class Scope {
         return all;
     }
 
+    /** The scope as the change journal records it: {@code all=true}, or the ids of its teams, projects and environments. */
+    public Map<String, Object> describe() {
+        if (all) return Map.of("all", true);
+        Map<String, Object> described = new LinkedHashMap<>();
+        described.put("teams", List.copyOf(new java.util.TreeSet<>(teams)));
+        described.put("projects", List.copyOf(new java.util.TreeSet<>(projects.keySet())));
+        described.put("environments", List.copyOf(new java.util.TreeSet<>(environments.keySet())));
+        return described;
+    }
+
     public boolean coversTeam(String teamId) {
         return all || teams.contains(teamId);
     }

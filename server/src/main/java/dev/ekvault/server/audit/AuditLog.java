@@ -79,13 +79,15 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
     public void beforeCommit(Connection c, List<Journal.Change> changes) throws SQLException {
         Actor actor = Actor.current();
         long now = clock.millis();
+        List<AuditEntry> drafts = new ArrayList<>(changes.size());
         for (Journal.Change change : changes) {
             if (change.action() == null) continue;
-            APPENDED.get().add(store.append(c, new AuditEntry(change.workspaceId() == null ? "" : change.workspaceId(), 0, UUID.randomUUID().toString(), now,
+            drafts.add(new AuditEntry(change.workspaceId() == null ? "" : change.workspaceId(), 0, UUID.randomUUID().toString(), now,
                     actor.userId(), actor.credentialId(), actor.credentialKind(), actor.clientAddress(), actor.requestId(), change.action(),
                     change.entityType(), change.entityId(), change.projectId(), change.environmentId(), canonical(change.before()),
-                    canonical(change.after()), outcome(change.action()), null, null)));
+                    canonical(change.after()), outcome(change.action()), null, null));
         }
+        if (!drafts.isEmpty()) APPENDED.get().addAll(store.append(c, drafts));
     }
 
     /** Failures are entries too; what the action names decides the outcome column. */

@@ -27,23 +27,33 @@ public final class AuditStore {
                          String environmentId, Long from, Long to) {}
 
     /**
-     * Appends an entry to its workspace's chain inside the caller's transaction: {@code draft}'s seq, prevHash and hash
-     * are ignored and set here. Returns the stored entry.
+     * Appends entries, in order, to their workspaces' chains inside the caller's transaction: each draft's seq,
+     * prevHash and hash are ignored and set here. Each chain's head is locked and read once for the whole batch.
+     * Returns the stored entries.
      */
-    public AuditEntry append(Connection c, AuditEntry draft) throws SQLException {
-        if (Dialect.of(c) == Dialect.POSTGRESQL) {
-            Sql.one(c, "SELECT pg_advisory_xact_lock(?)", r -> null, LOCK_SPACE | (draft.workspaceId().hashCode() & 0xffff_ffffL));
+    public List<AuditEntry> append(Connection c, List<AuditEntry> drafts) throws SQLException {
+        boolean postgres = Dialect.of(c) == Dialect.POSTGRESQL;
+        java.util.Map<String, AuditEntry> heads = new java.util.HashMap<>();
+        // locks in a fixed order (sorted workspace ids): two transactions that touch the same two chains cannot deadlock
+        for (String workspaceId : new java.util.TreeSet<>(drafts.stream().map(AuditEntry::workspaceId).toList())) {
+            if (postgres) Sql.one(c, "SELECT pg_advisory_xact_lock(?)", r -> null, LOCK_SPACE | (workspaceId.hashCode() & 0xffff_ffffL));
+            heads.put(workspaceId, head(c, workspaceId));
         }
-        AuditEntry head = head(c, draft.workspaceId());
-        AuditEntry entry = new AuditEntry(draft.workspaceId(), head == null ? 1 : head.seq() + 1, draft.id(), draft.at(), draft.actorUserId(),
-                draft.credentialId(), draft.credentialKind(), draft.clientAddress(), draft.requestId(), draft.action(), draft.entityType(),
-                draft.entityId(), draft.projectId(), draft.environmentId(), draft.beforeJson(), draft.afterJson(), draft.outcome(),
-                head == null ? AuditEntry.GENESIS : head.hash(), null).sealed();
-        Sql.update(c, "INSERT INTO audit_entry (" + COLUMNS + ") VALUES (" + Sql.placeholders(19) + ")", entry.workspaceId(), entry.seq(),
-                entry.id(), entry.at(), entry.actorUserId(), entry.credentialId(), entry.credentialKind(), entry.clientAddress(),
-                entry.requestId(), entry.action(), entry.entityType(), entry.entityId(), entry.projectId(), entry.environmentId(),
-                entry.beforeJson(), entry.afterJson(), entry.outcome(), entry.prevHash(), entry.hash());
-        return entry;
+        List<AuditEntry> stored = new ArrayList<>(drafts.size());
+        for (AuditEntry draft : drafts) {
+            AuditEntry head = heads.get(draft.workspaceId());
+            AuditEntry entry = new AuditEntry(draft.workspaceId(), head == null ? 1 : head.seq() + 1, draft.id(), draft.at(), draft.actorUserId(),
+                    draft.credentialId(), draft.credentialKind(), draft.clientAddress(), draft.requestId(), draft.action(), draft.entityType(),
+                    draft.entityId(), draft.projectId(), draft.environmentId(), draft.beforeJson(), draft.afterJson(), draft.outcome(),
+                    head == null ? AuditEntry.GENESIS : head.hash(), null).sealed();
+            Sql.update(c, "INSERT INTO audit_entry (" + COLUMNS + ") VALUES (" + Sql.placeholders(19) + ")", entry.workspaceId(), entry.seq(),
+                    entry.id(), entry.at(), entry.actorUserId(), entry.credentialId(), entry.credentialKind(), entry.clientAddress(),
+                    entry.requestId(), entry.action(), entry.entityType(), entry.entityId(), entry.projectId(), entry.environmentId(),
+                    entry.beforeJson(), entry.afterJson(), entry.outcome(), entry.prevHash(), entry.hash());
+            heads.put(entry.workspaceId(), entry);
+            stored.add(entry);
+        }
+        return stored;
     }
 
     /** A page of a workspace's entries, newest first, below sequence number {@code before} (null: from the newest). */

@@ -82,11 +82,8 @@ public final class ViewLog implements AutoCloseable {
                 if (first == null) continue;
                 group.add(first);
                 queue.drainTo(group, MAX_GROUP - 1);
-                List<AuditEntry> written = database.write(c -> {
-                    List<AuditEntry> entries = new ArrayList<>(group.size());
-                    for (Pending p : group) entries.add(store.append(c, p.draft()));
-                    return entries;
-                });
+                List<AuditEntry> drafts = group.stream().map(Pending::draft).toList();
+                List<AuditEntry> written = database.write(c -> store.append(c, drafts));
                 group.forEach(p -> p.durable().complete(null));
                 device.write(written);
             } catch (InterruptedException e) {

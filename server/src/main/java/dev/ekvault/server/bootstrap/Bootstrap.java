@@ -12,8 +12,6 @@ import dev.ekvault.server.workspace.WorkspaceStore;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
-import dev.ekvault.server.store.ChangeFeed;
-import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.wire.FieldRules;
 import dev.ekvault.server.store.Database;
@@ -72,7 +70,6 @@ public final class Bootstrap {
         String workspaceId = FieldRules.newId();
         workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow(workspaceId, slug, slug, ownerId, now));
         workspaces.insertMember(c, new WorkspaceStore.Member(workspaceId, ownerId, Role.ADMIN, Scope.ALL), now);
-        Journal.changed(c, Journal.Change.of("change", "member", workspaceId, ownerId).feed(ChangeFeed.Kind.MEMBER));
         teams.insert(c, new TeamStore.TeamRow(FieldRules.newId(), workspaceId, "Default", now));
         return workspaceId;
     }

@@ -1,5 +1,7 @@
 package dev.ekvault.server.jwt;
 
+import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
@@ -30,22 +32,42 @@ final class SigningKeyStore {
         return Sql.list(c, "SELECT kid FROM signing_key WHERE retired_at IS NULL", r -> r.getString(1));
     }
 
-    void insert(Connection c, Row row) throws SQLException {
+    /**
+     * Stores a new key (its private half sealed; the journal records only its id and algorithm). {@code announce}: the
+     * change also goes to the change feed so every node reloads the keys at once (an operator's rotation); a scheduled
+     * rotation is not announced, each node rotating and re-reading on its own schedule.
+     */
+    void insert(Connection c, Row row, boolean announce) throws SQLException {
         Sql.update(c, "INSERT INTO signing_key (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?)",
                 row.kid(), row.algorithm(), row.publicJwk(), row.privateSealed(), row.createdAt(), row.retiredAt());
+        Journal.Change change = Journal.Change.of("create", "signing-key", "", row.kid())
+                .after(Journal.fields("algorithm", row.algorithm(), "createdAt", row.createdAt()));
+        Journal.changed(c, announce ? change.feed(ChangeFeed.Kind.SIGNING_KEY) : change);
     }
 
     /** Retires one key if it is still active; 0 means another node retired it first. */
     int retire(Connection c, String kid, long now) throws SQLException {
-        return Sql.update(c, "UPDATE signing_key SET retired_at = ? WHERE kid = ? AND retired_at IS NULL", now, kid);
+        int retired = Sql.update(c, "UPDATE signing_key SET retired_at = ? WHERE kid = ? AND retired_at IS NULL", now, kid);
+        if (retired == 1) journalRetired(c, kid, now);
+        return retired;
     }
 
     int retireAllActive(Connection c, long now) throws SQLException {
-        return Sql.update(c, "UPDATE signing_key SET retired_at = ? WHERE retired_at IS NULL", now);
+        List<String> active = activeKids(c);
+        int retired = Sql.update(c, "UPDATE signing_key SET retired_at = ? WHERE retired_at IS NULL", now);
+        for (String kid : active) journalRetired(c, kid, now);
+        return retired;
+    }
+
+    private static void journalRetired(Connection c, String kid, long now) throws SQLException {
+        Journal.changed(c, Journal.Change.of("retire", "signing-key", "", kid).after(Journal.fields("retiredAt", now)));
     }
 
     /** Deletes keys retired at or before {@code cutoff}: no token they signed can still be accepted. */
     int deleteRetiredAtOrBefore(Connection c, long cutoff) throws SQLException {
-        return Sql.update(c, "DELETE FROM signing_key WHERE retired_at IS NOT NULL AND retired_at <= ?", cutoff);
+        List<String> gone = Sql.list(c, "SELECT kid FROM signing_key WHERE retired_at IS NOT NULL AND retired_at <= ?", r -> r.getString(1), cutoff);
+        int deleted = Sql.update(c, "DELETE FROM signing_key WHERE retired_at IS NOT NULL AND retired_at <= ?", cutoff);
+        for (String kid : gone) Journal.changed(c, Journal.Change.of("delete", "signing-key", "", kid));
+        return deleted;
     }
 }

@@ -12,9 +12,7 @@ import dev.ekvault.server.crypto.Aad;
 import dev.ekvault.server.crypto.Aead;
 import dev.ekvault.server.crypto.IntegrityException;
 import dev.ekvault.server.crypto.MasterKey;
-import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Database;
-import dev.ekvault.server.store.Journal;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 
@@ -121,22 +119,22 @@ public final class SigningKeys {
      * Tokens already issued stay valid until they expire: the old key stays published.
      */
     public String rotateAndAnnounce() {
-        rotate();
-        String kid = activeKid();
-        database.write(c -> {
-            Journal.changed(c, Journal.Change.of("change", "signing-key", "", kid).feed(ChangeFeed.Kind.SIGNING_KEY));
-            return null;
-        });
-        return kid;
+        rotate(true);
+        return activeKid();
     }
 
     /** Retires the active key and makes a new one, in one transaction. */
     public void rotate() {
+        rotate(false);
+    }
+
+    /** {@link #rotate()}; {@code announce}: the new key also goes to the change feed, so every node reloads at once. */
+    private void rotate(boolean announce) {
         long now = clock.millis();
         SigningKeyStore.Row row = newKey(now);
         database.write(c -> {
             store.retireAllActive(c, now);
-            store.insert(c, row);
+            store.insert(c, row, announce);
             return null;
         });
         refresh();
@@ -155,7 +153,7 @@ public final class SigningKeys {
             if (active != null && now - active.createdAt() < rotationMillis) return false;
             if (active != null && store.retire(c, active.kid(), now) == 0) return false;
             store.retireAllActive(c, now);
-            store.insert(c, newKey(now));
+            store.insert(c, newKey(now), false); // every node rotates on its own schedule: nothing to announce
             return true;
         });
         refresh();
@@ -286,7 +284,7 @@ public final class SigningKeys {
             for (String kid : store.activeKids(c)) {
                 if (!unusable.contains(kid)) return false; // another node created one since we looked
             }
-            store.insert(c, row);
+            store.insert(c, row, false);
             return true;
         });
         if (created) LOG.info("created the first JWT signing key, kid " + row.kid());

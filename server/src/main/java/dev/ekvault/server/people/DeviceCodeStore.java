@@ -1,5 +1,6 @@
 package dev.ekvault.server.people;
 
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
@@ -31,11 +32,24 @@ public final class DeviceCodeStore {
         Sql.update(c, "UPDATE device_code SET status = 'consumed', last_polled_at = ? WHERE device_code_hash = ?", now, deviceCodeHash);
     }
 
-    /** Approves or denies the pending, unexpired code {@code userCode}; returns the number of rows changed (0 or 1). */
+    /**
+     * Approves or denies the pending, unexpired code {@code userCode}; returns the number of rows changed (0 or 1). An
+     * answer is journalled (who let which client in); starting, polling and consuming a code are the flow's bookkeeping
+     * and are not, the login it yields being journalled as its credential.
+     */
     public int answer(Connection c, String userCode, boolean approve, String userId, String workspaceId, String approvedBy, long now)
             throws SQLException {
-        return Sql.update(c, "UPDATE device_code SET status = ?, user_id = ?, workspace_id = ?, approved_by = ? "
+        String clientId = Sql.one(c, "SELECT client_id FROM device_code WHERE user_code = ? AND status = 'pending' AND expires_at > ?",
+                r -> r.getString(1), userCode, now);
+        int answered = Sql.update(c, "UPDATE device_code SET status = ?, user_id = ?, workspace_id = ?, approved_by = ? "
                 + "WHERE user_code = ? AND status = 'pending' AND expires_at > ?", approve ? "approved" : "denied", userId, workspaceId,
                 approvedBy, userCode, now);
+        // the user code is spent once answered, so it may name the login
+        if (answered == 1) {
+            Journal.changed(c, Journal.Change.of(approve ? "approve" : "deny", "device-login", workspaceId, userCode)
+                    .before(Journal.fields("status", "pending"))
+                    .after(Journal.fields("status", approve ? "approved" : "denied", "clientId", clientId, "userId", userId, "approvedBy", approvedBy)));
+        }
+        return answered;
     }
 }

@@ -5,8 +5,6 @@ import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.workspace.ScopeResolver;
 import dev.ekvault.server.access.Caller;
-import dev.ekvault.server.store.ChangeFeed;
-import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.wire.FieldRules;
 import dev.ekvault.server.wire.WireTime;
@@ -140,7 +138,6 @@ public final class MemberService {
             if (!role.within(caller.role())) throw ApiException.forbidden("field 'role': you can grant only a role you hold");
             if (!scope.within(caller.scope())) throw ApiException.forbidden("field 'scope' reaches beyond your own access");
             workspaceStore.updateMember(c, ws.id(), userId, role, scope);
-            Journal.changed(c, Journal.Change.of("change", "member", ws.id(), userId).feed(ChangeFeed.Kind.MEMBER));
             // the answer to an update has no isOwner (the owner cannot be updated)
             return memberView(userId, m.email(), role, scope, m.createdAt(), m.name(), null);
         });
@@ -160,12 +157,9 @@ public final class MemberService {
             // their personal overrides and credentials go (every credential they minted is theirs too), and the
             // invitations they sent that nobody answered; shared values stay
             secrets.deletePersonalValues(c, ws.id(), userId);
-            for (String credentialId : credentials.revokeCreatedBy(c, ws.id(), userId, now)) {
-                Journal.changed(c, Journal.Change.of("change", "credential", ws.id(), credentialId).feed(ChangeFeed.Kind.CREDENTIAL));
-            }
+            credentials.revokeCreatedBy(c, ws.id(), userId, now);
             workspaceStore.deleteMember(c, ws.id(), userId);
             members.withdrawInvitesBy(c, ws.id(), userId);
-            Journal.changed(c, Journal.Change.of("change", "member", ws.id(), userId).feed(ChangeFeed.Kind.MEMBER));
             return null;
         });
     }
@@ -217,7 +211,6 @@ public final class MemberService {
                 throw ApiException.conflict("you are already a member of this workspace; sign in instead");
             }
             workspaceStore.insertMember(c, new WorkspaceStore.Member(invite.workspaceId(), user.id(), invite.role(), invite.scope()), now);
-            Journal.changed(c, Journal.Change.of("change", "member", invite.workspaceId(), user.id()).feed(ChangeFeed.Kind.MEMBER));
             members.answerInvite(c, invite.id(), "accepted", now);
             return sessions.issue(c, user, invite.workspaceId(), Credential.Kind.SESSION, sessionLifetime, now);
         });

@@ -3,6 +3,7 @@ package dev.ekvault.server.people;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
@@ -39,12 +40,18 @@ public final class MemberStore {
 
     /** Withdraws the invitations a person sent that nobody answered yet (they are leaving the workspace). */
     public void withdrawInvitesBy(Connection c, String workspaceId, String userId) throws SQLException {
+        for (InviteRow withdrawn : Sql.list(c, "SELECT " + INVITE_COLUMNS + " FROM invite WHERE workspace_id = ? AND created_by = ? AND status = 'sent'",
+                this::readInvite, workspaceId, userId)) {
+            Journal.changed(c, Journal.Change.of("revoke", "invitation", workspaceId, withdrawn.id()).before(describe(withdrawn))
+                    .after(Journal.fields("because", "inviter-removed")));
+        }
         Sql.update(c, "DELETE FROM invite WHERE workspace_id = ? AND created_by = ? AND status = 'sent'", workspaceId, userId);
     }
 
     public void insertInvite(Connection c, InviteRow i, String tokenHash) throws SQLException {
         Sql.update(c, "INSERT INTO invite (" + INVITE_COLUMNS + ", token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", i.id(), i.workspaceId(),
                 i.email(), i.role().wire(), i.scope().toStorage(json), i.status(), i.createdBy(), i.createdAt(), i.expiresAt(), tokenHash);
+        Journal.changed(c, Journal.Change.of("create", "invitation", i.workspaceId(), i.id()).after(describe(i)));
     }
 
     public List<InviteRow> invites(Connection c, String workspaceId) throws SQLException {
@@ -67,11 +74,29 @@ public final class MemberStore {
     }
 
     public void answerInvite(Connection c, String id, String status, long now) throws SQLException {
+        InviteRow before = Sql.one(c, "SELECT " + INVITE_COLUMNS + " FROM invite WHERE id = ?", this::readInvite, id);
         Sql.update(c, "UPDATE invite SET status = ?, answered_at = ? WHERE id = ?", status, now, id);
+        if (before == null) return;
+        String action = switch (status) {
+            case "accepted" -> "accept";
+            case "declined" -> "decline";
+            default -> "update";
+        };
+        Journal.changed(c, Journal.Change.of(action, "invitation", before.workspaceId(), id).before(describe(before))
+                .after(Journal.fields("status", status)));
     }
 
+    /** An admin withdraws an invitation. */
     public void deleteInvite(Connection c, String id) throws SQLException {
+        InviteRow before = Sql.one(c, "SELECT " + INVITE_COLUMNS + " FROM invite WHERE id = ?", this::readInvite, id);
         Sql.update(c, "DELETE FROM invite WHERE id = ?", id);
+        if (before != null) Journal.changed(c, Journal.Change.of("revoke", "invitation", before.workspaceId(), id).before(describe(before)));
+    }
+
+    /** What the journal records of an invitation: never its token or hash. */
+    private static java.util.Map<String, Object> describe(InviteRow i) {
+        return Journal.fields("email", i.email(), "role", i.role().wire(), "scope", i.scope().describe(), "status", i.status(),
+                "createdBy", i.createdBy(), "expiresAt", i.expiresAt());
     }
 
     private InviteRow readInvite(java.sql.ResultSet r) throws SQLException {

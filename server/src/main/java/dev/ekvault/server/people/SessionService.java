@@ -9,8 +9,6 @@ import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.http.SessionCookie;
 import dev.ekvault.server.access.Caller;
-import dev.ekvault.server.store.ChangeFeed;
-import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.wire.FieldRules;
@@ -251,8 +249,7 @@ public final class SessionService {
         String parentId = parent != null && CredentialAuthority.binds(parent, kind) ? parent.id() : null;
         Credential credential = new Credential(FieldRules.newId(), workspaceId, kind, kind == Credential.Kind.SESSION ? "dashboard" : "ek login",
                 TokenFormat.displayPrefix(token), Permission.READ_WRITE, Scope.ALL, false, user.id(), now, expiresAt, null, null, parentId);
-        credentials.insert(c, credential, TokenFormat.hash(token));
-        Journal.changed(c, Journal.Change.of("change", "credential", workspaceId, credential.id()).feed(ChangeFeed.Kind.CREDENTIAL));
+        credentials.insert(c, credential, TokenFormat.hash(token), null);
         return new SignedIn(token, SessionCookie.csrfToken(token), user.id(), user.email(), user.name(), credential.expiresAt());
     }
 
@@ -296,7 +293,7 @@ public final class SessionService {
     /** Ends a sign-in and everything minted through it (an {@code ek login}'s tokens die with its logout). */
     private void revoke(String workspaceId, String credentialId) {
         database.write(c -> {
-            credentials.revoke(c, workspaceId, credentialId, clock.millis());
+            credentials.revoke(c, workspaceId, credentialId, clock.millis(), null);
             return null;
         });
     }

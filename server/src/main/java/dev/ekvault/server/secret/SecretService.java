@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.api.Secret;
 import dev.ekvault.api.SecretValue;
 import dev.ekvault.server.access.Caller;
-import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.audit.ViewLog;
 import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.config.Config;
@@ -195,7 +194,6 @@ public final class SecretService {
         }
         return database.write(c -> {
             ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
-            changed(c, project);
             Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
             List<EnvironmentRow> targets = new ArrayList<>();
             for (int i = 0; i < environmentIds.size(); i++) {
@@ -241,7 +239,6 @@ public final class SecretService {
         }
         return database.write(c -> {
             ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
-            changed(c, project);
             Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
             SecretRow before = findVisible(c, caller, project, visible, secretRef);
             long now = clock.millis();
@@ -269,7 +266,7 @@ public final class SecretService {
                     }
                     owner = caller.userId();
                 }
-                if (change.value().isEmpty()) store.deleteValue(c, secret.id(), env.id(), owner);
+                if (change.value().isEmpty()) store.deleteValue(c, secret, env.id(), owner);
                 else writeValue(c, project, secret, env.id(), owner, change.value(), now);
             }
             return views(c, caller, project, null, false, s -> s.id().equals(secret.id())).stream().findFirst()
@@ -281,21 +278,12 @@ public final class SecretService {
         caller.requireWrite();
         database.write(c -> {
             ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
-            changed(c, project);
             Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
             SecretRow secret = findVisible(c, caller, project, visible, secretRef);
             requireEveryHoldingEnvironment(c, secret, visible, "deleting");
-            store.delete(c, secret.id());
+            store.delete(c, secret);
             return null;
         });
-    }
-
-    /**
-     * Says, inside the write's transaction, that a project's secrets change: other processes learn it from the change
-     * feed, and this one's cache drops the project once the transaction is over (it subscribes to the journal).
-     */
-    private static void changed(Connection c, ProjectRow project) throws SQLException {
-        Journal.changed(c, Journal.Change.of("change", "secret", project.workspaceId(), project.id()).feed(ChangeFeed.Kind.SECRET));
     }
 
     /** Shared values for a credential that sees no personal ones, unresolved: the hot path, served from memory. */
@@ -386,8 +374,8 @@ public final class SecretService {
         byte[] aad = Aad.secretValue(project.workspaceId(), project.id(), environmentId, secret.id(), version, owner);
         byte[] sealed = dataKeys.seal(c, project.workspaceId(), environmentId, value.getBytes(StandardCharsets.UTF_8), aad);
         ValueRow row = new ValueRow(secret.id(), environmentId, owner, version, sealed, now);
-        if (current == null) store.insertValue(c, row);
-        else store.updateValue(c, row);
+        if (current == null) store.insertValue(c, secret, row);
+        else store.updateValue(c, secret, row);
         return new Plain(row, value);
     }
 

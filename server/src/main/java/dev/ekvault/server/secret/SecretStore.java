@@ -1,5 +1,7 @@
 package dev.ekvault.server.secret;
 
+import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
@@ -25,11 +27,40 @@ public final class SecretStore {
         Sql.update(c, "INSERT INTO secret (id, workspace_id, project_id, name, note, type, data_type, created_at, updated_at) "
                 + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", s.id(), s.workspaceId(), s.projectId(), s.name(), s.note(), s.type(),
                 s.dataType(), s.createdAt(), s.updatedAt());
+        Journal.changed(c, secretChange("create", s).after(describe(s)));
     }
 
     public void update(Connection c, SecretRow s) throws SQLException {
+        SecretRow before = Sql.one(c, SELECT + "WHERE id = ?", SecretStore::readSecret, s.id());
         Sql.update(c, "UPDATE secret SET name = ?, note = ?, type = ?, data_type = ?, updated_at = ? WHERE id = ?",
                 s.name(), s.note(), s.type(), s.dataType(), s.updatedAt(), s.id());
+        Journal.changed(c, secretChange("update", s).before(before == null ? null : describe(before)).after(describe(s)));
+    }
+
+    /**
+     * A change of a project's secrets: it goes to the change feed naming the project, so every node's secret cache
+     * drops the project as a whole.
+     */
+    private static Journal.Change secretChange(String action, SecretRow s) {
+        return Journal.Change.of(action, "secret", s.workspaceId(), s.id()).feed(ChangeFeed.Kind.SECRET).in(s.projectId(), null);
+    }
+
+    /** What the journal records of a secret: its name and kind, never a value (the note is free text, so only whether one is set). */
+    private static java.util.Map<String, Object> describe(SecretRow s) {
+        return Journal.fields("name", s.name(), "type", s.type(), "dataType", s.dataType(), "hasNote", s.note() != null && !s.note().isEmpty());
+    }
+
+    /**
+     * A change of one value: {@code version} is the version it has now (null when deleted) and only that it changed is
+     * said, never the value or its ciphertext; a personal override names its owner.
+     */
+    private static void journalValue(Connection c, String action, SecretRow secret, String environmentId, String ownerId, Long version)
+            throws SQLException {
+        boolean personal = !SHARED.equals(ownerId);
+        Journal.changed(c, Journal.Change.of(action, "secret-value", secret.workspaceId(), secret.id()).feed(ChangeFeed.Kind.SECRET)
+                .in(secret.projectId(), environmentId)
+                .after(Journal.fields("secret", secret.name(), "version", version, "valueChanged", true,
+                        "personal", personal ? true : null, "owner", personal ? ownerId : null)));
     }
 
     public List<SecretRow> listByProject(Connection c, String projectId) throws SQLException {
@@ -42,14 +73,27 @@ public final class SecretStore {
                 SecretStore::readSecret, projectId, nameOrId, nameOrId, nameOrId);
     }
 
-    /** Deletes a person's personal overrides in a workspace (they are leaving it). */
+    /**
+     * Deletes a person's personal overrides in a workspace (they are leaving it), journalling each for the audit only:
+     * no node caches personal values, so the change feed is not told.
+     */
     public void deletePersonalValues(Connection c, String workspaceId, String ownerId) throws SQLException {
+        record Gone(String secretId, String projectId, String environmentId, String name) {}
+        List<Gone> gone = Sql.list(c, "SELECT v.secret_id, s.project_id, v.environment_id, s.name FROM secret_value v JOIN secret s "
+                + "ON s.id = v.secret_id WHERE v.owner_id = ? AND s.workspace_id = ?", r -> new Gone(r.getString(1), r.getString(2),
+                r.getString(3), r.getString(4)), ownerId, workspaceId);
+        for (Gone g : gone) {
+            Journal.changed(c, Journal.Change.of("delete", "secret-value", workspaceId, g.secretId()).in(g.projectId(), g.environmentId())
+                    .after(Journal.fields("secret", g.name(), "valueChanged", true, "personal", true, "owner", ownerId, "because", "member-removed")));
+        }
         Sql.update(c, "DELETE FROM secret_value WHERE owner_id = ? AND secret_id IN (SELECT id FROM secret WHERE workspace_id = ?)", ownerId, workspaceId);
     }
 
-    public void delete(Connection c, String secretId) throws SQLException {
-        Sql.update(c, "DELETE FROM secret_value WHERE secret_id = ?", secretId);
-        Sql.update(c, "DELETE FROM secret WHERE id = ?", secretId);
+    /** Deletes a secret with all its values: one change, the secret's. */
+    public void delete(Connection c, SecretRow secret) throws SQLException {
+        Sql.update(c, "DELETE FROM secret_value WHERE secret_id = ?", secret.id());
+        Sql.update(c, "DELETE FROM secret WHERE id = ?", secret.id());
+        Journal.changed(c, secretChange("delete", secret).before(describe(secret)));
     }
 
     /**
@@ -81,18 +125,24 @@ public final class SecretStore {
                 r -> r.getLong(1), secretId, environmentId, ownerId);
     }
 
-    public void insertValue(Connection c, ValueRow v) throws SQLException {
+    /** Stores a value of {@code secret} (whose workspace and project the journal names). */
+    public void insertValue(Connection c, SecretRow secret, ValueRow v) throws SQLException {
         Sql.update(c, "INSERT INTO secret_value (secret_id, environment_id, owner_id, version, ciphertext, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
                 v.secretId(), v.environmentId(), v.ownerId(), v.version(), v.ciphertext(), v.updatedAt());
+        journalValue(c, "create", secret, v.environmentId(), v.ownerId(), v.version());
     }
 
-    public void updateValue(Connection c, ValueRow v) throws SQLException {
+    public void updateValue(Connection c, SecretRow secret, ValueRow v) throws SQLException {
         Sql.update(c, "UPDATE secret_value SET version = ?, ciphertext = ?, updated_at = ? WHERE secret_id = ? AND environment_id = ? AND owner_id = ?",
                 v.version(), v.ciphertext(), v.updatedAt(), v.secretId(), v.environmentId(), v.ownerId());
+        journalValue(c, "update", secret, v.environmentId(), v.ownerId(), v.version());
     }
 
-    public void deleteValue(Connection c, String secretId, String environmentId, String ownerId) throws SQLException {
-        Sql.update(c, "DELETE FROM secret_value WHERE secret_id = ? AND environment_id = ? AND owner_id = ?", secretId, environmentId, ownerId);
+    /** Deletes one value; a value that was not there changes nothing and is not journalled. */
+    public void deleteValue(Connection c, SecretRow secret, String environmentId, String ownerId) throws SQLException {
+        if (Sql.update(c, "DELETE FROM secret_value WHERE secret_id = ? AND environment_id = ? AND owner_id = ?", secret.id(), environmentId, ownerId) > 0) {
+            journalValue(c, "delete", secret, environmentId, ownerId, null);
+        }
     }
 
     private static SecretRow readSecret(ResultSet r) throws SQLException {

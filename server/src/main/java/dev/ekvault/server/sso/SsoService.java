@@ -1,8 +1,6 @@
 package dev.ekvault.server.sso;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ekvault.server.store.ChangeFeed;
-import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.crypto.MasterKey;
 import dev.ekvault.server.wire.ApiException;
@@ -169,7 +167,6 @@ public final class SsoService {
 
     private SessionService.SignedIn join(Connection c, UserStore.User user, MemberStore.InviteRow invite, long now) throws SQLException {
         workspaces.insertMember(c, new WorkspaceStore.Member(invite.workspaceId(), user.id(), invite.role(), invite.scope()), now);
-        Journal.changed(c, Journal.Change.of("change", "member", invite.workspaceId(), user.id()).feed(ChangeFeed.Kind.MEMBER));
         members.answerInvite(c, invite.id(), "accepted", now);
         return session(c, user, invite.workspaceId(), now);
     }

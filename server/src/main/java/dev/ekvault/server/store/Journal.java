@@ -86,25 +86,34 @@ public final class Journal {
         void afterWrite(List<Change> changes, boolean committed);
     }
 
-    private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
-    private final List<InTransaction> inTransaction = new CopyOnWriteArrayList<>();
-
-    /** Describing fields in order, leaving out the null ones (an absent field and a null one read the same). */
+    /**
+     * A change's fields from name, value pairs, in order; a null value is left out (a field that does not apply). Never
+     * pass a secret value, a token, a hash or a password.
+     */
     public static Map<String, Object> fields(Object... namesAndValues) {
+        if (namesAndValues.length % 2 != 0) throw new IllegalArgumentException("fields come in name, value pairs");
         Map<String, Object> fields = new java.util.LinkedHashMap<>();
-        for (int i = 0; i + 1 < namesAndValues.length; i += 2) {
+        for (int i = 0; i < namesAndValues.length; i += 2) {
             if (namesAndValues[i + 1] != null) fields.put((String) namesAndValues[i], namesAndValues[i + 1]);
         }
-        return fields;
+        return java.util.Collections.unmodifiableMap(fields);
     }
+
+    private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
+    private final List<InTransaction> inTransaction = new CopyOnWriteArrayList<>();
 
     /**
      * Says, inside the caller's write transaction, what changed: the in-transaction subscribers write theirs before it
      * commits, every node learns of a fed change once it commits, and the after-commit subscribers are told.
      */
     public static void changed(Connection c, Change change) throws SQLException {
-        if (change.kind() != null) ChangeFeed.record(c, change.kind(), change.workspaceId(), change.feedEntity());
         List<Change> pending = PENDING.get();
+        // one feed row per entity and transaction is enough: a node reloads the entity (or drops the project) once,
+        // whatever happened to it (a bulk write of 500 values is one SECRET row, not 1,000)
+        if (change.kind() != null && (pending == null || pending.stream().noneMatch(p -> p.kind() == change.kind()
+                && p.feedEntity().equals(change.feedEntity()) && p.workspaceId().equals(change.workspaceId())))) {
+            ChangeFeed.record(c, change.kind(), change.workspaceId(), change.feedEntity());
+        }
         if (pending != null) pending.add(change);
     }
 

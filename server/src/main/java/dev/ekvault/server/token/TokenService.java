@@ -13,8 +13,6 @@ import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.workspace.ScopeResolver;
 import dev.ekvault.server.access.Caller;
-import dev.ekvault.server.store.ChangeFeed;
-import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.workspace.EnvironmentStore;
 import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.wire.FieldRules;
@@ -152,10 +150,12 @@ public final class TokenService {
             CredentialAuthority.requireMayRotate(caller, old, credentials.lineage(c, caller.credentialId()));
             long now = clock.millis();
             if (!old.isLiveAt(now)) throw ApiException.conflict("a revoked or expired token cannot be rotated; create a new one");
-            credentials.revoke(c, old.workspaceId(), old.id(), now);
-            Credential fresh = new Credential(FieldRules.newId(), old.workspaceId(), old.kind(), old.name(), null, old.permission(),
+            String freshId = FieldRules.newId();
+            // the old credential's change reads "rotate" and names its successor; the successor's create names it
+            credentials.revoke(c, old.workspaceId(), old.id(), now, freshId);
+            Credential fresh = new Credential(freshId, old.workspaceId(), old.kind(), old.name(), null, old.permission(),
                     old.scope(), old.isOwner(), old.createdBy(), now, old.expiresAt(), null, null, old.parentId());
-            return createdView(fresh, issue(c, fresh));
+            return createdView(fresh, issue(c, fresh, old.id()));
         });
         return rotated;
     }
@@ -165,19 +165,23 @@ public final class TokenService {
         CredentialAuthority.requireMayManage(caller);
         database.write(c -> {
             Credential credential = manageable(c, caller, workspaceRef, tokenId);
-            credentials.revoke(c, credential.workspaceId(), credential.id(), clock.millis());
+            credentials.revoke(c, credential.workspaceId(), credential.id(), clock.millis(), null);
             return null;
         });
     }
 
     /** Issues a token for a credential inside the caller's transaction and returns the raw value, shown once. */
     public String issue(Connection c, Credential template) throws SQLException {
+        return issue(c, template, null);
+    }
+
+    /** {@link #issue}; {@code rotatedFrom} names the credential this one replaces, null when it replaces none. */
+    private String issue(Connection c, Credential template, String rotatedFrom) throws SQLException {
         String token = TokenFormat.generate();
         Credential credential = new Credential(template.id(), template.workspaceId(), template.kind(), template.name(),
                 TokenFormat.displayPrefix(token), template.permission(), template.scope(), template.isOwner(), template.createdBy(),
                 template.createdAt(), template.expiresAt(), null, null, template.parentId());
-        credentials.insert(c, credential, TokenFormat.hash(token));
-        Journal.changed(c, Journal.Change.of("change", "credential", credential.workspaceId(), credential.id()).feed(ChangeFeed.Kind.CREDENTIAL));
+        credentials.insert(c, credential, TokenFormat.hash(token), rotatedFrom);
         return token;
     }
 

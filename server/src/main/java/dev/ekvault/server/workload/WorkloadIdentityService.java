@@ -12,8 +12,6 @@ import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.auth.AccessSnapshot;
 import dev.ekvault.server.auth.Authentication;
 import dev.ekvault.server.access.Caller;
-import dev.ekvault.server.store.ChangeFeed;
-import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.wire.FieldRules;
@@ -109,10 +107,9 @@ public final class WorkloadIdentityService {
             Credential credential = new Credential(FieldRules.newId(), ws.id(), Credential.Kind.OIDC, name, null, permission, scope, false,
                     caller.userId(), now, CredentialAuthority.boundExpiry(caller, Credential.Kind.OIDC, null), null, null,
                     CredentialAuthority.parentFor(caller, Credential.Kind.OIDC));
-            credentials.insert(c, credential, null);
+            credentials.insert(c, credential, null, null);
             WorkloadIdentityStore.Row row = new WorkloadIdentityStore.Row(credential.id(), ws.id(), issuer, audience, subject, jwks, now, now);
             store.insert(c, row);
-            Journal.changed(c, Journal.Change.of("change", "credential", ws.id(), credential.id()).feed(ChangeFeed.Kind.CREDENTIAL));
             return view(credential, row);
         });
         return created;
@@ -165,7 +162,6 @@ public final class WorkloadIdentityService {
                     settings.clearJwks() ? null : jwks == null ? r.jwks() : jwks, r.createdAt(), now);
             credentials.updateSettings(c, k.id(), changed.name(), changed.permission(), changed.scope());
             store.update(c, row);
-            Journal.changed(c, Journal.Change.of("change", "credential", k.workspaceId(), k.id()).feed(ChangeFeed.Kind.CREDENTIAL));
             return view(changed, row);
         });
         return updated;
@@ -182,7 +178,7 @@ public final class WorkloadIdentityService {
                     || !CredentialAuthority.mayManage(caller, stored.credential())) {
                 throw ApiException.notFound("identity");
             }
-            credentials.revoke(c, ws.id(), id, clock.millis());
+            credentials.revoke(c, ws.id(), id, clock.millis(), null);
             return null;
         });
     }

@@ -1,5 +1,6 @@
 package dev.ekvault.server.workload;
 
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
@@ -22,11 +23,22 @@ public final class WorkloadIdentityStore {
         Sql.update(c, "INSERT INTO oidc_identity (credential_id, workspace_id, issuer, audience, subject, jwks, created_at, updated_at) "
                 + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row.credentialId(), row.workspaceId(), row.issuer(), row.audience(), row.subject(),
                 row.jwks(), row.createdAt(), row.updatedAt());
+        // the identity's credential row journals its name, permission and scope (and feeds the nodes); this is what a
+        // cluster token must show
+        Journal.changed(c, Journal.Change.of("create", "workload-identity", row.workspaceId(), row.credentialId()).after(describe(row)));
     }
 
     public void update(Connection c, Row row) throws SQLException {
+        Row before = find(c, row.credentialId());
         Sql.update(c, "UPDATE oidc_identity SET issuer = ?, audience = ?, subject = ?, jwks = ?, updated_at = ? WHERE credential_id = ?",
                 row.issuer(), row.audience(), row.subject(), row.jwks(), row.updatedAt(), row.credentialId());
+        Journal.changed(c, Journal.Change.of("update", "workload-identity", row.workspaceId(), row.credentialId())
+                .before(before == null ? null : describe(before)).after(describe(row)));
+    }
+
+    /** What the journal records: the claims a cluster token must show and whether its keys are pasted (not the keys). */
+    private static java.util.Map<String, Object> describe(Row row) {
+        return Journal.fields("issuer", row.issuer(), "audience", row.audience(), "subject", row.subject(), "pastedJwks", row.jwks() != null);
     }
 
     public Row find(Connection c, String credentialId) throws SQLException {

@@ -2,8 +2,6 @@ package dev.ekvault.server.workspace;
 
 import dev.ekvault.api.Environment;
 import dev.ekvault.server.access.Caller;
-import dev.ekvault.server.store.ChangeFeed;
-import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.crypto.DataKeys;
 import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.wire.FieldRules;
@@ -61,8 +59,6 @@ public final class EnvironmentService {
                     project.id(), project.teamId(), envName, hasPersonalOverrides, clock.millis());
             environments.insert(c, row);
             dataKeys.createFor(c, row.workspaceId(), row.id());
-            // the project's environments changed: other nodes and this one's secret cache learn it from the journal
-            Journal.changed(c, Journal.Change.of("change", "secret", project.workspaceId(), project.id()).feed(ChangeFeed.Kind.SECRET));
             return view(row);
         });
     }

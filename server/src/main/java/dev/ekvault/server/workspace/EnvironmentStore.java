@@ -1,5 +1,7 @@
 package dev.ekvault.server.workspace;
 
+import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
@@ -18,6 +20,9 @@ public final class EnvironmentStore {
     public void insert(Connection c, EnvironmentRow e) throws SQLException {
         Sql.update(c, "INSERT INTO environment (id, workspace_id, project_id, name, has_personal_overrides, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 e.id(), e.workspaceId(), e.projectId(), e.name(), e.hasPersonalOverrides(), e.createdAt());
+        // the project's environments changed: other nodes and this one's secret cache drop the project
+        Journal.changed(c, Journal.Change.of("create", "environment", e.workspaceId(), e.id()).feed(ChangeFeed.Kind.SECRET)
+                .in(e.projectId(), e.id()).after(Journal.fields("name", e.name(), "hasPersonalOverrides", e.hasPersonalOverrides())));
     }
 
     public List<EnvironmentRow> listByProject(Connection c, String projectId) throws SQLException {

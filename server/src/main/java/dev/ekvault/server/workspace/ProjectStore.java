@@ -1,5 +1,6 @@
 package dev.ekvault.server.workspace;
 
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
@@ -16,6 +17,8 @@ public final class ProjectStore {
     public void insert(Connection c, ProjectRow p) throws SQLException {
         Sql.update(c, "INSERT INTO project (id, workspace_id, team_id, name, slug, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 p.id(), p.workspaceId(), p.teamId(), p.name(), p.slug(), p.createdAt());
+        Journal.changed(c, Journal.Change.of("create", "project", p.workspaceId(), p.id()).in(p.id(), null)
+                .after(Journal.fields("name", p.name(), "slug", p.slug(), "teamId", p.teamId())));
     }
 
     public List<ProjectRow> list(Connection c, String workspaceId) throws SQLException {

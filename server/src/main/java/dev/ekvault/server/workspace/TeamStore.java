@@ -1,5 +1,6 @@
 package dev.ekvault.server.workspace;
 
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
@@ -15,6 +16,7 @@ public final class TeamStore {
 
     public void insert(Connection c, TeamRow t) throws SQLException {
         Sql.update(c, "INSERT INTO team (id, workspace_id, name, created_at) VALUES (?, ?, ?, ?)", t.id(), t.workspaceId(), t.name(), t.createdAt());
+        Journal.changed(c, Journal.Change.of("create", "team", t.workspaceId(), t.id()).after(Journal.fields("name", t.name())));
     }
 
     public List<TeamRow> list(Connection c, String workspaceId) throws SQLException {

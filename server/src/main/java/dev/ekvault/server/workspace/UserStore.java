@@ -1,5 +1,6 @@
 package dev.ekvault.server.workspace;
 
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
@@ -23,18 +24,30 @@ public final class UserStore {
 
     public void insert(Connection c, String id, String email, String name, String passwordHash, long now) throws SQLException {
         Sql.update(c, "INSERT INTO app_user (id, email, name, created_at, password_hash) VALUES (?, ?, ?, ?, ?)", id, email, name, now, passwordHash);
+        // an account is no workspace's: workspace ""
+        Journal.changed(c, Journal.Change.of("create", "user", "", id)
+                .after(Journal.fields("email", email, "name", name, "hasPassword", passwordHash != null)));
     }
 
+    /** Sets a new password; the journal says that it changed, never the hash. */
     public void setPassword(Connection c, String id, String passwordHash) throws SQLException {
         Sql.update(c, "UPDATE app_user SET password_hash = ? WHERE id = ?", passwordHash, id);
+        Journal.changed(c, Journal.Change.of("password-change", "user", "", id).after(Journal.fields("passwordChanged", true)));
     }
 
     public void recordFailedSignIn(Connection c, String id, int failures, Long lockedUntil) throws SQLException {
         Sql.update(c, "UPDATE app_user SET failed_sign_ins = ?, locked_until = ? WHERE id = ?", failures, lockedUntil, id);
+        Journal.changed(c, Journal.Change.of("sign-in-failed", "user", "", id)
+                .after(Journal.fields("failures", failures, "lockedUntil", lockedUntil)));
     }
 
     public void clearFailedSignIns(Connection c, String id) throws SQLException {
-        Sql.update(c, "UPDATE app_user SET failed_sign_ins = 0, locked_until = NULL WHERE id = ? AND failed_sign_ins > 0", id);
+        User before = findById(c, id);
+        if (Sql.update(c, "UPDATE app_user SET failed_sign_ins = 0, locked_until = NULL WHERE id = ? AND failed_sign_ins > 0", id) == 1) {
+            Journal.changed(c, Journal.Change.of("sign-in-unlock", "user", "", id)
+                    .before(before == null ? null : Journal.fields("failures", before.failedSignIns(), "lockedUntil", before.lockedUntil()))
+                    .after(Journal.fields("failures", 0)));
+        }
     }
 
     /** The workspaces a person belongs to, oldest membership first. */
@@ -46,10 +59,14 @@ public final class UserStore {
         return Sql.one(c, "SELECT preferences FROM user_preference WHERE user_id = ?", r -> r.getString(1), userId);
     }
 
+    /** Replaces a person's preferences; the journal records their size only (the dashboard decides what is in them). */
     public void savePreferences(Connection c, String userId, String json, long now) throws SQLException {
+        String action = "update";
         if (Sql.update(c, "UPDATE user_preference SET preferences = ?, updated_at = ? WHERE user_id = ?", json, now, userId) == 0) {
             Sql.update(c, "INSERT INTO user_preference (user_id, preferences, updated_at) VALUES (?, ?, ?)", userId, json, now);
+            action = "create";
         }
+        Journal.changed(c, Journal.Change.of(action, "preferences", "", userId).after(Journal.fields("size", json.length())));
     }
 
     private static User read(ResultSet r) throws SQLException {

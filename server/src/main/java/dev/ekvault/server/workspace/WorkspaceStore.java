@@ -3,6 +3,8 @@ package dev.ekvault.server.workspace;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
@@ -27,20 +29,33 @@ public final class WorkspaceStore {
     public void insertWorkspace(Connection c, WorkspaceRow w) throws SQLException {
         Sql.update(c, "INSERT INTO workspace (id, slug, name, owner_id, created_at) VALUES (?, ?, ?, ?, ?)",
                 w.id(), w.slug(), w.name(), w.ownerId(), w.createdAt());
+        Journal.changed(c, Journal.Change.of("create", "workspace", w.id(), w.id())
+                .after(Journal.fields("slug", w.slug(), "name", w.name(), "ownerId", w.ownerId())));
     }
 
     public void insertMember(Connection c, Member m, long now) throws SQLException {
         Sql.update(c, "INSERT INTO member (workspace_id, user_id, role, scope, created_at) VALUES (?, ?, ?, ?, ?)",
                 m.workspaceId(), m.userId(), m.role().wire(), m.scope().toStorage(json), now);
+        Journal.changed(c, Journal.Change.of("create", "member", m.workspaceId(), m.userId()).feed(ChangeFeed.Kind.MEMBER).after(describe(m)));
+    }
+
+    private static java.util.Map<String, Object> describe(Member m) {
+        return Journal.fields("userId", m.userId(), "role", m.role().wire(), "scope", m.scope().describe());
     }
 
     public void updateMember(Connection c, String workspaceId, String userId, Role role, Scope scope) throws SQLException {
+        Member before = findMember(c, workspaceId, userId);
         Sql.update(c, "UPDATE member SET role = ?, scope = ? WHERE workspace_id = ? AND user_id = ?", role.wire(), scope.toStorage(json),
                 workspaceId, userId);
+        Journal.changed(c, Journal.Change.of("update", "member", workspaceId, userId).feed(ChangeFeed.Kind.MEMBER)
+                .before(before == null ? null : describe(before)).after(describe(new Member(workspaceId, userId, role, scope))));
     }
 
     public void deleteMember(Connection c, String workspaceId, String userId) throws SQLException {
+        Member before = findMember(c, workspaceId, userId);
         Sql.update(c, "DELETE FROM member WHERE workspace_id = ? AND user_id = ?", workspaceId, userId);
+        Journal.changed(c, Journal.Change.of("delete", "member", workspaceId, userId).feed(ChangeFeed.Kind.MEMBER)
+                .before(before == null ? Journal.fields("userId", userId) : describe(before)));
     }
 
     /** The email of each member of a workspace, by user id. */

@@ -38,7 +38,7 @@ class AccessSnapshotTest {
                 workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow("w1", "acme", "acme", "u1", 0));
                 workspaces.insertMember(c, new WorkspaceStore.Member("w1", "u1", Role.DEVELOPER, Scope.ALL), 0);
                 credentials.insert(c, new Credential("c1", "w1", Credential.Kind.STATIC, "t", "p", Permission.READ, Scope.ALL, false,
-                        "u1", 0, null, null, null, null), TokenFormat.hash(token));
+                        "u1", 0, null, null, null, null), TokenFormat.hash(token), null);
                 return null;
             });
             snapshot.reloadCredential("c1"); // the feed delivered the credential's row, not (yet) the member's

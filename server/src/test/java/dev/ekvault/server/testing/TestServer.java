@@ -266,7 +266,7 @@ public final class TestServer implements AutoCloseable {
             new CredentialStore(json).insert(c, new Credential(
                     UUID.randomUUID().toString(), workspaceId, kind, "test", TokenFormat.displayPrefix(token),
                     permission, credentialScope, false, userId, clock.millis(), clock.millis() + 3_600_000L, null, null, null),
-                    TokenFormat.hash(token));
+                    TokenFormat.hash(token), null);
             return null;
         });
         return token;
@@ -288,7 +288,7 @@ public final class TestServer implements AutoCloseable {
             workspaces.insertMember(c, new WorkspaceStore.Member(workspaceId, userId, Role.ADMIN, Scope.ALL), clock.millis());
             new CredentialStore(json).insert(c, new Credential(UUID.randomUUID().toString(), workspaceId, Credential.Kind.STATIC, "owner",
                     TokenFormat.displayPrefix(token), Permission.READ_WRITE, Scope.ALL, true, userId, clock.millis(),
-                    clock.millis() + 30 * 86_400_000L, null, null, null), TokenFormat.hash(token));
+                    clock.millis() + 30 * 86_400_000L, null, null, null), TokenFormat.hash(token), null);
             return null;
         });
         return token;

@@ -1,0 +1,213 @@
+package dev.ekvault.server.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ekvault.server.testing.Backend;
+import dev.ekvault.server.testing.HttpResult;
+import dev.ekvault.server.testing.TestIssuer;
+import dev.ekvault.server.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every write route says what it changed through the journal (issue 11, for the audit log): one request per write,
+ * over real HTTP, each checked for the (action, entity type) changes an in-transaction subscriber hears; and no change
+ * ever carries a raw token, a secret value or a password. Run on each database by a one-line subclass.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class JournalCoverageContract {
+    abstract Backend backend();
+
+    static final String WS = "/v1/workspace/acme";
+    static final String SECRET_VALUE = "s3cr3t-value-do-not-journal";
+    static final String SECRET_VALUE_2 = "s3cr3t-value-two-do-not-journal";
+    static final String PERSONAL_VALUE = "s3cr3t-personal-do-not-journal";
+    static final String NEW_PASSWORD = "a brand new passphrase 42";
+    static final String SIGN_UP_PASSWORD = "sign-up passphrase for ada";
+
+    TestServer s;
+    TestIssuer cluster;
+    final List<Journal.Change> heard = new CopyOnWriteArrayList<>();
+    /** Every raw token, secret value and password the test used: none may show in a change. */
+    final List<String> neverJournalled = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    void start() {
+        s = TestServer.start(backend(), "--oidc-allow-http-issuers=true", "--people-open-sign-up=true");
+        cluster = TestIssuer.start(s.clock);
+        s.server.database().journal().subscribeInTransaction((c, changes) -> heard.addAll(changes));
+        neverJournalled.addAll(List.of(s.ownerToken, SECRET_VALUE, SECRET_VALUE_2, PERSONAL_VALUE, TestServer.PASSWORD, NEW_PASSWORD,
+                SIGN_UP_PASSWORD));
+    }
+
+    @AfterAll
+    void stop() {
+        cluster.close();
+        s.close();
+    }
+
+    /** One write: the request, the status it answers, and the changes it must journal. */
+    record Step(String name, Supplier<HttpResult> request, int status, List<String> expected) {}
+
+    static List<String> expect(String... actionSlashEntity) {
+        return List.of(actionSlashEntity);
+    }
+
+    @Test
+    void everyWriteRouteJournalsWhatItChanged() {
+        Map<String, String> ids = new HashMap<>();
+        Map<String, TestServer.Session> sessions = new HashMap<>();
+        List<Step> steps = new ArrayList<>();
+        steps.add(new Step("create team", () -> s.post(WS + "/team", s.ownerToken, "{\"name\":\"journal-team\"}"), 201,
+                expect("create/team")));
+        steps.add(new Step("create project", () -> s.post(WS + "/project", s.ownerToken,
+                "{\"name\":\"jp\",\"slug\":\"jp\",\"teamId\":\"" + s.defaultTeamId() + "\"}"), 201, expect("create/project")));
+        steps.add(new Step("create environment", () -> remember(ids, "env", s.post(WS + "/project/jp/environment", s.ownerToken,
+                "{\"name\":\"dev\",\"hasPersonalOverrides\":true}")), 201, expect("create/environment")));
+        steps.add(new Step("create secrets", () -> {
+            HttpResult r = s.post(WS + "/project/jp/secret", s.ownerToken, "{\"environments\":[\"" + ids.get("env") + "\"],\"secrets\":[{\"key\":\"API_KEY\","
+                    + "\"value\":\"" + SECRET_VALUE + "\",\"type\":\"runtime\",\"dataType\":\"text\"}]}");
+            if (r.status() == 201) ids.put("secret", r.json().get(0).get("id").asText());
+            return r;
+        }, 201, expect("create/secret", "create/secret-value")));
+        steps.add(new Step("update a secret's value", () -> s.put(WS + "/project/jp/secret/" + ids.get("secret"), s.ownerToken,
+                "{\"values\":[{\"environmentId\":\"" + ids.get("env") + "\",\"value\":\"" + SECRET_VALUE_2 + "\"}]}"), 200,
+                expect("update/secret", "update/secret-value")));
+        steps.add(new Step("create a token", () -> remember(ids, "token", s.post(WS + "/tokens", s.ownerToken,
+                "{\"name\":\"jt\",\"permission\":\"read\",\"scope\":{\"all\":true},\"expiresIn\":\"30d\"}")), 201, expect("create/credential")));
+        steps.add(new Step("rotate the token", () -> remember(ids, "rotated", s.post(WS + "/tokens/" + ids.get("token") + "/rotate", s.ownerToken, "")),
+                200, expect("rotate/credential", "create/credential")));
+        steps.add(new Step("revoke the token", () -> s.delete(WS + "/tokens/" + ids.get("rotated"), s.ownerToken), 204, expect("revoke/credential")));
+        steps.add(new Step("create a CLI token", () -> remember(ids, "cli", s.post(WS + "/tokens/cli", s.ownerToken,
+                "{\"environmentId\":\"" + ids.get("env") + "\"}")), 200, expect("create/credential")));
+        steps.add(new Step("create a workload identity", () -> remember(ids, "oidc", s.post(WS + "/oidc", s.ownerToken,
+                "{\"name\":\"wl\",\"issuer\":\"" + cluster.issuer() + "\",\"audience\":\"ek\",\"subject\":\"system:serviceaccount:j:wl\","
+                        + "\"permission\":\"read\"}")), 201, expect("create/credential", "create/workload-identity")));
+        steps.add(new Step("update the workload identity", () -> s.put(WS + "/oidc/" + ids.get("oidc"), s.ownerToken, "{\"name\":\"wl2\"}"), 200,
+                expect("update/credential", "update/workload-identity")));
+        steps.add(new Step("delete the workload identity", () -> s.delete(WS + "/oidc/" + ids.get("oidc"), s.ownerToken), 204,
+                expect("revoke/credential")));
+        steps.add(new Step("invite a member", () -> remember(ids, "invite", s.post(WS + "/members", s.ownerToken,
+                "{\"email\":\"jo@example.com\",\"role\":\"developer\"}")), 201, expect("create/invitation")));
+        steps.add(new Step("accept the invitation", () -> {
+            String url = lastJson.get("inviteUrl").asText();
+            String token = url.substring(url.lastIndexOf('/') + 1);
+            neverJournalled.add(token);
+            HttpResult r = s.post("/v1/invites/" + token + "/accept", null, "{\"name\":\"jo\",\"password\":\"" + TestServer.PASSWORD + "\"}");
+            if (r.status() == 200) sessions.put("jo", TestServer.session(r));
+            return r;
+        }, 200, expect("create/user", "create/member", "accept/invitation", "create/credential")));
+        steps.add(new Step("set a personal override", () -> s.putAs(sessions.get("jo"), WS + "/project/jp/secret/" + ids.get("secret"),
+                "{\"values\":[{\"environmentId\":\"" + ids.get("env") + "\",\"value\":\"" + PERSONAL_VALUE + "\",\"isPersonal\":true}]}"), 200,
+                expect("update/secret", "create/secret-value")));
+        steps.add(new Step("update the member", () -> s.put(WS + "/members/" + sessions.get("jo").userId(), s.ownerToken,
+                "{\"role\":\"member\"}"), 200, expect("update/member")));
+        steps.add(new Step("remove the member", () -> s.delete(WS + "/members/" + sessions.get("jo").userId(), s.ownerToken), 204,
+                expect("delete/member", "revoke/credential", "delete/secret-value")));
+        steps.add(new Step("revoke an invitation", () -> {
+            HttpResult invite = s.post(WS + "/members", s.ownerToken, "{\"email\":\"al@example.com\",\"role\":\"member\"}");
+            heard.clear(); // the invitation's own create was checked above
+            return s.delete(WS + "/invites/" + invite.json().get("id").asText(), s.ownerToken);
+        }, 204, expect("revoke/invitation")));
+        steps.add(new Step("delete the secret", () -> s.delete(WS + "/project/jp/secret/" + ids.get("secret"), s.ownerToken), 204,
+                expect("delete/secret")));
+        steps.add(new Step("sign up", () -> s.post("/v1/auth/signup", null, "{\"email\":\"ada@example.com\",\"password\":\"" + SIGN_UP_PASSWORD
+                + "\",\"name\":\"Ada\",\"workspace\":\"labs\"}"), 201,
+                expect("create/user", "create/workspace", "create/member", "create/team", "create/credential")));
+        steps.add(new Step("fail to sign in", () -> s.post("/v1/auth/login", null, "{\"email\":\"ada@example.com\",\"password\":\"wrong password!\"}"),
+                401, expect("sign-in-failed/user")));
+        steps.add(new Step("sign in", () -> {
+            HttpResult r = s.post("/v1/auth/login", null, "{\"email\":\"ada@example.com\",\"password\":\"" + SIGN_UP_PASSWORD + "\"}");
+            if (r.status() == 200) sessions.put("ada", TestServer.session(r));
+            return r;
+        }, 200, expect("create/credential", "sign-in-unlock/user")));
+        steps.add(new Step("change the password", () -> s.putAs(sessions.get("ada"), "/v1/me/password",
+                "{\"currentPassword\":\"" + SIGN_UP_PASSWORD + "\",\"newPassword\":\"" + NEW_PASSWORD + "\"}"), 204,
+                expect("password-change/user", "revoke/credential")));
+        steps.add(new Step("save preferences", () -> s.putAs(sessions.get("ada"), "/v1/me/preferences", "{\"theme\":\"dark\"}"), 200,
+                expect("create/preferences")));
+        steps.add(new Step("approve a device login", () -> {
+            HttpResult code = s.post("/v1/auth/device/code", null, "{\"clientId\":\"enkryptify-cli\"}");
+            neverJournalled.add(code.json().get("deviceCode").asText());
+            heard.clear(); // starting the flow is its bookkeeping
+            return s.postAs(sessions.get("ada"), "/v1/auth/device/approve", "{\"userCode\":\"" + code.json().get("userCode").asText() + "\"}");
+        }, 204, expect("approve/device-login")));
+        steps.add(new Step("sign out", () -> s.postAs(sessions.get("ada"), "/v1/auth/logout", ""), 204, expect("revoke/credential")));
+
+        for (Step step : steps) {
+            heard.clear();
+            HttpResult r = step.request().get();
+            assertThat(r.status()).as("%s: %s", step.name(), r).isEqualTo(step.status());
+            if (r.body() != null && (r.body().startsWith("{") || r.body().startsWith("["))) {
+                // the raw tokens the answers hand out (shown once) must never be journalled
+                lastJson = r.json();
+                for (String field : List.of("token", "accessToken")) {
+                    if (lastJson.isObject() && lastJson.hasNonNull(field)) neverJournalled.add(lastJson.get(field).asText());
+                }
+            }
+            r.headers().allValues("Set-Cookie").forEach(v -> {
+                if (v.startsWith("ek_session=")) neverJournalled.add(v.substring("ek_session=".length(), v.indexOf(';')));
+            });
+            List<String> said = heard.stream().map(c -> c.action() + "/" + c.entityType()).toList();
+            assertThat(said).as("%s journals", step.name()).containsAll(step.expected());
+            assertThat(said).as("%s journals no transitional change", step.name()).doesNotContain("change/credential", "change/member",
+                    "change/secret", "change/signing-key");
+            all.addAll(heard);
+        }
+
+        // the details the audit log needs
+        assertThat(find("rotate", "credential").after()).containsKey("replacedBy");
+        assertThat(find("create", "credential", c -> c.after().containsKey("rotatedFrom"))).isNotNull();
+        Journal.Change personal = find("create", "secret-value", c -> Boolean.TRUE.equals(c.after().get("personal")));
+        assertThat(personal.after()).containsKey("owner").containsEntry("version", 1L);
+        assertThat(personal.projectId()).isNotNull();
+        assertThat(personal.kind()).isEqualTo(ChangeFeed.Kind.SECRET);
+        assertThat(find("update", "member").before()).containsEntry("role", "developer");
+        assertThat(find("update", "member").after()).containsEntry("role", "member");
+        assertThat(find("create", "environment").kind()).isEqualTo(ChangeFeed.Kind.SECRET);
+        assertThat(find("create", "environment").feedEntity()).isEqualTo(find("create", "environment").projectId());
+        assertThat(find("create", "member").kind()).isEqualTo(ChangeFeed.Kind.MEMBER);
+        assertThat(find("sign-in-failed", "user").after()).containsEntry("failures", 1);
+        assertThat(find("create", "team").kind()).as("teams are cached nowhere").isNull();
+
+        // nothing secret in any change, ever
+        assertThat(all).isNotEmpty();
+        for (Journal.Change change : all) {
+            String text = change.toString();
+            for (String secret : neverJournalled) {
+                if (secret.isEmpty()) continue; // a sign-out's cookie clears the session to ""
+                assertThat(text).as("a change holds a token, value or password: %s", text).doesNotContain(secret);
+            }
+        }
+    }
+
+    private JsonNode lastJson;
+    private final List<Journal.Change> all = new ArrayList<>();
+
+    private HttpResult remember(Map<String, String> ids, String name, HttpResult r) {
+        if (r.status() / 100 == 2 && r.body() != null && r.body().startsWith("{") && r.json().hasNonNull("id")) ids.put(name, r.json().get("id").asText());
+        return r;
+    }
+
+    private Journal.Change find(String action, String entityType) {
+        return find(action, entityType, c -> true);
+    }
+
+    private Journal.Change find(String action, String entityType, java.util.function.Predicate<Journal.Change> also) {
+        for (Journal.Change c : all) {
+            if (c.action().equals(action) && c.entityType().equals(entityType) && also.test(c)) return c;
+        }
+        throw new AssertionError("no " + action + " " + entityType + " among " + all);
+    }
+}
