@@ -181,6 +181,18 @@ abstract class JournalCoverageContract {
         assertThat(find("sign-in-failed", "user").after()).containsEntry("failures", 1);
         assertThat(find("create", "team").kind()).as("teams are cached nowhere").isNull();
 
+        // every change became an audit entry, in its workspace's chain (the audit log subscribes to the same journal)
+        java.util.Set<String> audited = new java.util.HashSet<>();
+        s.server.database().read(c -> {
+            Sql.list(c, "SELECT action, entity_type, entity_id FROM audit_entry", r -> audited.add(r.getString(1) + " " + r.getString(2)
+                    + " " + r.getString(3)));
+            return null;
+        });
+        for (Journal.Change change : all) {
+            assertThat(audited).as("the audit entry of %s", change).contains(change.action() + " " + change.entityType() + " " + change.entityId());
+        }
+        String export = s.get("/v1/workspace/acme/audit/export", s.ownerToken).body();
+
         // nothing secret in any change, ever
         assertThat(all).isNotEmpty();
         for (Journal.Change change : all) {
@@ -188,6 +200,7 @@ abstract class JournalCoverageContract {
             for (String secret : neverJournalled) {
                 if (secret.isEmpty()) continue; // a sign-out's cookie clears the session to ""
                 assertThat(text).as("a change holds a token, value or password: %s", text).doesNotContain(secret);
+                assertThat(export).as("the audit export holds a token, value or password").doesNotContain(secret);
             }
         }
     }
