@@ -5,7 +5,7 @@ import dev.ekvault.server.audit.AuditStore;
 import dev.ekvault.server.bootstrap.Bootstrap;
 import dev.ekvault.server.workspace.WorkspaceStore;
 import dev.ekvault.server.config.Config;
-import dev.ekvault.server.http.StrictJson;
+import dev.ekvault.server.wire.StrictJson;
 import dev.ekvault.server.jwt.SigningKeys;
 import dev.ekvault.server.config.ConfigException;
 import dev.ekvault.server.config.ConfigLoader;

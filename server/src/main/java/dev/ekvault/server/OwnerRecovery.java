@@ -5,7 +5,7 @@ import dev.ekvault.api.ErrorCode;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.config.ConfigLoader;
 import dev.ekvault.server.wire.ApiException;
-import dev.ekvault.server.http.StrictJson;
+import dev.ekvault.server.wire.StrictJson;
 import dev.ekvault.server.people.PasswordHasher;
 import dev.ekvault.server.workspace.UserStore;
 import dev.ekvault.server.access.Credential;

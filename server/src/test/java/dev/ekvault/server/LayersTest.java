@@ -84,6 +84,31 @@ class LayersTest {
         assertThat(uses.values().stream().mapToInt(Map::size).sum()).as("dependencies found (the scan works)").isGreaterThan(60);
     }
 
+    /**
+     * Domain code does not speak HTTP: only a feature's routes ({@code *Routes}) and its installer ({@code *Feature}),
+     * the platform (which holds the route table) and the gateway use the {@code http} package.
+     */
+    @Test
+    void onlyRoutesFeaturesAndTheGatewayUseTheHttpPackage() throws Exception {
+        Path classes = Path.of(EkServer.class.getProtectionDomain().getCodeSource().getLocation().toURI()).resolve("dev/ekvault/server");
+        List<String> wrong = new ArrayList<>();
+        int routes = 0;
+        try (Stream<Path> files = Files.walk(classes)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".class")).toList()) {
+                Path relative = classes.relativize(file);
+                String pkg = relative.getNameCount() == 1 ? ROOT_PACKAGE : relative.getName(0).toString();
+                String outer = relative.getFileName().toString().replaceAll("(\\$.*)?\\.class$", "");
+                if (!new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).contains("dev/ekvault/server/http/")) continue;
+                if (outer.endsWith("Routes")) routes++;
+                boolean allowed = outer.endsWith("Routes") || outer.endsWith("Feature")
+                        || List.of("http", "gateway", "platform", ROOT_PACKAGE).contains(pkg);
+                if (!allowed) wrong.add(relative.toString());
+            }
+        }
+        assertThat(wrong).as("domain classes that use the http package").isEmpty();
+        assertThat(routes).as("routes classes found (the scan works)").isGreaterThan(10);
+    }
+
     @Test
     void noPackageCycle() throws Exception {
         Map<String, Map<String, String>> uses = dependencies();

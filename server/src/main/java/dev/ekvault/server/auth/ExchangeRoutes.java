@@ -3,7 +3,7 @@ package dev.ekvault.server.auth;
 import dev.ekvault.server.jwt.JwtIssuer;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.audit.AuditLog;
-import dev.ekvault.server.http.BearerToken;
+import dev.ekvault.server.wire.BearerToken;
 import dev.ekvault.api.AccessToken;
 import dev.ekvault.api.ErrorCode;
 import dev.ekvault.server.wire.ApiException;

@@ -1,12 +1,12 @@
 package dev.ekvault.server.gateway;
 
-import dev.ekvault.server.http.JsonBytes;
-import dev.ekvault.server.http.JsonInput;
+import dev.ekvault.server.wire.JsonBytes;
+import dev.ekvault.server.wire.JsonInput;
 import dev.ekvault.server.http.RawBody;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.RequestContext;
 import dev.ekvault.server.http.Router;
-import dev.ekvault.server.http.SessionCookie;
+import dev.ekvault.server.wire.SessionCookie;
 import dev.ekvault.server.wire.ApiException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;

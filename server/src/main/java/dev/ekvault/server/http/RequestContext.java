@@ -1,5 +1,6 @@
 package dev.ekvault.server.http;
 
+import dev.ekvault.server.wire.JsonInput;
 import dev.ekvault.server.access.Caller;
 import org.eclipse.jetty.http.HttpFields;
 

@@ -1,7 +1,7 @@
 package dev.ekvault.server.people;
 
 import dev.ekvault.api.Status;
-import dev.ekvault.server.http.JsonInput;
+import dev.ekvault.server.wire.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
 import dev.ekvault.server.workspace.ScopeResolver;

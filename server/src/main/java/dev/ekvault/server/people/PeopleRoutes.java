@@ -2,10 +2,10 @@ package dev.ekvault.server.people;
 
 import dev.ekvault.api.Me;
 import dev.ekvault.server.http.RequestContext;
-import dev.ekvault.server.http.JsonInput;
+import dev.ekvault.server.wire.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
-import dev.ekvault.server.http.SessionCookie;
+import dev.ekvault.server.wire.SessionCookie;
 import dev.ekvault.server.wire.WireTime;
 
 /** Sign-in, sign-up, sign-out and the person's own routes ({@code /v1/me}). */

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Scope;
-import dev.ekvault.server.http.SessionCookie;
+import dev.ekvault.server.wire.SessionCookie;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.wire.ApiException;

@@ -5,7 +5,7 @@ import dev.ekvault.server.config.Config;
 import dev.ekvault.server.crypto.DataKeys;
 import dev.ekvault.server.crypto.MasterKey;
 import dev.ekvault.server.http.Router;
-import dev.ekvault.server.http.StrictJson;
+import dev.ekvault.server.wire.StrictJson;
 import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.store.Journal;

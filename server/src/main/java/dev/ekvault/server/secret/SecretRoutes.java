@@ -3,7 +3,7 @@ package dev.ekvault.server.secret;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.server.http.RequestContext;
 import dev.ekvault.server.wire.FieldRules;
-import dev.ekvault.server.http.JsonInput;
+import dev.ekvault.server.wire.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
 

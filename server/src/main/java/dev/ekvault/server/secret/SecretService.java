@@ -14,7 +14,7 @@ import dev.ekvault.server.workspace.EnvironmentStore;
 import dev.ekvault.server.workspace.EnvironmentStore.EnvironmentRow;
 import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.wire.FieldRules;
-import dev.ekvault.server.http.JsonBytes;
+import dev.ekvault.server.wire.JsonBytes;
 import dev.ekvault.server.wire.WireTime;
 import dev.ekvault.server.workspace.ProjectService;
 import dev.ekvault.server.workspace.ProjectStore.ProjectRow;

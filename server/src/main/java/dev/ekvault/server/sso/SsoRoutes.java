@@ -5,7 +5,7 @@ import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.http.RequestContext;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
-import dev.ekvault.server.http.SessionCookie;
+import dev.ekvault.server.wire.SessionCookie;
 
 import java.util.logging.Logger;
 

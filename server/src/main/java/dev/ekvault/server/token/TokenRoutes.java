@@ -2,7 +2,7 @@ package dev.ekvault.server.token;
 
 import dev.ekvault.server.workspace.ScopeResolver;
 import dev.ekvault.server.wire.FieldRules;
-import dev.ekvault.server.http.JsonInput;
+import dev.ekvault.server.wire.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
 

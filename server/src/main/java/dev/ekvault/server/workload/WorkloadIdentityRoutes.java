@@ -5,7 +5,7 @@ import dev.ekvault.api.ErrorCode;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.audit.AuditLog;
-import dev.ekvault.server.http.JsonInput;
+import dev.ekvault.server.wire.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
 import dev.ekvault.server.jwt.JwtIssuer;

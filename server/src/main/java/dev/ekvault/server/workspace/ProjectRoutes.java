@@ -1,6 +1,6 @@
 package dev.ekvault.server.workspace;
 
-import dev.ekvault.server.http.JsonInput;
+import dev.ekvault.server.wire.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
 

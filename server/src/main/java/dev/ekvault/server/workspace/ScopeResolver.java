@@ -2,7 +2,7 @@ package dev.ekvault.server.workspace;
 
 import dev.ekvault.api.TokenScope;
 import dev.ekvault.server.access.Scope;
-import dev.ekvault.server.http.JsonInput;
+import dev.ekvault.server.wire.JsonInput;
 import dev.ekvault.server.wire.FieldRules;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.wire.ApiException;

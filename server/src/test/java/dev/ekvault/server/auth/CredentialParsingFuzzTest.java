@@ -52,7 +52,7 @@ class CredentialParsingFuzzTest {
     @FuzzTest(maxDuration = "15s")
     void apiTokenParsing(FuzzedDataProvider data) {
         String header = data.consumeRemainingAsString();
-        String token = dev.ekvault.server.http.BearerToken.from(header);
+        String token = dev.ekvault.server.wire.BearerToken.from(header);
         if (token == null) return;
         assertThat(token).isNotEmpty().isEqualTo(token.strip());
         if (TokenFormat.isWellFormed(token)) {

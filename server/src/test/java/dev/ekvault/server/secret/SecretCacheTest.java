@@ -13,7 +13,7 @@ import dev.ekvault.server.config.Config;
 import dev.ekvault.server.workspace.EnvironmentService;
 import dev.ekvault.server.workspace.EnvironmentStore.EnvironmentRow;
 import dev.ekvault.server.wire.ApiException;
-import dev.ekvault.server.http.JsonBytes;
+import dev.ekvault.server.wire.JsonBytes;
 import dev.ekvault.server.workspace.ProjectService;
 import dev.ekvault.server.workspace.ProjectStore.ProjectRow;
 import dev.ekvault.server.testing.Await;

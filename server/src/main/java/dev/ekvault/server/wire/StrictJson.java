@@ -1,4 +1,4 @@
-package dev.ekvault.server.http;
+package dev.ekvault.server.wire;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;

@@ -1,4 +1,4 @@
-package dev.ekvault.server.http;
+package dev.ekvault.server.wire;
 
 import java.util.Locale;
 

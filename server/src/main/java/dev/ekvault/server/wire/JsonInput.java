@@ -1,6 +1,5 @@
-package dev.ekvault.server.http;
+package dev.ekvault.server.wire;
 
-import dev.ekvault.server.wire.ApiException;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.ArrayList;
