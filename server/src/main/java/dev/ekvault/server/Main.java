@@ -19,7 +19,9 @@ import dev.ekvault.server.log.ShutdownSafeLogManager;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -160,6 +162,7 @@ public final class Main {
         Config config = new ConfigLoader().load(args, System.getenv());
         LOG.info(ConfigLoader.describe(config));
         DataStore store = DataStore.create(config, Clock.systemUTC());
+        AuditLog.forCommand(store.database, Clock.systemUTC(), "init");
         try {
             String token = Bootstrap.forCommand(store.database, StrictJson.create(config.limits()), Clock.systemUTC())
                     .initialise(workspace, email, expiresIn == null ? "6m" : expiresIn);
@@ -187,7 +190,7 @@ public final class Main {
         }
         Config config = new ConfigLoader().load(args, System.getenv());
         String password = OwnerRecovery.readPassword(email, System.in); // a bad one is refused before the store is opened
-        try (OwnerRecovery recovery = OwnerRecovery.open(config, Clock.systemUTC())) {
+        try (OwnerRecovery recovery = OwnerRecovery.open(config, Clock.systemUTC(), "set-password")) {
             recovery.setPassword(email, password);
         }
         return 0;
@@ -202,7 +205,7 @@ public final class Main {
             return 2;
         }
         Config config = new ConfigLoader().load(args, System.getenv());
-        try (OwnerRecovery recovery = OwnerRecovery.open(config, Clock.systemUTC())) {
+        try (OwnerRecovery recovery = OwnerRecovery.open(config, Clock.systemUTC(), "owner-token")) {
             System.out.println(recovery.ownerToken(workspace, expiresIn == null ? "6m" : expiresIn));
             System.out.flush();
         }
@@ -240,7 +243,14 @@ public final class Main {
             boolean intact = true;
             for (AuditLog.Verification v : results) {
                 intact &= v.intact();
-                System.out.println(StrictJson.create(config.limits()).writeValueAsString(v));
+                Map<String, Object> line = new LinkedHashMap<>();
+                line.put("workspaceId", v.workspaceId());
+                line.put("intact", v.intact());
+                line.put("checked", v.checked());
+                line.put("firstBadSeq", v.firstBadSeq());
+                line.put("firstBadId", v.firstBadId());
+                line.put("problem", v.problem());
+                System.out.println(StrictJson.create(config.limits()).writeValueAsString(line));
             }
             System.out.flush();
             LOG.info("verified " + results.size() + " audit chain(s): " + (intact ? "intact" : "BROKEN"));
@@ -257,6 +267,7 @@ public final class Main {
         Config config = new ConfigLoader().load(flags, System.getenv());
         LOG.info(ConfigLoader.describe(config));
         DataStore store = DataStore.existing(config, Clock.systemUTC());
+        AuditLog.forCommand(store.database, Clock.systemUTC(), "rotate-jwt-key");
         try {
             String kid = new SigningKeys(store.database, store.masterKey, config.jwt(), Clock.systemUTC()).rotateAndAnnounce();
             LOG.info("rotated the JWT signing key; the new key id is " + kid + "; running nodes switch to it within a second");

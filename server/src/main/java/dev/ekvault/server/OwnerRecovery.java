@@ -10,6 +10,7 @@ import dev.ekvault.server.people.PasswordHasher;
 import dev.ekvault.server.workspace.UserStore;
 import dev.ekvault.server.access.Credential;
 import dev.ekvault.server.access.CredentialStore;
+import dev.ekvault.server.audit.AuditLog;
 import dev.ekvault.server.bootstrap.Bootstrap;
 
 import java.io.ByteArrayOutputStream;
@@ -57,9 +58,11 @@ final class OwnerRecovery implements AutoCloseable {
     }
 
     /** Opens the existing store (nothing is created) and checks its master key; nothing is written before that. */
-    static OwnerRecovery open(Config config, Clock clock) {
+    static OwnerRecovery open(Config config, Clock clock, String command) {
         LOG.info(ConfigLoader.describe(config));
-        return new OwnerRecovery(DataStore.existing(config, clock), config, clock);
+        DataStore store = DataStore.existing(config, clock);
+        AuditLog.forCommand(store.database, clock, command);
+        return new OwnerRecovery(store, config, clock);
     }
 
     /**

@@ -45,6 +45,18 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
         this.clock = clock;
     }
 
+    /**
+     * The audit log of a command that opens the store to make its one write ({@code init}, {@code set-password},
+     * {@code owner-token}, {@code rotate-jwt-key}): its changes are entries like any other, by the operator at the
+     * machine (the operating-system user in the client-address column, the command as the request).
+     */
+    public static void forCommand(Database database, Clock clock, String command) {
+        AuditLog log = new AuditLog(database, new AuditStore(), AuditDevice.NONE, clock);
+        database.journal().subscribeInTransaction(log);
+        database.journal().subscribe(log);
+        Actor.set(new Actor(null, null, "operator", "local user " + System.getProperty("user.name"), command));
+    }
+
     /** After the transaction: its entries go to the device if it committed (a rolled-back entry never existed). */
     @Override
     public void afterWrite(List<Journal.Change> changes, boolean committed) {

@@ -1,6 +1,5 @@
 package dev.ekvault.server.audit;
 
-import dev.ekvault.server.http.RawBody;
 import dev.ekvault.server.http.RequestContext;
 import dev.ekvault.server.http.Router;
 import dev.ekvault.server.wire.ApiException;
@@ -22,7 +21,7 @@ public final class AuditRoutes {
         String base = "/v1/workspace/{ws}/audit";
         router.get(base, "audit", ex -> audit.page(ex.caller(), ex.path("ws"), filter(ex), cursor(ex), limit(ex)));
         router.get(base + "/verify", "audit", ex -> audit.verify(ex.caller(), ex.path("ws")));
-        router.get(base + "/export", "audit", ex -> new RawBody("application/x-ndjson", audit.export(ex.caller(), ex.path("ws"))));
+        router.get(base + "/export", "audit", ex -> audit.export(ex.caller(), ex.path("ws")));
         router.get(base + "/{id}", "audit", ex -> audit.one(ex.caller(), ex.path("ws"), ex.path("id")));
     }
 

@@ -6,6 +6,7 @@ import dev.ekvault.api.AuditPage;
 import dev.ekvault.api.AuditRecord;
 import dev.ekvault.api.AuditVerification;
 import dev.ekvault.server.access.Caller;
+import dev.ekvault.server.wire.StreamedBody;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.wire.WireTime;
@@ -82,14 +83,22 @@ public final class AuditService {
         });
     }
 
-    /** The whole chain as JSON Lines, in order: each the canonical line with its hash (see {@link AuditEntry}). */
-    public byte[] export(Caller caller, String workspaceRef) {
-        return database.read(c -> {
-            WorkspaceStore.WorkspaceRow ws = unscopedAdmin(c, caller, workspaceRef);
-            StringBuilder out = new StringBuilder();
-            store.walk(c, ws.id(), entry -> out.append(entry.exportLine()).append('\n'));
-            return out.toString().getBytes(StandardCharsets.UTF_8);
-        });
+    /**
+     * The whole chain as JSON Lines, in order, each the canonical line with its hash (see {@link AuditEntry}), written
+     * as it is read: the caller is checked first, then one read transaction walks the chain in batches.
+     */
+    public StreamedBody export(Caller caller, String workspaceRef) {
+        String workspaceId = database.read(c -> unscopedAdmin(c, caller, workspaceRef).id());
+        return new StreamedBody("application/x-ndjson", out -> database.read(c -> {
+            store.walk(c, workspaceId, entry -> {
+                try {
+                    out.write((entry.exportLine() + "\n").getBytes(StandardCharsets.UTF_8));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            return null;
+        }));
     }
 
     private WorkspaceStore.WorkspaceRow admin(Connection c, Caller caller, String workspaceRef) throws SQLException {

@@ -3,6 +3,10 @@ package dev.ekvault.server.gateway;
 import dev.ekvault.server.wire.JsonBytes;
 import dev.ekvault.server.wire.JsonInput;
 import dev.ekvault.server.http.RawBody;
+import dev.ekvault.server.wire.StreamedBody;
+import org.eclipse.jetty.io.Content;
+import java.io.BufferedOutputStream;
+import java.io.OutputStream;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.RequestContext;
 import dev.ekvault.server.http.Router;
@@ -338,6 +342,16 @@ public final class ApiHandler extends Handler.Abstract {
             response.getHeaders().put("X-Content-Type-Options", "nosniff");
             response.getHeaders().put("Referrer-Policy", "no-referrer");
             response.write(true, ByteBuffer.wrap(raw.bytes()), callback);
+        } else if (body instanceof StreamedBody streamed) {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, streamed.contentType());
+            try (OutputStream out = new BufferedOutputStream(Content.Sink.asOutputStream(response), 64 * 1024)) {
+                streamed.writer().writeTo(out);
+            } catch (IOException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            callback.succeeded();
         } else if (body == null) {
             response.write(true, null, callback);
         } else if (body instanceof JsonBytes serialised) {

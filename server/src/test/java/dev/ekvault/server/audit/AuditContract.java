@@ -336,6 +336,15 @@ abstract class AuditContract {
         return r.json();
     }
 
+    private static List<AuditEntry> chain(TestServer t, String workspaceId) {
+        List<AuditEntry> all = new ArrayList<>();
+        t.server.database().read(c -> {
+            new AuditStore().walk(c, workspaceId, all::add);
+            return null;
+        });
+        return all;
+    }
+
     private String workspaceId(TestServer t) {
         return t.server.database().read(c -> Sql.one(c, "SELECT id FROM workspace WHERE slug = 'acme'", r -> r.getString(1)));
     }
@@ -368,12 +377,7 @@ abstract class AuditContract {
     void anInsertedEntryWithAValidHashIsFoundAtTheEntryAfterIt() {
         try (TestServer t = tampered()) {
             String ws = workspaceId(t);
-            AuditStore store = new AuditStore();
-            List<AuditEntry> all = new ArrayList<>();
-            t.server.database().read(c -> {
-                store.walk(c, ws, all::add);
-                return null;
-            });
+            List<AuditEntry> all = chain(t, ws);
             // renumber entries 3.. one up, then forge a well-formed entry 3 chained to entry 2
             for (int i = all.size() - 1; i >= 2; i--) {
                 t.runSql("UPDATE audit_entry SET seq = " + (all.get(i).seq() + 1) + " WHERE id = '" + all.get(i).id() + "'");
@@ -394,12 +398,7 @@ abstract class AuditContract {
     void twoSwappedEntriesAreFoundAtTheFirst() {
         try (TestServer t = tampered()) {
             String ws = workspaceId(t);
-            AuditStore store = new AuditStore();
-            List<AuditEntry> all = new ArrayList<>();
-            t.server.database().read(c -> {
-                store.walk(c, ws, all::add);
-                return null;
-            });
+            List<AuditEntry> all = chain(t, ws);
             AuditEntry second = all.get(1);
             AuditEntry third = all.get(2);
             // the rows keep their numbers and trade everything else
