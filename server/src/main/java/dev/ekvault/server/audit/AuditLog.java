@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -94,7 +93,7 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
         List<AuditEntry> drafts = new ArrayList<>(changes.size());
         for (Journal.Change change : changes) {
             if (change.action() == null) continue;
-            drafts.add(new AuditEntry(change.workspaceId() == null ? "" : change.workspaceId(), 0, UUID.randomUUID().toString(), now,
+            drafts.add(new AuditEntry(change.workspaceId() == null ? "" : change.workspaceId(), 0, AuditEntry.newId(now), now,
                     actor.userId(), actor.credentialId(), actor.credentialKind(), actor.clientAddress(), actor.requestId(), change.action(),
                     change.entityType(), change.entityId(), change.projectId(), change.environmentId(), canonical(change.before()),
                     canonical(change.after()), outcome(change.action()), null, null));

@@ -46,13 +46,16 @@ public final class AuditStore {
                     draft.credentialId(), draft.credentialKind(), draft.clientAddress(), draft.requestId(), draft.action(), draft.entityType(),
                     draft.entityId(), draft.projectId(), draft.environmentId(), draft.beforeJson(), draft.afterJson(), draft.outcome(),
                     head == null ? AuditEntry.GENESIS : head.hash(), null).sealed();
-            Sql.update(c, "INSERT INTO audit_entry (" + COLUMNS + ") VALUES (" + Sql.placeholders(19) + ")", entry.workspaceId(), entry.seq(),
-                    entry.id(), entry.at(), entry.actorUserId(), entry.credentialId(), entry.credentialKind(), entry.clientAddress(),
-                    entry.requestId(), entry.action(), entry.entityType(), entry.entityId(), entry.projectId(), entry.environmentId(),
-                    entry.beforeJson(), entry.afterJson(), entry.outcome(), entry.prevHash(), entry.hash());
             heads.put(entry.workspaceId(), entry);
             stored.add(entry);
         }
+        List<Object[]> rows = new ArrayList<>(stored.size());
+        for (AuditEntry e : stored) {
+            rows.add(new Object[] {e.workspaceId(), e.seq(), e.id(), e.at(), e.actorUserId(), e.credentialId(), e.credentialKind(),
+                    e.clientAddress(), e.requestId(), e.action(), e.entityType(), e.entityId(), e.projectId(), e.environmentId(),
+                    e.beforeJson(), e.afterJson(), e.outcome(), e.prevHash(), e.hash()});
+        }
+        Sql.batch(c, "INSERT INTO audit_entry (" + COLUMNS + ") VALUES (" + Sql.placeholders(19) + ")", rows);
         return stored;
     }
 
