@@ -11,7 +11,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Logger;
 
 /**
@@ -24,8 +23,6 @@ import java.util.logging.Logger;
 public final class ViewLog implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ViewLog.class.getName());
     private static final int MAX_GROUP = 512;
-    /** How long a group gathers under load: well inside a read's latency budget, long enough to fill a group. */
-    private static final long GATHER_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
     /** A read waits this long for its entry before failing: the database is stalled, and the value must not go out. */
     private static final long WAIT_SECONDS = 10;
 
@@ -79,18 +76,14 @@ public final class ViewLog implements AutoCloseable {
 
     private void writeGroups() {
         List<Pending> group = new ArrayList<>();
-        int lastGroup = 0;
         while (!closed || !queue.isEmpty()) {
             try {
                 Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
                 if (first == null) continue;
                 group.add(first);
-                // under load (the last group held more than one read) the readers just answered are sending their next
-                // reads: waiting a moment for them makes one commit of many instead of many commits of a few. An idle
-                // server's lone read is written at once.
-                if (lastGroup > 1) LockSupport.parkNanos(GATHER_NANOS);
+                // no waiting to gather: the reads that arrived while the last group was written make the next group
+                // (measured: a 0.5 ms gathering window bought no throughput and cost latency)
                 queue.drainTo(group, MAX_GROUP - 1);
-                lastGroup = group.size();
                 List<AuditEntry> drafts = group.stream().map(Pending::draft).toList();
                 List<AuditEntry> written = database.write(c -> store.append(c, drafts));
                 group.forEach(p -> p.durable().complete(null));
