@@ -61,13 +61,13 @@ public final class EkServer implements AutoCloseable {
         DashboardRoutes.register(p.router());
         WorkspaceFeature tree = WorkspaceFeature.install(p);
         this.audit = AuditFeature.install(p, tree); // before anything else writes
-        this.auth = AuthFeature.install(p, tree, audit.log());
-        this.secrets = SecretFeature.install(p, tree, audit.views());
+        this.auth = AuthFeature.install(p, tree, audit.events());
+        this.secrets = SecretFeature.install(p, tree, audit.events());
         TokenService tokens = TokenFeature.install(p, tree, auth);
         this.bootstrap = new Bootstrap(p.database(), tree.workspaceStore(), tree.users(), tree.teamStore(), tokens, p.clock());
         PeopleFeature people = PeopleFeature.install(p, tree, auth, tokens, secrets, bootstrap);
         SsoFeature.install(p, tree, people);
-        WorkloadIdentityFeature.install(p, tree, auth, audit.log());
+        WorkloadIdentityFeature.install(p, tree, auth, audit.events());
     }
 
     /** Opens the store for {@code config}; the master key is checked before migrations write anything. */

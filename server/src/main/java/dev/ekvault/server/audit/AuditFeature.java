@@ -7,10 +7,10 @@ import dev.ekvault.server.workspace.WorkspaceFeature;
 
 /**
  * The audit log installed: every journaled change becomes an entry in the write's own transaction, reads of secret
- * values become group-committed {@code VIEW} entries, each chain's head is logged at an interval, and admins query,
+ * values and token exchanges become group-committed entries ({@link EventLog}), each chain's head is logged at an interval, and admins query,
  * verify and export it. Installed before any other feature writes, so no change goes unrecorded.
  */
-public record AuditFeature(AuditLog log, ViewLog views) {
+public record AuditFeature(AuditLog log, EventLog events) {
 
     public static AuditFeature install(Platform p, WorkspaceFeature tree) {
         Config.Audit config = p.config().audit();
@@ -19,21 +19,21 @@ public record AuditFeature(AuditLog log, ViewLog views) {
         AuditLog log = new AuditLog(p.database(), store, device, p.clock());
         p.journal().subscribeInTransaction(log);
         p.journal().subscribe(log);
-        ViewLog views = new ViewLog(config.recordReads(), p.database(), store, device, p.clock());
-        p.jobs().service("audit read entries", new Jobs.Service() {
+        EventLog events = new EventLog(config.recordReads(), p.database(), store, device, p.clock());
+        p.jobs().service("audit events (reads, exchanges)", new Jobs.Service() {
             @Override
             public void start() {
-                views.start();
+                events.start();
             }
 
             @Override
             public void close() {
-                views.close();
+                events.close();
                 device.close();
             }
         });
         if (!config.headLogInterval().isZero()) p.jobs().every("audit head log", config.headLogInterval(), log::logHeads);
         AuditRoutes.register(p.router(), new AuditService(p.database(), store, tree.workspaces(), tree.projectStore(), p.json()));
-        return new AuditFeature(log, views);
+        return new AuditFeature(log, events);
     }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.store.Journal;
 
@@ -112,21 +111,6 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
             Journal.changed(c, change);
             return null;
         });
-    }
-
-    /**
-     * A token exchange (an API token or a cluster token for a JWT): the exchanging credential is the actor, at the
-     * address the request came from.
-     */
-    public void exchanged(Caller caller, long lifetimeSeconds) {
-        Actor request = Actor.current();
-        Actor.set(new Actor(caller.userId(), caller.credentialId(), caller.kind().wire, request.clientAddress(), request.requestId()));
-        try {
-            event(Journal.Change.of("exchange", "credential", caller.workspaceId(), caller.credentialId())
-                    .after(Journal.fields("kind", caller.kind().wire, "jwtLifetimeSeconds", lifetimeSeconds)));
-        } finally {
-            Actor.set(request);
-        }
     }
 
     static String canonical(Map<String, Object> fields) {

@@ -2,7 +2,7 @@ package dev.ekvault.server.auth;
 
 import dev.ekvault.server.access.CredentialStore;
 import dev.ekvault.server.access.CredentialUsage;
-import dev.ekvault.server.audit.AuditLog;
+import dev.ekvault.server.audit.EventLog;
 import dev.ekvault.server.jwt.JwksRoutes;
 import dev.ekvault.server.jwt.JwtIssuer;
 import dev.ekvault.server.jwt.JwtVerifier;
@@ -23,7 +23,7 @@ import java.time.Duration;
 public record AuthFeature(CredentialStore credentials, CredentialUsage usage, AccessSnapshot snapshot, Authentication authentication,
                           SigningKeys signingKeys, JwtIssuer issuer, SharedRateLimiter rateLimiter) {
 
-    public static AuthFeature install(Platform p, WorkspaceFeature tree, AuditLog audit) {
+    public static AuthFeature install(Platform p, WorkspaceFeature tree, EventLog audit) {
         CredentialStore credentials = new CredentialStore(p.json());
         CredentialUsage usage = new CredentialUsage(p.database(), credentials);
         p.jobs().service("credential usage", new Jobs.Service() {

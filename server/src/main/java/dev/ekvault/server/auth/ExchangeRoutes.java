@@ -2,7 +2,7 @@ package dev.ekvault.server.auth;
 
 import dev.ekvault.server.jwt.JwtIssuer;
 import dev.ekvault.server.access.Caller;
-import dev.ekvault.server.audit.AuditLog;
+import dev.ekvault.server.audit.EventLog;
 import dev.ekvault.server.wire.BearerToken;
 import dev.ekvault.api.AccessToken;
 import dev.ekvault.api.ErrorCode;
@@ -22,7 +22,7 @@ public final class ExchangeRoutes {
     private ExchangeRoutes() {}
 
     public static void register(Router router, Authentication authentication, JwtIssuer issuer, SharedRateLimiter limiter,
-                                int exchangesPerMinute, Duration lifetime, AuditLog audit) {
+                                int exchangesPerMinute, Duration lifetime, EventLog audit) {
         router.publicRoute("POST", "/v1/auth/exchange", "auth", ex -> {
             String token = BearerToken.from(ex.header("Authorization"));
             if (token == null) token = ex.body().optionalString("token", null);

@@ -1,6 +1,6 @@
 package dev.ekvault.server.secret;
 
-import dev.ekvault.server.audit.ViewLog;
+import dev.ekvault.server.audit.EventLog;
 import dev.ekvault.server.platform.Platform;
 import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Dialect;
@@ -9,7 +9,7 @@ import dev.ekvault.server.workspace.WorkspaceFeature;
 /** Secrets installed: values and personal overrides, their routes, and the read path's cache. */
 public record SecretFeature(SecretStore store, SecretCache cache) {
 
-    public static SecretFeature install(Platform p, WorkspaceFeature tree, ViewLog views) {
+    public static SecretFeature install(Platform p, WorkspaceFeature tree, EventLog audit) {
         SecretStore store = new SecretStore();
         // shared values in memory for the hot read path: only where this node makes every write (see SecretCache)
         SecretCache cache = new SecretCache(p.database().dialect() == Dialect.SQLITE);
@@ -17,7 +17,7 @@ public record SecretFeature(SecretStore store, SecretCache cache) {
         p.changes().listen(ChangeFeed.Kind.SECRET, change -> cache.invalidate(change.entityId()));
         p.changes().onFullReload(cache::invalidateAll);
         SecretService secrets = new SecretService(p.database(), store, tree.environmentStore(), tree.projects(), p.dataKeys(),
-                p.config().limits(), cache, views, p.clock());
+                p.config().limits(), cache, audit, p.clock());
         SecretRoutes.register(p.router(), secrets, p.json());
         return new SecretFeature(store, cache);
     }

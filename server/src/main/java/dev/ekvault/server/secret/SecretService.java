@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.api.Secret;
 import dev.ekvault.api.SecretValue;
 import dev.ekvault.server.access.Caller;
-import dev.ekvault.server.audit.ViewLog;
+import dev.ekvault.server.audit.EventLog;
 import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.crypto.Aad;
@@ -59,12 +59,12 @@ public final class SecretService {
     private final DataKeys dataKeys;
     private final SecretRules rules;
     private final SecretCache cache;
-    private final ViewLog views;
+    private final EventLog audit;
     private final Clock clock;
 
     public SecretService(Database database, SecretStore store, EnvironmentStore environments, ProjectService projects,
-                         DataKeys dataKeys, Config.Limits limits, SecretCache cache, ViewLog views, Clock clock) {
-        this.views = views;
+                         DataKeys dataKeys, Config.Limits limits, SecretCache cache, EventLog audit, Clock clock) {
+        this.audit = audit;
         this.database = database;
         this.store = store;
         this.environments = environments;
@@ -113,7 +113,7 @@ public final class SecretService {
             names.add(secret.name());
             for (var value : secret.values()) environmentIds.add(value.environmentId());
         }
-        views.read(read.project().workspaceId(), secretId, read.project().id(), environmentId,
+        audit.read(read.project().workspaceId(), secretId, read.project().id(), environmentId,
                 Journal.fields("secrets", names, "environments", List.copyOf(environmentIds), "resolved", resolve ? Boolean.TRUE : null));
     }
 
@@ -133,7 +133,7 @@ public final class SecretService {
             for (EnvironmentRow env : data.environments()) {
                 if (env.id().equals(environmentId) && caller.scope().coversEnvironment(env.id(), env.projectId(), env.teamId())) {
                     if (!answer.names().isEmpty()) {
-                        views.read(data.project().workspaceId(), null, data.project().id(), environmentId,
+                        audit.read(data.project().workspaceId(), null, data.project().id(), environmentId,
                                 Journal.fields("secrets", answer.names(), "environments", List.of(environmentId)));
                     }
                     return new JsonBytes(answer.json());

@@ -1,6 +1,6 @@
 package dev.ekvault.server.workload;
 
-import dev.ekvault.server.audit.AuditLog;
+import dev.ekvault.server.audit.EventLog;
 import dev.ekvault.server.auth.AuthFeature;
 import dev.ekvault.server.platform.Platform;
 import dev.ekvault.server.workspace.WorkspaceFeature;
@@ -9,7 +9,7 @@ import dev.ekvault.server.workspace.WorkspaceFeature;
 public final class WorkloadIdentityFeature {
     private WorkloadIdentityFeature() {}
 
-    public static void install(Platform p, WorkspaceFeature tree, AuthFeature auth, AuditLog audit) {
+    public static void install(Platform p, WorkspaceFeature tree, AuthFeature auth, EventLog audit) {
         var config = p.config();
         WorkloadIdentityService identities = new WorkloadIdentityService(p.database(), new WorkloadIdentityStore(), auth.credentials(),
                 auth.usage(), tree.workspaces(), tree.workspaceStore(), tree.scopes(), auth.authentication(), auth.snapshot(),

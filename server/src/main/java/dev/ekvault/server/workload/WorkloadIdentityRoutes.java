@@ -4,7 +4,7 @@ import dev.ekvault.api.AccessToken;
 import dev.ekvault.api.ErrorCode;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.wire.ApiException;
-import dev.ekvault.server.audit.AuditLog;
+import dev.ekvault.server.audit.EventLog;
 import dev.ekvault.server.wire.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
@@ -23,7 +23,7 @@ public final class WorkloadIdentityRoutes {
     private WorkloadIdentityRoutes() {}
 
     public static void register(Router router, WorkloadIdentityService oidc, JwtIssuer issuer, SharedRateLimiter limiter, int exchangesPerMinute,
-                                Duration lifetime, AuditLog audit) {
+                                Duration lifetime, EventLog audit) {
         String base = "/v1/workspace/{ws}/oidc";
         router.get(base, "oidc", ex -> oidc.list(ex.caller(), ex.path("ws")));
         router.post(base, "oidc", ex -> {

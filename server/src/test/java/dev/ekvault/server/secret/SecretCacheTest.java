@@ -2,7 +2,7 @@ package dev.ekvault.server.secret;
 
 import dev.ekvault.server.audit.AuditDevice;
 import dev.ekvault.server.audit.AuditStore;
-import dev.ekvault.server.audit.ViewLog;
+import dev.ekvault.server.audit.EventLog;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.api.Secret;
 import dev.ekvault.api.SecretValue;
@@ -90,7 +90,7 @@ class SecretCacheTest {
 
     private SecretService service(Database database, SecretCache secretCache) {
         return new SecretService(database, new SecretStore(), tree.environments, projectService(database), tree.dataKeys, LIMITS,
-                secretCache, new ViewLog(false, database, new AuditStore(), AuditDevice.NONE, tree.clock), tree.clock);
+                secretCache, new EventLog(false, database, new AuditStore(), AuditDevice.NONE, tree.clock), tree.clock);
     }
 
     private ProjectService projectService(Database database) {

@@ -1,6 +1,8 @@
 package dev.ekvault.server.audit;
 
+import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.Journal;
 
 import java.time.Clock;
 import java.util.ArrayList;
@@ -14,21 +16,21 @@ import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 
 /**
- * {@code VIEW} entries: every read of secret values, group-committed. A reading request hands its entry to one
- * writer thread and waits; the writer takes every entry that arrived while the previous group was being written
- * and appends them all in one transaction, so a burst of reads costs one commit, and an idle server answers a read
- * after one small transaction. The read is answered only once its entry is durable; if the entry cannot be written,
- * the read fails (500) and returns nothing.
+ * Entries for the frequent events that change nothing — reads of secret values ({@code view}) and token exchanges —
+ * group-committed. A request hands its entry to one writer thread and waits; the writer takes every entry that arrived
+ * while the previous group was being written and appends them all in one transaction, so a burst costs one commit,
+ * and an idle server answers after one small transaction. The request is answered only once its entry is durable;
+ * if the entry cannot be written, the request fails (500) and returns nothing.
  */
-public final class ViewLog implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(ViewLog.class.getName());
+public final class EventLog implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(EventLog.class.getName());
     private static final int MAX_GROUP = 512;
     /** A read waits this long for its entry before failing: the database is stalled, and the value must not go out. */
     private static final long WAIT_SECONDS = 10;
 
     private record Pending(AuditEntry draft, CompletableFuture<Void> durable) {}
 
-    private final boolean enabled;
+    private final boolean recordReads;
     private final Database database;
     private final AuditStore store;
     private final AuditDevice device;
@@ -37,8 +39,8 @@ public final class ViewLog implements AutoCloseable {
     private Thread writer;
     private volatile boolean closed;
 
-    public ViewLog(boolean enabled, Database database, AuditStore store, AuditDevice device, Clock clock) {
-        this.enabled = enabled;
+    public EventLog(boolean recordReads, Database database, AuditStore store, AuditDevice device, Clock clock) {
+        this.recordReads = recordReads;
         this.database = database;
         this.store = store;
         this.device = device;
@@ -47,30 +49,43 @@ public final class ViewLog implements AutoCloseable {
 
     /**
      * Records that this thread's actor read secret values, and returns once the entry is durable. {@code fields} name
-     * what was read (secret names, environments), never a value.
+     * what was read (secret names, environments), never a value. Nothing is recorded when reads are not audited.
      */
     public void read(String workspaceId, String entityId, String projectId, String environmentId, Map<String, Object> fields) {
-        if (!enabled) return;
-        Actor actor = Actor.current();
+        if (recordReads) record(Actor.current(), "view", "secret", workspaceId, entityId, projectId, environmentId, fields);
+    }
+
+    /**
+     * A token exchange (an API token or a cluster token for a JWT), durable before the JWT goes out: the exchanging
+     * credential is the actor, at the address the request came from.
+     */
+    public void exchanged(Caller caller, long lifetimeSeconds) {
+        Actor request = Actor.current();
+        record(new Actor(caller.userId(), caller.credentialId(), caller.kind().wire, request.clientAddress(), request.requestId()),
+                "exchange", "credential", caller.workspaceId(), caller.credentialId(), null, null,
+                Journal.fields("kind", caller.kind().wire, "jwtLifetimeSeconds", lifetimeSeconds));
+    }
+
+    private void record(Actor actor, String action, String entityType, String workspaceId, String entityId, String projectId,
+                        String environmentId, Map<String, Object> fields) {
         long now = clock.millis();
         AuditEntry draft = new AuditEntry(workspaceId, 0, AuditEntry.newId(now), now, actor.userId(), actor.credentialId(),
-                actor.credentialKind(), actor.clientAddress(), actor.requestId(), "view", "secret", entityId, projectId, environmentId, null,
-                AuditLog.canonical(fields), "success", null, null);
+                actor.credentialKind(), actor.clientAddress(), actor.requestId(), action, entityType, entityId, projectId, environmentId,
+                null, AuditLog.canonical(fields), "success", null, null);
         Pending pending = new Pending(draft, new CompletableFuture<>());
-        if (closed) throw new IllegalStateException("the audit log is closed; the read is refused");
+        if (closed) throw new IllegalStateException("the audit log is closed; the request is refused");
         queue.add(pending);
         try {
             pending.durable().get(WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while its audit entry was written; the read is refused", e);
+            throw new IllegalStateException("interrupted while its audit entry was written; the request is refused", e);
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("the read's audit entry could not be written; the read is refused", e);
+            throw new IllegalStateException("the request's audit entry could not be written; the request is refused", e);
         }
     }
 
     public void start() {
-        if (!enabled) return;
         writer = Thread.ofPlatform().daemon().name("ek-audit-views").start(this::writeGroups);
     }
 
@@ -93,8 +108,8 @@ public final class ViewLog implements AutoCloseable {
                 group.forEach(p -> p.durable().completeExceptionally(e));
                 return;
             } catch (RuntimeException | Error e) {
-                LOG.warning("a group of " + group.size() + " read audit entries was not written (" + e.getClass().getSimpleName()
-                        + "); those reads are refused");
+                LOG.warning("a group of " + group.size() + " audit entries was not written (" + e.getClass().getSimpleName()
+                        + "); those requests are refused");
                 group.forEach(p -> p.durable().completeExceptionally(e));
             } finally {
                 group.clear();
@@ -102,7 +117,7 @@ public final class ViewLog implements AutoCloseable {
         }
     }
 
-    /** Writes what is queued, then stops; reads after this are refused. */
+    /** Writes what is queued, then stops; requests that need an entry after this are refused. */
     @Override
     public void close() {
         closed = true;
