@@ -1,7 +1,6 @@
 package dev.ekvault.server.audit;
 
 import dev.ekvault.server.config.Config;
-import dev.ekvault.server.platform.Jobs;
 import dev.ekvault.server.platform.Platform;
 import dev.ekvault.server.workspace.WorkspaceFeature;
 
@@ -20,17 +19,9 @@ public record AuditFeature(AuditLog log, EventLog events) {
         p.journal().subscribeInTransaction(log);
         p.journal().subscribe(log);
         EventLog events = new EventLog(config.recordReads(), p.database(), store, device, p.clock());
-        p.jobs().service("audit events (reads, exchanges)", new Jobs.Service() {
-            @Override
-            public void start() {
-                events.start();
-            }
-
-            @Override
-            public void close() {
-                events.close();
-                device.close();
-            }
+        p.jobs().service("audit events (reads, exchanges)", events::start, () -> {
+            events.close();
+            device.close();
         });
         if (!config.headLogInterval().isZero()) p.jobs().every("audit head log", config.headLogInterval(), log::logHeads);
         AuditRoutes.register(p.router(), new AuditService(p.database(), store, tree.workspaces(), tree.projectStore(), p.json()));

@@ -7,7 +7,6 @@ import dev.ekvault.server.jwt.JwksRoutes;
 import dev.ekvault.server.jwt.JwtIssuer;
 import dev.ekvault.server.jwt.JwtVerifier;
 import dev.ekvault.server.jwt.SigningKeys;
-import dev.ekvault.server.platform.Jobs;
 import dev.ekvault.server.platform.Platform;
 import dev.ekvault.server.ratelimit.SharedRateLimiter;
 import dev.ekvault.server.store.ChangeFeed;
@@ -26,17 +25,8 @@ public record AuthFeature(CredentialStore credentials, CredentialUsage usage, Ac
     public static AuthFeature install(Platform p, WorkspaceFeature tree, EventLog audit) {
         CredentialStore credentials = new CredentialStore(p.json());
         CredentialUsage usage = new CredentialUsage(p.database(), credentials);
-        p.jobs().service("credential usage", new Jobs.Service() {
-            @Override
-            public void start() {
-                usage.start(5_000);
-            }
-
-            @Override
-            public void close() {
-                usage.close(); // after the last request: its use is flushed too
-            }
-        });
+        // closed after the last request, so its use is flushed too
+        p.jobs().service("credential usage", () -> usage.start(5_000), usage::close);
         AccessSnapshot snapshot = new AccessSnapshot(p.database(), credentials, tree.workspaceStore(), Duration.ofSeconds(1));
         p.changes().listen(ChangeFeed.Kind.CREDENTIAL, change -> snapshot.reloadCredential(change.entityId()));
         p.changes().listen(ChangeFeed.Kind.MEMBER, change -> snapshot.reloadMember(change.workspaceId(), change.entityId()));

@@ -18,7 +18,7 @@ public final class Jobs implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Jobs.class.getName());
 
     /** Something with its own thread or schedule (the change feed's poller, the usage flusher). */
-    public interface Service {
+    private interface Service {
         void start();
 
         void close();
@@ -32,7 +32,21 @@ public final class Jobs implements AutoCloseable {
     private ScheduledExecutorService scheduler;
 
     /** A service started with the node and closed when it stops. */
-    public void service(String name, Service service) {
+    public void service(String name, Runnable start, Runnable stop) {
+        service(name, new Service() {
+            @Override
+            public void start() {
+                start.run();
+            }
+
+            @Override
+            public void close() {
+                stop.run();
+            }
+        });
+    }
+
+    private void service(String name, Service service) {
         if (scheduler != null) throw new IllegalStateException("jobs are registered before the node starts: " + name);
         services.add(service);
         serviceNames.add(name);

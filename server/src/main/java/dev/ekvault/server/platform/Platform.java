@@ -29,17 +29,7 @@ public record Platform(Config config, Database database, MasterKey masterKey, Da
         ChangeFeed changes = new ChangeFeed(database, clock, config.changePollInterval(), config.fullReloadInterval());
         changes.skipToEnd();
         Jobs jobs = new Jobs();
-        jobs.service("change feed", new Jobs.Service() {
-            @Override
-            public void start() {
-                changes.start();
-            }
-
-            @Override
-            public void close() {
-                changes.close();
-            }
-        });
+        jobs.service("change feed", changes::start, changes::close);
         return new Platform(config, database, masterKey, dataKeys, changes, clock, StrictJson.create(config.limits()),
                 new Router(), jobs);
     }

@@ -38,7 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * a row beside it where the same operation on the same kind of target succeeds, either for another caller or for the
  * same caller on a target within its rights, so no refusal can pass because the route is simply broken.
  *
- * <p>The rule under test ({@code token/CredentialAuthority}): a caller sees and may revoke only credentials within its
+ * <p>The rule under test ({@code access/CredentialAuthority}): a caller sees and may revoke only credentials within its
  * effective rights (and, unless its person is an admin, its person's own); only the creator rotates, through a
  * credential that is neither the target nor minted through it and lives at least as long; CLI tokens,
  * read-only tokens and workloads manage nothing. Members: a scoped admin changes or removes only members whose current

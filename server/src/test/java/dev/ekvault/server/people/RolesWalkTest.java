@@ -253,7 +253,7 @@ class RolesWalkTest {
                 // (once 403 for members, fixed) a member may create read tokens, so may rotate them
                 expect(200, 200, 200)));
         // rotating someone else's token is refused to every role (only its creator rotates it, once 200 for admins):
-        // the authorization matrix (token/CredentialAuthorityMatrixContract) holds that row with its positive control
+        // the authorization matrix (access/AuthorityMatrixContract) holds that row with its positive control
         t.add(new Probe("DELETE", "/v1/workspace/{ws}/tokens/{id}", "revoke one's own token",
                 r -> new Call(WS + "/tokens/" + ownTokenId(r), null),
                 // (once 403 for members, fixed) a member can create a token but never revoke it

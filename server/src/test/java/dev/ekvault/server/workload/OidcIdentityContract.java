@@ -192,7 +192,7 @@ abstract class OidcIdentityContract {
             assertThat(s.delete(OIDC + "/" + id, who.getValue()).status()).as(who.getKey() + " deletes").isEqualTo(403);
         }
         assertThat(s.get(OIDC, developer).status()).as("a developer lists").isEqualTo(403);
-        // a credential that may not manage credentials does not list them either (token/CredentialAuthority)
+        // a credential that may not manage credentials does not list them either (access/CredentialAuthority)
         assertThat(s.get(OIDC, readOnlyAdmin).status()).as("a read-only token, even an admin's, lists no identities").isEqualTo(403);
         assertThat(s.get(OIDC, s.ownerToken).status()).as("control: a read-write admin token lists them").isEqualTo(200);
         assertThat(s.post("/v1/workspace/acme/tokens", workload, "{\"name\":\"n\",\"permission\":\"read\",\"expiresIn\":\"24h\"}").status())
