@@ -29,7 +29,7 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
 
     private static final Logger LOG = Logger.getLogger(AuditLog.class.getName());
     /** The entries this thread's transaction appended, for the device once it commits. */
-    private static final ThreadLocal<List<AuditEntry>> APPENDED = ThreadLocal.withInitial(ArrayList::new);
+    private static final ThreadLocal<List<AuditEntry>> APPENDED = new ThreadLocal<>();
 
     private final Database database;
     private final AuditStore store;
@@ -58,10 +58,9 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
     /** After the transaction: its entries go to the device if it committed (a rolled-back entry never existed). */
     @Override
     public void afterWrite(List<Journal.Change> changes, boolean committed) {
-        List<AuditEntry> appended = APPENDED.get();
-        if (appended.isEmpty()) return;
-        List<AuditEntry> written = List.copyOf(appended);
-        appended.clear();
+        List<AuditEntry> written = APPENDED.get(); // null for the many writes with no entry (no allocation for them)
+        if (written == null) return;
+        APPENDED.remove();
         if (committed) device.write(written);
     }
 
@@ -97,7 +96,10 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
                     change.entityType(), change.entityId(), change.projectId(), change.environmentId(), canonical(change.before()),
                     canonical(change.after()), outcome(change.action()), null, null));
         }
-        if (!drafts.isEmpty()) APPENDED.get().addAll(store.append(c, drafts));
+        if (drafts.isEmpty()) return;
+        List<AuditEntry> appended = APPENDED.get();
+        if (appended == null) APPENDED.set(appended = new ArrayList<>());
+        appended.addAll(store.append(c, drafts));
     }
 
     /** Failures are entries too; what the action names decides the outcome column. */

@@ -25,6 +25,8 @@ public final class Journal {
     private static final Logger LOG = Logger.getLogger(Journal.class.getName());
     /** The changes of the write transaction running on this thread; null outside one. */
     private static final ThreadLocal<List<Change>> PENDING = new ThreadLocal<>();
+    /** The feed rows the running transaction has written (kind, workspace, entity), so each is written once. */
+    private static final ThreadLocal<java.util.Set<String>> FED = new ThreadLocal<>();
 
     /**
      * One change: what was done ({@code action}: create, update, delete, revoke, rotate, sign-in…) to which entity, where,
@@ -110,8 +112,7 @@ public final class Journal {
         List<Change> pending = PENDING.get();
         // one feed row per entity and transaction is enough: a node reloads the entity (or drops the project) once,
         // whatever happened to it (a bulk write of 500 values is one SECRET row, not 1,000)
-        if (change.kind() != null && (pending == null || pending.stream().noneMatch(p -> p.kind() == change.kind()
-                && p.feedEntity().equals(change.feedEntity()) && p.workspaceId().equals(change.workspaceId())))) {
+        if (change.kind() != null && (pending == null || FED.get().add(change.kind() + "\n" + change.workspaceId() + "\n" + change.feedEntity()))) {
             ChangeFeed.record(c, change.kind(), change.workspaceId(), change.feedEntity());
         }
         if (pending != null) pending.add(change);
@@ -137,6 +138,7 @@ public final class Journal {
     List<Change> begin() {
         List<Change> enclosing = PENDING.get();
         PENDING.set(new ArrayList<>());
+        FED.set(new java.util.HashSet<>());
         return enclosing;
     }
 
@@ -146,8 +148,13 @@ public final class Journal {
      */
     void end(List<Change> enclosing, boolean committed) {
         List<Change> changes = PENDING.get();
-        if (enclosing == null) PENDING.remove();
-        else PENDING.set(enclosing);
+        if (enclosing == null) {
+            PENDING.remove();
+            FED.remove();
+        } else {
+            PENDING.set(enclosing); // a write inside a write is rare; the enclosing one may write a feed row again
+            FED.set(new java.util.HashSet<>());
+        }
         if (changes == null || changes.isEmpty()) return;
         List<Change> told = List.copyOf(changes);
         for (Subscriber subscriber : subscribers) {

@@ -205,6 +205,19 @@ abstract class JournalCoverageContract {
         }
     }
 
+    @Test
+    void aBulkWriteIsOneFeedRowForItsProjectNotOnePerValue() {
+        s.createProject("bulk-feed");
+        String env = s.createEnvironment("bulk-feed", "production", false);
+        java.util.function.LongSupplier rows = () -> s.server.database().read(c ->
+                Sql.one(c, "SELECT COUNT(*) FROM change_log WHERE kind = 'SECRET'", r -> r.getLong(1)));
+        long before = rows.getAsLong();
+        Map<String, String> many = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < 20; i++) many.put("BULK_" + i, "v" + i);
+        s.createSecrets("bulk-feed", List.of(env), many);
+        assertThat(rows.getAsLong() - before).as("40 changes (20 secrets, 20 values), one project").isEqualTo(1);
+    }
+
     private JsonNode lastJson;
     private final List<Journal.Change> all = new ArrayList<>();
 

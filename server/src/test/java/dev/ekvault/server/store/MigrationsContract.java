@@ -52,8 +52,11 @@ abstract class MigrationsContract {
             db.write(c -> c.createStatement().executeUpdate("INSERT INTO app_user (id, email, name, created_at) VALUES ('u1', 'a@b', 'a', 0)"));
             assertThatThrownBy(() -> db.write(c -> c.createStatement().executeUpdate(
                     "INSERT INTO app_user (id, email, name, created_at) VALUES ('u2', 'a@b', 'a', 0)")))
-                    .isInstanceOf(StoreException.class)
+                    .isInstanceOf(UniqueViolation.class) // typed by the store layer: the gateway answers 409
                     .satisfies(e -> assertThat(db.dialect().isUniqueViolation(e)).isTrue());
+            // the control: any other failure stays a plain StoreException (500)
+            assertThatThrownBy(() -> db.write(c -> c.createStatement().executeUpdate("INSERT INTO no_such_table VALUES (1)")))
+                    .isInstanceOf(StoreException.class).isNotInstanceOf(UniqueViolation.class);
         }
     }
 }
