@@ -6,15 +6,28 @@
   const approve = document.getElementById("approve");
   const code = new URLSearchParams(location.search).get("user_code") || "";
   approve.userCode.value = code;
-  let csrf = sessionStorage.getItem("ek-csrf") || "";
+  let csrf = "";
 
   function show(me) {
+    csrf = me.csrfToken || csrf;
     document.getElementById("who").textContent = me.email;
     signIn.hidden = true;
     approve.hidden = false;
   }
 
-  fetch("/v1/me", { credentials: "same-origin" }).then(r => r.ok ? r.json().then(show) : (signIn.hidden = false));
+  fetch("/v1/me", { credentials: "same-origin" }).then(r => r.ok ? r.json().then(show) : offerSignIn());
+
+  // a person whose company signs in through its identity provider comes back here, signed in, by the SSO link
+  function offerSignIn() {
+    signIn.hidden = false;
+    fetch("/v1/auth/options").then(r => r.ok ? r.json() : null).then(options => {
+      if (!options || !options.sso || !options.sso.enabled) return;
+      const link = document.getElementById("sso");
+      link.href = "/v1/auth/sso/start?return=" + encodeURIComponent("/device?user_code=" + encodeURIComponent(code));
+      link.textContent = "Sign in with " + (options.sso.label || "single sign-on");
+      link.hidden = false;
+    }, () => {});
+  }
 
   signIn.addEventListener("submit", async e => {
     e.preventDefault();
@@ -24,8 +37,6 @@
     });
     if (!r.ok) { status.textContent = "Wrong email or password."; return; }
     const me = await r.json();
-    csrf = me.csrfToken;
-    sessionStorage.setItem("ek-csrf", csrf);
     status.textContent = "";
     show(me);
   });

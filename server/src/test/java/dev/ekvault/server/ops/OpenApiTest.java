@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OpenApiTest {
     private static final Set<String> ALLOWED_TAGS = Set.of(
-            "auth", "workspace", "project", "team", "secret", "secret-share", "tokens", "sync", "me", "oidc", "ops", "audit");
+            "auth", "workspace", "project", "team", "secret", "secret-share", "tokens", "sync", "me", "oidc", "ops", "audit", "dashboard");
     private static final Set<String> HTTP_METHODS = Set.of("get", "put", "post", "delete", "options", "head", "patch", "trace");
     private static final Pattern PARAMETER = Pattern.compile("\\{[^/}]*}");
 

@@ -28,7 +28,10 @@ class RouteSecurityTest {
             "POST /v1/auth/login", "POST /v1/auth/signup", "POST /v1/auth/device/code", "POST /v1/auth/device/token",
             "POST /v1/invites/{token}/accept", "POST /v1/invites/{token}/decline",
             "GET /device", "GET /dashboard/device.js", "GET /dashboard/ek.css", "GET /v1/auth/sso/start", "GET /v1/auth/sso/callback",
-            "POST /v1/auth/oidc/exchange");
+            "POST /v1/auth/oidc/exchange",
+            // the dashboard's page (the same for every path) and its assets; the page calls the API with the session
+            "GET /", "GET /sign-in", "GET /sign-up", "GET /invite/{token}", "GET /account", "GET /w/{ws}", "GET /w/{ws}/{section}",
+            "GET /w/{ws}/p/{prj}", "GET /assets/{version}/{file}", "GET /assets/{version}/{dir}/{file}");
 
     TestServer s;
 

@@ -1,0 +1,64 @@
+// The page an invitation link opens: who invites whom to what; set a password (new account) or sign in
+// (existing account), then accept; or decline.
+import { h, mount, field, when } from "../dom.js";
+import { get, post, path, setCsrf } from "../api.js";
+
+export async function render(main, { params, go, refreshMe, me }) {
+  let invite;
+  try {
+    invite = await get(path`/v1/invites/${params.token}`, { quiet401: true });
+  } catch (e) {
+    mount(main, h("h1", {}, "Invitation not found"),
+      h("p", {}, "This invitation link is not valid. Ask the person who invited you for a new one."),
+      h("p", {}, h("a", { href: "/sign-in" }, "Sign in")));
+    return;
+  }
+  const ws = invite.workspace || {};
+  const heading = h("h1", {}, "Join " + (ws.name || "a workspace"));
+  if (invite.status && invite.status !== "pending" && invite.status !== "invite_sent") {
+    const said = { accepted: "has already been accepted", declined: "was declined", expired: "has expired", revoked: "was withdrawn",
+      account_created: "has already been accepted" }[invite.status] || "can no longer be used";
+    mount(main, heading, h("p", {}, "This invitation " + said + "."), h("p", {}, h("a", { href: "/sign-in" }, "Sign in")));
+    return;
+  }
+  const error = h("p", { class: "error", role: "alert" });
+  const password = h("input", { name: "password", type: "password", required: true,
+    autocomplete: invite.hasAccount ? "current-password" : "new-password", minlength: invite.hasAccount ? null : 12, maxlength: 256 });
+  const name = invite.hasAccount ? null : h("input", { name: "name", autocomplete: "name", maxlength: 64 });
+  const accept = h("button", { type: "submit", class: "primary" }, "Accept and join");
+  const decline = h("button", { type: "button", class: "secondary", onclick: async () => {
+    error.textContent = "";
+    try {
+      await post(path`/v1/invites/${params.token}/decline`, {}, { quiet401: true });
+      mount(main, heading, h("p", {}, "You declined the invitation."));
+    } catch (err) { error.textContent = err.message; }
+  } }, "Decline");
+  const form = h("form", {
+    onsubmit: async e => {
+      e.preventDefault();
+      error.textContent = "";
+      accept.disabled = true;
+      try {
+        const body = { password: password.value };
+        if (name && name.value.trim()) body.name = name.value.trim();
+        const signedIn = await post(path`/v1/invites/${params.token}/accept`, body, { quiet401: true });
+        setCsrf(signedIn.csrfToken);
+        await refreshMe();
+        go(ws.slug ? "/w/" + encodeURIComponent(ws.slug) : "/", { replace: true });
+      } catch (err) {
+        error.textContent = err.status === 401 ? "Wrong password." : err.message;
+      } finally {
+        accept.disabled = false;
+      }
+    }
+  },
+  h("p", {}, "You are invited as ", h("strong", {}, invite.email), " with the role ", h("strong", {}, invite.role),
+    invite.expiresAt ? ". The invitation expires " + when(invite.expiresAt) + "." : "."),
+  me && me.email !== invite.email ? h("p", { class: "warning" }, "You are signed in as " + me.email + ": accepting signs you in as " + invite.email + ".") : null,
+  name ? field("Your name", name) : null,
+  field(invite.hasAccount ? "Your password" : "Choose a password", password,
+    invite.hasAccount ? "You already have an account: sign in with its password to join." : "At least 12 characters."),
+  error, h("div", { class: "actions" }, accept, decline));
+  mount(main, heading, form);
+  (name || password).focus();
+}

@@ -1,0 +1,48 @@
+// Sign in with a password, or with single sign-on when the server has it; the first visitor of a fresh install is
+// sent to create the first account.
+import { h, mount, field } from "../dom.js";
+import { get, post, setCsrf } from "../api.js";
+
+/** Where to go after signing in: a path inside the dashboard only (never another site). */
+export function nextPath() {
+  const next = new URLSearchParams(location.search).get("next") || "/";
+  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/v1/") ? next : "/";
+}
+
+export async function render(main, { go, refreshMe, me }) {
+  if (me) return go(nextPath(), { replace: true });
+  let options = { firstRun: false, openSignUp: false, sso: { enabled: false } };
+  try { options = await get("/v1/auth/options", { quiet401: true }); } catch (e) { /* older server: password only */ }
+  if (options.firstRun) return go("/sign-up", { replace: true });
+  const error = h("p", { class: "error", role: "alert" });
+  const email = h("input", { name: "email", type: "email", autocomplete: "username", required: true });
+  const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
+  const button = h("button", { type: "submit", class: "primary" }, "Sign in");
+  const form = h("form", {
+    onsubmit: async e => {
+      e.preventDefault();
+      error.textContent = "";
+      button.disabled = true;
+      try {
+        const signedIn = await post("/v1/auth/login", { email: email.value, password: password.value }, { quiet401: true });
+        setCsrf(signedIn.csrfToken);
+        await refreshMe();
+        go(nextPath(), { replace: true });
+      } catch (err) {
+        error.textContent = err.status === 401 ? "Wrong email or password."
+          : err.status === 429 ? "Too many attempts: wait a minute, then try again." : err.message;
+        password.value = "";
+        password.focus();
+      } finally {
+        button.disabled = false;
+      }
+    }
+  }, field("Email", email), field("Password", password), error, h("div", { class: "actions" }, button));
+  const sso = options.sso && options.sso.enabled
+    ? h("p", {}, h("a", { class: "button", href: "/v1/auth/sso/start?return=" + encodeURIComponent(nextPath()) },
+      "Sign in with " + (options.sso.label || "single sign-on")))
+    : null;
+  mount(main, h("h1", {}, "Sign in to ek"), sso, sso ? h("p", { class: "muted" }, "or with your password:") : null, form,
+    options.openSignUp ? h("p", {}, "No account? ", h("a", { href: "/sign-up" }, "Create one")) : null);
+  email.focus();
+}
