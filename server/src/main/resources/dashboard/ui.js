@@ -28,7 +28,7 @@ export function dialog({ title, build, submitLabel = "Save", danger = false, sub
     const dlg = h("dialog", { "aria-labelledby": titleId },
       h("h2", { id: titleId }, title), form);
     const submitButton = h("button", { type: "submit", class: danger ? "danger" : "primary" }, submitLabel);
-    const cancel = h("button", { type: "button", class: "secondary", onclick: () => dlg.close() }, cancelLabel);
+    const cancel = cancelLabel ? h("button", { type: "button", class: "secondary", onclick: () => dlg.close() }, cancelLabel) : null;
     mount(form, build(form), error, h("div", { class: "actions" }, submitButton, cancel));
     let result = null;
     form.addEventListener("submit", async e => {

@@ -24,6 +24,8 @@ export async function render(main, { me, signOut }) {
   const next = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: 12, maxlength: 256 });
   const again = h("input", { type: "password", autocomplete: "new-password", required: true });
   const pwError = h("p", { class: "error", role: "alert" });
+  // the person's email as the form's username, for password managers and assistive technology
+  const username = h("input", { type: "email", autocomplete: "username", value: me.email, readonly: true, hidden: true, "aria-hidden": "true", tabindex: "-1" });
   const pwForm = h("form", { onsubmit: async e => {
     e.preventDefault();
     pwError.textContent = "";
@@ -36,7 +38,7 @@ export async function render(main, { me, signOut }) {
     } catch (err) {
       pwError.textContent = err.status === 401 || err.status === 403 ? "The current password is wrong." : err.message;
     }
-  } }, field("Current password", current), field("New password", next, "At least 12 characters."),
+  } }, username, field("Current password", current), field("New password", next, "At least 12 characters."),
   field("New password again", again), pwError, h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Change password")));
 
   let prefs = {};

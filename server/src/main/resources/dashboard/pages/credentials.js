@@ -131,7 +131,7 @@ function chooseKind(token, identity) {
 /** The raw token, shown this once with a copy button and a warning. */
 function showOnce(title, created) {
   return dialog({
-    title, submitLabel: "Done", cancelLabel: "Close",
+    title, submitLabel: "Done", cancelLabel: null,
     build: () => {
       const out = h("input", { type: "text", readonly: true, class: "mono token", value: created.token, "aria-label": "The token", autocomplete: "off", spellcheck: "false" });
       return h("div", {},

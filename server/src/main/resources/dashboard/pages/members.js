@@ -29,7 +29,7 @@ export async function render(main, ctx) {
         return post(path`/v1/workspace/${ws}/members`, { email: form.email.value.trim(), role: form.role.value, scope: picker.value() });
       }
     }).then(created => created && dialog({
-      title: "Invitation created", submitLabel: "Done", cancelLabel: "Close",
+      title: "Invitation created", submitLabel: "Done", cancelLabel: null,
       build: () => h("div", {},
         h("p", {}, "Send this link to " + created.email + ". It is shown only now; it works once and expires " + when(created.expiresAt) + "."),
         h("input", { type: "text", readonly: true, class: "mono", value: created.inviteUrl || "", "aria-label": "Invitation link" }),
@@ -79,5 +79,5 @@ export async function render(main, ctx) {
         h("td", {}, STATUS[m.status] || m.status, m.status === "invite_sent" && m.expiresAt ? h("div", { class: "muted" }, "expires " + when(m.expiresAt)) : null),
         h("td", { class: "row-actions" }, m.isOwner || m.id === ctx.me.id ? null : [
           m.status === "account_created" ? h("button", { type: "button", class: "secondary small", onclick: () => change(m) }, "Change", h("span", { class: "visually-hidden" }, " " + m.email)) : null,
-          h("button", { type: "button", class: "danger small", onclick: () => remove(m) }, m.status === "account_created" ? "Remove" : "Withdraw", h("span", { class: "visually-hidden" }, " " + m.email))]))))))));
+          h("button", { type: "button", class: "danger small", onclick: () => remove(m) }, m.status === "account_created" ? "Remove" : "Withdraw", h("span", { class: "visually-hidden" }, " " + m.email))])))))));
 }

@@ -5,9 +5,9 @@ import { get, post, setCsrf } from "../api.js";
 
 export async function render(main, { go, refreshMe, me }) {
   if (me) return go("/", { replace: true });
-  let options = { firstRun: false, openSignUp: false };
-  try { options = await get("/v1/auth/options", { quiet401: true }); } catch (e) { /* ask the server on submit */ }
-  if (!options.firstRun && !options.openSignUp) {
+  let options = null;
+  try { options = await get("/v1/auth/options", { quiet401: true }); } catch (e) { /* the server decides on submit */ }
+  if (options && !options.firstRun && !options.openSignUp) {
     mount(main, h("h1", {}, "Sign-up is by invitation"),
       h("p", {}, "Ask an admin of your workspace for an invitation link."),
       h("p", {}, h("a", { href: "/sign-in" }, "Sign in")));
@@ -18,7 +18,7 @@ export async function render(main, { go, refreshMe, me }) {
   const email = h("input", { name: "email", type: "email", autocomplete: "username", required: true });
   const password = h("input", { name: "password", type: "password", autocomplete: "new-password", required: true, minlength: 12, maxlength: 256 });
   const workspace = h("input", { name: "workspace", required: true, pattern: "[a-z0-9][a-z0-9-]*", maxlength: 48, autocomplete: "off" });
-  const button = h("button", { type: "submit", class: "primary" }, options.firstRun ? "Create the workspace" : "Create account");
+  const button = h("button", { type: "submit", class: "primary" }, options && options.firstRun ? "Create the workspace" : "Create account");
   const form = h("form", {
     onsubmit: async e => {
       e.preventDefault();
@@ -41,8 +41,8 @@ export async function render(main, { go, refreshMe, me }) {
   field("Password", password, "At least 12 characters."),
   field("Workspace", workspace, "Its short name in URLs and the CLI: lowercase letters, digits and dashes, e.g. acme."),
   error, h("div", { class: "actions" }, button));
-  mount(main, h("h1", {}, options.firstRun ? "Welcome: create the first account" : "Create an account"),
-    options.firstRun ? h("p", {}, "This server is new. The first account owns its first workspace and can invite everyone else.") : null,
+  mount(main, h("h1", {}, options && options.firstRun ? "Welcome: create the first account" : "Create an account"),
+    options && options.firstRun ? h("p", {}, "This server is new. The first account owns its first workspace and can invite everyone else.") : null,
     form, h("p", {}, "Already have an account? ", h("a", { href: "/sign-in" }, "Sign in")));
-  (options.firstRun ? name : email).focus();
+  (options && options.firstRun ? name : email).focus();
 }
