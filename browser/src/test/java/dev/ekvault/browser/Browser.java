@@ -160,6 +160,17 @@ public final class Browser {
         });
     }
 
+    /**
+     * The texts of the buttons visible now, without waiting: for "what a person may not do is not offered", once the
+     * page has settled (wait for something that shows it has first).
+     */
+    public List<String> visibleButtons() {
+        return driver.findElements(By.cssSelector("button, input[type=submit], input[type=button], [role=button]")).stream()
+                .filter(WebElement::isDisplayed)
+                .map(b -> (b.getTagName().equals("input") ? b.getDomProperty("value") : b.getText()).strip())
+                .toList();
+    }
+
     /** Clicks the button whose text is {@code text}. */
     public Browser click(String buttonText) {
         button(buttonText).click();

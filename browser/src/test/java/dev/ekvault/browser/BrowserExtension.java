@@ -64,10 +64,24 @@ public final class BrowserExtension implements ExecutionCondition, BeforeAllCall
         if (!(Chromium.find() instanceof Chromium.Missing missing)) return ConditionEvaluationResult.enabled("Chromium found");
         if (required()) return ConditionEvaluationResult.enabled("EK_REQUIRE_BROWSER=1: the tests fail without Chromium");
         if (context.getTestMethod().isEmpty()) { // once per class; the banner once per run
-            if (BANNER_SHOWN.compareAndSet(false, true)) System.out.println(banner(missing.why()));
+            if (BANNER_SHOWN.compareAndSet(false, true)) {
+                System.out.println(banner(missing.why()));
+                leaveMarker(missing.why());
+            }
             System.out.println(BANNER_LINE + " (" + context.getDisplayName() + ")");
         }
         return ConditionEvaluationResult.disabled(BANNER_LINE + " (" + missing.why() + ")");
+    }
+
+    /** {@code target/browser-suite-skipped.txt}: ./ek-test repeats the banner after Maven's summary when it finds it. */
+    private static void leaveMarker(String why) {
+        try {
+            Path marker = Path.of(System.getProperty("ek.browser.skipped-marker", "target/browser-suite-skipped.txt"));
+            java.nio.file.Files.createDirectories(marker.toAbsolutePath().getParent());
+            java.nio.file.Files.writeString(marker, banner(why));
+        } catch (java.io.IOException e) {
+            System.out.println("browser suite: cannot write the skipped marker: " + e);
+        }
     }
 
     static String banner(String why) {

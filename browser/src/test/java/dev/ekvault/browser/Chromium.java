@@ -28,8 +28,12 @@ public record Chromium(Path browser, Path driver) {
     public record Missing(String why) implements Found {}
 
     public static Found find() {
-        String browserEnv = System.getenv("EK_CHROMIUM");
-        String driverEnv = System.getenv("EK_CHROMEDRIVER");
+        return find(System.getenv());
+    }
+
+    static Found find(java.util.Map<String, String> env) {
+        String browserEnv = env.get("EK_CHROMIUM");
+        String driverEnv = env.get("EK_CHROMEDRIVER");
         List<String> missing = new ArrayList<>();
         Path browser = pick(browserEnv, "EK_CHROMIUM", List.of("/usr/bin/chromium", "/usr/bin/chromium-browser"), missing);
         Path driver = pick(driverEnv, "EK_CHROMEDRIVER", List.of("/usr/bin/chromedriver"), missing);
