@@ -25,19 +25,36 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class BrowserExtension implements ExecutionCondition, BeforeAllCallback, AfterAllCallback, BeforeEachCallback,
         AfterEachCallback, ParameterResolver {
     static final String BANNER_LINE = "BROWSER SUITE SKIPPED: no Chromium/chromedriver found; install Debian's chromium and chromium-driver";
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(BrowserExtension.class.getName());
     private static final AtomicBoolean BANNER_SHOWN = new AtomicBoolean();
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(BrowserExtension.class);
 
-    /** The browsers of one test class. */
+    /**
+     * The browsers of one test class. The first Chromium starts in the background while the class's own
+     * {@code @BeforeAll} (the server) runs: both take seconds.
+     */
     private static final class Sessions {
         final Chromium chromium;
-        final Browser first;
+        final java.util.concurrent.CompletableFuture<Browser> starting;
         Browser second;
         boolean secondUsedInThisTest;
 
         Sessions(Chromium chromium) {
             this.chromium = chromium;
-            this.first = new Browser("browser", chromium.start(), this::second);
+            this.starting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                long started = System.nanoTime();
+                Browser browser = new Browser("browser", chromium.start(), this::second);
+                LOG.info(() -> "Chromium started in " + (System.nanoTime() - started) / 1_000_000 + " ms: " + chromium);
+                return browser;
+            });
+        }
+
+        Browser first() {
+            try {
+                return starting.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                throw new IllegalStateException("Chromium did not start: " + chromium, e.getCause());
+            }
         }
 
         Browser second() {
@@ -48,7 +65,7 @@ public final class BrowserExtension implements ExecutionCondition, BeforeAllCall
 
         void quit() {
             try {
-                first.quit();
+                first().quit();
             } finally {
                 if (second != null) second.quit();
             }
@@ -110,7 +127,7 @@ public final class BrowserExtension implements ExecutionCondition, BeforeAllCall
     @Override
     public void beforeEach(ExtensionContext context) {
         Sessions sessions = sessions(context);
-        sessions.first.reset();
+        sessions.first().reset();
         if (sessions.second != null) sessions.second.reset();
         sessions.secondUsedInThisTest = false;
     }
@@ -120,7 +137,7 @@ public final class BrowserExtension implements ExecutionCondition, BeforeAllCall
         Sessions sessions = sessions(context);
         String name = screenshotName(context);
         Path folder = Path.of(System.getProperty("ek.browser.screenshots", "target/screenshots"));
-        shoot(sessions.first, folder.resolve(name + ".png"));
+        shoot(sessions.first(), folder.resolve(name + ".png"));
         if (sessions.secondUsedInThisTest) shoot(sessions.second, folder.resolve(name + "-second.png"));
     }
 
@@ -155,6 +172,6 @@ public final class BrowserExtension implements ExecutionCondition, BeforeAllCall
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-        return sessions(context).first;
+        return sessions(context).first();
     }
 }
