@@ -144,6 +144,11 @@ public final class TestServer implements AutoCloseable {
         return send(session.on(request(path, null), true).header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(json)));
     }
 
+    public HttpResult patchAs(Session session, String path, String json) {
+        return send(session.on(request(path, null), true).header("Content-Type", "application/json")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString(json)));
+    }
+
     public HttpResult deleteAs(Session session, String path) {
         return send(session.on(request(path, null), true).DELETE());
     }
@@ -182,6 +187,10 @@ public final class TestServer implements AutoCloseable {
         return send(request(path, token).header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(json)));
     }
 
+    public HttpResult patch(String path, String token, String json) {
+        return send(request(path, token).header("Content-Type", "application/json").method("PATCH", HttpRequest.BodyPublishers.ofString(json)));
+    }
+
     public HttpResult delete(String path, String token) {
         return send(request(path, token).DELETE());
     }
@@ -210,6 +219,13 @@ public final class TestServer implements AutoCloseable {
         HttpResult teams = get("/v1/workspace/acme/team", ownerToken);
         if (teams.status() != 200 || teams.json().size() == 0) throw new IllegalStateException("no default team: " + teams);
         return teams.json().get(0).get("id").asText();
+    }
+
+    /** Creates a team and returns its id. */
+    public String createTeam(String name) {
+        HttpResult r = post("/v1/workspace/acme/team", ownerToken, "{\"name\":" + quote(name) + "}");
+        if (r.status() != 201) throw new IllegalStateException("team not created: " + r);
+        return r.json().get("id").asText();
     }
 
     /** Creates a project in the default team and returns its id. */
