@@ -48,16 +48,10 @@ abstract class DashboardEntryContract {
         }
     }
 
-    private static String tokenOf(HttpResult invite) {
-        assertThat(invite.status()).as(invite.toString()).isEqualTo(201);
-        String url = invite.json().get("inviteUrl").asText();
-        return url.substring(url.lastIndexOf('/') + 1);
-    }
-
     @Test
     void anInvitationIsPreviewedInEachOfItsStates() {
         try (TestServer s = TestServer.start(backend())) {
-            String pending = tokenOf(s.post(WS + "/members", s.ownerToken, "{\"email\":\"New@Example.com\",\"role\":\"developer\"}"));
+            String pending = TestServer.inviteToken(s.post(WS + "/members", s.ownerToken, "{\"email\":\"New@Example.com\",\"role\":\"developer\"}"));
             HttpResult r = s.get("/v1/invites/" + pending, null);
             assertThat(r.status()).as(r.toString()).isEqualTo(200);
             JsonNode p = r.json();
@@ -71,10 +65,10 @@ abstract class DashboardEntryContract {
 
             // a person with an account (in another workspace) is asked to sign in
             s.createWorkspace("other", "known@example.com");
-            String known = tokenOf(s.post(WS + "/members", s.ownerToken, "{\"email\":\"known@example.com\",\"role\":\"member\"}"));
+            String known = TestServer.inviteToken(s.post(WS + "/members", s.ownerToken, "{\"email\":\"known@example.com\",\"role\":\"member\"}"));
             assertThat(s.get("/v1/invites/" + known, null).json().get("accountExists").asBoolean()).isTrue();
 
-            String declined = tokenOf(s.post(WS + "/members", s.ownerToken, "{\"email\":\"no@example.com\",\"role\":\"member\"}"));
+            String declined = TestServer.inviteToken(s.post(WS + "/members", s.ownerToken, "{\"email\":\"no@example.com\",\"role\":\"member\"}"));
             assertThat(s.post("/v1/invites/" + declined + "/decline", null, "").status()).isEqualTo(200);
             assertThat(s.get("/v1/invites/" + declined, null).json().get("status").asText()).isEqualTo("declined");
 
@@ -85,7 +79,7 @@ abstract class DashboardEntryContract {
 
             // withdrawn: gone, like an unknown token
             HttpResult withdrawnInvite = s.post(WS + "/members", s.ownerToken, "{\"email\":\"gone@example.com\",\"role\":\"member\"}");
-            String withdrawn = tokenOf(withdrawnInvite);
+            String withdrawn = TestServer.inviteToken(withdrawnInvite);
             assertThat(s.delete(WS + "/invites/" + withdrawnInvite.json().get("id").asText(), s.ownerToken).status()).isEqualTo(204);
             HttpResult gone = s.get("/v1/invites/" + withdrawn, null);
             assertThat(gone.status()).isEqualTo(404);

@@ -160,15 +160,20 @@ public final class TestServer implements AutoCloseable {
     public Session invitePerson(String email, String role, String scopeJson) {
         HttpResult invite = post("/v1/workspace/acme/members", ownerToken, "{\"email\":" + quote(email) + ",\"role\":\"" + role + "\""
                 + (scopeJson == null ? "" : ",\"scope\":" + scopeJson) + "}");
-        if (invite.status() != 201) throw new IllegalStateException("invite failed: " + invite);
-        String url = invite.json().get("inviteUrl").asText();
-        String token = url.substring(url.lastIndexOf('/') + 1);
+        String token = inviteToken(invite);
         HttpResult accepted = post("/v1/invites/" + token + "/accept", null, "{\"name\":\"p\",\"password\":\"" + PASSWORD + "\"}");
         if (accepted.status() != 200) throw new IllegalStateException("accept failed: " + accepted);
         return session(accepted);
     }
 
     /** The password every invited test person chooses. */
+    /** The token of the invitation link in the answer to an invitation (201). */
+    public static String inviteToken(HttpResult invite) {
+        if (invite.status() != 201) throw new IllegalStateException("invite failed: " + invite);
+        String url = invite.json().get("inviteUrl").asText();
+        return url.substring(url.lastIndexOf('/') + 1);
+    }
+
     public static final String PASSWORD = "correct horse battery staple";
 
     public String url(String path) {

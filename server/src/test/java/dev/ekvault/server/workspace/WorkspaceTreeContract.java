@@ -60,6 +60,12 @@ abstract class WorkspaceTreeContract {
         return s.server.database().read(c -> Sql.one(c, sql, r -> r.getLong(1), args));
     }
 
+    /** A 400 whose message names the field. */
+    private static void assertBadField(HttpResult r, String quotedField) {
+        assertThat(r.status()).as(r.toString()).isEqualTo(400);
+        assertThat(r.message()).contains(quotedField);
+    }
+
     private static String scope(String kind, String id) {
         return "{\"all\":false,\"" + kind + "\":[\"" + id + "\"]}";
     }
@@ -81,12 +87,8 @@ abstract class WorkspaceTreeContract {
         HttpResult taken = s.patch(WS + "/team/" + s.createTeam("Taken"), s.ownerToken, "{\"name\":\"Platform\"}");
         assertThat(taken.status()).isEqualTo(409);
 
-        HttpResult missing = s.patch(WS + "/team/" + team, s.ownerToken, "{}");
-        assertThat(missing.status()).isEqualTo(400);
-        assertThat(missing.message()).contains("'name'");
-        HttpResult empty = s.patch(WS + "/team/" + team, s.ownerToken, "{\"name\":\"\"}");
-        assertThat(empty.status()).isEqualTo(400);
-        assertThat(empty.message()).contains("'name'");
+        assertBadField(s.patch(WS + "/team/" + team, s.ownerToken, "{}"), "'name'");
+        assertBadField(s.patch(WS + "/team/" + team, s.ownerToken, "{\"name\":\"\"}"), "'name'");
         assertThat(s.patch(WS + "/team/" + java.util.UUID.randomUUID(), s.ownerToken, "{\"name\":\"x\"}").status()).isEqualTo(404);
         assertThat(s.patch(WS + "/team/not-a-uuid", s.ownerToken, "{\"name\":\"x\"}").status()).isEqualTo(404);
         assertThat(s.delete(WS + "/team/" + java.util.UUID.randomUUID(), s.ownerToken).status()).isEqualTo(404);
@@ -149,12 +151,8 @@ abstract class WorkspaceTreeContract {
 
         HttpResult taken = s.patch(WS + "/project/" + newSlug, s.ownerToken, "{\"slug\":\"" + project(team) + "\"}");
         assertThat(taken.status()).isEqualTo(409);
-        HttpResult badSlug = s.patch(WS + "/project/" + newSlug, s.ownerToken, "{\"slug\":\"Not A Slug!\"}");
-        assertThat(badSlug.status()).isEqualTo(400);
-        assertThat(badSlug.message()).contains("'slug'");
-        HttpResult badName = s.patch(WS + "/project/" + newSlug, s.ownerToken, "{\"name\":42}");
-        assertThat(badName.status()).isEqualTo(400);
-        assertThat(badName.message()).contains("'name'");
+        assertBadField(s.patch(WS + "/project/" + newSlug, s.ownerToken, "{\"slug\":\"Not A Slug!\"}"), "'slug'");
+        assertBadField(s.patch(WS + "/project/" + newSlug, s.ownerToken, "{\"name\":42}"), "'name'");
         HttpResult nothing = s.patch(WS + "/project/" + newSlug, s.ownerToken, "{}");
         assertThat(nothing.status()).isEqualTo(400);
         assertThat(nothing.message()).contains("'name'").contains("'slug'");
@@ -214,12 +212,8 @@ abstract class WorkspaceTreeContract {
 
         s.createEnvironment(slug, "prod", false);
         assertThat(s.patch(base + env, s.ownerToken, "{\"name\":\"prod\"}").status()).isEqualTo(409);
-        HttpResult badName = s.patch(base + env, s.ownerToken, "{\"name\":\"a.b\"}");
-        assertThat(badName.status()).isEqualTo(400);
-        assertThat(badName.message()).contains("'name'");
-        HttpResult badFlag = s.patch(base + env, s.ownerToken, "{\"hasPersonalOverrides\":\"no\"}");
-        assertThat(badFlag.status()).isEqualTo(400);
-        assertThat(badFlag.message()).contains("'hasPersonalOverrides'");
+        assertBadField(s.patch(base + env, s.ownerToken, "{\"name\":\"a.b\"}"), "'name'");
+        assertBadField(s.patch(base + env, s.ownerToken, "{\"hasPersonalOverrides\":\"no\"}"), "'hasPersonalOverrides'");
         assertThat(s.patch(base + env, s.ownerToken, "{}").status()).isEqualTo(400);
         assertThat(s.patch(base + java.util.UUID.randomUUID(), s.ownerToken, "{\"name\":\"x\"}").status()).isEqualTo(404);
         // an environment of another project is not found under this one
