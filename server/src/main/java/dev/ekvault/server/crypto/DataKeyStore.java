@@ -14,6 +14,10 @@ final class DataKeyStore {
                 environmentId, keyId, masterKeyId, wrapped, now);
     }
 
+    void delete(Connection c, String environmentId) throws SQLException {
+        Sql.update(c, "DELETE FROM data_key WHERE environment_id = ?", environmentId);
+    }
+
     /** The key with the given id, or the newest key when {@code keyId} is null. */
     WrappedKey find(Connection c, String environmentId, Integer keyId) throws SQLException {
         Sql.Row<WrappedKey> row = r -> new WrappedKey(r.getInt(1), r.getBytes(2));

@@ -78,6 +78,15 @@ public final class DataKeys {
         store.insert(c, environmentId, keyId, masterKey.idHex(), wrapped, clock.millis());
     }
 
+    /**
+     * Deletes an environment's data keys (the environment is being deleted, with every value they sealed) and forgets
+     * them here; another node's unwrapped copy opens nothing, since no ciphertext under it is left.
+     */
+    public void deleteFor(Connection c, String environmentId) throws SQLException {
+        store.delete(c, environmentId);
+        unwrapped.keySet().removeIf(k -> k.startsWith(environmentId + '/'));
+    }
+
     public byte[] seal(Connection c, String workspaceId, String environmentId, byte[] plaintext, byte[] aad) throws SQLException {
         Integer keyId = currentKeyId.get(environmentId);
         if (keyId == null) {

@@ -39,6 +39,10 @@ public final class Router {
         return add("PUT", template, false, tag, handler);
     }
 
+    public Router patch(String template, String tag, Handler handler) {
+        return add("PATCH", template, false, tag, handler);
+    }
+
     public Router delete(String template, String tag, Handler handler) {
         return add("DELETE", template, false, tag, handler);
     }

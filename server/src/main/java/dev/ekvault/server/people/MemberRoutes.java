@@ -32,6 +32,7 @@ public final class MemberRoutes {
             members.revokeInvite(ex.caller(), ex.path("ws"), ex.path("id"));
             return Reply.noContent();
         });
+        router.publicRoute("GET", "/v1/invites/{token}", "workspace", ex -> members.preview(ex.path("token")));
         router.publicRoute("POST", "/v1/invites/{token}/accept", "workspace", ex -> {
             JsonInput body = ex.body();
             return PeopleRoutes.signedIn(ex, members.accept(ex.path("token"), body.optionalString("name", null),

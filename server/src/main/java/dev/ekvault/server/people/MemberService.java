@@ -1,5 +1,6 @@
 package dev.ekvault.server.people;
 
+import dev.ekvault.api.InvitePreview;
 import dev.ekvault.api.Member;
 import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
@@ -225,10 +226,37 @@ public final class MemberService {
         });
     }
 
+    /**
+     * What the invitation page shows before the person answers (the token is the credential; the gateway's per-address
+     * limit bounds guessing, as for accept and decline): the workspace's name, the invited email, the role, the status
+     * ({@code pending}, {@code accepted}, {@code declined}, {@code expired}) and whether that email has an account (sign
+     * in to accept, rather than choose a password). A withdrawn invitation is deleted: 404, like an unknown token.
+     */
+    public InvitePreview preview(String token) {
+        long now = clock.millis();
+        return database.read(c -> {
+            MemberStore.InviteRow invite = inviteByToken(c, token);
+            WorkspaceStore.WorkspaceRow ws = workspaceStore.find(c, invite.workspaceId());
+            String status = switch (invite.status()) {
+                case "sent" -> now >= invite.expiresAt() ? "expired" : "pending";
+                default -> invite.status();
+            };
+            return new InvitePreview(ws.name(), invite.email(), invite.role().wire(), status, WireTime.format(invite.expiresAt()),
+                    users.findByEmail(c, invite.email()) != null);
+        });
+    }
+
     private MemberStore.InviteRow liveInvite(java.sql.Connection c, String token) throws java.sql.SQLException {
+        MemberStore.InviteRow invite = inviteByToken(c, token);
+        if (!invite.status().equals("sent") || clock.millis() >= invite.expiresAt()) throw ApiException.notFound("invite");
+        return invite;
+    }
+
+    /** The invitation a token names, in any status; 404 for a token of the wrong shape or one nobody issued. */
+    private MemberStore.InviteRow inviteByToken(java.sql.Connection c, String token) throws java.sql.SQLException {
         if (token == null || !token.startsWith(INVITE_PREFIX) || token.length() != INVITE_PREFIX.length() + 43) throw ApiException.notFound("invite");
         MemberStore.InviteRow invite = members.inviteByTokenHash(c, TokenFormat.hash(token));
-        if (invite == null || !invite.status().equals("sent") || clock.millis() >= invite.expiresAt()) throw ApiException.notFound("invite");
+        if (invite == null) throw ApiException.notFound("invite");
         return invite;
     }
 

@@ -22,7 +22,7 @@ public record PeopleFeature(SessionService sessions, MemberStore invitations) {
                 tokens, passwords, config, p.json(), p.clock());
         boolean secureCookies = config.publicUrl().startsWith("https://");
         long sessionSeconds = config.sessionLifetime().toSeconds();
-        PeopleRoutes.register(p.router(), sessions, secureCookies, config.sessionLifetime());
+        PeopleRoutes.register(p.router(), sessions, secureCookies, config.sessionLifetime(), p.config().sso());
         DeviceFlowRoutes.register(p.router(), new DeviceFlow(p.database(), new DeviceCodeStore(), sessions, p.clock()), config.publicUrl());
         MemberStore invitations = new MemberStore(p.json());
         MemberService members = new MemberService(p.database(), invitations, tree.workspaces(), tree.workspaceStore(), tree.users(),

@@ -12,8 +12,10 @@ import dev.ekvault.server.wire.WireTime;
 public final class PeopleRoutes {
     private PeopleRoutes() {}
 
-    public static void register(Router router, SessionService sessions, boolean secureCookies, java.time.Duration sessionLifetime) {
+    public static void register(Router router, SessionService sessions, boolean secureCookies, java.time.Duration sessionLifetime,
+                                dev.ekvault.server.config.Config.Sso sso) {
         long maxAge = sessionLifetime.toSeconds();
+        router.publicRoute("GET", "/v1/auth/options", "auth", ex -> sessions.options(sso));
         router.publicRoute("POST", "/v1/auth/login", "auth", ex -> {
             JsonInput body = ex.body();
             SessionService.SignedIn in = sessions.signIn(body.requiredString("email"), body.requiredString("password"),

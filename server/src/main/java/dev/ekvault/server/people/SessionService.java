@@ -174,6 +174,18 @@ public final class SessionService {
     }
 
     /**
+     * What the sign-in page offers, to anyone: whether the first sign-up creates the first workspace, whether sign-up
+     * stays open afterwards, and single sign-on (labelled with its provider's host). Nothing else: no workspace's name.
+     */
+    public dev.ekvault.api.AuthOptions options(dev.ekvault.server.config.Config.Sso sso) {
+        boolean firstRun = !database.read(workspaces::anyWorkspace);
+        dev.ekvault.api.AuthOptions.Sso single = sso.enabled()
+                ? new dev.ekvault.api.AuthOptions.Sso(true, java.net.URI.create(sso.issuer()).getHost(), "/v1/auth/sso/start")
+                : new dev.ekvault.api.AuthOptions.Sso(false, null, null);
+        return new dev.ekvault.api.AuthOptions(firstRun, config.openSignUp(), single);
+    }
+
+    /**
      * The first person on a fresh install creates the workspace and owns it. After that, sign-up is by invitation,
      * unless {@code people.open-sign-up} lets anyone create an account with a workspace of their own.
      *

@@ -11,6 +11,7 @@ public record SecretFeature(SecretStore store, SecretCache cache) {
 
     public static SecretFeature install(Platform p, WorkspaceFeature tree, EventLog audit) {
         SecretStore store = new SecretStore();
+        tree.dependents().register(store::deleteUnder);
         // shared values in memory for the hot read path: only where this node makes every write (see SecretCache)
         SecretCache cache = new SecretCache(p.database().dialect() == Dialect.SQLITE);
         cache.follow(p.journal());

@@ -2,6 +2,7 @@ package dev.ekvault.server.secret;
 
 import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Journal;
+import dev.ekvault.server.workspace.TreeDependents;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
@@ -87,6 +88,36 @@ public final class SecretStore {
                     .after(Journal.fields("secret", g.name(), "valueChanged", true, "personal", true, "owner", ownerId, "because", "member-removed")));
         }
         Sql.update(c, "DELETE FROM secret_value WHERE owner_id = ? AND secret_id IN (SELECT id FROM secret WHERE workspace_id = ?)", ownerId, workspaceId);
+    }
+
+    /**
+     * Deletes what lives under part of the tree that is being deleted (or whose overrides were switched off): a whole
+     * project's secrets with their values (one change per secret), or the values in some environments (one change per
+     * value; {@code personalOnly}: the personal overrides only). The tree's rows go after this, in the same transaction.
+     */
+    public void deleteUnder(Connection c, TreeDependents.Removal removal) throws SQLException {
+        if (removal.wholeProject()) {
+            for (SecretRow secret : listByProject(c, removal.projectId())) delete(c, secret);
+            return;
+        }
+        record Gone(String secretId, String name, String ownerId) {}
+        String because = removal.personalOnly() ? "overrides-switched-off" : "environment-deleted";
+        for (String environmentId : removal.environmentIds()) {
+            List<Gone> gone = Sql.list(c, "SELECT v.secret_id, s.name, v.owner_id FROM secret_value v JOIN secret s ON s.id = v.secret_id "
+                    + "WHERE v.environment_id = ? AND s.project_id = ?", r -> new Gone(r.getString(1), r.getString(2), r.getString(3)),
+                    environmentId, removal.projectId());
+            for (Gone g : gone) {
+                boolean personal = !g.ownerId().equals(SHARED);
+                if (removal.personalOnly() && !personal) continue;
+                Journal.Change change = Journal.Change.of("delete", "secret-value", removal.workspaceId(), g.secretId())
+                        .in(removal.projectId(), environmentId).after(Journal.fields("secret", g.name(), "valueChanged", true, "personal", personal,
+                                "owner", personal ? g.ownerId() : null, "because", because));
+                // shared values are cached (other nodes drop the project); personal ones nowhere
+                Journal.changed(c, personal ? change : change.feed(ChangeFeed.Kind.SECRET));
+            }
+            Sql.update(c, removal.personalOnly() ? "DELETE FROM secret_value WHERE environment_id = ? AND owner_id <> ''"
+                    : "DELETE FROM secret_value WHERE environment_id = ?", environmentId);
+        }
     }
 
     /** Deletes a secret with all its values: one change, the secret's. */

@@ -1,5 +1,6 @@
 package dev.ekvault.server.workspace;
 
+import dev.ekvault.server.wire.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
 
@@ -12,5 +13,14 @@ public final class EnvironmentRoutes {
         router.get(path, "project", ex -> environments.list(ex.caller(), ex.path("ws"), ex.path("prj")));
         router.post(path, "project", ex -> Reply.created(environments.create(ex.caller(), ex.path("ws"), ex.path("prj"),
                 ex.body().requiredString("name"), ex.body().optionalBoolean("hasPersonalOverrides", false))));
+        router.patch(path + "/{env}", "project", ex -> {
+            JsonInput body = ex.body();
+            Boolean overrides = body.optionalJson("hasPersonalOverrides") == null ? null : body.optionalBoolean("hasPersonalOverrides", false);
+            return environments.update(ex.caller(), ex.path("ws"), ex.path("prj"), ex.path("env"), body.optionalString("name", null), overrides);
+        });
+        router.delete(path + "/{env}", "project", ex -> {
+            environments.delete(ex.caller(), ex.path("ws"), ex.path("prj"), ex.path("env"));
+            return Reply.noContent();
+        });
     }
 }

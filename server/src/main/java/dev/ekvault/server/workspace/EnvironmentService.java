@@ -20,14 +20,16 @@ public final class EnvironmentService {
     private final EnvironmentStore environments;
     private final ProjectService projects;
     private final DataKeys dataKeys;
+    private final TreeCascade cascade;
     private final Clock clock;
 
-    public EnvironmentService(Database database, EnvironmentStore environments, ProjectService projects, DataKeys dataKeys,
-                              Clock clock) {
+    public EnvironmentService(Database database, EnvironmentStore environments, ProjectService projects, DataKeys dataKeys, TreeCascade cascade,
+                       Clock clock) {
         this.database = database;
         this.environments = environments;
         this.projects = projects;
         this.dataKeys = dataKeys;
+        this.cascade = cascade;
         this.clock = clock;
     }
 
@@ -42,10 +44,7 @@ public final class EnvironmentService {
     }
 
     public Environment create(Caller caller, String workspaceRef, String projectRef, String name, boolean hasPersonalOverrides) {
-        String envName = name.strip();
-        if (!NAME.matcher(envName).matches()) {
-            throw ApiException.badRequest("field 'name' must be 1 to 64 letters, digits, spaces, '_' or '-', starting with a letter or digit");
-        }
+        String envName = name(name);
         return database.write(c -> {
             ProjectStore.ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
             caller.requireAdminWrite();
@@ -61,6 +60,62 @@ public final class EnvironmentService {
             dataKeys.createFor(c, row.workspaceId(), row.id());
             return view(row);
         });
+    }
+
+    /**
+     * Renames an environment or switches its personal overrides (a field left out keeps its value): an admin whose scope
+     * covers the environment. Switching overrides off deletes the environment's personal overrides (journalled each):
+     * they are never served again, and switching back on starts with none.
+     */
+    public Environment update(Caller caller, String workspaceRef, String projectRef, String environmentId, String name,
+                              Boolean hasPersonalOverrides) {
+        if (name == null && hasPersonalOverrides == null) throw ApiException.badRequest("field 'name' or 'hasPersonalOverrides' is required");
+        String envName = name == null ? null : name(name);
+        return database.write(c -> {
+            EnvironmentStore.EnvironmentRow env = resolve(c, caller, workspaceRef, projectRef, environmentId);
+            caller.requireAdminWrite();
+            EnvironmentStore.EnvironmentRow updated = new EnvironmentStore.EnvironmentRow(env.id(), env.workspaceId(), env.projectId(),
+                    env.teamId(), envName == null ? env.name() : envName,
+                    hasPersonalOverrides == null ? env.hasPersonalOverrides() : hasPersonalOverrides, env.createdAt());
+            if (!updated.name().equals(env.name()) && environments.nameTaken(c, env.projectId(), updated.name())) {
+                throw ApiException.conflict("an environment named '" + updated.name() + "' already exists in this project");
+            }
+            if (env.hasPersonalOverrides() && !updated.hasPersonalOverrides()) cascade.deletePersonalOverrides(c, env);
+            environments.update(c, env, updated);
+            return view(updated);
+        });
+    }
+
+    /** Deleting an environment, like creating one, needs an admin whose scope covers its whole project; its values, overrides and data key go. */
+    public void delete(Caller caller, String workspaceRef, String projectRef, String environmentId) {
+        database.write(c -> {
+            EnvironmentStore.EnvironmentRow env = resolve(c, caller, workspaceRef, projectRef, environmentId);
+            caller.requireAdminWrite();
+            if (!caller.scope().coversProject(env.projectId(), env.teamId())) {
+                throw ApiException.forbidden("deleting an environment needs access to its whole project");
+            }
+            cascade.deleteEnvironment(c, env);
+            return null;
+        });
+    }
+
+    /** The environment named by id in a path, in that project, if the caller's scope covers it (as the list shows it); 404 otherwise. */
+    private EnvironmentStore.EnvironmentRow resolve(java.sql.Connection c, Caller caller, String workspaceRef, String projectRef,
+                                                    String environmentId) throws java.sql.SQLException {
+        ProjectStore.ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+        EnvironmentStore.EnvironmentRow env = FieldRules.isUuid(environmentId) ? environments.find(c, project.workspaceId(), environmentId) : null;
+        if (env == null || !env.projectId().equals(project.id()) || !caller.scope().coversEnvironment(env.id(), env.projectId(), env.teamId())) {
+            throw ApiException.notFound("environment");
+        }
+        return env;
+    }
+
+    private static String name(String name) {
+        String envName = name.strip();
+        if (!NAME.matcher(envName).matches()) {
+            throw ApiException.badRequest("field 'name' must be 1 to 64 letters, digits, spaces, '_' or '-', starting with a letter or digit");
+        }
+        return envName;
     }
 
     static Environment view(EnvironmentStore.EnvironmentRow row) {

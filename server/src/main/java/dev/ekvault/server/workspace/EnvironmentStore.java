@@ -20,9 +20,28 @@ public final class EnvironmentStore {
     public void insert(Connection c, EnvironmentRow e) throws SQLException {
         Sql.update(c, "INSERT INTO environment (id, workspace_id, project_id, name, has_personal_overrides, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 e.id(), e.workspaceId(), e.projectId(), e.name(), e.hasPersonalOverrides(), e.createdAt());
-        // the project's environments changed: other nodes and this one's secret cache drop the project
-        Journal.changed(c, Journal.Change.of("create", "environment", e.workspaceId(), e.id()).feed(ChangeFeed.Kind.SECRET)
-                .in(e.projectId(), e.id()).after(Journal.fields("name", e.name(), "hasPersonalOverrides", e.hasPersonalOverrides())));
+        Journal.changed(c, change("create", e).after(describe(e)));
+    }
+
+    public void update(Connection c, EnvironmentRow before, EnvironmentRow after) throws SQLException {
+        Sql.update(c, "UPDATE environment SET name = ?, has_personal_overrides = ? WHERE id = ?", after.name(), after.hasPersonalOverrides(),
+                after.id());
+        Journal.changed(c, change("update", after).before(describe(before)).after(describe(after)));
+    }
+
+    /** Deletes an environment row; its values and data keys are gone already. */
+    public void delete(Connection c, EnvironmentRow e) throws SQLException {
+        Sql.update(c, "DELETE FROM environment WHERE id = ?", e.id());
+        Journal.changed(c, change("delete", e).before(describe(e)));
+    }
+
+    /** The project's environments changed: other nodes and this one's secret cache drop the project. */
+    private static Journal.Change change(String action, EnvironmentRow e) {
+        return Journal.Change.of(action, "environment", e.workspaceId(), e.id()).feed(ChangeFeed.Kind.SECRET).in(e.projectId(), e.id());
+    }
+
+    private static java.util.Map<String, Object> describe(EnvironmentRow e) {
+        return Journal.fields("name", e.name(), "hasPersonalOverrides", e.hasPersonalOverrides());
     }
 
     public List<EnvironmentRow> listByProject(Connection c, String projectId) throws SQLException {

@@ -15,5 +15,13 @@ public final class ProjectRoutes {
             return Reply.created(projects.create(ex.caller(), ex.path("ws"), body.requiredString("name"),
                     body.optionalString("slug", null), body.requiredString("teamId")));
         });
+        String one = "/v1/workspace/{ws}/project/{prj}";
+        router.get(one, "project", ex -> projects.get(ex.caller(), ex.path("ws"), ex.path("prj")));
+        router.patch(one, "project", ex -> projects.update(ex.caller(), ex.path("ws"), ex.path("prj"),
+                ex.body().optionalString("name", null), ex.body().optionalString("slug", null)));
+        router.delete(one, "project", ex -> {
+            projects.delete(ex.caller(), ex.path("ws"), ex.path("prj"));
+            return Reply.noContent();
+        });
     }
 }

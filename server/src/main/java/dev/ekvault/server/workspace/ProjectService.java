@@ -1,10 +1,12 @@
 package dev.ekvault.server.workspace;
 
 import dev.ekvault.api.Project;
+import dev.ekvault.api.ProjectDetail;
 import dev.ekvault.api.TeamProjects;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.wire.FieldRules;
+import dev.ekvault.server.wire.WireTime;
 import dev.ekvault.server.store.Database;
 
 import java.sql.Connection;
@@ -19,13 +21,15 @@ public final class ProjectService {
     private final ProjectStore projects;
     private final TeamStore teams;
     private final WorkspaceService workspaces;
+    private final TreeCascade cascade;
     private final Clock clock;
 
-    public ProjectService(Database database, ProjectStore projects, TeamStore teams, WorkspaceService workspaces, Clock clock) {
+    public ProjectService(Database database, ProjectStore projects, TeamStore teams, WorkspaceService workspaces, TreeCascade cascade, Clock clock) {
         this.database = database;
         this.projects = projects;
         this.teams = teams;
         this.workspaces = workspaces;
+        this.cascade = cascade;
         this.clock = clock;
     }
 
@@ -63,6 +67,51 @@ public final class ProjectService {
             projects.insert(c, row);
             return new Project(row.id(), row.name(), row.slug());
         });
+    }
+
+    public ProjectDetail get(Caller caller, String workspaceRef, String projectRef) {
+        return database.read(c -> detail(c, resolve(c, caller, workspaceRef, projectRef)));
+    }
+
+    /**
+     * Renaming or re-slugging needs an admin whose scope covers the whole project; a field left out keeps its value.
+     * Clients address projects by slug: a new slug changes the project's paths.
+     */
+    public ProjectDetail update(Caller caller, String workspaceRef, String projectRef, String name, String slug) {
+        if (name == null && slug == null) throw ApiException.badRequest("field 'name' or 'slug' is required");
+        String newName = name == null ? null : FieldRules.name(name, "name");
+        String newSlug = slug == null ? null : FieldRules.slug(slug, "slug");
+        return database.write(c -> {
+            ProjectStore.ProjectRow project = resolve(c, caller, workspaceRef, projectRef);
+            caller.requireAdminWrite();
+            if (!caller.scope().coversProject(project.id(), project.teamId())) {
+                throw ApiException.forbidden("changing a project needs access to the whole project");
+            }
+            ProjectStore.ProjectRow updated = new ProjectStore.ProjectRow(project.id(), project.workspaceId(), project.teamId(),
+                    newName == null ? project.name() : newName, newSlug == null ? project.slug() : newSlug, project.createdAt());
+            ProjectStore.ProjectRow holder = projects.find(c, project.workspaceId(), updated.slug());
+            if (holder != null && !holder.id().equals(project.id())) {
+                throw ApiException.conflict("a project with slug '" + updated.slug() + "' already exists");
+            }
+            projects.update(c, project, updated);
+            return detail(c, updated);
+        });
+    }
+
+    /** Deleting a project, like creating one, needs an admin whose scope covers its whole team; everything under it goes. */
+    public void delete(Caller caller, String workspaceRef, String projectRef) {
+        database.write(c -> {
+            ProjectStore.ProjectRow project = resolve(c, caller, workspaceRef, projectRef);
+            caller.requireAdminWrite();
+            if (!caller.scope().coversTeam(project.teamId())) throw ApiException.forbidden("deleting a project needs access to its whole team");
+            cascade.deleteProject(c, project);
+            return null;
+        });
+    }
+
+    private ProjectDetail detail(Connection c, ProjectStore.ProjectRow p) throws SQLException {
+        TeamStore.TeamRow team = teams.find(c, p.workspaceId(), p.teamId());
+        return new ProjectDetail(p.id(), p.name(), p.slug(), p.teamId(), team == null ? null : team.name(), WireTime.format(p.createdAt()));
     }
 
     /** The project named by slug or id in a path, if the caller can see it; 404 otherwise. */

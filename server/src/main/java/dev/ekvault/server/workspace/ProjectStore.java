@@ -17,8 +17,27 @@ public final class ProjectStore {
     public void insert(Connection c, ProjectRow p) throws SQLException {
         Sql.update(c, "INSERT INTO project (id, workspace_id, team_id, name, slug, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 p.id(), p.workspaceId(), p.teamId(), p.name(), p.slug(), p.createdAt());
-        Journal.changed(c, Journal.Change.of("create", "project", p.workspaceId(), p.id()).in(p.id(), null)
-                .after(Journal.fields("name", p.name(), "slug", p.slug(), "teamId", p.teamId())));
+        Journal.changed(c, Journal.Change.of("create", "project", p.workspaceId(), p.id()).in(p.id(), null).after(describe(p)));
+    }
+
+    public void update(Connection c, ProjectRow before, ProjectRow after) throws SQLException {
+        Sql.update(c, "UPDATE project SET name = ?, slug = ? WHERE id = ?", after.name(), after.slug(), after.id());
+        Journal.changed(c, Journal.Change.of("update", "project", after.workspaceId(), after.id()).in(after.id(), null)
+                .before(describe(before)).after(describe(after)));
+    }
+
+    /** Deletes a project row; its environments and secrets are gone already. */
+    public void delete(Connection c, ProjectRow p) throws SQLException {
+        Sql.update(c, "DELETE FROM project WHERE id = ?", p.id());
+        Journal.changed(c, Journal.Change.of("delete", "project", p.workspaceId(), p.id()).in(p.id(), null).before(describe(p)));
+    }
+
+    private static java.util.Map<String, Object> describe(ProjectRow p) {
+        return Journal.fields("name", p.name(), "slug", p.slug(), "teamId", p.teamId());
+    }
+
+    public List<ProjectRow> listByTeam(Connection c, String teamId) throws SQLException {
+        return Sql.list(c, SELECT + "WHERE team_id = ? ORDER BY name, id", ProjectStore::read, teamId);
     }
 
     public List<ProjectRow> list(Connection c, String workspaceId) throws SQLException {

@@ -17,13 +17,15 @@ public final class TeamService {
     private final TeamStore teams;
     private final ProjectStore projects;
     private final WorkspaceService workspaces;
+    private final TreeCascade cascade;
     private final Clock clock;
 
-    public TeamService(Database database, TeamStore teams, ProjectStore projects, WorkspaceService workspaces, Clock clock) {
+    public TeamService(Database database, TeamStore teams, ProjectStore projects, WorkspaceService workspaces, TreeCascade cascade, Clock clock) {
         this.database = database;
         this.teams = teams;
         this.projects = projects;
         this.workspaces = workspaces;
+        this.cascade = cascade;
         this.clock = clock;
     }
 
@@ -54,5 +56,39 @@ public final class TeamService {
             teams.insert(c, row);
             return new Team(row.id(), row.name(), 0, WireTime.format(row.createdAt()));
         });
+    }
+
+    /** Renaming needs an admin whose scope covers the whole team (a scope inside it sees the team but may not rename it). */
+    public Team rename(Caller caller, String workspaceRef, String teamId, String name) {
+        String teamName = FieldRules.name(name, "name");
+        return database.write(c -> {
+            TeamStore.TeamRow team = resolve(c, caller, workspaceRef, teamId);
+            caller.requireAdminWrite();
+            if (!caller.scope().coversTeam(team.id())) throw ApiException.forbidden("renaming a team needs access to the whole team");
+            if (!team.name().equals(teamName) && teams.nameTaken(c, team.workspaceId(), teamName)) {
+                throw ApiException.conflict("a team named '" + teamName + "' already exists");
+            }
+            teams.rename(c, team, teamName);
+            return new Team(team.id(), teamName, projects.listByTeam(c, team.id()).size(), WireTime.format(team.createdAt()));
+        });
+    }
+
+    /** Deleting a team, like creating one, needs an admin with the whole workspace; everything under it goes. */
+    public void delete(Caller caller, String workspaceRef, String teamId) {
+        database.write(c -> {
+            TeamStore.TeamRow team = resolve(c, caller, workspaceRef, teamId);
+            caller.requireAdminWrite();
+            if (!caller.scope().isAll()) throw ApiException.forbidden("deleting a team needs access to the whole workspace");
+            cascade.deleteTeam(c, team);
+            return null;
+        });
+    }
+
+    /** The team named by id in a path, if the caller can see it; 404 otherwise. */
+    private TeamStore.TeamRow resolve(java.sql.Connection c, Caller caller, String workspaceRef, String teamId) throws java.sql.SQLException {
+        WorkspaceStore.WorkspaceRow ws = workspaces.resolve(c, caller, workspaceRef);
+        TeamStore.TeamRow team = FieldRules.isUuid(teamId) ? teams.find(c, ws.id(), teamId) : null;
+        if (team == null || !caller.scope().seesTeam(team.id())) throw ApiException.notFound("team");
+        return team;
     }
 }

@@ -19,6 +19,18 @@ public final class TeamStore {
         Journal.changed(c, Journal.Change.of("create", "team", t.workspaceId(), t.id()).after(Journal.fields("name", t.name())));
     }
 
+    public void rename(Connection c, TeamRow t, String name) throws SQLException {
+        Sql.update(c, "UPDATE team SET name = ? WHERE id = ?", name, t.id());
+        Journal.changed(c, Journal.Change.of("update", "team", t.workspaceId(), t.id()).before(Journal.fields("name", t.name()))
+                .after(Journal.fields("name", name)));
+    }
+
+    /** Deletes a team row; its projects are gone already (ProjectStore.delete). */
+    public void delete(Connection c, TeamRow t) throws SQLException {
+        Sql.update(c, "DELETE FROM team WHERE id = ?", t.id());
+        Journal.changed(c, Journal.Change.of("delete", "team", t.workspaceId(), t.id()).before(Journal.fields("name", t.name())));
+    }
+
     public List<TeamRow> list(Connection c, String workspaceId) throws SQLException {
         return Sql.list(c, SELECT + "WHERE workspace_id = ? ORDER BY created_at, name", TeamStore::read, workspaceId);
     }

@@ -8,5 +8,6 @@ public final class WorkspaceRoutes {
 
     public static void register(Router router, WorkspaceService workspaces) {
         router.get("/v1/workspace", "workspace", ex -> workspaces.list(ex.caller()));
+        router.get("/v1/workspace/{ws}/me", "me", ex -> workspaces.me(ex.caller(), ex.path("ws")));
     }
 }

@@ -1,5 +1,6 @@
 package dev.ekvault.server.workspace;
 
+import dev.ekvault.api.MyAccess;
 import dev.ekvault.api.Workspace;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.wire.ApiException;
@@ -22,6 +23,13 @@ public final class WorkspaceService {
     public List<Workspace> list(Caller caller) {
         WorkspaceStore.WorkspaceRow row = database.read(c -> store.find(c, caller.workspaceId()));
         return row == null ? List.of() : List.of(new Workspace(row.id(), row.name(), row.slug(), row.ownerId()));
+    }
+
+    /** The caller's own effective rights in the workspace, in the members' and tokens' shapes. */
+    public MyAccess me(Caller caller, String workspaceRef) {
+        WorkspaceStore.WorkspaceRow ws = database.read(c -> resolve(c, caller, workspaceRef));
+        return new MyAccess(caller.userId(), caller.role().wire(), caller.permission().wire, ScopeResolver.wire(caller.scope()),
+                caller.userId().equals(ws.ownerId()), caller.kind().wire);
     }
 
     /** The email of each member of a workspace, by user id. */

@@ -26,7 +26,7 @@ class RouteSecurityTest {
     private static final Set<String> PUBLIC = Set.of(
             "GET /healthz", "GET /readyz", "GET /openapi.json", "GET /.well-known/jwks.json", "POST /v1/auth/exchange",
             "POST /v1/auth/login", "POST /v1/auth/signup", "POST /v1/auth/device/code", "POST /v1/auth/device/token",
-            "POST /v1/invites/{token}/accept", "POST /v1/invites/{token}/decline",
+            "POST /v1/invites/{token}/accept", "POST /v1/invites/{token}/decline", "GET /v1/invites/{token}", "GET /v1/auth/options",
             "GET /device", "GET /dashboard/device.js", "GET /dashboard/ek.css", "GET /v1/auth/sso/start", "GET /v1/auth/sso/callback",
             "POST /v1/auth/oidc/exchange",
             // the dashboard's page (the same for every path) and its assets; the page calls the API with the session

@@ -42,10 +42,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  * GET    /v1/workspace                                      200     200       200
  * GET    /v1/workspace/{ws}/team                            200     200       200
  * POST   /v1/workspace/{ws}/team                            201     403       403
+ * PATCH  /v1/workspace/{ws}/team/{team}                     200     403       403
+ * DELETE /v1/workspace/{ws}/team/{team}                     204     403       403
+ * GET    /v1/workspace/{ws}/me                              200     200       200
  * GET    /v1/workspace/{ws}/project                         200     200       200
  * POST   /v1/workspace/{ws}/project                         201     403       403
+ * GET    /v1/workspace/{ws}/project/{prj}                   200     200       200
+ * PATCH  /v1/workspace/{ws}/project/{prj}                   200     403       403
+ * DELETE /v1/workspace/{ws}/project/{prj}                   204     403       403
  * GET    /v1/workspace/{ws}/project/{prj}/environment       200     200       200
  * POST   /v1/workspace/{ws}/project/{prj}/environment       201     403       403
+ * PATCH  /v1/workspace/{ws}/project/{prj}/environment/{env} 200    403       403
+ * DELETE /v1/workspace/{ws}/project/{prj}/environment/{env} 204    403       403
  * GET    /v1/workspace/{ws}/project/{prj}/secret            200     200       200
  * GET    /v1/workspace/{ws}/project/{prj}/secret/{key}      200     200       200
  * POST   /v1/workspace/{ws}/project/{prj}/secret            201     201       403
@@ -213,6 +221,20 @@ class RolesWalkTest {
         return r.json().get("id").asText();
     }
 
+    private String freshTeamId() {
+        return s.createTeam("walk-fixture-team-" + next());
+    }
+
+    private String freshProject() {
+        String slug = "walk-fixture-" + next();
+        s.createProject(slug);
+        return slug;
+    }
+
+    private String freshEnvironment() {
+        return s.createEnvironment("web", "walk-fixture-env-" + next(), true);
+    }
+
     private List<Probe> table() {
         String team = s.defaultTeamId();
         List<Probe> t = new ArrayList<>();
@@ -220,6 +242,20 @@ class RolesWalkTest {
         t.add(new Probe("GET", "/v1/workspace/{ws}/team", "list teams", r -> new Call(WS + "/team", null), expect(200, 200, 200)));
         t.add(new Probe("POST", "/v1/workspace/{ws}/team", "create a team",
                 r -> new Call(WS + "/team", "{\"name\":\"walk-team-" + next() + "\"}"), expect(201, 403, 403)));
+        t.add(new Probe("PATCH", "/v1/workspace/{ws}/team/{team}", "rename a team",
+                r -> new Call(WS + "/team/" + freshTeamId(), "{\"name\":\"walk-renamed-" + next() + "\"}"), expect(200, 403, 403)));
+        t.add(new Probe("DELETE", "/v1/workspace/{ws}/team/{team}", "delete a team",
+                r -> new Call(WS + "/team/" + freshTeamId(), null), expect(204, 403, 403)));
+        t.add(new Probe("GET", "/v1/workspace/{ws}/me", "my rights in the workspace", r -> new Call(WS + "/me", null), expect(200, 200, 200)));
+        t.add(new Probe("GET", "/v1/workspace/{ws}/project/{prj}", "one project", r -> new Call(WEB, null), expect(200, 200, 200)));
+        t.add(new Probe("PATCH", "/v1/workspace/{ws}/project/{prj}", "rename a project",
+                r -> new Call(WS + "/project/" + freshProject(), "{\"name\":\"walk renamed " + next() + "\"}"), expect(200, 403, 403)));
+        t.add(new Probe("DELETE", "/v1/workspace/{ws}/project/{prj}", "delete a project",
+                r -> new Call(WS + "/project/" + freshProject(), null), expect(204, 403, 403)));
+        t.add(new Probe("PATCH", "/v1/workspace/{ws}/project/{prj}/environment/{env}", "switch an environment's overrides off",
+                r -> new Call(WEB + "/environment/" + freshEnvironment(), "{\"hasPersonalOverrides\":false}"), expect(200, 403, 403)));
+        t.add(new Probe("DELETE", "/v1/workspace/{ws}/project/{prj}/environment/{env}", "delete an environment",
+                r -> new Call(WEB + "/environment/" + freshEnvironment(), null), expect(204, 403, 403)));
         t.add(new Probe("GET", "/v1/workspace/{ws}/project", "list projects", r -> new Call(WS + "/project", null), expect(200, 200, 200)));
         t.add(new Probe("POST", "/v1/workspace/{ws}/project", "create a project",
                 r -> new Call(WS + "/project", "{\"name\":\"walk-" + next() + "\",\"teamId\":\"" + team + "\"}"), expect(201, 403, 403)));
@@ -312,6 +348,7 @@ class RolesWalkTest {
             case "GET" -> s.getAs(session, call.path());
             case "POST" -> s.postAs(session, call.path(), call.body() == null ? "" : call.body());
             case "PUT" -> s.putAs(session, call.path(), call.body() == null ? "" : call.body());
+            case "PATCH" -> s.patchAs(session, call.path(), call.body() == null ? "" : call.body());
             case "DELETE" -> s.deleteAs(session, call.path());
             default -> throw new IllegalArgumentException(method);
         };

@@ -68,7 +68,7 @@ class SecretCacheTest {
         secrets = service(tree.database, cache);
         otherProcess = new Database("jdbc:sqlite:" + folder.resolve("ek.db"), "", "", 2);
         elsewhere = service(otherProcess, new SecretCache(true));
-        environmentService = new EnvironmentService(tree.database, tree.environments, projectService(tree.database), tree.dataKeys, tree.clock);
+        environmentService = new EnvironmentService(tree.database, tree.environments, projectService(tree.database), tree.dataKeys, cascade(), tree.clock);
         workspace = tree.workspace("acme");
         String team = tree.team(workspace, "one");
         web = tree.project(workspace, team, "web");
@@ -94,7 +94,12 @@ class SecretCacheTest {
     }
 
     private ProjectService projectService(Database database) {
-        return new ProjectService(database, tree.projects, tree.teams, new WorkspaceService(database, tree.workspaces), tree.clock);
+        return new ProjectService(database, tree.projects, tree.teams, new WorkspaceService(database, tree.workspaces), cascade(), tree.clock);
+    }
+
+    private dev.ekvault.server.workspace.TreeCascade cascade() {
+        return new dev.ekvault.server.workspace.TreeCascade(tree.teams, tree.projects, tree.environments, tree.dataKeys,
+                new dev.ekvault.server.workspace.TreeDependents());
     }
 
     private void create(ProjectRow project, EnvironmentRow env, String key, String value) {

@@ -122,6 +122,36 @@ abstract class JournalCoverageContract {
         }, 204, expect("revoke/invitation")));
         steps.add(new Step("delete the secret", () -> s.delete(WS + "/project/jp/secret/" + ids.get("secret"), s.ownerToken), 204,
                 expect("delete/secret")));
+        // the workspace tree's renames and deletes (fixtures made inside a step are heard too: containsAll tolerates them)
+        steps.add(new Step("rename a team", () -> {
+            ids.put("team", s.createTeam("tree-team"));
+            return s.patch(WS + "/team/" + ids.get("team"), s.ownerToken, "{\"name\":\"tree-team-renamed\"}");
+        }, 200, expect("update/team")));
+        steps.add(new Step("rename a project", () -> {
+            remember(ids, "tp", s.post(WS + "/project", s.ownerToken, "{\"name\":\"tp\",\"slug\":\"tp\",\"teamId\":\"" + ids.get("team") + "\"}"));
+            return s.patch(WS + "/project/tp", s.ownerToken, "{\"name\":\"tp renamed\"}");
+        }, 200, expect("update/project")));
+        steps.add(new Step("switch an environment's personal overrides off", () -> {
+            ids.put("tenv", s.createEnvironment("tp", "dev", true));
+            ids.put("tsecret", s.createSecrets("tp", List.of(ids.get("tenv")), Map.of("TREE_KEY", SECRET_VALUE)).get(0).get("id").asText());
+            TestServer.Session dev = s.invitePerson("tree-dev@example.com", "developer", null);
+            HttpResult personal = s.putAs(dev, WS + "/project/tp/secret/" + ids.get("tsecret"),
+                    "{\"values\":[{\"environmentId\":\"" + ids.get("tenv") + "\",\"value\":\"" + PERSONAL_VALUE + "\",\"isPersonal\":true}]}");
+            assertThat(personal.status()).as(personal.toString()).isEqualTo(200);
+            heard.clear();
+            return s.patch(WS + "/project/tp/environment/" + ids.get("tenv"), s.ownerToken, "{\"hasPersonalOverrides\":false}");
+        }, 200, expect("update/environment", "delete/secret-value")));
+        steps.add(new Step("rename an environment", () -> s.patch(WS + "/project/tp/environment/" + ids.get("tenv"), s.ownerToken,
+                "{\"name\":\"development\"}"), 200, expect("update/environment")));
+        steps.add(new Step("delete an environment", () -> s.delete(WS + "/project/tp/environment/" + ids.get("tenv"), s.ownerToken), 204,
+                expect("delete/environment", "delete/secret-value")));
+        steps.add(new Step("delete a project", () -> s.delete(WS + "/project/tp", s.ownerToken), 204, expect("delete/project", "delete/secret")));
+        steps.add(new Step("delete a team", () -> {
+            s.post(WS + "/project", s.ownerToken, "{\"name\":\"tq\",\"slug\":\"tq\",\"teamId\":\"" + ids.get("team") + "\"}");
+            s.createEnvironment("tq", "prod", false);
+            heard.clear();
+            return s.delete(WS + "/team/" + ids.get("team"), s.ownerToken);
+        }, 204, expect("delete/team", "delete/project", "delete/environment")));
         steps.add(new Step("sign up", () -> s.post("/v1/auth/signup", null, "{\"email\":\"ada@example.com\",\"password\":\"" + SIGN_UP_PASSWORD
                 + "\",\"name\":\"Ada\",\"workspace\":\"labs\"}"), 201,
                 expect("create/user", "create/workspace", "create/member", "create/team", "create/credential")));

@@ -144,6 +144,11 @@ public final class TestServer implements AutoCloseable {
         return send(session.on(request(path, null), true).header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(json)));
     }
 
+    public HttpResult patchAs(Session session, String path, String json) {
+        return send(session.on(request(path, null), true).header("Content-Type", "application/json")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString(json)));
+    }
+
     public HttpResult deleteAs(Session session, String path) {
         return send(session.on(request(path, null), true).DELETE());
     }
@@ -155,15 +160,20 @@ public final class TestServer implements AutoCloseable {
     public Session invitePerson(String email, String role, String scopeJson) {
         HttpResult invite = post("/v1/workspace/acme/members", ownerToken, "{\"email\":" + quote(email) + ",\"role\":\"" + role + "\""
                 + (scopeJson == null ? "" : ",\"scope\":" + scopeJson) + "}");
-        if (invite.status() != 201) throw new IllegalStateException("invite failed: " + invite);
-        String url = invite.json().get("inviteUrl").asText();
-        String token = url.substring(url.lastIndexOf('/') + 1);
+        String token = inviteToken(invite);
         HttpResult accepted = post("/v1/invites/" + token + "/accept", null, "{\"name\":\"p\",\"password\":\"" + PASSWORD + "\"}");
         if (accepted.status() != 200) throw new IllegalStateException("accept failed: " + accepted);
         return session(accepted);
     }
 
     /** The password every invited test person chooses. */
+    /** The token of the invitation link in the answer to an invitation (201). */
+    public static String inviteToken(HttpResult invite) {
+        if (invite.status() != 201) throw new IllegalStateException("invite failed: " + invite);
+        String url = invite.json().get("inviteUrl").asText();
+        return url.substring(url.lastIndexOf('/') + 1);
+    }
+
     public static final String PASSWORD = "correct horse battery staple";
 
     public String url(String path) {
@@ -180,6 +190,10 @@ public final class TestServer implements AutoCloseable {
 
     public HttpResult put(String path, String token, String json) {
         return send(request(path, token).header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public HttpResult patch(String path, String token, String json) {
+        return send(request(path, token).header("Content-Type", "application/json").method("PATCH", HttpRequest.BodyPublishers.ofString(json)));
     }
 
     public HttpResult delete(String path, String token) {
@@ -210,6 +224,13 @@ public final class TestServer implements AutoCloseable {
         HttpResult teams = get("/v1/workspace/acme/team", ownerToken);
         if (teams.status() != 200 || teams.json().size() == 0) throw new IllegalStateException("no default team: " + teams);
         return teams.json().get(0).get("id").asText();
+    }
+
+    /** Creates a team and returns its id. */
+    public String createTeam(String name) {
+        HttpResult r = post("/v1/workspace/acme/team", ownerToken, "{\"name\":" + quote(name) + "}");
+        if (r.status() != 201) throw new IllegalStateException("team not created: " + r);
+        return r.json().get("id").asText();
     }
 
     /** Creates a project in the default team and returns its id. */
