@@ -44,7 +44,7 @@ export async function refreshMe() {
     setCsrf("");
   }
   state.access.clear();
-  return state.me;
+  return state.me && { ...state.me, workspaces: state.workspaces };
 }
 
 /** What the signed-in person may do in a workspace: {role, permission, scope}. */

@@ -13,18 +13,17 @@ export async function render(main, { params, go, refreshMe, me }) {
       h("p", {}, h("a", { href: "/sign-in" }, "Sign in")));
     return;
   }
-  const ws = invite.workspace || {};
-  const heading = h("h1", {}, "Join " + (ws.name || "a workspace"));
-  if (invite.status && invite.status !== "pending" && invite.status !== "invite_sent") {
-    const said = { accepted: "has already been accepted", declined: "was declined", expired: "has expired", revoked: "was withdrawn",
-      account_created: "has already been accepted" }[invite.status] || "can no longer be used";
+  const heading = h("h1", {}, "Join " + invite.workspaceName);
+  if (invite.status !== "pending") {
+    const said = { accepted: "has already been accepted", declined: "was declined", expired: "has expired" }[invite.status]
+      || "can no longer be used";
     mount(main, heading, h("p", {}, "This invitation " + said + "."), h("p", {}, h("a", { href: "/sign-in" }, "Sign in")));
     return;
   }
   const error = h("p", { class: "error", role: "alert" });
   const password = h("input", { name: "password", type: "password", required: true,
-    autocomplete: invite.hasAccount ? "current-password" : "new-password", minlength: invite.hasAccount ? null : 12, maxlength: 256 });
-  const name = invite.hasAccount ? null : h("input", { name: "name", autocomplete: "name", maxlength: 64 });
+    autocomplete: invite.accountExists ? "current-password" : "new-password", minlength: invite.accountExists ? null : 12, maxlength: 256 });
+  const name = invite.accountExists ? null : h("input", { name: "name", autocomplete: "name", maxlength: 64 });
   const accept = h("button", { type: "submit", class: "primary" }, "Accept and join");
   const decline = h("button", { type: "button", class: "secondary", onclick: async () => {
     error.textContent = "";
@@ -43,8 +42,9 @@ export async function render(main, { params, go, refreshMe, me }) {
         if (name && name.value.trim()) body.name = name.value.trim();
         const signedIn = await post(path`/v1/invites/${params.token}/accept`, body, { quiet401: true });
         setCsrf(signedIn.csrfToken);
-        await refreshMe();
-        go(ws.slug ? "/w/" + encodeURIComponent(ws.slug) : "/", { replace: true });
+        const signedInMe = await refreshMe();
+        const joined = signedInMe && signedInMe.workspaces.find(w => w.name === invite.workspaceName);
+        go(joined ? "/w/" + encodeURIComponent(joined.slug) : "/", { replace: true });
       } catch (err) {
         error.textContent = err.status === 401 ? "Wrong password." : err.message;
       } finally {
@@ -56,8 +56,8 @@ export async function render(main, { params, go, refreshMe, me }) {
     invite.expiresAt ? ". The invitation expires " + when(invite.expiresAt) + "." : "."),
   me && me.email !== invite.email ? h("p", { class: "warning" }, "You are signed in as " + me.email + ": accepting signs you in as " + invite.email + ".") : null,
   name ? field("Your name", name) : null,
-  field(invite.hasAccount ? "Your password" : "Choose a password", password,
-    invite.hasAccount ? "You already have an account: sign in with its password to join." : "At least 12 characters."),
+  field(invite.accountExists ? "Your password" : "Choose a password", password,
+    invite.accountExists ? "You already have an account: sign in with its password to join." : "At least 12 characters."),
   error, h("div", { class: "actions" }, accept, decline));
   mount(main, heading, form);
   (name || password).focus();
