@@ -129,6 +129,8 @@ async function route() {
 }
 
 function focusMain(main) {
+  // the moment a view is drawn and usable: the browser suite reads it to measure pages (performance.getEntriesByName)
+  performance.mark("ek-ready");
   const heading = main.querySelector("h1");
   document.title = (heading ? heading.textContent + " · " : "") + "ek";
   main.focus({ preventScroll: true });
