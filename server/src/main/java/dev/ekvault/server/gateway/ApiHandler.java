@@ -30,7 +30,7 @@ import dev.ekvault.server.audit.Actor;
 import dev.ekvault.server.audit.AuditLog;
 import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.StoreException;
-import dev.ekvault.server.store.UniqueViolation;
+import dev.ekvault.server.store.ConflictingWrite;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
@@ -143,7 +143,7 @@ public final class ApiHandler extends Handler.Abstract {
             if (e.code.status == 403 && caller != null) recordRefusal(caller, request.getMethod(), route, e.getMessage());
             discardUnreadBody(request);
             status = writeError(response, callback, e.code, e.getMessage());
-        } catch (UniqueViolation e) {
+        } catch (ConflictingWrite e) {
             // two requests raced to create the same name; the loser learns it as a conflict
             status = writeError(response, callback, ErrorCode.CONFLICT, "a conflicting change was made at the same time; retry");
         } catch (StoreException e) {

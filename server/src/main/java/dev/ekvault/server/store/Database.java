@@ -110,7 +110,7 @@ public final class Database implements AutoCloseable {
                 restoreAutoCommit(connection);
             }
         } catch (SQLException e) {
-            throw dialect.isUniqueViolation(e) ? new UniqueViolation(e) : new StoreException(e);
+            throw dialect.isConflict(e) ? new ConflictingWrite(e) : new StoreException(e);
         }
     }
 

@@ -32,13 +32,14 @@ public enum Dialect {
         throw new IllegalArgumentException("unsupported database URL scheme (use a PostgreSQL URL or leave it empty for SQLite)");
     }
 
-    /** True when the exception reports a unique-constraint violation, so callers can answer 409. */
-    public boolean isUniqueViolation(Throwable failure) {
+    /** True when the exception reports a unique or foreign-key constraint violation, so callers can answer 409. */
+    public boolean isConflict(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (!(t instanceof SQLException e)) continue;
-            if (this == POSTGRESQL && "23505".equals(e.getSQLState())) return true;
+            if (this == POSTGRESQL && ("23505".equals(e.getSQLState()) || "23503".equals(e.getSQLState()))) return true;
             String message = String.valueOf(e.getMessage());
-            if (this == SQLITE && (message.contains("SQLITE_CONSTRAINT_UNIQUE") || message.contains("SQLITE_CONSTRAINT_PRIMARYKEY"))) {
+            if (this == SQLITE && (message.contains("SQLITE_CONSTRAINT_UNIQUE") || message.contains("SQLITE_CONSTRAINT_PRIMARYKEY")
+                    || message.contains("SQLITE_CONSTRAINT_FOREIGNKEY"))) {
                 return true;
             }
         }

@@ -52,11 +52,15 @@ abstract class MigrationsContract {
             db.write(c -> c.createStatement().executeUpdate("INSERT INTO app_user (id, email, name, created_at) VALUES ('u1', 'a@b', 'a', 0)"));
             assertThatThrownBy(() -> db.write(c -> c.createStatement().executeUpdate(
                     "INSERT INTO app_user (id, email, name, created_at) VALUES ('u2', 'a@b', 'a', 0)")))
-                    .isInstanceOf(UniqueViolation.class) // typed by the store layer: the gateway answers 409
-                    .satisfies(e -> assertThat(db.dialect().isUniqueViolation(e)).isTrue());
+                    .isInstanceOf(ConflictingWrite.class) // typed by the store layer: the gateway answers 409
+                    .satisfies(e -> assertThat(db.dialect().isConflict(e)).isTrue());
+            // a row under a parent that is gone (deleted by a request running beside this one) is a conflict too
+            assertThatThrownBy(() -> db.write(c -> c.createStatement().executeUpdate(
+                    "INSERT INTO team (id, workspace_id, name, created_at) VALUES ('t1', 'no-such-workspace', 'x', 0)")))
+                    .isInstanceOf(ConflictingWrite.class);
             // the control: any other failure stays a plain StoreException (500)
             assertThatThrownBy(() -> db.write(c -> c.createStatement().executeUpdate("INSERT INTO no_such_table VALUES (1)")))
-                    .isInstanceOf(StoreException.class).isNotInstanceOf(UniqueViolation.class);
+                    .isInstanceOf(StoreException.class).isNotInstanceOf(ConflictingWrite.class);
         }
     }
 }
