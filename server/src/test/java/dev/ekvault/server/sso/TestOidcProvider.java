@@ -42,7 +42,7 @@ import java.util.function.UnaryOperator;
  * challenge it was given) and {@code /jwks} (one RS256 key). Knobs let a test make it misbehave the way a forged or
  * broken provider would.
  */
-final class TestOidcProvider implements AutoCloseable {
+public final class TestOidcProvider implements AutoCloseable {
     static final String CLIENT_ID = "ek-dashboard";
     /** At least 32 bytes, so a test can also try it as an HS256 key (the classic confusion attack). */
     static final String CLIENT_SECRET = "the-client-secret-of-ek-0123456789";
@@ -65,9 +65,9 @@ final class TestOidcProvider implements AutoCloseable {
     final List<String> tokenAuthorizationHeaders = new CopyOnWriteArrayList<>();
 
     /** The provider's idea of now: the server's TestClock, so ID tokens are fresh (or stale) in the server's time. */
-    volatile Clock clock = Clock.systemUTC();
+    public volatile Clock clock = Clock.systemUTC();
     /** The person who "logs in" at /authorize. */
-    volatile String email = "dev@example.com";
+    public volatile String email = "dev@example.com";
     volatile String name = "Dev Person";
     /** The email_verified claim as sent; null leaves it out. */
     volatile Object emailVerified = Boolean.TRUE;
@@ -81,7 +81,7 @@ final class TestOidcProvider implements AutoCloseable {
     /** Remember a different challenge than the one received: then no verifier the server has can match. */
     volatile boolean forgetChallenge;
 
-    TestOidcProvider() throws IOException, JOSEException {
+    public TestOidcProvider() throws IOException, JOSEException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setExecutor(threads);
         issuer = "http://127.0.0.1:" + server.getAddress().getPort();
@@ -96,7 +96,7 @@ final class TestOidcProvider implements AutoCloseable {
     }
 
     /** The server flags that point ek at this provider. */
-    String[] flags(String... more) {
+    public String[] flags(String... more) {
         List<String> flags = new java.util.ArrayList<>(List.of("--sso-issuer=" + issuer, "--sso-client-id=" + CLIENT_ID,
                 "--sso-client-secret=" + CLIENT_SECRET, "--sso-allow-http-issuer=true"));
         flags.addAll(List.of(more));
