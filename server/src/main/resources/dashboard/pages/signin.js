@@ -9,12 +9,21 @@ export function nextPath() {
   return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/v1/") ? next : "/";
 }
 
+/** What the server's single sign-on callback sends back when it refuses (SsoRoutes.refusalCode). */
+const SSO_REFUSALS = {
+  failed: "Single sign-on could not be completed: start again.",
+  refused: "The identity provider's answer could not be verified: start again, or ask an admin to check the server log.",
+  "not-invited": "You cannot sign in here yet: ask an admin of the workspace for an invitation.",
+  unavailable: "The identity provider cannot be reached: try again later."
+};
+
 export async function render(main, { go, refreshMe, me }) {
   if (me) return go(nextPath(), { replace: true });
   let options = { firstRun: false, openSignUp: false, sso: { enabled: false } };
   try { options = await get("/v1/auth/options", { quiet401: true }); } catch (e) { /* older server: password only */ }
   if (options.firstRun) return go("/sign-up", { replace: true });
-  const error = h("p", { class: "error", role: "alert" });
+  const error = h("p", { class: "error", role: "alert" },
+    SSO_REFUSALS[new URLSearchParams(location.search).get("sso")] || "");
   const email = h("input", { name: "email", type: "email", autocomplete: "username", required: true });
   const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
   const button = h("button", { type: "submit", class: "primary" }, "Sign in");

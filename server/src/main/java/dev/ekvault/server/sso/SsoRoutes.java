@@ -48,7 +48,9 @@ public final class SsoRoutes {
             try {
                 done = sso.complete(ex.query("code"), ex.query("state"), ex.query("error"), ex.query("iss"), cookie(ex.header("Cookie"), STATE_COOKIE));
             } catch (SsoFailure e) {
-                throw refused(ex, e);
+                // a browser arrives here from the provider: back to the sign-in page, which says what went wrong
+                LOG.warning("request " + ex.requestId() + ": single sign-on refused: " + e.getMessage());
+                return redirect(ex, 303, "/sign-in?sso=" + refusalCode(e.kind));
             }
             ex.responseHeaders().add("Set-Cookie", SessionCookie.set(done.signedIn().token(), secure, sessionMaxAgeSeconds));
             return redirect(ex, 303, done.returnPath());
@@ -59,6 +61,20 @@ public final class SsoRoutes {
         ex.responseHeaders().put("Location", location);
         ex.responseHeaders().put("Cache-Control", "no-store");
         return new Reply(status, null);
+    }
+
+    /**
+     * What the sign-in page is told when the callback refuses: {@code failed} (start again), {@code refused} (the
+     * provider's answer did not prove who it is), {@code not-invited}, {@code unavailable}. Nothing more: the reason
+     * is in the server log, under the request id.
+     */
+    static String refusalCode(SsoFailure.Kind kind) {
+        return switch (kind) {
+            case BAD_REQUEST -> "failed";
+            case UNAUTHORIZED -> "refused";
+            case FORBIDDEN -> "not-invited";
+            case UNAVAILABLE -> "unavailable";
+        };
     }
 
     private static ApiException refused(RequestContext ex, SsoFailure e) {
