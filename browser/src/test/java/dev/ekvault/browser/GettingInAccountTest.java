@@ -127,6 +127,8 @@ class GettingInAccountTest extends BrowserTest {
         browser.waitForText("main", name + " · mark@example.com");
         assertThat(browser.driver().findElements(By.cssSelector("main img, header img"))).isEmpty();
         browser.assertAccessible();
+        // a developer's navigation does not offer the admin sections, on this page either
+        assertThat(browser.text("nav")).contains("Projects", "Credentials").doesNotContain("Members", "Audit log");
     }
 
     @Test
