@@ -181,4 +181,50 @@ class MembersTest extends BrowserTest {
         browser.assertAccessible();
         browser.click("Cancel");
     }
+
+    @Test
+    void theSignedOutPagesAndTheMembersPagePassTheAuditInTheDarkTheme() {
+        // signed out, the page follows the system's scheme: ask for dark
+        ((org.openqa.selenium.chrome.ChromeDriver) browser.driver()).executeCdpCommand("Emulation.setEmulatedMedia",
+                java.util.Map.of("features", List.of(java.util.Map.of("name", "prefers-color-scheme", "value", "dark"))));
+        String token = Pages.invite(server, "acme", server.ownerToken, "nora@example.com", "developer");
+        browser.open("/sign-in");
+        browser.waitForText("h1", "Sign in to ek");
+        // the control that the dark rules are in force: the page's background is not the light one
+        String dark = (String) browser.script("return getComputedStyle(document.body).backgroundColor");
+        browser.assertAccessible();
+        browser.open("/sign-up");
+        browser.waitForText("h1", "Sign-up is by invitation");
+        browser.assertAccessible();
+        browser.open("/invite/" + token);
+        browser.waitForText("h1", "Join acme");
+        browser.assertAccessible();
+        browser.open("/invite/unknown-token");
+        browser.waitForText("h1", "Invitation not found");
+        browser.assertAccessible();
+
+        // signed in with the dark preference: the Members page and its invitation dialog
+        server.invitePerson("dark-admin@example.com", "admin", null);
+        Pages.signIn(browser, "dark-admin@example.com", TestServer.PASSWORD);
+        assertThat(Pages.statusInPage(browser, "/v1/me")).isEqualTo(200);
+        Object saved = browser.script("return fetch('/v1/me').then(r => r.json()).then(me => fetch('/v1/me/preferences', {method: 'PUT',"
+                + " headers: {'Content-Type': 'application/json', 'X-CSRF-Token': me.csrfToken}, body: JSON.stringify({theme: 'dark'})}))"
+                + ".then(r => r.status)");
+        assertThat((Long) saved).isBetween(200L, 204L);
+        browser.open("/w/acme/members");
+        browser.waitForText("h1", "Members");
+        browser.waitUntil("the dark theme", d -> "dark".equals(browser.script("return document.documentElement.dataset.theme")));
+        Pages.row(browser, "nora@example.com");
+        browser.assertAccessible();
+        browser.click("Invite a person");
+        browser.waitForText("dialog h2", "Invite a person");
+        browser.assertAccessible();
+        browser.click("Cancel");
+
+        // and the light page differs: the emulation and the preference did change the colours
+        Browser light = secondBrowser();
+        light.open("/sign-in");
+        light.waitForText("h1", "Sign in to ek");
+        assertThat(light.script("return getComputedStyle(document.body).backgroundColor")).isNotEqualTo(dark);
+    }
 }
