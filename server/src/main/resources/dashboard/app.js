@@ -100,6 +100,7 @@ async function route() {
       return;
     }
     if (where === "/account") {
+      if (state.workspaces[0]) await accessIn(state.workspaces[0].slug); // the navigation offers admin sections to admins only
       const main = frame(app, null, "account");
       await (await load("account")).render(main, { me: state.me, go, refreshMe, signOut });
       focusMain(main);
@@ -159,7 +160,7 @@ function frame(app, workspace, current) {
         state.workspaces.map(w => h("option", { value: w.slug, selected: w.slug === workspace.slug }, w.name))))
     : workspace ? h("span", { class: "workspace-name" }, workspace.name) : null;
   const ws = workspace || state.workspaces[0];
-  const admin = ws && state.access.get(ws.slug) ? ["admin", null].includes(state.access.get(ws.slug).role) : true;
+  const admin = ws && state.access.get(ws.slug) ? ["admin", null].includes(state.access.get(ws.slug).role) : false;
   const nav = ws ? h("nav", { "aria-label": "Workspace" }, h("ul", {}, SECTIONS.filter(s => !s.admin || admin).map(s => {
     const href = "/w/" + encodeURIComponent(ws.slug) + (s.id ? "/" + s.id : "");
     return h("li", {}, h("a", { href, "aria-current": current === s.id ? "page" : null }, s.label));

@@ -37,9 +37,18 @@ public abstract class BrowserTest {
         return Backend.SQLITE;
     }
 
+    /**
+     * Whether the class's server starts with workspace {@code acme} and its owner; a class that overrides this to
+     * {@code false} gets a fresh install with no workspace at all ({@link TestServer#startUninitialised}): what the
+     * first person to open the dashboard finds.
+     */
+    protected boolean initialised() {
+        return true;
+    }
+
     @BeforeAll
     void startServer() {
-        server = TestServer.start(backend());
+        server = initialised() ? TestServer.start(backend()) : TestServer.startUninitialised(backend());
     }
 
     @AfterAll
