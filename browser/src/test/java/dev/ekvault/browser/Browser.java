@@ -115,7 +115,10 @@ public final class Browser {
         });
     }
 
-    /** Waits for the visible form control whose label (text of its {@code <label>}, or its aria-label) is {@code label}. */
+    /**
+     * Waits for the visible form control whose label is {@code label}: the text of its {@code <label>}, or of the
+     * label's caption ({@code .label}: the dashboard's fields also hold a hint in their label), or its aria-label.
+     */
     public WebElement field(String label) {
         return waitUntil("a visible field labelled \"" + label + "\"", d -> {
             Object found = script("""
@@ -126,7 +129,8 @@ public final class Browser {
                       return copy.textContent.replace(/\\s+/g, ' ').trim();
                     };
                     for (const l of document.querySelectorAll('label')) {
-                      if (name(l) === wanted && l.control) return l.control;
+                      const caption = l.querySelector(':scope > .label');
+                      if ((name(l) === wanted || (caption && name(caption) === wanted)) && l.control) return l.control;
                     }
                     for (const el of document.querySelectorAll('[aria-label]')) {
                       if (el.getAttribute('aria-label').trim() === wanted) return el;
