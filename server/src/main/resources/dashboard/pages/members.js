@@ -28,14 +28,26 @@ export async function render(main, ctx) {
         picker.validate();
         return post(path`/v1/workspace/${ws}/members`, { email: form.email.value.trim(), role: form.role.value, scope: picker.value() });
       }
-    }).then(created => created && dialog({
-      title: "Invitation created", submitLabel: "Done", cancelLabel: null,
-      build: () => h("div", {},
-        h("p", {}, "Send this link to " + created.email + ". It is shown only now; it works once and expires " + when(created.expiresAt) + "."),
-        h("input", { type: "text", readonly: true, class: "mono", value: created.inviteUrl || "", "aria-label": "Invitation link" }),
-        h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", onclick: () => copy(created.inviteUrl, "Invitation link") }, "Copy link")))
-    })).then(refresh);
+    }).then(created => created && showLink(created)).then(refresh);
   };
+
+  // the server keeps only a hash of the link, so a lost link is replaced: withdraw the invitation, invite again
+  const reissue = async m => {
+    if (!await confirmAction("A new invitation link for " + m.email + "?", "The current link stops working; the new one is valid for 7 days.", "Make a new link")) return;
+    try {
+      await del(path`/v1/workspace/${ws}/invites/${m.id}`);
+      await showLink(await post(path`/v1/workspace/${ws}/members`, { email: m.email, role: m.role, scope: m.scope }));
+    } catch (e) { notice(errorText(e), "error"); }
+    refresh();
+  };
+
+  const showLink = created => dialog({
+    title: "Invitation created", submitLabel: "Done", cancelLabel: null,
+    build: () => h("div", {},
+      h("p", {}, "Send this link to " + created.email + ". It is shown only now; it works once and expires " + when(created.expiresAt) + "."),
+      h("input", { type: "text", readonly: true, class: "mono", value: created.inviteUrl || "", "aria-label": "Invitation link" }),
+      h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", onclick: () => copy(created.inviteUrl, "Invitation link") }, "Copy link")))
+  });
 
   const change = m => {
     let picker;
@@ -78,6 +90,7 @@ export async function render(main, ctx) {
         h("td", {}, describeScope(m.scope, tree)),
         h("td", {}, STATUS[m.status] || m.status, m.status === "invite_sent" && m.expiresAt ? h("div", { class: "muted" }, "expires " + when(m.expiresAt)) : null),
         h("td", { class: "row-actions" }, m.isOwner || m.id === ctx.me.id ? null : [
-          m.status === "account_created" ? h("button", { type: "button", class: "secondary small", onclick: () => change(m) }, "Change", h("span", { class: "visually-hidden" }, " " + m.email)) : null,
+          m.status === "account_created" ? h("button", { type: "button", class: "secondary small", onclick: () => change(m) }, "Change", h("span", { class: "visually-hidden" }, " " + m.email))
+            : h("button", { type: "button", class: "secondary small", onclick: () => reissue(m) }, "New link", h("span", { class: "visually-hidden" }, " for " + m.email)),
           h("button", { type: "button", class: "danger small", onclick: () => remove(m) }, m.status === "account_created" ? "Remove" : "Withdraw", h("span", { class: "visually-hidden" }, " " + m.email))])))))));
 }

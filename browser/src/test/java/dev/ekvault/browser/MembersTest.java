@@ -109,6 +109,27 @@ class MembersTest extends BrowserTest {
     }
 
     @Test
+    void aLostInvitationLinkIsReplacedByANewOneAndTheOldOneStopsWorking() {
+        String old = Pages.invite(server, "acme", server.ownerToken, "nell@example.com", "developer");
+        adminOnMembersPage("chief@example.com");
+        Pages.clickIn(Pages.row(browser, "nell@example.com"), "New link");
+        browser.waitForText("dialog h2", "A new invitation link for nell@example.com?");
+        browser.click("Make a new link");
+        browser.waitForText("dialog h2", "Invitation created");
+        String link = browser.valueOf("Invitation link");
+        String fresh = link.substring(link.lastIndexOf('/') + 1);
+        assertThat(fresh).isNotEqualTo(old);
+        browser.assertAccessible();
+        // the old link is gone, the new one shows the same invitation
+        assertThat(server.get("/v1/invites/" + old, null).status()).isEqualTo(404);
+        HttpResult preview = server.get("/v1/invites/" + fresh, null);
+        assertThat(preview.status()).as(preview.toString()).isEqualTo(200);
+        assertThat(preview.json().get("email").asText()).isEqualTo("nell@example.com");
+        assertThat(preview.json().get("role").asText()).isEqualTo("developer");
+        assertThat(preview.json().get("status").asText()).isEqualTo("pending");
+    }
+
+    @Test
     void aDeclinedInvitationShowsAsDeclinedAndItsLinkNoLongerWorks() {
         String token = Pages.invite(server, "acme", server.ownerToken, "dora@example.com", "developer");
         browser.open("/invite/" + token);
