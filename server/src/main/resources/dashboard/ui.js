@@ -1,6 +1,6 @@
 // Shared pieces of the pages: dialogs, notices, copying, the workspace tree and the scope picker.
 import { h, mount, uid, field } from "./dom.js";
-import { get, path } from "./api.js";
+import { get, path, setCsrf } from "./api.js";
 
 /** A status line read out by screen readers; `kind` is "ok" or "error". */
 export function notice(text, kind) {
@@ -50,6 +50,28 @@ export function dialog({ title, build, submitLabel = "Save", danger = false, sub
     document.body.append(dlg);
     dlg.showModal();
   });
+}
+
+/**
+ * Makes `form` one that signs a person in (sign-in, sign-up, accepting an invitation): `send()` posts it and
+ * resolves to the server's SignedIn answer, whose CSRF token is then kept; `done()` goes on from there. A refusal
+ * shows `failure(err)` in `error`.
+ */
+export function signingIn(form, button, error, { send, done, failure }) {
+  form.addEventListener("submit", async e => {
+    e.preventDefault();
+    error.textContent = "";
+    button.disabled = true;
+    try {
+      setCsrf((await send()).csrfToken);
+      await done();
+    } catch (err) {
+      error.textContent = failure(err);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
 }
 
 /** Asks before something is lost; says what. Resolves true when confirmed. */

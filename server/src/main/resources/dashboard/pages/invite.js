@@ -1,7 +1,8 @@
 // The page an invitation link opens: who invites whom to what; set a password (new account) or sign in
 // (existing account), then accept; or decline.
 import { h, mount, field, when } from "../dom.js";
-import { get, post, path, setCsrf } from "../api.js";
+import { get, post, path } from "../api.js";
+import { signingIn } from "../ui.js";
 
 export async function render(main, { params, go, refreshMe, me }) {
   let invite;
@@ -32,33 +33,27 @@ export async function render(main, { params, go, refreshMe, me }) {
       mount(main, heading, h("p", {}, "You declined the invitation."));
     } catch (err) { error.textContent = err.message; }
   } }, "Decline");
-  const form = h("form", {
-    onsubmit: async e => {
-      e.preventDefault();
-      error.textContent = "";
-      accept.disabled = true;
-      try {
-        const body = { password: password.value };
-        if (name && name.value.trim()) body.name = name.value.trim();
-        const signedIn = await post(path`/v1/invites/${params.token}/accept`, body, { quiet401: true });
-        setCsrf(signedIn.csrfToken);
-        const signedInMe = await refreshMe();
-        const joined = signedInMe && signedInMe.workspaces.find(w => w.name === invite.workspaceName);
-        go(joined ? "/w/" + encodeURIComponent(joined.slug) : "/", { replace: true });
-      } catch (err) {
-        error.textContent = err.status === 401 ? "Wrong password." : err.message;
-      } finally {
-        accept.disabled = false;
-      }
-    }
-  },
-  h("p", {}, "You are invited as ", h("strong", {}, invite.email), " with the role ", h("strong", {}, invite.role),
+  const form = signingIn(h("form", {},
+    h("p", {}, "You are invited as ", h("strong", {}, invite.email), " with the role ", h("strong", {}, invite.role),
     invite.expiresAt ? ". The invitation expires " + when(invite.expiresAt) + "." : "."),
   me && me.email !== invite.email ? h("p", { class: "warning" }, "You are signed in as " + me.email + ": accepting signs you in as " + invite.email + ".") : null,
   name ? field("Your name", name) : null,
   field(invite.accountExists ? "Your password" : "Choose a password", password,
     invite.accountExists ? "You already have an account: sign in with its password to join." : "At least 12 characters."),
-  error, h("div", { class: "actions" }, accept, decline));
+  error, h("div", { class: "actions" }, accept, decline)),
+  accept, error, {
+    send: () => {
+      const body = { password: password.value };
+      if (name && name.value.trim()) body.name = name.value.trim();
+      return post(path`/v1/invites/${params.token}/accept`, body, { quiet401: true });
+    },
+    done: async () => {
+      const signedIn = await refreshMe();
+      const joined = signedIn && signedIn.workspaces.find(w => w.name === invite.workspaceName);
+      go(joined ? "/w/" + encodeURIComponent(joined.slug) : "/", { replace: true });
+    },
+    failure: err => err.status === 401 ? "Wrong password." : err.message
+  });
   mount(main, heading, form);
   (name || password).focus();
 }

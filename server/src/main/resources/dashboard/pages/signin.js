@@ -1,7 +1,8 @@
 // Sign in with a password, or with single sign-on when the server has it; the first visitor of a fresh install is
 // sent to create the first account.
 import { h, mount, field } from "../dom.js";
-import { get, post, setCsrf } from "../api.js";
+import { get, post } from "../api.js";
+import { signingIn } from "../ui.js";
 
 /** Where to go after signing in: a path inside the dashboard only (never another site). */
 export function nextPath() {
@@ -27,26 +28,17 @@ export async function render(main, { go, refreshMe, me }) {
   const email = h("input", { name: "email", type: "email", autocomplete: "username", required: true });
   const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
   const button = h("button", { type: "submit", class: "primary" }, "Sign in");
-  const form = h("form", {
-    onsubmit: async e => {
-      e.preventDefault();
-      error.textContent = "";
-      button.disabled = true;
-      try {
-        const signedIn = await post("/v1/auth/login", { email: email.value, password: password.value }, { quiet401: true });
-        setCsrf(signedIn.csrfToken);
-        await refreshMe();
-        go(nextPath(), { replace: true });
-      } catch (err) {
-        error.textContent = err.status === 401 ? "Wrong email or password."
-          : err.status === 429 ? "Too many attempts: wait a minute, then try again." : err.message;
+  const form = signingIn(h("form", {}, field("Email", email), field("Password", password), error, h("div", { class: "actions" }, button)),
+    button, error, {
+      send: () => post("/v1/auth/login", { email: email.value, password: password.value }, { quiet401: true }),
+      done: async () => { await refreshMe(); go(nextPath(), { replace: true }); },
+      failure: err => {
         password.value = "";
         password.focus();
-      } finally {
-        button.disabled = false;
+        return err.status === 401 ? "Wrong email or password."
+          : err.status === 429 ? "Too many attempts: wait a minute, then try again." : err.message;
       }
-    }
-  }, field("Email", email), field("Password", password), error, h("div", { class: "actions" }, button));
+    });
   const sso = options.sso && options.sso.enabled
     ? h("p", {}, h("a", { class: "button", href: "/v1/auth/sso/start?return=" + encodeURIComponent(nextPath()) },
       "Sign in with " + (options.sso.label || "single sign-on")))
