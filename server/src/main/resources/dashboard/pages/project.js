@@ -193,12 +193,15 @@ export async function render(main, ctx) {
         tbody))
       : h("p", { class: "muted" }, "This project has no environment yet" + (admin ? ": add one below." : ".")),
     secrets.length || !environments.length ? null : h("p", { class: "muted" }, "No secrets yet."),
-    admin ? environmentsPanel(ctx, base, environments, refresh) : null,
+    admin ? environmentsPanel(ctx, base, environments, secrets, refresh) : null,
     admin ? projectPanel(ctx, project, environments, secrets, refresh) : null);
   drawRows();
 }
 
-function environmentsPanel(ctx, base, environments, refresh) {
+/** "A, B, C" or "A, B, … and 7 more". */
+const someNames = (names, most = 8) => names.length <= most ? names.join(", ") : names.slice(0, most).join(", ") + " and " + (names.length - most) + " more";
+
+function environmentsPanel(ctx, base, environments, secrets, refresh) {
   const add = () => dialog({
     title: "New environment", submitLabel: "Create environment",
     build: () => h("div", {}, field("Name", h("input", { name: "name", required: true, maxlength: 64 })),
@@ -221,7 +224,10 @@ function environmentsPanel(ctx, base, environments, refresh) {
     refresh();
   };
   const remove = async env => {
-    if (!await confirmAction("Delete environment " + env.name + "?", ["Every secret value in it, and everyone's personal overrides in it, are deleted. It cannot be undone.",
+    const keys = secrets.filter(s => s.values.some(v => v.environmentId === env.id && !v.isPersonal)).map(s => s.name);
+    if (!await confirmAction("Delete environment " + env.name + "?", [(keys.length
+      ? "Its " + keys.length + " secret value(s) (" + someNames(keys) + ") and everyone's personal overrides in it are deleted."
+      : "It holds no secret value; everyone's personal overrides in it are deleted.") + " It cannot be undone.",
       "Tokens and members scoped to it lose that part of their scope."], "Delete environment")) return;
     try { await del(base + "/environment/" + encodeURIComponent(env.id)); notice("Environment deleted."); refresh(); }
     catch (e) { notice(errorText(e), "error"); }
@@ -254,8 +260,9 @@ function projectPanel(ctx, project, environments, secrets, refresh) {
     }
   }).then(updated => updated && ctx.go("/w/" + encodeURIComponent(ctx.ws) + "/p/" + encodeURIComponent(updated.slug || project.slug), { replace: true }));
   const remove = async () => {
-    if (!await confirmAction("Delete project " + project.name + "?", ["Its " + environments.length + " environment(s) and "
-      + secrets.length + " secret(s), with every value and personal override, are deleted. It cannot be undone."], "Delete project")) return;
+    if (!await confirmAction("Delete project " + project.name + "?", ["Its " + environments.length + " environment(s)" + (environments.length ? " (" + someNames(environments.map(e => e.name)) + ")" : "")
+      + " and " + secrets.length + " secret(s)" + (secrets.length ? " (" + someNames(secrets.map(x => x.name)) + ")" : "")
+      + ", with every value and personal override, are deleted. It cannot be undone."], "Delete project")) return;
     try { await del(base); notice("Project deleted."); ctx.go("/w/" + encodeURIComponent(ctx.ws)); }
     catch (e) { notice(errorText(e), "error"); }
   };
