@@ -39,24 +39,37 @@ export async function render(main, ctx) {
     return { personal, shared, shown: personal || shared };
   };
 
+  // Rows are built once (again only when "Show values" changes); the filter hides and shows them, so typing in it
+  // stays cheap with hundreds of keys.
+  const buildRow = s => h("tr", {},
+    h("th", { scope: "row", class: "key" }, h("code", {}, s.name)),
+    environments.map(e => {
+      const { personal, shown } = valueOf(s, e.id);
+      const label = s.name + " in " + e.name + (shown ? (personal ? ", personal override" : "") : ", no value");
+      return h("td", {}, h("button", { type: "button", class: "cell" + (shown ? "" : " empty") + (personal ? " personal" : ""),
+        "aria-label": label, onclick: () => openCell(s, e) },
+      shown ? (revealed ? shown.value : MASK) : "—",
+      personal ? h("span", { class: "badge" }, "personal") : null));
+    }),
+    h("td", { class: "row-actions" }, writer ? h("button", { type: "button", class: "secondary small", onclick: () => editKey(s) },
+      "Rename", h("span", { class: "visually-hidden" }, " " + s.name)) : null,
+    writer ? h("button", { type: "button", class: "danger small", onclick: () => deleteKey(s) },
+      "Delete", h("span", { class: "visually-hidden" }, " " + s.name)) : null));
+
+  let built = null;
   const drawRows = () => {
+    if (!built || built.revealed !== revealed) {
+      built = { revealed, rows: secrets.map(s => ({ key: s.name.toLowerCase(), tr: buildRow(s) })) };
+      mount(tbody, built.rows.map(r => r.tr));
+    }
     const needle = filter.toLowerCase();
-    const rows = secrets.filter(s => !needle || s.name.toLowerCase().includes(needle));
-    count.textContent = rows.length === secrets.length ? secrets.length + " secret(s)" : rows.length + " of " + secrets.length + " secret(s)";
-    mount(tbody, rows.map(s => h("tr", {},
-      h("th", { scope: "row", class: "key" }, h("code", {}, s.name)),
-      environments.map(e => {
-        const { personal, shown } = valueOf(s, e.id);
-        const label = s.name + " in " + e.name + (shown ? (personal ? ", personal override" : "") : ", no value");
-        return h("td", {}, h("button", { type: "button", class: "cell" + (shown ? "" : " empty") + (personal ? " personal" : ""),
-          "aria-label": label, onclick: () => openCell(s, e) },
-        shown ? (revealed ? shown.value : MASK) : "—",
-        personal ? h("span", { class: "badge" }, "personal") : null));
-      }),
-      h("td", { class: "row-actions" }, writer ? h("button", { type: "button", class: "secondary small", onclick: () => editKey(s) },
-        "Rename", h("span", { class: "visually-hidden" }, " " + s.name)) : null,
-      writer ? h("button", { type: "button", class: "danger small", onclick: () => deleteKey(s) },
-        "Delete", h("span", { class: "visually-hidden" }, " " + s.name)) : null))));
+    let shown = 0;
+    for (const r of built.rows) {
+      const hit = !needle || r.key.includes(needle);
+      if (r.tr.hidden === hit) r.tr.hidden = !hit;
+      if (hit) shown++;
+    }
+    count.textContent = shown === secrets.length ? secrets.length + " secret(s)" : shown + " of " + secrets.length + " secret(s)";
   };
 
   const openCell = (secret, env) => {

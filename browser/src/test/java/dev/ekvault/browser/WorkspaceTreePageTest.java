@@ -65,7 +65,7 @@ class WorkspaceTreePageTest extends WorkspacePagesBase {
         // a project in it: the slug follows the name
         browser.click("New project");
         browser.fill("Name", "Billing API " + team);
-        String slug = browser.valueOf("Slug");
+        String slug = SecretsPageTest.named(browser, "slug").getDomProperty("value");
         assertThat(slug).isEqualTo("billing-api-" + team.toLowerCase().replace(' ', '-'));
         new Select(browser.field("Team")).selectByVisibleText(team);
         clickInDialog(browser, "Create project");
@@ -109,7 +109,9 @@ class WorkspaceTreePageTest extends WorkspacePagesBase {
         // rename the project and its slug: the URL follows, the old one finds nothing
         browser.click("Rename project");
         browser.fill("Name", "Billing Service");
-        browser.fill("Slug", slug + "-svc");
+        WebElement slugField = SecretsPageTest.named(browser, "slug");
+        slugField.clear();
+        slugField.sendKeys(slug + "-svc");
         clickInDialog(browser, "Save");
         browser.waitUntil("the URL to follow the slug", d -> d.getCurrentUrl().endsWith("/w/acme/p/" + slug + "-svc"));
         browser.waitForText("main h1", "Billing Service");
