@@ -39,17 +39,20 @@ export async function render(main, ctx) {
     return { personal, shared, shown: personal || shared };
   };
 
-  // Rows are built once (again only when "Show values" changes); the filter hides and shows them, so typing in it
-  // stays cheap with hundreds of keys.
+  // Rows are built once; the filter hides and shows them and "Show values" swaps the cells' texts, so both stay
+  // cheap with hundreds of keys.
+  // each shown value's text node and value, so "Show values" only swaps texts
+  const valueTexts = [];
   const buildRow = s => h("tr", {},
     h("th", { scope: "row", class: "key" }, h("code", {}, s.name)),
     environments.map(e => {
       const { personal, shown } = valueOf(s, e.id);
       const label = s.name + " in " + e.name + (shown ? (personal ? ", personal override" : "") : ", no value");
+      const text = document.createTextNode(shown ? (revealed ? shown.value : MASK) : "—");
+      if (shown) valueTexts.push({ text, value: shown.value });
       return h("td", {}, h("button", { type: "button", class: "cell" + (shown ? "" : " empty") + (personal ? " personal" : ""),
         "aria-label": label, onclick: () => openCell(s, e) },
-      shown ? (revealed ? shown.value : MASK) : "—",
-      personal ? h("span", { class: "badge" }, "personal") : null));
+      text, personal ? h("span", { class: "badge" }, "personal") : null));
     }),
     h("td", { class: "row-actions" }, writer ? h("button", { type: "button", class: "secondary small", onclick: () => editKey(s) },
       "Rename", h("span", { class: "visually-hidden" }, " " + s.name)) : null,
@@ -58,9 +61,12 @@ export async function render(main, ctx) {
 
   let built = null;
   const drawRows = () => {
-    if (!built || built.revealed !== revealed) {
+    if (!built) {
       built = { revealed, rows: secrets.map(s => ({ key: s.name.toLowerCase(), tr: buildRow(s) })) };
       mount(tbody, built.rows.map(r => r.tr));
+    } else if (built.revealed !== revealed) {
+      built.revealed = revealed;
+      for (const v of valueTexts) v.text.data = revealed ? v.value : MASK;
     }
     const needle = filter.toLowerCase();
     let shown = 0;
