@@ -101,7 +101,7 @@ export async function render(main, ctx) {
     const personalBox = env.hasPersonalOverrides && ctx.me ? valueBox(personal, "My personal override", "personal") : null;
     const hasRef = v => v && v.value.includes("${");
     dialog({
-      title: secret.name + " · " + env.name, submitLabel: writer ? "Save" : "Close", cancelLabel: writer ? "Cancel" : "Close",
+      title: secret.name + " · " + env.name, submitLabel: writer ? "Save" : "Close", cancelLabel: writer ? "Cancel" : null,
       build: () => h("div", {},
         sharedBox.element,
         personalBox ? h("div", {}, personalBox.element,

@@ -411,6 +411,7 @@ class SecretsPageTest extends WorkspacePagesBase {
         cell(browser, "KEY_ONE", "dev").click();
         dialog(browser);
         assertThat(browser.visibleButtons()).contains("Reveal", "Copy", "Close").doesNotContain("Reveal / edit", "Save");
+        assertThat(offered(browser).stream().filter("Close"::equals)).as("one Close button").hasSize(1);
         clickInDialog(browser, "Reveal");
         browser.waitUntil("revealed", d -> valueArea(browser, "shared").isDisplayed());
         assertThat(valueArea(browser, "shared").getDomProperty("value")).isEqualTo("one-value");
