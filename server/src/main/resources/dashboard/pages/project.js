@@ -39,24 +39,43 @@ export async function render(main, ctx) {
     return { personal, shared, shown: personal || shared };
   };
 
+  // Rows are built once; the filter hides and shows them and "Show values" swaps the cells' texts, so both stay
+  // cheap with hundreds of keys.
+  // each shown value's text node and value, so "Show values" only swaps texts
+  const valueTexts = [];
+  const buildRow = s => h("tr", {},
+    h("th", { scope: "row", class: "key" }, h("code", {}, s.name)),
+    environments.map(e => {
+      const { personal, shown } = valueOf(s, e.id);
+      const label = s.name + " in " + e.name + (shown ? (personal ? ", personal override" : "") : ", no value");
+      const text = document.createTextNode(shown ? (revealed ? shown.value : MASK) : "—");
+      if (shown) valueTexts.push({ text, value: shown.value });
+      return h("td", {}, h("button", { type: "button", class: "cell" + (shown ? "" : " empty") + (personal ? " personal" : ""),
+        "aria-label": label, onclick: () => openCell(s, e) },
+      text, personal ? h("span", { class: "badge" }, "personal") : null));
+    }),
+    h("td", { class: "row-actions" }, writer ? h("button", { type: "button", class: "secondary small", onclick: () => editKey(s) },
+      "Rename", h("span", { class: "visually-hidden" }, " " + s.name)) : null,
+    writer ? h("button", { type: "button", class: "danger small", onclick: () => deleteKey(s) },
+      "Delete", h("span", { class: "visually-hidden" }, " " + s.name)) : null));
+
+  let built = null;
   const drawRows = () => {
+    if (!built) {
+      built = { revealed, rows: secrets.map(s => ({ key: s.name.toLowerCase(), tr: buildRow(s) })) };
+      mount(tbody, built.rows.map(r => r.tr));
+    } else if (built.revealed !== revealed) {
+      built.revealed = revealed;
+      for (const v of valueTexts) v.text.data = revealed ? v.value : MASK;
+    }
     const needle = filter.toLowerCase();
-    const rows = secrets.filter(s => !needle || s.name.toLowerCase().includes(needle));
-    count.textContent = rows.length === secrets.length ? secrets.length + " secret(s)" : rows.length + " of " + secrets.length + " secret(s)";
-    mount(tbody, rows.map(s => h("tr", {},
-      h("th", { scope: "row", class: "key" }, h("code", {}, s.name)),
-      environments.map(e => {
-        const { personal, shown } = valueOf(s, e.id);
-        const label = s.name + " in " + e.name + (shown ? (personal ? ", personal override" : "") : ", no value");
-        return h("td", {}, h("button", { type: "button", class: "cell" + (shown ? "" : " empty") + (personal ? " personal" : ""),
-          "aria-label": label, onclick: () => openCell(s, e) },
-        shown ? (revealed ? shown.value : MASK) : "—",
-        personal ? h("span", { class: "badge" }, "personal") : null));
-      }),
-      h("td", { class: "row-actions" }, writer ? h("button", { type: "button", class: "secondary small", onclick: () => editKey(s) },
-        "Rename", h("span", { class: "visually-hidden" }, " " + s.name)) : null,
-      writer ? h("button", { type: "button", class: "danger small", onclick: () => deleteKey(s) },
-        "Delete", h("span", { class: "visually-hidden" }, " " + s.name)) : null))));
+    let shown = 0;
+    for (const r of built.rows) {
+      const hit = !needle || r.key.includes(needle);
+      if (r.tr.hidden === hit) r.tr.hidden = !hit;
+      if (hit) shown++;
+    }
+    count.textContent = shown === secrets.length ? secrets.length + " secret(s)" : shown + " of " + secrets.length + " secret(s)";
   };
 
   const openCell = (secret, env) => {
@@ -82,7 +101,7 @@ export async function render(main, ctx) {
     const personalBox = env.hasPersonalOverrides && ctx.me ? valueBox(personal, "My personal override", "personal") : null;
     const hasRef = v => v && v.value.includes("${");
     dialog({
-      title: secret.name + " · " + env.name, submitLabel: writer ? "Save" : "Close", cancelLabel: writer ? "Cancel" : "Close",
+      title: secret.name + " · " + env.name, submitLabel: writer ? "Save" : "Close", cancelLabel: writer ? "Cancel" : null,
       build: () => h("div", {},
         sharedBox.element,
         personalBox ? h("div", {}, personalBox.element,
@@ -193,12 +212,15 @@ export async function render(main, ctx) {
         tbody))
       : h("p", { class: "muted" }, "This project has no environment yet" + (admin ? ": add one below." : ".")),
     secrets.length || !environments.length ? null : h("p", { class: "muted" }, "No secrets yet."),
-    admin ? environmentsPanel(ctx, base, environments, refresh) : null,
+    admin ? environmentsPanel(ctx, base, environments, secrets, refresh) : null,
     admin ? projectPanel(ctx, project, environments, secrets, refresh) : null);
   drawRows();
 }
 
-function environmentsPanel(ctx, base, environments, refresh) {
+/** "A, B, C" or "A, B, … and 7 more". */
+const someNames = (names, most = 8) => names.length <= most ? names.join(", ") : names.slice(0, most).join(", ") + " and " + (names.length - most) + " more";
+
+function environmentsPanel(ctx, base, environments, secrets, refresh) {
   const add = () => dialog({
     title: "New environment", submitLabel: "Create environment",
     build: () => h("div", {}, field("Name", h("input", { name: "name", required: true, maxlength: 64 })),
@@ -221,7 +243,10 @@ function environmentsPanel(ctx, base, environments, refresh) {
     refresh();
   };
   const remove = async env => {
-    if (!await confirmAction("Delete environment " + env.name + "?", ["Every secret value in it, and everyone's personal overrides in it, are deleted. It cannot be undone.",
+    const keys = secrets.filter(s => s.values.some(v => v.environmentId === env.id && !v.isPersonal)).map(s => s.name);
+    if (!await confirmAction("Delete environment " + env.name + "?", [(keys.length
+      ? "Its " + keys.length + " secret value(s) (" + someNames(keys) + ") and everyone's personal overrides in it are deleted."
+      : "It holds no secret value; everyone's personal overrides in it are deleted.") + " It cannot be undone.",
       "Tokens and members scoped to it lose that part of their scope."], "Delete environment")) return;
     try { await del(base + "/environment/" + encodeURIComponent(env.id)); notice("Environment deleted."); refresh(); }
     catch (e) { notice(errorText(e), "error"); }
@@ -254,8 +279,9 @@ function projectPanel(ctx, project, environments, secrets, refresh) {
     }
   }).then(updated => updated && ctx.go("/w/" + encodeURIComponent(ctx.ws) + "/p/" + encodeURIComponent(updated.slug || project.slug), { replace: true }));
   const remove = async () => {
-    if (!await confirmAction("Delete project " + project.name + "?", ["Its " + environments.length + " environment(s) and "
-      + secrets.length + " secret(s), with every value and personal override, are deleted. It cannot be undone."], "Delete project")) return;
+    if (!await confirmAction("Delete project " + project.name + "?", ["Its " + environments.length + " environment(s)" + (environments.length ? " (" + someNames(environments.map(e => e.name)) + ")" : "")
+      + " and " + secrets.length + " secret(s)" + (secrets.length ? " (" + someNames(secrets.map(x => x.name)) + ")" : "")
+      + ", with every value and personal override, are deleted. It cannot be undone."], "Delete project")) return;
     try { await del(base); notice("Project deleted."); ctx.go("/w/" + encodeURIComponent(ctx.ws)); }
     catch (e) { notice(errorText(e), "error"); }
   };
