@@ -41,11 +41,16 @@ export function uid(prefix) {
   return (prefix || "ek") + "-" + ids;
 }
 
-/** A labelled field: the label wraps its control so every control has a label. */
+/**
+ * A labelled field: the label wraps its caption and control, so every control has a name; a hint goes after the
+ * label (not inside it, where it would become part of the name) and describes the control.
+ */
 export function field(label, control, hint) {
-  const hintEl = hint ? h("span", { class: "hint", id: uid("hint") }, hint) : null;
-  if (hintEl) control.setAttribute("aria-describedby", hintEl.id);
-  return h("label", { class: "field" }, h("span", { class: "label" }, label), control, hintEl);
+  const labelled = h("label", { class: "field" }, h("span", { class: "label" }, label), control);
+  if (!hint) return labelled;
+  const hintEl = h("span", { class: "hint", id: uid("hint") }, hint);
+  control.setAttribute("aria-describedby", hintEl.id);
+  return h("div", { class: "field-group" }, labelled, hintEl);
 }
 
 /** A timestamp as the reader's local date and time; "never" for none. */
