@@ -21,7 +21,13 @@ export async function render(main, ctx) {
     h("label", { class: "check" }, h("input", { type: "radio", name: "permission", value: "read", checked: true }), "Read"),
     canWrite ? h("label", { class: "check" }, h("input", { type: "radio", name: "permission", value: "read-write" }), "Read & write") : null,
     canWrite ? null : h("p", { class: "hint" }, "Your role allows read-only credentials."));
-  const pickerFor = () => scopePicker(tree, access.scope && !access.scope.all ? { all: false } : { all: true });
+  const scoped = !!(access.scope && !access.scope.all);
+  // a scoped person cannot make a full-workspace credential: the choice is not offered
+  const pickerFor = () => {
+    const picker = scopePicker(tree, scoped ? { all: false } : { all: true });
+    if (scoped) picker.element.querySelector("input[value=all]").closest("label").hidden = true;
+    return picker;
+  };
 
   const createToken = () => {
     let picker;
@@ -106,7 +112,7 @@ export async function render(main, ctx) {
   mount(main,
     h("div", { class: "page-head" }, h("h1", {}, "Credentials"),
       h("div", { class: "actions" },
-        h("button", { type: "button", class: "primary", onclick: () => chooseKind(createToken, createIdentity) }, "Create credential"))),
+        h("button", { type: "button", class: "primary", onclick: () => ctx.isAdmin ? chooseKind(createToken, createIdentity) : createToken() }, "Create credential"))),
     h("p", { class: "muted" }, "API tokens for CI and servers, Kubernetes identities for pods. A credential never exceeds the rights of the person who created it."),
     list.length
       ? h("div", { class: "table-wrap" }, h("table", { class: "credentials" },
@@ -135,6 +141,7 @@ function showOnce(title, created) {
     build: () => {
       const out = h("input", { type: "text", readonly: true, class: "mono token", value: created.token, "aria-label": "The token", autocomplete: "off", spellcheck: "false" });
       return h("div", {},
+        h("p", {}, h("strong", {}, created.name)),
         h("p", { class: "warning", role: "note" }, "Copy it now: this is the only time it is shown. The server keeps only a hash of it."),
         out, h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", onclick: () => copy(created.token, "Token") }, "Copy token")),
         h("p", { class: "muted" }, (created.permission === "read-write" ? "Read & write" : "Read") + ", expires " + when(created.expiresAt) + "."));
