@@ -73,6 +73,8 @@ class AuditPageTest extends DashboardPageTest {
         assertThat(rows()).isLessThan(all.size());
         browser.fill("Action", "exchange").click("Filter");
         browser.waitUntil("only exchanges listed", d -> !actions().isEmpty() && actions().stream().allMatch("exchange"::equals));
+        // who: the person by email (the owner's token made the exchange), then the kind of credential
+        assertThat(browser.text("tbody tr td:nth-child(3)")).startsWith("owner@example.com").contains("static");
     }
 
     @Test
@@ -114,7 +116,7 @@ class AuditPageTest extends DashboardPageTest {
             t.runSql("UPDATE audit_entry SET client_address = '10.6.6.6' WHERE seq = 3");
             browser.click("Verify the chain");
             String broken = browser.waitForText("p[role=status]", "broken").getText();
-            assertThat(broken).startsWith("The chain is broken at entry 3 (").contains("2 entries matched before it");
+            assertThat(broken).startsWith("The chain is broken at entry 3: ").contains("changed").endsWith(". 2 entries matched before it.");
             browser.assertAccessible();
         }
     }

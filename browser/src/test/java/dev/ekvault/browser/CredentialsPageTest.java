@@ -86,6 +86,25 @@ class CredentialsPageTest extends DashboardPageTest {
         return token;
     }
 
+    /**
+     * Writes the pending credential uses now, as the server's batch does every few seconds of real time (it runs on a
+     * timer, not on the TestClock, and has no public handle: reached by reflection, read-only otherwise).
+     */
+    void flushCredentialUsage() {
+        try {
+            java.lang.reflect.Field auth = server.server.getClass().getDeclaredField("auth");
+            auth.setAccessible(true);
+            ((dev.ekvault.server.auth.AuthFeature) auth.get(server.server)).usage().flush();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    Long storedLastUse(String credentialId) {
+        return server.server.database().read(c -> dev.ekvault.server.store.Sql.one(c, "SELECT last_used_at FROM credential WHERE id = ?",
+                r -> dev.ekvault.server.store.Sql.nullableLong(r, 1), credentialId));
+    }
+
     void assertNotExposed(String token) {
         assertThat(browser.currentUrl()).doesNotContain(token);
         assertThat(browser.title()).doesNotContain(token);
@@ -122,6 +141,14 @@ class CredentialsPageTest extends DashboardPageTest {
         pinBrowserClock(server);
         browser.reload();
         assertThat(row("ci-deploy")).contains("1 hour ago").doesNotContain("Never used");
+        // the use, kept in memory so far, reaches the database in the next batch; the page then reads the stored value
+        String id = server.get("/v1/workspace/acme/credentials", server.ownerToken).json().findParents("name").stream()
+                .filter(c -> c.get("name").asText().equals("ci-deploy")).findFirst().orElseThrow().get("id").asText();
+        long usedAt = server.clock.millis() - Duration.ofHours(1).toMillis();
+        flushCredentialUsage();
+        assertThat(storedLastUse(id)).isEqualTo(usedAt);
+        browser.reload();
+        assertThat(row("ci-deploy")).contains("1 hour ago");
 
         // rotate: a new value shown once; the old one is refused, the new one accepted
         rowButton("ci-deploy", "secondary").click();
@@ -145,7 +172,10 @@ class CredentialsPageTest extends DashboardPageTest {
         assertThat(read(rotated, "web", webProd).status()).isEqualTo(401);
         browser.waitUntil("no active ci-deploy row left", d -> !row("ci-deploy").contains(rotated.substring(0, 12)) || row("ci-deploy").contains("Revoked"));
         assertThat(row("ci-deploy")).contains("Revoked");
-        assertThat(browser.driver().findElements(By.cssSelector("td.row-actions button"))).isEmpty();
+        assertThat((Number) browser.script("""
+                return [...document.querySelectorAll('table.credentials tbody tr')]
+                  .filter(tr => tr.querySelector('strong').textContent === 'ci-deploy')
+                  .reduce((n, tr) => n + tr.querySelectorAll('td.row-actions button').length, 0);""")).as("no action on a revoked token").isEqualTo(0L);
     }
 
     @Test
@@ -299,6 +329,7 @@ class CredentialsPageTest extends DashboardPageTest {
         dialog("Your new API token");
         String token = browser.valueOf("The token");
         submitDialog("Your new API token");
+        assertThat(row("dev-web")).contains("project web").contains("Read");
         assertThat(read(token, "web", webProd).status()).isEqualTo(200);
         HttpResult outside = read(token, "billing", billingProd);
         assertThat(outside.status()).as(outside.toString()).isIn(403, 404);
