@@ -25,7 +25,20 @@ export async function render(main, ctx) {
   // a scoped person cannot make a full-workspace credential: the choice is not offered
   const pickerFor = () => {
     const picker = scopePicker(tree, scoped ? { all: false } : { all: true });
-    if (scoped) picker.element.querySelector("input[value=all]").closest("label").hidden = true;
+    if (scoped) {
+      picker.element.querySelector("input[value=all]").closest("label").hidden = true;
+      // only what lies within the person's own scope may be chosen: a team or project above it is shown as a heading
+      const mine = new Set([...(access.scope.teams || []), ...(access.scope.projects || []), ...(access.scope.environments || [])]);
+      const above = new Map();
+      for (const t of tree) for (const p of t.projects) {
+        above.set(p.id, [t.id]);
+        for (const e of p.environments || []) above.set(e.id, [t.id, p.id]);
+      }
+      for (const box of picker.element.querySelectorAll("input[type=checkbox]")) {
+        const id = box.dataset.id;
+        if (!mine.has(id) && !(above.get(id) || []).some(a => mine.has(a))) { box.hidden = true; box.disabled = true; }
+      }
+    }
     return picker;
   };
 

@@ -78,7 +78,10 @@ class CredentialsPageTest extends DashboardPageTest {
             browser.field("Only these teams, projects or environments:").click();
             browser.field(scopeCheckbox).click();
         }
-        new Select(browser.field("Expires after")).selectByVisibleText(expires);
+        Select lifetime = new Select(browser.field("Expires after"));
+        assertThat(lifetime.getOptions()).extracting(WebElement::getText)
+                .containsExactly("24 hours", "5 days", "30 days", "60 days", "3 months", "6 months");
+        lifetime.selectByVisibleText(expires);
         submitDialog("Create an API token");
         dialog("Your new API token");
         String token = browser.valueOf("The token");
@@ -242,6 +245,7 @@ class CredentialsPageTest extends DashboardPageTest {
         openAs(admin, "admin", null);
         browser.click("Create credential");
         dialog("Create credential");
+        browser.assertAccessible();
         browser.field("Kubernetes identity — pods sign in with their service-account token, nothing to store").click();
         submitDialog("Create credential");
         dialog("Add a Kubernetes identity");
@@ -323,6 +327,12 @@ class CredentialsPageTest extends DashboardPageTest {
         String offered = form.findElement(By.cssSelector("fieldset.scope")).getText();
         assertThat(offered).contains("Project web").contains("web-prod").doesNotContain("billing");
         assertThat(offered).as("a scoped person cannot make a full-workspace credential").doesNotContain("Full workspace");
+        @SuppressWarnings("unchecked")
+        List<String> choosable = (List<String>) browser.script("""
+                return [...document.querySelectorAll('dialog[open] fieldset.scope input[type=checkbox]')]
+                  .filter(b => b.offsetParent !== null && !b.disabled).map(b => b.closest('label').textContent.trim());""");
+        assertThat(choosable).as("the team above their project is not theirs to give").containsExactly("Project web", "web-prod");
+        browser.assertAccessible();
         browser.field("Project web").click();
         type(browser, "Name", "dev-web");
         submitDialog("Create an API token");
