@@ -15,6 +15,11 @@ export async function render(main, ctx) {
   const from = h("input", { name: "from", type: "datetime-local" });
   const to = h("input", { name: "to", type: "datetime-local" });
   let cursor = null;
+  // who did it, by email where the person is a member (the log keeps ids; a removed person stays an id)
+  const people = new Map();
+  try {
+    for (const m of await get(path`/v1/workspace/${ws}/members`)) if (m.status === "account_created") people.set(m.id, m.email);
+  } catch (e) { /* ids then */ }
 
   const query = () => {
     const q = new URLSearchParams();
@@ -31,7 +36,7 @@ export async function render(main, ctx) {
     if (!append) { cursor = null; tbody.replaceChildren(); }
     try {
       const page = await get(base + "?" + query());
-      for (const e of page.entries) tbody.append(row(e));
+      for (const e of page.entries) tbody.append(row(e, people));
       cursor = page.next;
       more.hidden = !cursor;
     } catch (e) { error.textContent = errorText(e); }
@@ -51,19 +56,19 @@ export async function render(main, ctx) {
             const v = await get(base + "/verify");
             verdict.className = v.intact ? "ok" : "error";
             verdict.textContent = v.intact ? "The chain is intact: " + v.checked + " entries checked."
-              : "The chain is broken at entry " + v.firstBadSeq + " (" + (v.problem || "does not match") + "); " + v.checked + " entries matched before it.";
+              : "The chain is broken at entry " + v.firstBadSeq + ": " + (v.problem || "it does not match") + ". " + v.checked + " entries matched before it.";
           } catch (e) { verdict.textContent = errorText(e); }
         } }, "Verify the chain"),
         h("a", { class: "button secondary", href: base + "/export", download: "audit-" + ws + ".jsonl" }, "Export (JSON Lines)"))),
     verdict, filters, error,
-    h("div", { class: "table-wrap" }, h("table", {},
+    h("div", { class: "table-wrap" }, h("table", { class: "audit" },
       h("thead", {}, h("tr", {}, ["When", "Action", "Who", "From", "What", "Outcome"].map(t => h("th", { scope: "col" }, t)))), tbody)),
     more);
   await load(false);
 }
 
-function row(e) {
-  const who = [e.credentialKind, e.actorUserId ? "person " + e.actorUserId.slice(0, 8) : null, e.credentialId ? "credential " + e.credentialId.slice(0, 8) : null]
+function row(e, people) {
+  const who = [e.actorUserId ? people.get(e.actorUserId) || "person " + e.actorUserId.slice(0, 8) : null, e.credentialKind, e.credentialId ? "credential " + e.credentialId.slice(0, 8) : null]
     .filter(Boolean).join(" · ");
   const what = [e.entityType, e.entityId ? e.entityId : null].filter(Boolean).join(" ");
   const details = e.before || e.after ? h("details", {}, h("summary", {}, "Details"),

@@ -21,7 +21,26 @@ export async function render(main, ctx) {
     h("label", { class: "check" }, h("input", { type: "radio", name: "permission", value: "read", checked: true }), "Read"),
     canWrite ? h("label", { class: "check" }, h("input", { type: "radio", name: "permission", value: "read-write" }), "Read & write") : null,
     canWrite ? null : h("p", { class: "hint" }, "Your role allows read-only credentials."));
-  const pickerFor = () => scopePicker(tree, access.scope && !access.scope.all ? { all: false } : { all: true });
+  const scoped = !!(access.scope && !access.scope.all);
+  // a scoped person cannot make a full-workspace credential: the choice is not offered
+  const pickerFor = () => {
+    const picker = scopePicker(tree, scoped ? { all: false } : { all: true });
+    if (scoped) {
+      picker.element.querySelector("input[value=all]").closest("label").hidden = true;
+      // only what lies within the person's own scope may be chosen: a team or project above it is shown as a heading
+      const mine = new Set([...(access.scope.teams || []), ...(access.scope.projects || []), ...(access.scope.environments || [])]);
+      const above = new Map();
+      for (const t of tree) for (const p of t.projects) {
+        above.set(p.id, [t.id]);
+        for (const e of p.environments || []) above.set(e.id, [t.id, p.id]);
+      }
+      for (const box of picker.element.querySelectorAll("input[type=checkbox]")) {
+        const id = box.dataset.id;
+        if (!mine.has(id) && !(above.get(id) || []).some(a => mine.has(a))) { box.hidden = true; box.disabled = true; }
+      }
+    }
+    return picker;
+  };
 
   const createToken = () => {
     let picker;
@@ -106,7 +125,7 @@ export async function render(main, ctx) {
   mount(main,
     h("div", { class: "page-head" }, h("h1", {}, "Credentials"),
       h("div", { class: "actions" },
-        h("button", { type: "button", class: "primary", onclick: () => chooseKind(createToken, createIdentity) }, "Create credential"))),
+        h("button", { type: "button", class: "primary", onclick: () => ctx.isAdmin ? chooseKind(createToken, createIdentity) : createToken() }, "Create credential"))),
     h("p", { class: "muted" }, "API tokens for CI and servers, Kubernetes identities for pods. A credential never exceeds the rights of the person who created it."),
     list.length
       ? h("div", { class: "table-wrap" }, h("table", { class: "credentials" },
@@ -135,6 +154,7 @@ function showOnce(title, created) {
     build: () => {
       const out = h("input", { type: "text", readonly: true, class: "mono token", value: created.token, "aria-label": "The token", autocomplete: "off", spellcheck: "false" });
       return h("div", {},
+        h("p", {}, h("strong", {}, created.name)),
         h("p", { class: "warning", role: "note" }, "Copy it now: this is the only time it is shown. The server keeps only a hash of it."),
         out, h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", onclick: () => copy(created.token, "Token") }, "Copy token")),
         h("p", { class: "muted" }, (created.permission === "read-write" ? "Read & write" : "Read") + ", expires " + when(created.expiresAt) + "."));
