@@ -89,18 +89,9 @@ class CredentialsPageTest extends DashboardPageTest {
         return token;
     }
 
-    /**
-     * Writes the pending credential uses now, as the server's batch does every few seconds of real time (it runs on a
-     * timer, not on the TestClock, and has no public handle: reached by reflection, read-only otherwise).
-     */
+    /** Writes the pending credential uses now, as the server's batch does every few seconds of real time. */
     void flushCredentialUsage() {
-        try {
-            java.lang.reflect.Field auth = server.server.getClass().getDeclaredField("auth");
-            auth.setAccessible(true);
-            ((dev.ekvault.server.auth.AuthFeature) auth.get(server.server)).usage().flush();
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
-        }
+        server.server.credentialUsage().flush();
     }
 
     Long storedLastUse(String credentialId) {

@@ -1,6 +1,7 @@
 package dev.ekvault.server;
 
 import dev.ekvault.server.audit.AuditFeature;
+import dev.ekvault.server.access.CredentialUsage;
 import dev.ekvault.server.auth.AuthFeature;
 import dev.ekvault.server.bootstrap.Bootstrap;
 import dev.ekvault.server.config.Config;
@@ -194,6 +195,11 @@ public final class EkServer implements AutoCloseable {
 
     public SigningKeys signingKeys() {
         return auth.signingKeys();
+    }
+
+    /** Credentials' last use, written in batches on a timer; a test writes the pending ones with {@code flush()}. */
+    public CredentialUsage credentialUsage() {
+        return auth.usage();
     }
 
     /** Stops taking requests, lets in-flight ones finish (up to the shutdown timeout), then the jobs, then the store. */
