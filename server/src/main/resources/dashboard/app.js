@@ -134,7 +134,8 @@ function focusMain(main) {
   performance.mark("ek-ready");
   const heading = main.querySelector("h1");
   document.title = (heading ? heading.textContent + " · " : "") + "ek";
-  main.focus({ preventScroll: true });
+  // a new view takes the focus (screen readers start there), unless it put the caret in its first field itself
+  if (!main.contains(document.activeElement) || document.activeElement === main) main.focus({ preventScroll: true });
 }
 
 function notFound(app) {
