@@ -72,7 +72,7 @@ class CredentialsPageTest extends DashboardPageTest {
         dialog("Create credential");
         submitDialog("Create credential");
         dialog("Create an API token");
-        type(browser, "Name", name);
+        browser.fill("Name", name);
         if (readWrite) browser.field("Read & write").click();
         if (scopeCheckbox != null) {
             browser.field("Only these teams, projects or environments:").click();
@@ -208,7 +208,7 @@ class CredentialsPageTest extends DashboardPageTest {
         browser.click("Create credential");
         submitDialog("Create credential");
         dialog("Create an API token");
-        type(browser, "Name", "web-only");
+        browser.fill("Name", "web-only");
         browser.field("Only these teams, projects or environments:").click();
         browser.assertAccessible();
         // the picker refuses an empty choice and says why
@@ -240,14 +240,14 @@ class CredentialsPageTest extends DashboardPageTest {
         browser.field("Kubernetes identity — pods sign in with their service-account token, nothing to store").click();
         submitDialog("Create credential");
         dialog("Add a Kubernetes identity");
-        type(browser, "Name", "payments-pods");
-        type(browser, "Issuer", "https://kubernetes.payments.example");
-        type(browser, "Audience", "ek");
-        type(browser, "Subject", "system:serviceaccount:payments:*");
+        browser.fill("Name", "payments-pods");
+        browser.fill("Issuer", "https://kubernetes.payments.example");
+        browser.fill("Audience", "ek");
+        browser.fill("Subject", "system:serviceaccount:payments:*");
         browser.field("Read & write").click();
         browser.field("Only these teams, projects or environments:").click();
         browser.field("web-prod").click();
-        type(browser, "Public keys (JWKS, optional)", jwks);
+        browser.fill("Public keys (JWKS, optional)", jwks);
         browser.assertAccessible();
         submitDialog("Add a Kubernetes identity");
         browser.waitForText("Kubernetes identity added.");
@@ -280,7 +280,7 @@ class CredentialsPageTest extends DashboardPageTest {
         assertThat(browser.bodyText()).doesNotContain("Kubernetes identity");
         assertThat(form.getText()).contains("Read").doesNotContain("Read & write").contains("Your role allows read-only credentials.");
         assertThat(form.findElements(By.cssSelector("input[name=permission]"))).hasSize(1);
-        type(browser, "Name", "member-read");
+        browser.fill("Name", "member-read");
         submitDialog("Create an API token");
         dialog("Your new API token");
         String token = browser.valueOf("The token");
@@ -297,7 +297,7 @@ class CredentialsPageTest extends DashboardPageTest {
         other.waitForText("h1", "Credentials");
         other.click("Create credential");
         other.button("Continue").click();
-        type(other, "Name", "admin-write");
+        other.fill("Name", "admin-write");
         other.field("Read & write").click();
         other.button("Create token").click();
         String adminToken = other.waitUntil("the shown-once token", d -> {
@@ -325,7 +325,7 @@ class CredentialsPageTest extends DashboardPageTest {
         assertThat(choosable).as("the team above their project is not theirs to give").containsExactly("Project web", "web-prod");
         browser.assertAccessible();
         browser.field("Project web").click();
-        type(browser, "Name", "dev-web");
+        browser.fill("Name", "dev-web");
         submitDialog("Create an API token");
         dialog("Your new API token");
         String token = browser.valueOf("The token");

@@ -61,29 +61,6 @@ abstract class DashboardPageTest extends BrowserTest {
         b.fill("Email", email).fill("Password", TestServer.PASSWORD).click("Sign in");
     }
 
-    /**
-     * The control of the dashboard field whose label is {@code label} (the label's own text, without the hint the
-     * page writes under it inside the same {@code <label>}).
-     */
-    static WebElement input(Browser b, String label) {
-        return b.waitUntil("a visible field labelled \"" + label + "\" (hint aside)", d -> {
-            Object found = b.script("""
-                    for (const l of document.querySelectorAll('label.field')) {
-                      const own = l.querySelector('.label');
-                      if (own && own.textContent.trim() === arguments[0] && l.control) return l.control;
-                    }
-                    return null;""", label);
-            return found instanceof WebElement e && e.isDisplayed() && e.isEnabled() ? e : null;
-        });
-    }
-
-    /** Types {@code value} into the dashboard field labelled {@code label}, replacing what it held. */
-    static void type(Browser b, String label, String value) {
-        WebElement field = input(b, label);
-        field.clear();
-        field.sendKeys(value);
-    }
-
     /** The open dialog, once its title reads {@code title}. */
     WebElement dialog(String title) {
         return browser.waitUntil("a dialog \"" + title + "\"", d -> d.findElements(By.cssSelector("dialog[open]")).stream()

@@ -54,8 +54,8 @@ class GettingInAccountTest extends BrowserTest {
         openAccount();
 
         browser.fill("Current password", "not my password at all");
-        Pages.fill(browser, "New password", newPassword);
-        Pages.fill(browser, "New password again", newPassword);
+        browser.fill("New password", newPassword);
+        browser.fill("New password again", newPassword);
         browser.click("Change password");
         browser.waitForText("[role=alert]", "The current password is wrong.");
         // refused: the old password still signs in, the new one does not
@@ -96,7 +96,7 @@ class GettingInAccountTest extends BrowserTest {
         browser.reload();
         browser.waitForText("h1", "My account");
         browser.waitUntil("the dark theme after the reload", d -> theme().equals("dark"));
-        assertThat(Pages.field(browser, "Appearance").getDomProperty("value")).isEqualTo("dark");
+        assertThat(browser.field("Appearance").getDomProperty("value")).isEqualTo("dark");
         browser.assertAccessible();
         browser.open("/w/acme");
         browser.waitForText("h1", "Projects");

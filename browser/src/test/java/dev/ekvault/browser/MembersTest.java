@@ -42,7 +42,7 @@ class MembersTest extends BrowserTest {
         // invite, scoped to project web
         browser.click("Invite a person");
         browser.waitForText("dialog h2", "Invite a person");
-        Pages.fill(browser, "Email", "ivy@example.com");
+        browser.fill("Email", "ivy@example.com");
         Pages.choose(browser, "Role", "Member");
         browser.driver().findElement(By.xpath("//dialog//label[contains(., 'Only these')]/input")).click();
         browser.driver().findElement(By.xpath("//dialog//label[normalize-space(.)='Project web']/input")).click();
@@ -63,7 +63,7 @@ class MembersTest extends BrowserTest {
         assertThat(ivy.text("main")).contains("ivy@example.com", "member");
         ivy.assertAccessible();
         ivy.fill("Your name", "Ivy Invitee");
-        Pages.fill(ivy, "Choose a password", TestServer.PASSWORD);
+        ivy.fill("Choose a password", TestServer.PASSWORD);
         ivy.click("Accept and join");
         ivy.waitForText("h1", "Projects");
         assertThat(ivy.currentUrl()).endsWith("/w/acme");
@@ -151,7 +151,7 @@ class MembersTest extends BrowserTest {
         String fresh = Pages.invite(server, "acme", server.ownerToken, "early@example.com", "developer");
         browser.open("/invite/" + fresh);
         browser.waitForText("h1", "Join acme");
-        Pages.field(browser, "Choose a password"); // the control: an invitation in time asks for a password
+        browser.field("Choose a password"); // the control: an invitation in time asks for a password
 
         String late = Pages.invite(server, "acme", server.ownerToken, "late@example.com", "developer");
         server.clock.advance(Duration.ofDays(8));
@@ -176,12 +176,12 @@ class MembersTest extends BrowserTest {
         browser.waitForText("main", "You already have an account");
         assertThat(browser.driver().findElements(By.xpath("//label[contains(., 'Your name')]"))).isEmpty();
         browser.assertAccessible();
-        Pages.fill(browser, "Your password", "not the password at all");
+        browser.fill("Your password", "not the password at all");
         browser.click("Accept and join");
         browser.waitForText("[role=alert]", "Wrong password.");
         assertThat(Pages.statusInPage(browser, "/v1/me")).isEqualTo(401);
 
-        Pages.fill(browser, "Your password", TestServer.PASSWORD);
+        browser.fill("Your password", TestServer.PASSWORD);
         browser.click("Accept and join");
         browser.waitForText("h1", "Projects");
         assertThat(browser.currentUrl()).endsWith("/w/beta");

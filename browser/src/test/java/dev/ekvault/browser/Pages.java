@@ -15,28 +15,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 final class Pages {
     private Pages() {}
 
-    /** The control of the dashboard field whose caption ({@code .label}) is {@code caption}, hint or not. */
-    static WebElement field(Browser b, String caption) {
-        return b.waitUntil("a visible field captioned \"" + caption + "\"", d -> {
-            Object found = b.script("""
-                    for (const l of document.querySelectorAll('label.field')) {
-                      const c = l.querySelector('.label');
-                      if (c && c.textContent.trim() === arguments[0]) return l.querySelector('input,select,textarea');
-                    }
-                    return null;""", caption);
-            return found instanceof WebElement e && e.isDisplayed() && e.isEnabled() ? e : null;
-        });
-    }
-
-    static void fill(Browser b, String caption, String value) {
-        WebElement f = field(b, caption);
-        f.clear();
-        f.sendKeys(value);
-    }
-
     /** Picks the option whose text starts with {@code text} in the select captioned {@code caption}. */
     static void choose(Browser b, String caption, String text) {
-        WebElement select = field(b, caption);
+        WebElement select = b.field(caption);
         for (WebElement o : select.findElements(By.tagName("option"))) {
             if (o.getText().startsWith(text)) {
                 o.click();
