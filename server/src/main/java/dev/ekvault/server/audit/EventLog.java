@@ -69,7 +69,7 @@ public final class EventLog implements AutoCloseable {
     private void record(Actor actor, String action, String entityType, String workspaceId, String entityId, String projectId,
                         String environmentId, Map<String, Object> fields) {
         long now = clock.millis();
-        AuditEntry draft = new AuditEntry(workspaceId, 0, AuditEntry.newId(now), now, actor.userId(), actor.credentialId(),
+        AuditEntry draft = new AuditEntry(workspaceId, 0, null, now, actor.userId(), actor.credentialId(),
                 actor.credentialKind(), actor.clientAddress(), actor.requestId(), action, entityType, entityId, projectId, environmentId,
                 null, AuditLog.canonical(fields), "success", null, null);
         Pending pending = new Pending(draft, new CompletableFuture<>());
