@@ -1,5 +1,7 @@
 package dev.ekvault.server.audit;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.store.Journal;
@@ -39,6 +41,12 @@ public final class EventLog implements AutoCloseable {
     private final AuditDevice device;
     private final Clock clock;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    /**
+     * The canonical text of the fields recently recorded: the same read (the same names of the same environment) and
+     * every exchange repeat them, and sorting and writing them was a tenth of an audited read's own work. Keyed by the
+     * fields themselves (callers never change a map or list once they have handed it over).
+     */
+    private final Cache<Map<String, Object>, String> canonicalFields = Caffeine.newBuilder().maximumSize(1_000).build();
     private Thread writer;
     private long lastGroup = System.nanoTime() - MIN_INTERVAL_NANOS;
     private volatile boolean closed;
@@ -75,7 +83,7 @@ public final class EventLog implements AutoCloseable {
         long now = clock.millis();
         AuditEntry draft = new AuditEntry(workspaceId, 0, null, now, actor.userId(), actor.credentialId(),
                 actor.credentialKind(), actor.clientAddress(), actor.requestId(), action, entityType, entityId, projectId, environmentId,
-                null, AuditLog.canonical(fields), "success", null, null);
+                null, fields == null ? null : canonicalFields.get(fields, AuditLog::canonical), "success", null, null);
         Pending pending = new Pending(draft, new CompletableFuture<>());
         if (closed) throw new IllegalStateException("the audit log is closed; the request is refused");
         queue.add(pending);
