@@ -364,9 +364,10 @@ abstract class AuditContract {
         return last;
     }
 
-    /** Rewrites a group's stored lines (a list of the export lines, oldest first). */
-    private static void rewrite(TestServer t, AuditStore.Group group, java.util.function.UnaryOperator<List<String>> edit) {
-        List<String> lines = edit.apply(new ArrayList<>(List.of(group.lines().split("\n"))));
+    /** Rewrites a group's stored lines (a list of the export lines, oldest first, to edit in place). */
+    private static void rewrite(TestServer t, AuditStore.Group group, java.util.function.Consumer<List<String>> edit) {
+        List<String> lines = new ArrayList<>(List.of(group.lines().split("\n")));
+        edit.accept(lines);
         t.runSql("UPDATE audit_block SET entries = " + literal(String.join("\n", lines)) + " WHERE workspace_id = '" + group.workspaceId()
                 + "' AND seq = " + group.seq());
     }
@@ -377,6 +378,18 @@ abstract class AuditContract {
 
     private String workspaceId(TestServer t) {
         return t.server.database().read(c -> Sql.one(c, "SELECT id FROM workspace WHERE slug = 'acme'", r -> r.getString(1)));
+    }
+
+    /**
+     * On a server of its own, edits the lines of the group of several entries and expects the chain to break at the
+     * group's line {@code at}, where the group's original entry {@code found} now stands.
+     */
+    private void editedGroupBreaksAt(java.util.function.Consumer<List<String>> edit, int at, int found, String problem) {
+        try (TestServer t = tampered()) {
+            AuditStore.Group group = several(groups(t, workspaceId(t)));
+            rewrite(t, group, edit);
+            brokenAt(verify(t), group.seq() + at, group.entries().get(found).id(), problem);
+        }
     }
 
     private static void brokenAt(JsonNode v, long seq, String id, String problem) {
@@ -391,19 +404,12 @@ abstract class AuditContract {
     void aChangedFieldIsFoundAtItsEntry() {
         try (TestServer t = tampered()) {
             AuditStore.Group one = single(groups(t, workspaceId(t)), 1);
-            rewrite(t, one, lines -> List.of(lines.getFirst().replace("\"clientAddress\":\"127.0.0.1\"", "\"clientAddress\":\"10.6.6.6\"")));
+            rewrite(t, one, lines -> lines.set(0, lines.getFirst().replace("\"clientAddress\":\"127.0.0.1\"", "\"clientAddress\":\"10.6.6.6\"")));
             brokenAt(verify(t), one.seq(), one.firstId(), "changed");
         }
-        try (TestServer t = tampered()) {
-            // the third entry of a group of several
-            AuditStore.Group group = several(groups(t, workspaceId(t)));
-            List<AuditEntry> entries = group.entries();
-            rewrite(t, group, lines -> {
-                lines.set(2, lines.get(2).replace("\"outcome\":\"success\"", "\"outcome\":\"failure\""));
-                return lines;
-            });
-            brokenAt(verify(t), group.seq() + 2, entries.get(2).id(), "changed");
-        }
+        // the third entry of a group of several
+        editedGroupBreaksAt(lines -> lines.set(2, lines.get(2).replace("\"outcome\":\"success\"", "\"outcome\":\"failure\"")), 2, 2,
+                "changed");
     }
 
     @Test
@@ -416,32 +422,15 @@ abstract class AuditContract {
             t.runSql("DELETE FROM audit_block WHERE workspace_id = '" + gone.workspaceId() + "' AND seq = " + gone.seq());
             brokenAt(verify(t), gone.seq(), next.firstId(), "removed");
         }
-        try (TestServer t = tampered()) {
-            // one entry out of a group of several
-            AuditStore.Group group = several(groups(t, workspaceId(t)));
-            List<AuditEntry> entries = group.entries();
-            rewrite(t, group, lines -> {
-                lines.remove(1);
-                return lines;
-            });
-            brokenAt(verify(t), group.seq() + 1, entries.get(2).id(), "removed");
-        }
+        // one entry out of a group of several: the next one found in its place
+        editedGroupBreaksAt(lines -> lines.remove(1), 1, 2, "removed");
     }
 
     @Test
     void anInsertedEntryWithAValidHashIsFoundAtTheEntryAfterIt() {
-        try (TestServer t = tampered()) {
-            // a forged line, well-formed and chained to the entry before it, inside a group of several
-            AuditStore.Group group = several(groups(t, workspaceId(t)));
-            List<AuditEntry> entries = group.entries();
-            AuditEntry before = entries.get(0);
-            String forged = forged(before).line();
-            rewrite(t, group, lines -> {
-                lines.add(1, forged);
-                return lines;
-            });
-            brokenAt(verify(t), group.seq() + 2, entries.get(1).id(), "sequence");
-        }
+        // a forged line, well-formed and chained to the entry before it, inside a group of several: it passes, and the
+        // entry it pushed along is found one place late
+        editedGroupBreaksAt(lines -> lines.add(1, forged(AuditEntry.parse(lines.getFirst())).line()), 2, 1, "sequence");
         try (TestServer t = tampered()) {
             // a forged group of its own: the later rows renumbered one up to make room for it
             String ws = workspaceId(t);
@@ -482,16 +471,8 @@ abstract class AuditContract {
             t.runSql("UPDATE audit_block SET seq = " + third.seq() + " WHERE workspace_id = '" + ws + "' AND seq = -1");
             brokenAt(verify(t), second.seq(), third.firstId(), "sequence");
         }
-        try (TestServer t = tampered()) {
-            // two entries of one group trade places
-            AuditStore.Group group = several(groups(t, workspaceId(t)));
-            List<AuditEntry> entries = group.entries();
-            rewrite(t, group, lines -> {
-                java.util.Collections.swap(lines, 1, 2);
-                return lines;
-            });
-            brokenAt(verify(t), group.seq() + 1, entries.get(2).id(), "sequence");
-        }
+        // two entries of one group trade places
+        editedGroupBreaksAt(lines -> java.util.Collections.swap(lines, 1, 2), 1, 2, "sequence");
     }
 
     @Test
