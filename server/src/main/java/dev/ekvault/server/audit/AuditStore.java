@@ -33,6 +33,8 @@ public final class AuditStore {
     private static final long LOCK_SPACE = 0x6175_6469_0000_0000L; // "audi"
     /** Groups read per statement when paging or walking (a group holds at most a few hundred entries). */
     private static final int GROUPS_PER_READ = 16;
+    /** The most entries one row holds (entry ids number them in 16 bits; a larger write's entries take several rows). */
+    private static final int MAX_GROUP = 4_096;
 
     /** What the query route may filter on; null fields do not filter. */
     public record Filter(String actorUserId, String credentialId, String action, String entityId, String projectId,
@@ -93,7 +95,7 @@ public final class AuditStore {
     /**
      * Appends entries, in order, to their workspaces' chains inside the caller's transaction: each draft's seq, id,
      * prevHash and hash are ignored and set here. Each chain's head is locked and read once, and each workspace's
-     * entries become one row. Returns the stored entries.
+     * entries become one row (several past {@value #MAX_GROUP} entries). Returns the stored entries.
      */
     public List<AuditEntry> append(Connection c, List<AuditEntry> drafts) throws SQLException {
         boolean postgres = Dialect.of(c) == Dialect.POSTGRESQL;
@@ -109,26 +111,35 @@ public final class AuditStore {
         List<Object[]> rows = new ArrayList<>(byWorkspace.size());
         for (Map.Entry<String, List<AuditEntry>> chain : byWorkspace.entrySet()) {
             Head head = heads.get(chain.getKey());
-            long seq = head == null ? 0 : head.seq();
-            String previous = head == null ? AuditEntry.GENESIS : head.hash();
-            List<AuditEntry> group = chain.getValue();
-            String firstId = AuditEntry.newGroupId(group.getFirst().at());
-            StringBuilder lines = new StringBuilder(group.size() * 1024);
-            long minAt = Long.MAX_VALUE;
-            long maxAt = Long.MIN_VALUE;
-            for (int i = 0; i < group.size(); i++) {
-                AuditEntry.Chained entry = group.get(i).chained(++seq, AuditEntry.entryId(firstId, i), previous);
-                if (i > 0) lines.append('\n');
-                lines.append(entry.line());
-                previous = entry.entry().hash();
-                minAt = Math.min(minAt, entry.entry().at());
-                maxAt = Math.max(maxAt, entry.entry().at());
-                stored.add(entry.entry());
+            List<AuditEntry> all = chain.getValue();
+            for (int from = 0; from < all.size(); from += MAX_GROUP) {
+                rows.add(row(chain.getKey(), all.subList(from, Math.min(from + MAX_GROUP, all.size())), head, stored));
+                AuditEntry last = stored.getLast();
+                head = new Head(chain.getKey(), last.seq(), last.hash());
             }
-            rows.add(new Object[] {chain.getKey(), seq - group.size() + 1, seq, firstId, minAt, maxAt, previous, lines.toString()});
         }
         Sql.batch(c, "INSERT INTO audit_block (" + COLUMNS + ") VALUES (" + Sql.placeholders(8) + ")", rows);
         return stored;
+    }
+
+    /** One row: the drafts chained after {@code head} (null: the chain's first), each added to {@code stored}. */
+    private static Object[] row(String workspaceId, List<AuditEntry> group, Head head, List<AuditEntry> stored) {
+        long seq = head == null ? 0 : head.seq();
+        String previous = head == null ? AuditEntry.GENESIS : head.hash();
+        String firstId = AuditEntry.newGroupId(group.getFirst().at());
+        StringBuilder lines = new StringBuilder(group.size() * 1024);
+        long minAt = Long.MAX_VALUE;
+        long maxAt = Long.MIN_VALUE;
+        for (int i = 0; i < group.size(); i++) {
+            AuditEntry.Chained entry = group.get(i).chained(++seq, AuditEntry.entryId(firstId, i), previous);
+            if (i > 0) lines.append('\n');
+            lines.append(entry.line());
+            previous = entry.entry().hash();
+            minAt = Math.min(minAt, entry.entry().at());
+            maxAt = Math.max(maxAt, entry.entry().at());
+            stored.add(entry.entry());
+        }
+        return new Object[] {workspaceId, seq - group.size() + 1, seq, firstId, minAt, maxAt, previous, lines.toString()};
     }
 
     /**

@@ -216,6 +216,27 @@ abstract class AuditContract {
         assertThat(s.get(AUDIT + "/verify", s.ownerToken).json().get("intact").asBoolean()).isTrue();
     }
 
+    @Test
+    void aWriteOfMoreEntriesThanARowHoldsTakesSeveralRowsAndStillVerifies() {
+        AuditStore store = new AuditStore();
+        List<AuditEntry> drafts = new ArrayList<>();
+        for (int i = 0; i < 4_100; i++) {
+            drafts.add(new AuditEntry("large-write", 0, null, 1_700_000_000_000L + i, null, null, "system", null, null, "create", "secret",
+                    "s" + i, null, null, null, null, "success", null, null));
+        }
+        List<AuditEntry> stored = s.server.database().write(c -> store.append(c, drafts));
+        s.server.database().read(c -> {
+            long rows = Sql.one(c, "SELECT COUNT(*) FROM audit_block WHERE workspace_id = 'large-write'", r -> r.getLong(1));
+            assertThat(rows).isEqualTo(2L);
+            assertThat(stored.stream().map(AuditEntry::id).distinct().count()).isEqualTo(4_100L);
+            assertThat(store.one(c, "large-write", stored.get(4_097).id())).isEqualTo(stored.get(4_097));
+            AuditLog.Verification v = AuditLog.verify(c, store, "large-write");
+            assertThat(v.intact()).isTrue();
+            assertThat(v.checked()).isEqualTo(4_100);
+            return null;
+        });
+    }
+
     // ---- reads of values (VIEW) ----
 
     @Test
