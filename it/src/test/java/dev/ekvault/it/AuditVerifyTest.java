@@ -59,10 +59,26 @@ class AuditVerifyTest {
             assertThat(chain.get("checked").asLong()).isPositive();
         }
 
+        // the entry numbered 2 is a line of the stored group that holds it (init's first write): edit that line alone
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + work.resolve("data/ek.db")); Statement s = c.createStatement()) {
-            s.execute("DROP TRIGGER audit_entry_no_update");
-            s.executeUpdate("UPDATE audit_entry SET client_address = '10.6.6.6' WHERE seq = 2 AND workspace_id = "
-                    + "(SELECT id FROM workspace WHERE slug = 'acme')");
+            s.execute("DROP TRIGGER audit_block_no_update");
+            String acme = "(SELECT id FROM workspace WHERE slug = 'acme')";
+            long first;
+            String text;
+            try (var row = s.executeQuery("SELECT seq, entries FROM audit_block WHERE seq <= 2 AND last_seq >= 2 AND workspace_id = " + acme)) {
+                assertThat(row.next()).isTrue();
+                first = row.getLong(1);
+                text = row.getString(2);
+            }
+            List<String> lines = new ArrayList<>(List.of(text.split("\n")));
+            int at = (int) (2 - first);
+            assertThat(lines.get(at)).contains("\"seq\":2,").contains("\"clientAddress\":\"local user ");
+            lines.set(at, lines.get(at).replaceFirst("\"clientAddress\":\"local user [^\"]*\"", "\"clientAddress\":\"10.6.6.6\""));
+            try (var update = c.prepareStatement("UPDATE audit_block SET entries = ? WHERE seq = ? AND workspace_id = " + acme)) {
+                update.setString(1, String.join("\n", lines));
+                update.setLong(2, first);
+                assertThat(update.executeUpdate()).isEqualTo(1);
+            }
         }
         EkJar.Result broken = EkJar.run(work, env, "audit", "verify", "--workspace", "acme");
         assertThat(broken.exitCode()).as(broken.stderr()).isEqualTo(9);
@@ -101,7 +117,8 @@ class AuditVerifyTest {
         JsonNode chain = EkJar.jsonObject(verified.stdoutLines().get(0));
         assertThat(chain.get("checked").asLong()).isGreaterThanOrEqualTo(40);
         try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement();
-             var rows = s.executeQuery("SELECT COUNT(*), MAX(seq) FROM audit_entry WHERE workspace_id = (SELECT id FROM workspace WHERE slug = 'acme')")) {
+             var rows = s.executeQuery("SELECT SUM(last_seq - seq + 1), MAX(last_seq) FROM audit_block "
+                     + "WHERE workspace_id = (SELECT id FROM workspace WHERE slug = 'acme')")) {
             rows.next();
             assertThat(rows.getLong(1)).as("entries").isEqualTo(rows.getLong(2)).isEqualTo(chain.get("checked").asLong());
         }

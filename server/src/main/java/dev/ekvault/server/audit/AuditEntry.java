@@ -2,6 +2,8 @@ package dev.ekvault.server.audit;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 
 import java.io.IOException;
 import java.io.StringWriter;
@@ -58,9 +60,12 @@ public record AuditEntry(String workspaceId, long seq, String id, long at, Strin
         return out.toString();
     }
 
-    /** The export's line: the canonical line with the hash as its last field. */
+    /** The export's line: the canonical line with the hash as its last field (what a stored group holds per entry). */
     public String exportLine() {
-        String canonical = canonical();
+        return withHash(canonical(), hash);
+    }
+
+    private static String withHash(String canonical, String hash) {
         return canonical.substring(0, canonical.length() - 1) + ",\"hash\":\"" + hash + "\"}";
     }
 
@@ -69,23 +74,100 @@ public record AuditEntry(String workspaceId, long seq, String id, long at, Strin
         return sha256(canonical());
     }
 
-    /** This entry with its hash computed. */
-    AuditEntry sealed() {
-        return new AuditEntry(workspaceId, seq, id, at, actorUserId, credentialId, credentialKind, clientAddress, requestId, action,
-                entityType, entityId, projectId, environmentId, beforeJson, afterJson, outcome, prevHash, computeHash());
+    /** An entry as appended to its chain, with its export line (its canonical form is built once for both). */
+    record Chained(AuditEntry entry, String line) {}
+
+    /** This draft with the sequence number, id and previous hash it takes in its chain, and its hash computed. */
+    Chained chained(long seq, String id, String prevHash) {
+        String canonical = new AuditEntry(workspaceId, seq, id, at, actorUserId, credentialId, credentialKind, clientAddress, requestId,
+                action, entityType, entityId, projectId, environmentId, beforeJson, afterJson, outcome, prevHash, null).canonical();
+        String hash = sha256(canonical);
+        return new Chained(new AuditEntry(workspaceId, seq, id, at, actorUserId, credentialId, credentialKind, clientAddress, requestId,
+                action, entityType, entityId, projectId, environmentId, beforeJson, afterJson, outcome, prevHash, hash), withHash(canonical, hash));
     }
 
     /**
-     * A new entry id: a version-7 UUID (milliseconds first, then random bits from a fast, non-cryptographic source).
-     * Time-ordered ids land at the end of the id index, so a burst of entries dirties a page or two of it rather than
-     * one random page each (which, on SQLite, is a page written to the log per entry). Nothing rests on an id's being
-     * unguessable: it only names an entry to an admin who may read it anyway.
+     * Reads an export line (as a stored group holds it) back into an entry: {@code before} and {@code after} as the
+     * exact text they are in the line. A line that is not one is an {@link IllegalArgumentException}.
      */
-    static String newId(long millis) {
+    static AuditEntry parse(String line) {
+        String[] text = new String[FIELDS.length];
+        long[] number = new long[2];
+        try (JsonParser p = JSON.createParser(line)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) throw new IllegalArgumentException("an audit line is a JSON object");
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                switch (name) {
+                    case "seq" -> number[0] = integer(p, value);
+                    case "at" -> number[1] = integer(p, value);
+                    case "before", "after" -> text[field(name)] = raw(p, value, line);
+                    default -> {
+                        int at = field(name);
+                        if (value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NULL) throw new IllegalArgumentException(name + " is not text");
+                        text[at] = value == JsonToken.VALUE_NULL ? null : p.getText();
+                    }
+                }
+            }
+            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) throw new IllegalArgumentException("an audit line is one object");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("an audit line is not JSON", e);
+        }
+        return new AuditEntry(text[0], number[0], text[2], number[1], text[4], text[5], text[6], text[7], text[8], text[9], text[10],
+                text[11], text[12], text[13], text[14], text[15], text[16], text[17], text[18]);
+    }
+
+    /** The line's field names, in the record's order (seq and at are numbers, before and after raw JSON). */
+    private static final String[] FIELDS = {"workspaceId", "seq", "id", "at", "actorUserId", "credentialId", "credentialKind",
+            "clientAddress", "requestId", "action", "entityType", "entityId", "projectId", "environmentId", "before", "after", "outcome",
+            "prevHash", "hash"};
+
+    private static int field(String name) {
+        for (int i = 0; i < FIELDS.length; i++) if (FIELDS[i].equals(name)) return i;
+        throw new IllegalArgumentException("an audit line has no field " + name);
+    }
+
+    private static long integer(JsonParser p, JsonToken value) throws IOException {
+        if (value != JsonToken.VALUE_NUMBER_INT) throw new IllegalArgumentException("a number field is not an integer");
+        return p.getLongValue();
+    }
+
+    private static String raw(JsonParser p, JsonToken value, String line) throws IOException {
+        if (value == JsonToken.VALUE_NULL) return null;
+        if (value != JsonToken.START_OBJECT) throw new IllegalArgumentException("before and after are objects");
+        int start = (int) p.currentTokenLocation().getCharOffset();
+        p.skipChildren();
+        return line.substring(start, (int) p.currentLocation().getCharOffset());
+    }
+
+    /**
+     * A group's first entry id: a version-7 UUID (milliseconds first, then random bits from a fast, non-cryptographic
+     * source) whose last 16 bits are zero; its entry {@code i} has {@code i} there ({@link #entryId}), so an entry's id
+     * names its group's row ({@link #groupId}). Time-ordered ids land at the end of the id index. Nothing rests on an
+     * id's being unguessable: it only names an entry to an admin who may read it anyway.
+     */
+    static String newGroupId(long millis) {
         java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
         long high = (millis << 16) | 0x7000L | (random.nextLong() & 0x0FFFL);
-        long low = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+        long low = (random.nextLong() & 0x3FFFFFFFFFFF0000L) | 0x8000000000000000L;
         return new java.util.UUID(high, low).toString();
+    }
+
+    /** The id of the entry at {@code index} (below 65,536) of the group whose first id is {@code groupId}. */
+    static String entryId(String groupId, int index) {
+        if (index == 0) return groupId;
+        java.util.UUID first = java.util.UUID.fromString(groupId);
+        return new java.util.UUID(first.getMostSignificantBits(), first.getLeastSignificantBits() | index).toString();
+    }
+
+    /** The first id of the group an entry id belongs to (an id stored before groups is its own group's), or null. */
+    static String groupId(String entryId) {
+        try {
+            java.util.UUID id = java.util.UUID.fromString(entryId);
+            return new java.util.UUID(id.getMostSignificantBits(), id.getLeastSignificantBits() & ~0xFFFFL).toString();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     static String sha256(String text) {

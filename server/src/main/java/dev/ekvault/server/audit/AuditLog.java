@@ -69,12 +69,12 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
      * notarised point: a chain rewritten from its start would no longer reach a logged head.
      */
     public void logHeads() {
-        List<AuditEntry> heads = database.read(c -> {
-            List<AuditEntry> found = new ArrayList<>();
+        List<AuditStore.Head> heads = database.read(c -> {
+            List<AuditStore.Head> found = new ArrayList<>();
             for (String chain : store.chains(c)) found.add(store.head(c, chain));
             return found;
         });
-        for (AuditEntry head : heads) {
+        for (AuditStore.Head head : heads) {
             Map<String, Object> line = new LinkedHashMap<>();
             line.put("audit", "head");
             line.put("workspaceId", head.workspaceId());
@@ -91,7 +91,7 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
         List<AuditEntry> drafts = new ArrayList<>(changes.size());
         for (Journal.Change change : changes) {
             if (change.action() == null) continue;
-            drafts.add(new AuditEntry(change.workspaceId() == null ? "" : change.workspaceId(), 0, AuditEntry.newId(now), now,
+            drafts.add(new AuditEntry(change.workspaceId() == null ? "" : change.workspaceId(), 0, null, now,
                     actor.userId(), actor.credentialId(), actor.credentialKind(), actor.clientAddress(), actor.requestId(), change.action(),
                     change.entityType(), change.entityId(), change.projectId(), change.environmentId(), canonical(change.before()),
                     canonical(change.after()), outcome(change.action()), null, null));
@@ -124,7 +124,10 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
         }
     }
 
-    /** A chain's verification: how many entries matched, and the first that did not (null when all did). */
+    /**
+     * A chain's verification: how many entries matched, and where the chain first breaks — the sequence number due
+     * there and the id of the entry found in its place (both null when every entry matched).
+     */
     public record Verification(String workspaceId, long checked, Long firstBadSeq, String firstBadId, String problem) {
         public boolean intact() {
             return firstBadSeq == null;
@@ -133,31 +136,67 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
 
     /**
      * Walks a workspace's chain from its first entry: each must carry the next sequence number (a gap is a removed entry,
-     * a repeat an inserted one), the previous entry's hash, and the hash its content gives (an edited field). The
-     * first entry that fails is reported; the walk stops there.
+     * a repeat an inserted one), the previous entry's hash, and the hash its content gives (an edited field); each
+     * stored group must read as entries and its row's columns must match them. The first place that fails is reported
+     * (the sequence number due there, so {@code checked} is one less); the walk stops there.
      */
     public Verification verify(String workspaceId) {
         return database.read(c -> verify(c, store, workspaceId));
     }
 
     public static Verification verify(Connection c, AuditStore store, String workspaceId) throws SQLException {
-        long[] expected = {1};
-        String[] previous = {AuditEntry.GENESIS};
-        Verification[] bad = {null};
-        store.walk(c, workspaceId, entry -> {
-            if (bad[0] != null) return;
-            String problem = entry.seq() != expected[0] ? "sequence " + entry.seq() + " where " + expected[0] + " was due (an entry was removed or inserted)"
-                    : !entry.prevHash().equals(previous[0]) ? "its previous hash is not the hash of the entry before it (entries were removed, inserted or reordered)"
-                    : !entry.computeHash().equals(entry.hash()) ? "its content does not give its hash (the entry was changed)"
-                    : null;
-            if (problem != null) {
-                bad[0] = new Verification(workspaceId, expected[0] - 1, entry.seq(), entry.id(), problem);
+        ChainWalk walk = new ChainWalk(workspaceId);
+        store.walkGroups(c, workspaceId, walk::check);
+        return walk.result();
+    }
+
+    /** The state of one verification as it walks a chain's groups in order. */
+    private static final class ChainWalk {
+        private final String workspaceId;
+        private long due = 1;
+        private String previous = AuditEntry.GENESIS;
+        private Verification bad;
+
+        ChainWalk(String workspaceId) {
+            this.workspaceId = workspaceId;
+        }
+
+        void check(AuditStore.Group group) {
+            if (bad != null) return;
+            List<AuditEntry> entries;
+            try {
+                entries = group.entries();
+            } catch (IllegalArgumentException e) {
+                fail(group.firstId(), "its group's stored text does not read as entries (the row was changed)");
                 return;
             }
-            expected[0]++;
-            previous[0] = entry.hash();
-        });
-        return bad[0] != null ? bad[0] : new Verification(workspaceId, expected[0] - 1, null, null, null);
+            for (AuditEntry entry : entries) {
+                String problem = entry.seq() != due ? "sequence " + entry.seq() + " where " + due + " was due (an entry was removed or inserted)"
+                        : !entry.prevHash().equals(previous) ? "its previous hash is not the hash of the entry before it (entries were removed, inserted or reordered)"
+                        : !entry.computeHash().equals(entry.hash()) ? "its content does not give its hash (the entry was changed)"
+                        : null;
+                if (problem != null) {
+                    fail(entry.id(), problem);
+                    return;
+                }
+                due++;
+                previous = entry.hash();
+            }
+            // every entry matched: the row's own columns must find them (reported at the group's first entry)
+            String problem = group.columnsProblem(entries);
+            if (problem != null) {
+                due -= entries.size();
+                fail(entries.getFirst().id(), problem);
+            }
+        }
+
+        private void fail(String id, String problem) {
+            bad = new Verification(workspaceId, due - 1, due, id, problem);
+        }
+
+        Verification result() {
+            return bad != null ? bad : new Verification(workspaceId, due - 1, null, null, null);
+        }
     }
 
     public AuditStore store() {

@@ -1,5 +1,6 @@
 package dev.ekvault.server.audit;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.ekvault.server.store.Dialect;
 import dev.ekvault.server.store.Sql;
 
@@ -7,74 +8,174 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
- * The {@code audit_entry} table: append and read, nothing else (the database refuses UPDATE and DELETE as well).
- * Appending takes the workspace chain's head under a lock that lasts until the transaction ends — on PostgreSQL an
+ * The {@code audit_block} table: append and read, nothing else (the database refuses UPDATE and DELETE as well). A
+ * row is a group of one workspace's entries appended together — a write's transaction, or a group-commit of reads
+ * and exchanges — so a group costs one insert however many entries it holds. The row holds its entries' export lines
+ * (each entry's canonical form with its own hash, chained to the entry before), oldest first, and the columns that
+ * find it: the first and last sequence numbers, the first entry's id (entry {@code i}'s id is derived from it, see
+ * {@link AuditEntry#entryId}), the earliest and latest time, and the last hash (the chain's head after it).
+ *
+ * <p>Appending takes the workspace chain's head under a lock that lasts until the transaction ends — on PostgreSQL an
  * advisory transaction lock per workspace, on SQLite the single writer — so two nodes appending at once never fork the
- * chain: the second waits, then reads the first one's entry as its head.
+ * chain: the second waits, then reads the first one's group as its head.
  */
 public final class AuditStore {
-    private static final String COLUMNS = "workspace_id, seq, id, at, actor_user_id, credential_id, credential_kind, client_address, "
-            + "request_id, action, entity_type, entity_id, project_id, environment_id, before_json, after_json, outcome, prev_hash, hash";
+    private static final String COLUMNS = "workspace_id, seq, last_seq, first_id, min_at, max_at, hash, entries";
     /** The high bits of every audit lock key, so they never meet the migrations' advisory lock. */
     private static final long LOCK_SPACE = 0x6175_6469_0000_0000L; // "audi"
+    /** Groups read per statement when paging or walking (a group holds at most a few hundred entries). */
+    private static final int GROUPS_PER_READ = 16;
+    /** The most entries one row holds (entry ids number them in 16 bits; a larger write's entries take several rows). */
+    private static final int MAX_GROUP = 4_096;
 
     /** What the query route may filter on; null fields do not filter. */
     public record Filter(String actorUserId, String credentialId, String action, String entityId, String projectId,
-                         String environmentId, Long from, Long to) {}
+                         String environmentId, Long from, Long to) {
+        boolean matches(AuditEntry e) {
+            return same(actorUserId, e.actorUserId()) && same(credentialId, e.credentialId()) && same(action, e.action())
+                    && same(entityId, e.entityId()) && same(projectId, e.projectId()) && same(environmentId, e.environmentId())
+                    && (from == null || e.at() >= from) && (to == null || e.at() < to);
+        }
+
+        private static boolean same(String wanted, String value) {
+            return wanted == null || wanted.equals(value);
+        }
+    }
+
+    /** A chain's newest entry: its workspace, sequence number and hash. */
+    public record Head(String workspaceId, long seq, String hash) {}
+
+    /** One stored group: its row's columns and its entries' lines ({@code \n} between them). */
+    public record Group(String workspaceId, long seq, long lastSeq, String firstId, long minAt, long maxAt, String hash, String lines) {
+        /** Its entries, oldest first; a line that does not read as an entry is an {@link IllegalArgumentException}. */
+        public List<AuditEntry> entries() {
+            List<AuditEntry> entries = new ArrayList<>();
+            int from = 0;
+            while (from <= lines.length()) {
+                int end = lines.indexOf('\n', from);
+                if (end < 0) end = lines.length();
+                entries.add(AuditEntry.parse(lines.substring(from, end)));
+                from = end + 1;
+            }
+            return entries;
+        }
+
+        /**
+         * Null when the row's columns say what its entries say (they find the entries: a changed column would hide an
+         * entry from a query or from its id), else what differs.
+         */
+        String columnsProblem(List<AuditEntry> entries) {
+            AuditEntry first = entries.getFirst();
+            AuditEntry last = entries.getLast();
+            if (first.seq() != seq || last.seq() != lastSeq || !first.id().equals(firstId) || !last.hash().equals(hash)) {
+                return "its group's row does not match its entries (sequence numbers, id or hash)";
+            }
+            long min = Long.MAX_VALUE;
+            long max = Long.MIN_VALUE;
+            for (int i = 0; i < entries.size(); i++) {
+                AuditEntry e = entries.get(i);
+                if (!e.workspaceId().equals(workspaceId) || !e.id().equals(AuditEntry.entryId(firstId, i))) {
+                    return "its group's row does not match its entries (workspace or id)";
+                }
+                min = Math.min(min, e.at());
+                max = Math.max(max, e.at());
+            }
+            return min == minAt && max == maxAt ? null : "its group's row does not match its entries (times)";
+        }
+    }
 
     /**
-     * Appends entries, in order, to their workspaces' chains inside the caller's transaction: each draft's seq,
-     * prevHash and hash are ignored and set here. Each chain's head is locked and read once for the whole batch.
-     * Returns the stored entries.
+     * Appends entries, in order, to their workspaces' chains inside the caller's transaction: each draft's seq, id,
+     * prevHash and hash are ignored and set here. Each chain's head is locked and read once, and each workspace's
+     * entries become one row (several past {@value #MAX_GROUP} entries). Returns the stored entries.
      */
     public List<AuditEntry> append(Connection c, List<AuditEntry> drafts) throws SQLException {
         boolean postgres = Dialect.of(c) == Dialect.POSTGRESQL;
-        java.util.Map<String, AuditEntry> heads = new java.util.HashMap<>();
+        Map<String, List<AuditEntry>> byWorkspace = new LinkedHashMap<>();
+        for (AuditEntry draft : drafts) byWorkspace.computeIfAbsent(draft.workspaceId(), w -> new ArrayList<>()).add(draft);
+        Map<String, Head> heads = new HashMap<>();
         // locks in a fixed order (sorted workspace ids): two transactions that touch the same two chains cannot deadlock
-        for (String workspaceId : new java.util.TreeSet<>(drafts.stream().map(AuditEntry::workspaceId).toList())) {
+        for (String workspaceId : new TreeSet<>(byWorkspace.keySet())) {
             if (postgres) Sql.one(c, "SELECT pg_advisory_xact_lock(?)", r -> null, LOCK_SPACE | (workspaceId.hashCode() & 0xffff_ffffL));
             heads.put(workspaceId, head(c, workspaceId));
         }
         List<AuditEntry> stored = new ArrayList<>(drafts.size());
-        for (AuditEntry draft : drafts) {
-            AuditEntry head = heads.get(draft.workspaceId());
-            AuditEntry entry = new AuditEntry(draft.workspaceId(), head == null ? 1 : head.seq() + 1, draft.id(), draft.at(), draft.actorUserId(),
-                    draft.credentialId(), draft.credentialKind(), draft.clientAddress(), draft.requestId(), draft.action(), draft.entityType(),
-                    draft.entityId(), draft.projectId(), draft.environmentId(), draft.beforeJson(), draft.afterJson(), draft.outcome(),
-                    head == null ? AuditEntry.GENESIS : head.hash(), null).sealed();
-            heads.put(entry.workspaceId(), entry);
-            stored.add(entry);
+        List<Object[]> rows = new ArrayList<>(byWorkspace.size());
+        for (Map.Entry<String, List<AuditEntry>> chain : byWorkspace.entrySet()) {
+            Head head = heads.get(chain.getKey());
+            List<AuditEntry> all = chain.getValue();
+            for (int from = 0; from < all.size(); from += MAX_GROUP) {
+                rows.add(row(chain.getKey(), all.subList(from, Math.min(from + MAX_GROUP, all.size())), head, stored));
+                AuditEntry last = stored.getLast();
+                head = new Head(chain.getKey(), last.seq(), last.hash());
+            }
         }
-        List<Object[]> rows = new ArrayList<>(stored.size());
-        for (AuditEntry e : stored) {
-            rows.add(new Object[] {e.workspaceId(), e.seq(), e.id(), e.at(), e.actorUserId(), e.credentialId(), e.credentialKind(),
-                    e.clientAddress(), e.requestId(), e.action(), e.entityType(), e.entityId(), e.projectId(), e.environmentId(),
-                    e.beforeJson(), e.afterJson(), e.outcome(), e.prevHash(), e.hash()});
-        }
-        Sql.batch(c, "INSERT INTO audit_entry (" + COLUMNS + ") VALUES (" + Sql.placeholders(19) + ")", rows);
+        Sql.batch(c, "INSERT INTO audit_block (" + COLUMNS + ") VALUES (" + Sql.placeholders(8) + ")", rows);
         return stored;
     }
 
-    /** A page of a workspace's entries, newest first, below sequence number {@code before} (null: from the newest). */
+    /** One row: the drafts chained after {@code head} (null: the chain's first), each added to {@code stored}. */
+    private static Object[] row(String workspaceId, List<AuditEntry> group, Head head, List<AuditEntry> stored) {
+        long seq = head == null ? 0 : head.seq();
+        String previous = head == null ? AuditEntry.GENESIS : head.hash();
+        String firstId = AuditEntry.newGroupId(group.getFirst().at());
+        StringBuilder lines = new StringBuilder(group.size() * 1024);
+        long minAt = Long.MAX_VALUE;
+        long maxAt = Long.MIN_VALUE;
+        for (int i = 0; i < group.size(); i++) {
+            AuditEntry.Chained entry = group.get(i).chained(++seq, AuditEntry.entryId(firstId, i), previous);
+            if (i > 0) lines.append('\n');
+            lines.append(entry.line());
+            previous = entry.entry().hash();
+            minAt = Math.min(minAt, entry.entry().at());
+            maxAt = Math.max(maxAt, entry.entry().at());
+            stored.add(entry.entry());
+        }
+        return new Object[] {workspaceId, seq - group.size() + 1, seq, firstId, minAt, maxAt, previous, lines.toString()};
+    }
+
+    /**
+     * Up to {@code limit} of a workspace's entries that match the filter, newest first, below sequence number
+     * {@code before} (null: from the newest). Groups are read newest first; the database passes over those that
+     * cannot hold a match (by time, and by the filtered fields' text), and each group's entries are matched here.
+     */
     public List<AuditEntry> page(Connection c, String workspaceId, Filter f, Long before, int limit) throws SQLException {
-        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM audit_entry WHERE workspace_id = ?");
+        StringBuilder where = new StringBuilder(" WHERE workspace_id = ?");
         List<Object> parameters = new ArrayList<>(List.of(workspaceId));
-        condition(sql, parameters, "seq < ?", before);
-        condition(sql, parameters, "actor_user_id = ?", f.actorUserId());
-        condition(sql, parameters, "credential_id = ?", f.credentialId());
-        condition(sql, parameters, "action = ?", f.action());
-        condition(sql, parameters, "entity_id = ?", f.entityId());
-        condition(sql, parameters, "project_id = ?", f.projectId());
-        condition(sql, parameters, "environment_id = ?", f.environmentId());
-        condition(sql, parameters, "at >= ?", f.from());
-        condition(sql, parameters, "at < ?", f.to());
-        sql.append(" ORDER BY seq DESC LIMIT ?");
-        parameters.add(limit);
-        return Sql.list(c, sql.toString(), AuditStore::read, parameters.toArray());
+        condition(where, parameters, "max_at >= ?", f.from());
+        condition(where, parameters, "min_at < ?", f.to());
+        contains(where, parameters, "actorUserId", f.actorUserId());
+        contains(where, parameters, "credentialId", f.credentialId());
+        contains(where, parameters, "action", f.action());
+        contains(where, parameters, "entityId", f.entityId());
+        contains(where, parameters, "projectId", f.projectId());
+        contains(where, parameters, "environmentId", f.environmentId());
+        String sql = "SELECT " + COLUMNS + " FROM audit_block" + where + " AND seq < ? ORDER BY seq DESC LIMIT " + GROUPS_PER_READ;
+        List<AuditEntry> found = new ArrayList<>();
+        long below = before == null ? Long.MAX_VALUE : before;
+        while (found.size() < limit) {
+            parameters.add(below);
+            List<Group> groups = Sql.list(c, sql, AuditStore::read, parameters.toArray());
+            parameters.removeLast();
+            for (Group group : groups) {
+                List<AuditEntry> entries = group.entries();
+                for (int i = entries.size() - 1; i >= 0 && found.size() < limit; i--) {
+                    AuditEntry e = entries.get(i);
+                    if (e.seq() < below && f.matches(e)) found.add(e);
+                }
+                below = Math.min(below, group.seq());
+            }
+            if (groups.size() < GROUPS_PER_READ) break;
+        }
+        return found;
     }
 
     private static void condition(StringBuilder sql, List<Object> parameters, String condition, Object value) {
@@ -83,35 +184,55 @@ public final class AuditStore {
         parameters.add(value);
     }
 
-    public AuditEntry one(Connection c, String workspaceId, String id) throws SQLException {
-        return Sql.one(c, "SELECT " + COLUMNS + " FROM audit_entry WHERE workspace_id = ? AND id = ?", AuditStore::read, workspaceId, id);
+    /**
+     * Passes over groups whose text cannot hold {@code "field":"value"}; only where the value's JSON form is its plain
+     * text (an escaped form might be written differently), and as a coarse test: the entries are matched field by field.
+     */
+    private static void contains(StringBuilder sql, List<Object> parameters, String field, String value) {
+        if (value == null || !new String(JsonStringEncoder.getInstance().quoteAsString(value)).equals(value)) return;
+        String needle = "\"" + field + "\":\"" + value + "\"";
+        condition(sql, parameters, "entries LIKE ? ESCAPE '!'", "%" + needle.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
     }
 
-    /** Every entry of a workspace's chain in order, in batches (an export or a verification reads millions this way). */
-    public void walk(Connection c, String workspaceId, Consumer<AuditEntry> each) throws SQLException {
-        long after = 0;
+    /** One entry by its id, or null. */
+    public AuditEntry one(Connection c, String workspaceId, String id) throws SQLException {
+        String group = AuditEntry.groupId(id);
+        for (Group g : Sql.list(c, "SELECT " + COLUMNS + " FROM audit_block WHERE workspace_id = ? AND first_id IN (?, ?)", AuditStore::read,
+                workspaceId, id, group == null ? id : group)) {
+            for (AuditEntry e : g.entries()) if (e.id().equals(id)) return e;
+        }
+        return null;
+    }
+
+    /** Every group of a workspace's chain in order, a few at a time (an export or a verification reads millions of entries). */
+    public void walkGroups(Connection c, String workspaceId, Consumer<Group> each) throws SQLException {
+        long after = Long.MIN_VALUE;
         while (true) {
-            List<AuditEntry> batch = Sql.list(c, "SELECT " + COLUMNS + " FROM audit_entry WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT 1000",
-                    AuditStore::read, workspaceId, after);
+            List<Group> batch = Sql.list(c, "SELECT " + COLUMNS + " FROM audit_block WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT "
+                    + GROUPS_PER_READ, AuditStore::read, workspaceId, after);
             batch.forEach(each);
-            if (batch.size() < 1000) return;
-            after = batch.get(batch.size() - 1).seq();
+            if (batch.size() < GROUPS_PER_READ) return;
+            after = batch.getLast().seq();
         }
     }
 
-    /** The newest entry of a chain, or null when it has none. */
-    public AuditEntry head(Connection c, String workspaceId) throws SQLException {
-        return Sql.one(c, "SELECT " + COLUMNS + " FROM audit_entry WHERE workspace_id = ? ORDER BY seq DESC LIMIT 1", AuditStore::read, workspaceId);
+    /** Every entry of a workspace's chain in order. */
+    public void walk(Connection c, String workspaceId, Consumer<AuditEntry> each) throws SQLException {
+        walkGroups(c, workspaceId, group -> group.entries().forEach(each));
+    }
+
+    /** The newest entry's sequence number and hash, or null when the chain has none. */
+    public Head head(Connection c, String workspaceId) throws SQLException {
+        return Sql.one(c, "SELECT last_seq, hash FROM audit_block WHERE workspace_id = ? ORDER BY seq DESC LIMIT 1",
+                r -> new Head(workspaceId, r.getLong(1), r.getString(2)), workspaceId);
     }
 
     /** The workspaces that have a chain ({@code ""} among them when anything belonged to none). */
     public List<String> chains(Connection c) throws SQLException {
-        return Sql.list(c, "SELECT DISTINCT workspace_id FROM audit_entry ORDER BY workspace_id", r -> r.getString(1));
+        return Sql.list(c, "SELECT DISTINCT workspace_id FROM audit_block ORDER BY workspace_id", r -> r.getString(1));
     }
 
-    private static AuditEntry read(ResultSet r) throws SQLException {
-        return new AuditEntry(r.getString(1), r.getLong(2), r.getString(3), r.getLong(4), r.getString(5), r.getString(6), r.getString(7),
-                r.getString(8), r.getString(9), r.getString(10), r.getString(11), r.getString(12), r.getString(13), r.getString(14),
-                r.getString(15), r.getString(16), r.getString(17), r.getString(18), r.getString(19));
+    private static Group read(ResultSet r) throws SQLException {
+        return new Group(r.getString(1), r.getLong(2), r.getLong(3), r.getString(4), r.getLong(5), r.getLong(6), r.getString(7), r.getString(8));
     }
 }

@@ -8,9 +8,11 @@ import dev.ekvault.server.http.Router;
 import dev.ekvault.server.wire.StrictJson;
 import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.Dialect;
 import dev.ekvault.server.store.Journal;
 
 import java.time.Clock;
+import java.time.Duration;
 
 /**
  * What every feature is installed on: the configuration, the open store and its keys, the change journal and the
@@ -30,6 +32,7 @@ public record Platform(Config config, Database database, MasterKey masterKey, Da
         changes.skipToEnd();
         Jobs jobs = new Jobs();
         jobs.service("change feed", changes::start, changes::close);
+        if (database.dialect() == Dialect.SQLITE) jobs.every("database checkpoint", Duration.ofSeconds(1), database::checkpoint);
         return new Platform(config, database, masterKey, dataKeys, changes, clock, StrictJson.create(config.limits()),
                 new Router(), jobs);
     }

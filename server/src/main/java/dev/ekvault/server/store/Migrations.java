@@ -35,7 +35,12 @@ public final class Migrations {
 
     /** Applies every migration not yet applied; returns how many ran. */
     public static int apply(Database database, Clock clock) {
-        List<Migration> migrations = load(database.dialect());
+        return apply(database, clock, MAX_VERSION);
+    }
+
+    /** Applies the migrations up to version {@code upTo} (a test of what a migration does to the data before it). */
+    static int apply(Database database, Clock clock, int upTo) {
+        List<Migration> migrations = load(database.dialect()).stream().filter(m -> m.version <= upTo).toList();
         return database.write(connection -> {
             if (database.dialect() == Dialect.POSTGRESQL) {
                 try (Statement lock = connection.createStatement()) {

@@ -211,9 +211,30 @@ abstract class AuditContract {
     @Test
     void theDatabaseRefusesToChangeOrDeleteAnEntry() {
         s.createToken(s.ownerToken, "read", "{\"all\":true}");
-        assertThatThrownBy(() -> s.runSql("UPDATE audit_entry SET action = 'nothing' WHERE seq = 1")).hasStackTraceContaining("append-only");
-        assertThatThrownBy(() -> s.runSql("DELETE FROM audit_entry WHERE seq = 1")).hasStackTraceContaining("append-only");
+        assertThatThrownBy(() -> s.runSql("UPDATE audit_block SET entries = 'nothing' WHERE seq = 1")).hasStackTraceContaining("append-only");
+        assertThatThrownBy(() -> s.runSql("DELETE FROM audit_block WHERE seq = 1")).hasStackTraceContaining("append-only");
         assertThat(s.get(AUDIT + "/verify", s.ownerToken).json().get("intact").asBoolean()).isTrue();
+    }
+
+    @Test
+    void aWriteOfMoreEntriesThanARowHoldsTakesSeveralRowsAndStillVerifies() {
+        AuditStore store = new AuditStore();
+        List<AuditEntry> drafts = new ArrayList<>();
+        for (int i = 0; i < 4_100; i++) {
+            drafts.add(new AuditEntry("large-write", 0, null, 1_700_000_000_000L + i, null, null, "system", null, null, "create", "secret",
+                    "s" + i, null, null, null, null, "success", null, null));
+        }
+        List<AuditEntry> stored = s.server.database().write(c -> store.append(c, drafts));
+        s.server.database().read(c -> {
+            long rows = Sql.one(c, "SELECT COUNT(*) FROM audit_block WHERE workspace_id = 'large-write'", r -> r.getLong(1));
+            assertThat(rows).isEqualTo(2L);
+            assertThat(stored.stream().map(AuditEntry::id).distinct().count()).isEqualTo(4_100L);
+            assertThat(store.one(c, "large-write", stored.get(4_097).id())).isEqualTo(stored.get(4_097));
+            AuditLog.Verification v = AuditLog.verify(c, store, "large-write");
+            assertThat(v.intact()).isTrue();
+            assertThat(v.checked()).isEqualTo(4_100);
+            return null;
+        });
     }
 
     // ---- reads of values (VIEW) ----
@@ -251,11 +272,11 @@ abstract class AuditContract {
             t.createSecrets("web", List.of(env), Map.of("TOKEN", "value-that-must-not-leak-2"));
             String path = "/v1/workspace/acme/project/web/secret?environmentId=" + env;
             assertThat(t.get(path, t.ownerToken).status()).isEqualTo(200); // the control
-            t.runSql("ALTER TABLE audit_entry RENAME TO audit_entry_away");
+            t.runSql("ALTER TABLE audit_block RENAME TO audit_block_away");
             HttpResult refused = t.get(path, t.ownerToken);
             assertThat(refused.status()).isEqualTo(500);
             assertThat(refused.body()).doesNotContain("value-that-must-not-leak-2");
-            t.runSql("ALTER TABLE audit_entry_away RENAME TO audit_entry");
+            t.runSql("ALTER TABLE audit_block_away RENAME TO audit_block");
             assertThat(t.get(path, t.ownerToken).status()).isEqualTo(200);
         }
     }
@@ -317,16 +338,23 @@ abstract class AuditContract {
 
     // ---- tampering, each on a server of its own: an operator with the database file and no scruples ----
 
-    /** A server with at least five entries in acme's chain, and its triggers off (what a tamperer does first). */
+    /**
+     * A server whose acme chain has groups of one entry (five tokens, one transaction each) and, last, a group of
+     * several (one request that creates four secrets), with its triggers off (what a tamperer does first).
+     */
     private TestServer tampered() {
         TestServer t = TestServer.start(backend());
         for (int i = 0; i < 5; i++) t.createToken(t.ownerToken, "read", "{\"all\":true}");
+        t.createProject("tamper");
+        String env = t.createEnvironment("tamper", "production", false);
+        t.createSecrets("tamper", List.of(env), Map.of("A", "1", "B", "2", "C", "3", "D", "4"));
         if (backend() == Backend.POSTGRESQL) {
-            t.runSql("ALTER TABLE audit_entry DISABLE TRIGGER USER");
+            t.runSql("ALTER TABLE audit_block DISABLE TRIGGER USER");
         } else {
-            t.runSql("DROP TRIGGER audit_entry_no_update");
-            t.runSql("DROP TRIGGER audit_entry_no_delete");
+            t.runSql("DROP TRIGGER audit_block_no_update");
+            t.runSql("DROP TRIGGER audit_block_no_delete");
         }
+        assertThat(verify(t).get("intact").asBoolean()).isTrue(); // the control: untouched, it verifies
         return t;
     }
 
@@ -336,78 +364,146 @@ abstract class AuditContract {
         return r.json();
     }
 
-    private static List<AuditEntry> chain(TestServer t, String workspaceId) {
-        List<AuditEntry> all = new ArrayList<>();
+    private static List<AuditStore.Group> groups(TestServer t, String workspaceId) {
+        List<AuditStore.Group> all = new ArrayList<>();
         t.server.database().read(c -> {
-            new AuditStore().walk(c, workspaceId, all::add);
+            new AuditStore().walkGroups(c, workspaceId, all::add);
             return null;
         });
         return all;
+    }
+
+    /** A group of one entry, past the first few (the bootstrap's). */
+    private static AuditStore.Group single(List<AuditStore.Group> groups, int which) {
+        return groups.stream().filter(g -> g.seq() == g.lastSeq() && g.seq() > 1).skip(which).findFirst().orElseThrow();
+    }
+
+    /** The last group: several entries. */
+    private static AuditStore.Group several(List<AuditStore.Group> groups) {
+        AuditStore.Group last = groups.getLast();
+        assertThat(last.lastSeq() - last.seq()).as("the secrets' group holds several entries").isGreaterThanOrEqualTo(3);
+        return last;
+    }
+
+    /** Rewrites a group's stored lines (a list of the export lines, oldest first, to edit in place). */
+    private static void rewrite(TestServer t, AuditStore.Group group, java.util.function.Consumer<List<String>> edit) {
+        List<String> lines = new ArrayList<>(List.of(group.lines().split("\n")));
+        edit.accept(lines);
+        t.runSql("UPDATE audit_block SET entries = " + literal(String.join("\n", lines)) + " WHERE workspace_id = '" + group.workspaceId()
+                + "' AND seq = " + group.seq());
+    }
+
+    private static String literal(String text) {
+        return "'" + text.replace("'", "''") + "'";
     }
 
     private String workspaceId(TestServer t) {
         return t.server.database().read(c -> Sql.one(c, "SELECT id FROM workspace WHERE slug = 'acme'", r -> r.getString(1)));
     }
 
+    /**
+     * On a server of its own, edits the lines of the group of several entries and expects the chain to break at the
+     * group's line {@code at}, where the group's original entry {@code found} now stands.
+     */
+    private void editedGroupBreaksAt(java.util.function.Consumer<List<String>> edit, int at, int found, String problem) {
+        try (TestServer t = tampered()) {
+            AuditStore.Group group = several(groups(t, workspaceId(t)));
+            rewrite(t, group, edit);
+            brokenAt(verify(t), group.seq() + at, group.entries().get(found).id(), problem);
+        }
+    }
+
+    private static void brokenAt(JsonNode v, long seq, String id, String problem) {
+        assertThat(v.get("intact").asBoolean()).as("%s", v).isFalse();
+        assertThat(v.get("firstBadSeq").asLong()).as("%s", v).isEqualTo(seq);
+        assertThat(v.get("checked").asLong()).as("%s", v).isEqualTo(seq - 1);
+        if (id != null) assertThat(v.get("firstBadId").asText()).as("%s", v).isEqualTo(id);
+        assertThat(v.get("problem").asText()).as("%s", v).contains(problem);
+    }
+
     @Test
     void aChangedFieldIsFoundAtItsEntry() {
         try (TestServer t = tampered()) {
-            assertThat(verify(t).get("intact").asBoolean()).isTrue(); // the control: untouched, it verifies
-            t.runSql("UPDATE audit_entry SET client_address = '10.6.6.6' WHERE seq = 3 AND workspace_id = '" + workspaceId(t) + "'");
-            JsonNode v = verify(t);
-            assertThat(v.get("intact").asBoolean()).isFalse();
-            assertThat(v.get("firstBadSeq").asLong()).isEqualTo(3);
-            assertThat(v.get("checked").asLong()).isEqualTo(2);
-            assertThat(v.get("problem").asText()).contains("changed");
+            AuditStore.Group one = single(groups(t, workspaceId(t)), 1);
+            rewrite(t, one, lines -> lines.set(0, lines.getFirst().replace("\"clientAddress\":\"127.0.0.1\"", "\"clientAddress\":\"10.6.6.6\"")));
+            brokenAt(verify(t), one.seq(), one.firstId(), "changed");
         }
+        // the third entry of a group of several
+        editedGroupBreaksAt(lines -> lines.set(2, lines.get(2).replace("\"outcome\":\"success\"", "\"outcome\":\"failure\"")), 2, 2,
+                "changed");
     }
 
     @Test
     void aRemovedEntryIsFoundWhereItWas() {
         try (TestServer t = tampered()) {
-            t.runSql("DELETE FROM audit_entry WHERE seq = 2 AND workspace_id = '" + workspaceId(t) + "'");
-            JsonNode v = verify(t);
-            assertThat(v.get("intact").asBoolean()).isFalse();
-            assertThat(v.get("firstBadSeq").asLong()).isEqualTo(3);
-            assertThat(v.get("problem").asText()).contains("removed");
+            // a whole group's row
+            List<AuditStore.Group> groups = groups(t, workspaceId(t));
+            AuditStore.Group gone = single(groups, 1);
+            AuditStore.Group next = groups.get(groups.indexOf(gone) + 1);
+            t.runSql("DELETE FROM audit_block WHERE workspace_id = '" + gone.workspaceId() + "' AND seq = " + gone.seq());
+            brokenAt(verify(t), gone.seq(), next.firstId(), "removed");
         }
+        // one entry out of a group of several: the next one found in its place
+        editedGroupBreaksAt(lines -> lines.remove(1), 1, 2, "removed");
     }
 
     @Test
     void anInsertedEntryWithAValidHashIsFoundAtTheEntryAfterIt() {
+        // a forged line, well-formed and chained to the entry before it, inside a group of several: it passes, and the
+        // entry it pushed along is found one place late
+        editedGroupBreaksAt(lines -> lines.add(1, forged(AuditEntry.parse(lines.getFirst())).line()), 2, 1, "sequence");
         try (TestServer t = tampered()) {
+            // a forged group of its own: the later rows renumbered one up to make room for it
             String ws = workspaceId(t);
-            List<AuditEntry> all = chain(t, ws);
-            // renumber entries 3.. one up, then forge a well-formed entry 3 chained to entry 2
-            for (int i = all.size() - 1; i >= 2; i--) {
-                t.runSql("UPDATE audit_entry SET seq = " + (all.get(i).seq() + 1) + " WHERE id = '" + all.get(i).id() + "'");
+            List<AuditStore.Group> groups = groups(t, ws);
+            AuditStore.Group at = single(groups, 2);
+            AuditStore.Group before = groups.get(groups.indexOf(at) - 1);
+            AuditEntry previous = before.entries().getLast();
+            for (AuditStore.Group g : groups.reversed()) {
+                if (g.seq() < at.seq()) break;
+                t.runSql("UPDATE audit_block SET seq = " + (g.seq() + 1) + " WHERE workspace_id = '" + ws + "' AND seq = " + g.seq());
             }
-            AuditEntry forged = new AuditEntry(ws, 3, "11111111-1111-1111-1111-111111111111", all.get(1).at(), null, null, "system", null, null,
-                    "delete", "credential", "nothing", null, null, null, null, "success", all.get(1).hash(), null).sealed();
-            t.runSql("INSERT INTO audit_entry (workspace_id, seq, id, at, credential_kind, action, entity_type, entity_id, outcome, prev_hash, hash) "
-                    + "VALUES ('" + ws + "', 3, '" + forged.id() + "', " + forged.at() + ", 'system', 'delete', 'credential', 'nothing', 'success', '"
-                    + forged.prevHash() + "', '" + forged.hash() + "')");
-            JsonNode v = verify(t);
-            assertThat(v.get("intact").asBoolean()).isFalse();
-            assertThat(v.get("firstBadSeq").asLong()).isEqualTo(4);
-            assertThat(v.get("problem").asText()).contains("previous hash");
+            AuditEntry.Chained forged = forged(previous);
+            t.runSql("INSERT INTO audit_block (workspace_id, seq, last_seq, first_id, min_at, max_at, hash, entries) VALUES ('" + ws + "', "
+                    + at.seq() + ", " + at.seq() + ", '" + forged.entry().id() + "', " + forged.entry().at() + ", " + forged.entry().at() + ", '"
+                    + forged.entry().hash() + "', " + literal(forged.line()) + ")");
+            brokenAt(verify(t), at.seq() + 1, at.firstId(), "sequence");
         }
+    }
+
+    /** A well-formed entry that would follow {@code previous}: what a forger writes. */
+    private static AuditEntry.Chained forged(AuditEntry previous) {
+        return new AuditEntry(previous.workspaceId(), 0, null, previous.at(), null, null, "system", null, null, "delete", "credential",
+                "nothing", null, null, null, null, "success", null, null)
+                .chained(previous.seq() + 1, "11111111-1111-7111-8111-111111110000", previous.hash());
     }
 
     @Test
     void twoSwappedEntriesAreFoundAtTheFirst() {
         try (TestServer t = tampered()) {
+            // two groups' rows trade places (their numbers and everything else)
             String ws = workspaceId(t);
-            List<AuditEntry> all = chain(t, ws);
-            AuditEntry second = all.get(1);
-            AuditEntry third = all.get(2);
-            // the rows keep their numbers and trade everything else
-            t.runSql("UPDATE audit_entry SET seq = -1 WHERE id = '" + second.id() + "'");
-            t.runSql("UPDATE audit_entry SET seq = 2 WHERE id = '" + third.id() + "'");
-            t.runSql("UPDATE audit_entry SET seq = 3 WHERE id = '" + second.id() + "'");
-            JsonNode v = verify(t);
-            assertThat(v.get("intact").asBoolean()).isFalse();
-            assertThat(v.get("firstBadSeq").asLong()).isEqualTo(2);
+            List<AuditStore.Group> groups = groups(t, ws);
+            AuditStore.Group second = single(groups, 1);
+            AuditStore.Group third = groups.get(groups.indexOf(second) + 1);
+            assertThat(third.seq()).isEqualTo(third.lastSeq());
+            t.runSql("UPDATE audit_block SET seq = -1 WHERE workspace_id = '" + ws + "' AND seq = " + second.seq());
+            t.runSql("UPDATE audit_block SET seq = " + second.seq() + " WHERE workspace_id = '" + ws + "' AND seq = " + third.seq());
+            t.runSql("UPDATE audit_block SET seq = " + third.seq() + " WHERE workspace_id = '" + ws + "' AND seq = -1");
+            brokenAt(verify(t), second.seq(), third.firstId(), "sequence");
+        }
+        // two entries of one group trade places
+        editedGroupBreaksAt(lines -> java.util.Collections.swap(lines, 1, 2), 1, 2, "sequence");
+    }
+
+    @Test
+    void aRowWhoseColumnsNoLongerFindItsEntriesIsFound() {
+        try (TestServer t = tampered()) {
+            // the entries intact, the id that finds them changed: the one-entry route would no longer find them
+            AuditStore.Group group = several(groups(t, workspaceId(t)));
+            t.runSql("UPDATE audit_block SET first_id = '22222222-2222-7222-8222-222222220000' WHERE workspace_id = '" + group.workspaceId()
+                    + "' AND seq = " + group.seq());
+            brokenAt(verify(t), group.seq(), group.firstId(), "does not match its entries");
         }
     }
 
@@ -428,8 +524,9 @@ abstract class AuditContract {
             assertThat(v.get("checked").asLong()).isGreaterThanOrEqualTo(40);
             Map<String, Long> perSeq = new LinkedHashMap<>();
             a.server.database().read(c -> {
-                perSeq.put("rows", Sql.one(c, "SELECT COUNT(*) FROM audit_entry WHERE workspace_id = ?", r -> r.getLong(1), workspaceId(a)));
-                perSeq.put("max", Sql.one(c, "SELECT MAX(seq) FROM audit_entry WHERE workspace_id = ?", r -> r.getLong(1), workspaceId(a)));
+                perSeq.put("rows", Sql.one(c, "SELECT SUM(last_seq - seq + 1) FROM audit_block WHERE workspace_id = ?", r -> r.getLong(1),
+                        workspaceId(a)));
+                perSeq.put("max", Sql.one(c, "SELECT MAX(last_seq) FROM audit_block WHERE workspace_id = ?", r -> r.getLong(1), workspaceId(a)));
                 return null;
             });
             assertThat(perSeq.get("rows")).isEqualTo(perSeq.get("max")); // no fork, no gap

@@ -214,8 +214,10 @@ abstract class JournalCoverageContract {
         // every change became an audit entry, in its workspace's chain (the audit log subscribes to the same journal)
         java.util.Set<String> audited = new java.util.HashSet<>();
         s.server.database().read(c -> {
-            Sql.list(c, "SELECT action, entity_type, entity_id FROM audit_entry", r -> audited.add(r.getString(1) + " " + r.getString(2)
-                    + " " + r.getString(3)));
+            dev.ekvault.server.audit.AuditStore store = new dev.ekvault.server.audit.AuditStore();
+            for (String chain : store.chains(c)) {
+                store.walk(c, chain, e -> audited.add(e.action() + " " + e.entityType() + " " + e.entityId()));
+            }
             return null;
         });
         for (Journal.Change change : all) {

@@ -1,10 +1,15 @@
 package dev.ekvault.server.store;
 
+import dev.ekvault.server.audit.AuditEntry;
+import dev.ekvault.server.audit.AuditLog;
+import dev.ekvault.server.audit.AuditStore;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.TestClock;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -25,6 +30,54 @@ abstract class MigrationsContract {
             assertThat(Migrations.apply(db, new TestClock())).isZero();
             db.write(c -> c.createStatement().executeUpdate("UPDATE schema_migration SET checksum = 'edited' WHERE version = 1"));
             assertThatThrownBy(() -> Migrations.apply(db, new TestClock())).hasMessageContaining("V1").hasMessageContaining("changed");
+        }
+    }
+
+    /**
+     * V7 regroups the audit log (a row per group of entries, its lines built from V6's columns by SQL): the entries
+     * V6 stored, with text that JSON must escape, read back field for field and still verify, and the chain goes on.
+     */
+    @Test
+    void theAuditEntriesV6StoredStillVerifyOnceV7GroupsThem() throws Exception {
+        try (Database db = open()) {
+            Migrations.apply(db, new TestClock(), 6);
+            String[] odd = {"quote \" backslash \\ tab \t newline \n control \u0001 slash / del \u007f", "non-ASCII é ✓ 𝄞", null};
+            List<AuditEntry> written = new ArrayList<>();
+            db.write(c -> {
+                String previous = AuditEntry.GENESIS;
+                for (int i = 0; i < 3; i++) {
+                    AuditEntry draft = new AuditEntry("ws-1", i + 1, "0190f0f0-0000-7000-8000-00000000000" + i, 1_700_000_000_000L + i, odd[i],
+                            "cred", "static", "127.0.0.1", odd[(i + 1) % 3], "update", "secret", odd[(i + 2) % 3], null, "env",
+                            i == 0 ? null : "{\"name\":\"a\\\"b é\",\"version\":2}", "{\"n\":" + i + "}", "success", previous, null);
+                    AuditEntry e = new AuditEntry(draft.workspaceId(), draft.seq(), draft.id(), draft.at(), draft.actorUserId(), draft.credentialId(),
+                            draft.credentialKind(), draft.clientAddress(), draft.requestId(), draft.action(), draft.entityType(), draft.entityId(),
+                            draft.projectId(), draft.environmentId(), draft.beforeJson(), draft.afterJson(), draft.outcome(), previous,
+                            draft.computeHash());
+                    Sql.update(c, "INSERT INTO audit_entry (workspace_id, seq, id, at, actor_user_id, credential_id, credential_kind, client_address, "
+                            + "request_id, action, entity_type, entity_id, project_id, environment_id, before_json, after_json, outcome, prev_hash, hash) "
+                            + "VALUES (" + Sql.placeholders(19) + ")", e.workspaceId(), e.seq(), e.id(), e.at(), e.actorUserId(), e.credentialId(),
+                            e.credentialKind(), e.clientAddress(), e.requestId(), e.action(), e.entityType(), e.entityId(), e.projectId(),
+                            e.environmentId(), e.beforeJson(), e.afterJson(), e.outcome(), e.prevHash(), e.hash());
+                    written.add(e);
+                    previous = e.hash();
+                }
+                return null;
+            });
+            assertThat(Migrations.apply(db, new TestClock())).isGreaterThanOrEqualTo(1);
+            AuditStore store = new AuditStore();
+            db.read(c -> {
+                List<AuditEntry> read = new ArrayList<>();
+                store.walk(c, "ws-1", read::add);
+                assertThat(read).isEqualTo(written);
+                assertThat(store.one(c, "ws-1", written.get(1).id())).isEqualTo(written.get(1));
+                assertThat(AuditLog.verify(c, store, "ws-1").intact()).isTrue();
+                return null;
+            });
+            db.write(c -> store.append(c, List.of(new AuditEntry("ws-1", 0, null, 1_700_000_000_100L, null, null, "system", null, null, "create",
+                    "secret", "x", null, null, null, null, "success", null, null))));
+            AuditLog.Verification v = db.read(c -> AuditLog.verify(c, store, "ws-1"));
+            assertThat(v.intact()).isTrue();
+            assertThat(v.checked()).isEqualTo(4);
         }
     }
 
