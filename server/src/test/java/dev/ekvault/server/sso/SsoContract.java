@@ -139,7 +139,6 @@ abstract class SsoContract {
         }
     }
 
-    /** A refusal: the status and its one fixed message, no session cookie, and the state cookie cleared. */
     /**
      * A refused callback: no session, and the browser sent back to the sign-in page with the kind of refusal (the
      * status the same failure has where the API answers it: 400 failed, 401 refused, 403 not invited, 503 unavailable).

@@ -166,7 +166,6 @@ public final class TestServer implements AutoCloseable {
         return session(accepted);
     }
 
-    /** The password every invited test person chooses. */
     /** The token of the invitation link in the answer to an invitation (201). */
     public static String inviteToken(HttpResult invite) {
         if (invite.status() != 201) throw new IllegalStateException("invite failed: " + invite);
@@ -174,6 +173,7 @@ public final class TestServer implements AutoCloseable {
         return url.substring(url.lastIndexOf('/') + 1);
     }
 
+    /** The password every invited test person chooses. */
     public static final String PASSWORD = "correct horse battery staple";
 
     public String url(String path) {
