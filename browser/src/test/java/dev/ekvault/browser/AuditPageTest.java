@@ -108,17 +108,33 @@ class AuditPageTest extends DashboardPageTest {
             browser.assertAccessible();
 
             if (backend() == Backend.POSTGRESQL) {
-                t.runSql("ALTER TABLE audit_entry DISABLE TRIGGER USER");
+                t.runSql("ALTER TABLE audit_block DISABLE TRIGGER USER");
             } else {
-                t.runSql("DROP TRIGGER audit_entry_no_update");
-                t.runSql("DROP TRIGGER audit_entry_no_delete");
+                t.runSql("DROP TRIGGER audit_block_no_update");
+                t.runSql("DROP TRIGGER audit_block_no_delete");
             }
-            t.runSql("UPDATE audit_entry SET client_address = '10.6.6.6' WHERE seq = 3");
+            changeEntry(t, 3);
             browser.click("Verify the chain");
             String broken = browser.waitForText("p[role=status]", "broken").getText();
             assertThat(broken).startsWith("The chain is broken at entry 3: ").contains("changed").endsWith(". 2 entries matched before it.");
             browser.assertAccessible();
         }
+    }
+
+    /**
+     * Changes entry {@code seq}'s outcome in the database, as a tamperer would: its line inside the stored group of
+     * entries it was appended with (a group is one row, its entries one line each).
+     */
+    static void changeEntry(TestServer t, long seq) {
+        String[] block = t.server.database().read(c -> dev.ekvault.server.store.Sql.one(c,
+                "SELECT seq, entries FROM audit_block WHERE workspace_id = (SELECT id FROM workspace WHERE slug = 'acme') AND seq <= ? AND last_seq >= ?",
+                r -> new String[] {r.getString(1), r.getString(2)}, seq, seq));
+        String[] lines = block[1].split("\n");
+        int at = (int) (seq - Long.parseLong(block[0]));
+        assertThat(lines[at]).contains("\"outcome\":\"success\"");
+        lines[at] = lines[at].replace("\"outcome\":\"success\"", "\"outcome\":\"failure\"");
+        t.runSql("UPDATE audit_block SET entries = '" + String.join("\n", lines).replace("'", "''") + "' WHERE workspace_id = "
+                + "(SELECT id FROM workspace WHERE slug = 'acme') AND seq = " + block[0]);
     }
 
     @Test

@@ -329,7 +329,7 @@ abstract class WireContract {
         assertJsonError(s.get("/v2/workspace", s.ownerToken), 404);
         assertJsonError(s.get(PRJ + "/nothing-here", s.ownerToken), 404);
         assertJsonError(s.get(SECRETS + "/DB_HOST/extra", s.ownerToken), 404);
-        assertJsonError(s.get("/", s.ownerToken), 404);
+        assertJsonError(s.get("/no-such-page", s.ownerToken), 404); // "/" itself is the dashboard
     }
 
     @Test
