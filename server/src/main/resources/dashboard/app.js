@@ -111,7 +111,7 @@ async function route() {
     if (!workspace) return notFound(app);
     const ws = workspace.slug;
     const access = await accessIn(ws);
-    const ctx = { ws, workspace, access, me: state.me, go, isAdmin: access.role === "admin" || access.role === null };
+    const ctx = { ws, workspace, access, me: state.me, go, isAdmin: access.role === "admin" };
     if (m[2]) {
       const main = frame(app, workspace, "");
       await (await load("project")).render(main, { ...ctx, params: { prj: decodeURIComponent(m[2]) } });
@@ -161,7 +161,7 @@ function frame(app, workspace, current) {
         state.workspaces.map(w => h("option", { value: w.slug, selected: w.slug === workspace.slug }, w.name))))
     : workspace ? h("span", { class: "workspace-name" }, workspace.name) : null;
   const ws = workspace || state.workspaces[0];
-  const admin = ws && state.access.get(ws.slug) ? ["admin", null].includes(state.access.get(ws.slug).role) : false;
+  const admin = !!ws && state.access.has(ws.slug) && state.access.get(ws.slug).role === "admin";
   const nav = ws ? h("nav", { "aria-label": "Workspace" }, h("ul", {}, SECTIONS.filter(s => !s.admin || admin).map(s => {
     const href = "/w/" + encodeURIComponent(ws.slug) + (s.id ? "/" + s.id : "");
     return h("li", {}, h("a", { href, "aria-current": current === s.id ? "page" : null }, s.label));

@@ -11,7 +11,7 @@ const KINDS = { "api-token": "API token", "cli-token": "CLI token", "kubernetes"
 export async function render(main, ctx) {
   const { ws, access } = ctx;
   const [list, tree] = await Promise.all([get(path`/v1/workspace/${ws}/credentials`), loadTree(ws)]);
-  const canWrite = access.permission !== "read";
+  const canWrite = access.permission === "read-write";
   const refresh = () => render(main, ctx);
   list.sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)));
 

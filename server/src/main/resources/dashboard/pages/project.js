@@ -22,7 +22,7 @@ export async function render(main, ctx) {
   }
   const prj = project.id;
   const base = path`/v1/workspace/${ws}/project/${prj}`;
-  const writer = ctx.access.permission !== "read";
+  const writer = ctx.access.permission === "read-write";
   const admin = ctx.isAdmin && writer;
   const [environments, secrets] = await Promise.all([get(base + "/environment"), get(base + "/secret")]);
   const refresh = () => render(main, ctx);

@@ -8,7 +8,7 @@ export const slugOf = name => name.toLowerCase().normalize("NFKD").replace(/[^a-
 
 export async function render(main, ctx) {
   const { ws, access } = ctx;
-  const manage = ctx.isAdmin && access.permission !== "read";
+  const manage = ctx.isAdmin && access.permission === "read-write";
   const tree = await loadTree(ws);
   const refresh = () => render(main, ctx);
 

@@ -82,6 +82,11 @@ class CredentialsPageTest extends DashboardPageTest {
         assertThat(lifetime.getOptions()).extracting(WebElement::getText)
                 .containsExactly("24 hours", "5 days", "30 days", "60 days", "3 months", "6 months");
         lifetime.selectByVisibleText(expires);
+        return submitAndReadToken();
+    }
+
+    /** Submits the open create form and returns the token the next dialog shows once (that dialog left open). */
+    String submitAndReadToken() {
         submitDialog("Create an API token");
         dialog("Your new API token");
         String token = browser.valueOf("The token");
@@ -215,9 +220,7 @@ class CredentialsPageTest extends DashboardPageTest {
         dialog("Create an API token").findElement(By.cssSelector("button[type=submit]")).click();
         browser.waitForText("dialog[open] .error", "Choose at least one team, project or environment");
         browser.field("Project web").click();
-        submitDialog("Create an API token");
-        dialog("Your new API token");
-        String token = browser.valueOf("The token");
+        String token = submitAndReadToken();
         submitDialog("Your new API token");
         assertThat(row("web-only")).contains("project web");
 
@@ -281,9 +284,7 @@ class CredentialsPageTest extends DashboardPageTest {
         assertThat(form.getText()).contains("Read").doesNotContain("Read & write").contains("Your role allows read-only credentials.");
         assertThat(form.findElements(By.cssSelector("input[name=permission]"))).hasSize(1);
         browser.fill("Name", "member-read");
-        submitDialog("Create an API token");
-        dialog("Your new API token");
-        String token = browser.valueOf("The token");
+        String token = submitAndReadToken();
         submitDialog("Your new API token");
         assertThat(row("member-read")).contains("Read");
 
@@ -326,9 +327,7 @@ class CredentialsPageTest extends DashboardPageTest {
         browser.assertAccessible();
         browser.field("Project web").click();
         browser.fill("Name", "dev-web");
-        submitDialog("Create an API token");
-        dialog("Your new API token");
-        String token = browser.valueOf("The token");
+        String token = submitAndReadToken();
         submitDialog("Your new API token");
         assertThat(row("dev-web")).contains("project web").contains("Read");
         assertThat(read(token, "web", webProd).status()).isEqualTo(200);
