@@ -189,6 +189,11 @@ public final class EkServer implements AutoCloseable {
         return secrets.cache();
     }
 
+    /** The secrets feature's operations: a test runs the deleted-secret purge with {@code purgeDeleted()} after moving its clock. */
+    public dev.ekvault.server.secret.SecretService secrets() {
+        return secrets.service();
+    }
+
     public ChangeFeed changeFeed() {
         return platform.changes();
     }

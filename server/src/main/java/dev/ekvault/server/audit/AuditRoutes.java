@@ -4,9 +4,8 @@ import dev.ekvault.server.http.RequestContext;
 import dev.ekvault.server.http.Router;
 import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.wire.FieldRules;
+import dev.ekvault.server.wire.WireTime;
 
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.regex.Pattern;
 
 /** {@code /v1/workspace/{ws}/audit}: query, one entry, verification and export of the workspace's audit log. */
@@ -46,13 +45,7 @@ public final class AuditRoutes {
     }
 
     private static Long time(RequestContext ex, String name) {
-        String value = ex.query(name);
-        if (value == null) return null;
-        try {
-            return Instant.parse(value).toEpochMilli();
-        } catch (DateTimeParseException e) {
-            throw ApiException.badRequest("query '" + name + "' must be an ISO-8601 time such as 2026-01-31T12:00:00Z");
-        }
+        return WireTime.parse(ex.query(name), name);
     }
 
     private static Long cursor(RequestContext ex) {

@@ -9,7 +9,13 @@ import java.time.Duration;
  */
 public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Limits limits,
                      Jwt jwt, RateLimits rateLimits, Duration changePollInterval, Duration fullReloadInterval, People people, Sso sso,
-                     Oidc oidc, Audit audit, String description) {
+                     Oidc oidc, Audit audit, Secrets secrets, String description) {
+
+    /**
+     * A secret's history: how many versions each value keeps (the oldest beyond are purged as new ones come) and how
+     * long a deleted secret can be restored before it is purged with its history.
+     */
+    public record Secrets(int maxVersions, Duration deletedRetention) {}
 
     /**
      * The audit log: whether reads of secret values are recorded ({@code VIEW} entries, group-committed), how often

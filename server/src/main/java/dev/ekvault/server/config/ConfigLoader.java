@@ -173,6 +173,8 @@ public final class ConfigLoader {
                         bool(v, "oidc.allow-http-issuers")),
                 new Config.Audit(bool(v, "audit.record-reads"), Duration.ofMinutes(intIn(v, "audit.head-log-minutes", 0, 7 * 24 * 60)),
                         v.get("audit.file").strip()),
+                new Config.Secrets(intIn(v, "secrets.max-versions", 1, 10_000),
+                        Duration.ofDays(intIn(v, "secrets.deleted-retention-days", 1, 3650))),
                 description);
     }
 

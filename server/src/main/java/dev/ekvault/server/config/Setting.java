@@ -44,6 +44,8 @@ public record Setting(String key, String defaultValue, boolean secret, String me
             new Setting("audit.record-reads", "true", false, "record every read of secret values in the audit log (VIEW entries)"),
             new Setting("audit.head-log-minutes", "60", false, "how often each audit chain's head hash is logged for outside notarisation (0 off)"),
             new Setting("audit.file", "", false, "also write every audit entry as a JSON line to this file (- for standard output)"),
+            new Setting("secrets.max-versions", "100", false, "versions kept per value (shared or personal); older ones are purged"),
+            new Setting("secrets.deleted-retention-days", "30", false, "how long a deleted secret can be restored before it is purged"),
             new Setting("people.open-sign-up", "false", false, "whether anyone may sign up once a workspace exists"),
             new Setting("people.session-hours", "12", false, "how long a dashboard session lasts"),
             new Setting("sso.issuer", "", false, "the OpenID Connect provider's issuer URL; set with sso.client-id, or neither (SSO off)"),

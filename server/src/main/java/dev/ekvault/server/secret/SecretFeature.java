@@ -7,10 +7,10 @@ import dev.ekvault.server.store.Dialect;
 import dev.ekvault.server.workspace.WorkspaceFeature;
 
 /** Secrets installed: values and personal overrides, their routes, and the read path's cache. */
-public record SecretFeature(SecretStore store, SecretCache cache) {
+public record SecretFeature(SecretStore store, SecretCache cache, SecretService service) {
 
     public static SecretFeature install(Platform p, WorkspaceFeature tree, EventLog audit) {
-        SecretStore store = new SecretStore();
+        SecretStore store = new SecretStore(p.config().secrets().maxVersions());
         tree.dependents().register(store::deleteUnder);
         // shared values in memory for the hot read path: only where this node makes every write (see SecretCache)
         SecretCache cache = new SecretCache(p.database().dialect() == Dialect.SQLITE);
@@ -18,8 +18,9 @@ public record SecretFeature(SecretStore store, SecretCache cache) {
         p.changes().listen(ChangeFeed.Kind.SECRET, change -> cache.invalidate(change.entityId()));
         p.changes().onFullReload(cache::invalidateAll);
         SecretService secrets = new SecretService(p.database(), store, tree.environmentStore(), tree.projects(), p.dataKeys(),
-                p.config().limits(), cache, audit, p.clock());
+                p.config().limits(), cache, audit, p.clock(), p.config().secrets().deletedRetention());
         SecretRoutes.register(p.router(), secrets, p.json());
-        return new SecretFeature(store, cache);
+        p.jobs().every("deleted-secret purge", java.time.Duration.ofMinutes(10), secrets::purgeDeleted);
+        return new SecretFeature(store, cache, secrets);
     }
 }

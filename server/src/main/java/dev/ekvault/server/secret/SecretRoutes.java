@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.server.http.RequestContext;
 import dev.ekvault.server.wire.FieldRules;
 import dev.ekvault.server.wire.JsonInput;
+import dev.ekvault.server.wire.WireTime;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
 
@@ -16,9 +17,21 @@ public final class SecretRoutes {
     public static void register(Router router, SecretService secrets, ObjectMapper json) {
         SecretRules rules = secrets.rules();
         String base = "/v1/workspace/{ws}/project/{prj}/secret";
-        router.get(base, "secret", ex -> secrets.listAnswer(ex.caller(), ex.path("ws"), ex.path("prj"), environmentId(ex), resolve(ex), json));
+        router.get(base, "secret", ex -> secrets.listAnswer(ex.caller(), ex.path("ws"), ex.path("prj"), environmentId(ex), resolve(ex), at(ex), json));
         router.get(base + "/{key}", "secret",
-                ex -> secrets.get(ex.caller(), ex.path("ws"), ex.path("prj"), ex.path("key"), environmentId(ex), resolve(ex)));
+                ex -> secrets.get(ex.caller(), ex.path("ws"), ex.path("prj"), ex.path("key"), environmentId(ex), resolve(ex), at(ex)));
+        router.get(base + "/{secretId}/versions", "secret", ex -> secrets.versions(ex.caller(), ex.path("ws"), ex.path("prj"),
+                ex.path("secretId"), environmentId(ex), "true".equalsIgnoreCase(ex.query("includeValues"))));
+        router.post(base + "/{secretId}/rollback", "secret", ex -> {
+            JsonInput body = ex.body();
+            return secrets.rollback(ex.caller(), ex.path("ws"), ex.path("prj"), ex.path("secretId"),
+                    FieldRules.uuid(body.requiredString("environmentId"), "environmentId"),
+                    body.requiredLong("version", 1, Long.MAX_VALUE), body.optionalBoolean("isPersonal", false));
+        });
+        String deleted = "/v1/workspace/{ws}/project/{prj}/deleted-secret";
+        router.get(deleted, "secret", ex -> secrets.deleted(ex.caller(), ex.path("ws"), ex.path("prj")));
+        router.post(deleted + "/{secretId}/restore", "secret",
+                ex -> secrets.restore(ex.caller(), ex.path("ws"), ex.path("prj"), ex.path("secretId")));
         router.post(base, "secret", ex -> {
             JsonInput body = ex.body();
             List<String> environments = body.requiredArray("environments", rules.limits.maxEnvironmentsPerRequest(),
@@ -67,6 +80,11 @@ public final class SecretRoutes {
         if (id == null) id = ex.query("environment_id");
         // ids are stored lowercase; an uppercase spelling of the same UUID names the same environment
         return id != null && FieldRules.isUuid(id) ? id.toLowerCase(java.util.Locale.ROOT) : id;
+    }
+
+    /** {@code at}: read the project as it was at that time (ISO-8601). */
+    private static Long at(RequestContext ex) {
+        return WireTime.parse(ex.query("at"), "at");
     }
 
     private static boolean resolve(RequestContext ex) {

@@ -2,8 +2,10 @@ package dev.ekvault.server.secret;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ekvault.api.DeletedSecret;
 import dev.ekvault.api.Secret;
 import dev.ekvault.api.SecretValue;
+import dev.ekvault.api.SecretVersion;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.audit.EventLog;
 import dev.ekvault.server.store.Journal;
@@ -61,10 +63,14 @@ public final class SecretService {
     private final SecretCache cache;
     private final EventLog audit;
     private final Clock clock;
+    /** How long a deleted secret can be restored before it is purged. */
+    private final java.time.Duration deletedRetention;
 
     public SecretService(Database database, SecretStore store, EnvironmentStore environments, ProjectService projects,
-                         DataKeys dataKeys, Config.Limits limits, SecretCache cache, EventLog audit, Clock clock) {
+                         DataKeys dataKeys, Config.Limits limits, SecretCache cache, EventLog audit, Clock clock,
+                         java.time.Duration deletedRetention) {
         this.audit = audit;
+        this.deletedRetention = deletedRetention;
         this.database = database;
         this.store = store;
         this.environments = environments;
@@ -84,8 +90,21 @@ public final class SecretService {
      * A secret with no such value is not listed, so a narrow scope never learns the names used elsewhere.
      */
     public List<Secret> list(Caller caller, String workspaceRef, String projectRef, String environmentId, boolean resolve) {
+        return list(caller, workspaceRef, projectRef, environmentId, resolve, null);
+    }
+
+    /**
+     * {@link #list}, or with {@code at} the environment as it was then (point in time): each value's newest version
+     * written by then, the secrets deleted since included, under their names of today (or at deletion).
+     */
+    public List<Secret> list(Caller caller, String workspaceRef, String projectRef, String environmentId, boolean resolve, Long at) {
         Read read;
-        if (fromCache(caller, resolve)) {
+        if (at != null) {
+            read = database.read(c -> {
+                ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+                return new Read(project, views(c, caller, project, environmentId, resolve, secret -> true, at));
+            });
+        } else if (fromCache(caller, resolve)) {
             SecretCache.ProjectData data = cached(caller, workspaceRef, projectRef);
             read = new Read(data.project(), cachedViews(data, caller, environmentId, secret -> true));
         } else {
@@ -94,7 +113,7 @@ public final class SecretService {
                 return new Read(project, views(c, caller, project, environmentId, resolve, secret -> true));
             });
         }
-        viewed(read, null, environmentId, resolve);
+        viewed(read, null, environmentId, resolve, at);
         return read.secrets();
     }
 
@@ -105,7 +124,7 @@ public final class SecretService {
      * The read's {@code VIEW} entry, durable before the values go out: the secrets' names and the environments whose
      * values were returned, never a value. A read that returned no value reveals nothing and records nothing.
      */
-    private void viewed(Read read, String secretId, String environmentId, boolean resolve) {
+    private void viewed(Read read, String secretId, String environmentId, boolean resolve, Long at) {
         if (read.secrets().isEmpty()) return;
         java.util.Set<String> environmentIds = new java.util.TreeSet<>();
         List<String> names = new ArrayList<>(read.secrets().size());
@@ -114,17 +133,18 @@ public final class SecretService {
             for (var value : secret.values()) environmentIds.add(value.environmentId());
         }
         audit.read(read.project().workspaceId(), secretId, read.project().id(), environmentId,
-                Journal.fields("secrets", names, "environments", List.copyOf(environmentIds), "resolved", resolve ? Boolean.TRUE : null));
+                Journal.fields("secrets", names, "environments", List.copyOf(environmentIds), "resolved", resolve ? Boolean.TRUE : null,
+                        "asOf", at == null ? null : WireTime.format(at)));
     }
 
     /**
      * {@link #list} as the answer's body: for the hot path (one environment, shared values, unresolved), the JSON
      * serialised once per change of the project and kept; otherwise the list, serialised by the caller.
      */
-    public Object listAnswer(Caller caller, String workspaceRef, String projectRef, String environmentId, boolean resolve,
+    public Object listAnswer(Caller caller, String workspaceRef, String projectRef, String environmentId, boolean resolve, Long at,
                              ObjectMapper json) {
-        if (!fromCache(caller, resolve) || environmentId == null || environmentId.isEmpty()) {
-            return list(caller, workspaceRef, projectRef, environmentId, resolve);
+        if (at != null || !fromCache(caller, resolve) || environmentId == null || environmentId.isEmpty()) {
+            return list(caller, workspaceRef, projectRef, environmentId, resolve, at);
         }
         SecretCache.ProjectData data = cached(caller, workspaceRef, projectRef);
         SecretCache.Answer answer = cache.answer(data, environmentId);
@@ -148,14 +168,22 @@ public final class SecretService {
             throw new IllegalStateException("cannot serialise a secret list", e);
         }
         cache.putAnswer(data, environmentId, answer);
-        viewed(new Read(data.project(), secrets), null, environmentId, false);
+        viewed(new Read(data.project(), secrets), null, environmentId, false, null);
         return new JsonBytes(answer.json());
     }
 
     /** One secret by key (or id), with the same filters as {@link #list}; 404 when the caller sees no value of it. */
-    public Secret get(Caller caller, String workspaceRef, String projectRef, String key, String environmentId, boolean resolve) {
+    public Secret get(Caller caller, String workspaceRef, String projectRef, String key, String environmentId, boolean resolve, Long at) {
         Read read;
-        if (fromCache(caller, resolve)) {
+        if (at != null) {
+            read = database.read(c -> {
+                ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+                List<Secret> all = views(c, caller, project, environmentId, resolve, secret -> true, at);
+                Secret found = all.stream().filter(s -> s.name().equals(key)).findFirst()
+                        .orElseGet(() -> all.stream().filter(s -> s.id().equals(key)).findFirst().orElse(null));
+                return new Read(project, found == null ? List.of() : List.of(found));
+            });
+        } else if (fromCache(caller, resolve)) {
             SecretCache.ProjectData data = cached(caller, workspaceRef, projectRef);
             SecretRow secret = null;
             for (SecretRow s : data.secrets()) {
@@ -178,7 +206,7 @@ public final class SecretService {
         }
         if (read.secrets().isEmpty()) throw ApiException.notFound("secret");
         Secret found = read.secrets().get(0);
-        viewed(new Read(read.project(), List.of(found)), found.id(), environmentId, resolve);
+        viewed(new Read(read.project(), List.of(found)), found.id(), environmentId, resolve, at);
         return found;
     }
 
@@ -221,7 +249,9 @@ public final class SecretService {
                     store.update(c, secret);
                 }
                 List<Plain> values = new ArrayList<>();
-                for (EnvironmentRow env : targets) values.add(writeValue(c, project, secret, env.id(), SecretStore.SHARED, input.value(), now));
+                for (EnvironmentRow env : targets) {
+                    values.add(writeValue(c, project, secret, env.id(), SecretStore.SHARED, input.value(), now, author(caller)));
+                }
                 created.add(view(secret, values, visible, null, false));
             }
             return created;
@@ -256,18 +286,9 @@ public final class SecretService {
                 ValueChange change = update.values().get(i);
                 EnvironmentRow env = visible.get(change.environmentId());
                 if (env == null) throw ApiException.notFound("environment (values[" + i + "].environmentId)");
-                String owner = SecretStore.SHARED;
-                if (change.isPersonal()) {
-                    if (!caller.seesPersonalValues()) {
-                        throw ApiException.forbidden("this credential acts for no person, so it cannot hold personal values (values[" + i + "].isPersonal)");
-                    }
-                    if (!env.hasPersonalOverrides()) {
-                        throw ApiException.badRequest("field 'values[" + i + "].isPersonal': environment '" + env.name() + "' does not allow personal overrides");
-                    }
-                    owner = caller.userId();
-                }
-                if (change.value().isEmpty()) store.deleteValue(c, secret, env.id(), owner);
-                else writeValue(c, project, secret, env.id(), owner, change.value(), now);
+                String owner = owner(caller, env, change.isPersonal(), "values[" + i + "].isPersonal");
+                if (change.value().isEmpty()) store.deleteValue(c, secret, env.id(), owner, author(caller), now);
+                else writeValue(c, project, secret, env.id(), owner, change.value(), now, author(caller));
             }
             return views(c, caller, project, null, false, s -> s.id().equals(secret.id())).stream().findFirst()
                     .orElseGet(() -> view(secret, List.of(), visible, null, false));
@@ -281,9 +302,154 @@ public final class SecretService {
             Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
             SecretRow secret = findVisible(c, caller, project, visible, secretRef);
             requireEveryHoldingEnvironment(c, secret, visible, "deleting");
-            store.delete(c, secret);
+            store.delete(c, secret, author(caller), clock.millis());
             return null;
         });
+    }
+
+    /** Whose value a change names: the shared one, or (isPersonal) the caller's own override where the environment allows one. */
+    private static String owner(Caller caller, EnvironmentRow env, boolean personal, String field) {
+        if (!personal) return SecretStore.SHARED;
+        if (!caller.seesPersonalValues()) {
+            throw ApiException.forbidden("this credential acts for no person, so it cannot hold personal values (" + field + ")");
+        }
+        if (!env.hasPersonalOverrides()) {
+            throw ApiException.badRequest("field '" + field + "': environment '" + env.name() + "' does not allow personal overrides");
+        }
+        return caller.userId();
+    }
+
+    /** Who the history says made a change. */
+    private static SecretStore.Author author(Caller caller) {
+        return new SecretStore.Author(caller.userId(), caller.credentialId(), caller.kind().tableKind());
+    }
+
+    /**
+     * A secret's history: the versions of its values the caller may see (its scope's environments; personal overrides
+     * only the caller's own), newest first, for a live secret or one deleted and not yet purged. With
+     * {@code includeValues} each version that holds a value carries it: a read of values, recorded before the answer.
+     */
+    public List<SecretVersion> versions(Caller caller, String workspaceRef, String projectRef, String secretRef, String environmentId,
+                                        boolean includeValues) {
+        record History(ProjectRow project, SecretRow secret, List<SecretVersion> versions) {}
+        History history = database.read(c -> {
+            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+            Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
+            SecretRow secret = store.find(c, project.id(), secretRef);
+            if (secret == null) {
+                SecretStore.DeletedSecret deleted = FieldRules.isUuid(secretRef) ? store.findDeleted(c, project.id(), secretRef.toLowerCase(java.util.Locale.ROOT)) : null;
+                if (deleted == null) throw ApiException.notFound("secret");
+                secret = deleted.secret();
+            }
+            if (!caller.scope().coversProject(project.id(), project.teamId())
+                    && store.environmentsWithHistory(c, secret.id()).stream().noneMatch(visible::containsKey)) {
+                throw ApiException.notFound("secret");
+            }
+            List<SecretVersion> versions = new ArrayList<>();
+            for (SecretStore.VersionRow v : store.versions(c, secret.id(), selected(visible, environmentId), owners(caller))) {
+                String value = includeValues && !v.deleted() ? open(c, project, v.asValue()) : null;
+                versions.add(new SecretVersion(v.version(), v.environmentId(), !SecretStore.SHARED.equals(v.ownerId()), v.deleted(), v.withSecret(),
+                        WireTime.format(v.changedAt()), v.changedBy(), v.credentialId(), v.credentialKind(), value));
+            }
+            return new History(project, secret, versions);
+        });
+        if (includeValues) {
+            Set<String> environmentIds = new java.util.TreeSet<>();
+            List<Long> read = new ArrayList<>();
+            for (SecretVersion v : history.versions()) {
+                if (v.value() == null) continue;
+                environmentIds.add(v.environmentId());
+                read.add(v.version());
+            }
+            if (!read.isEmpty()) {
+                audit.read(history.project().workspaceId(), history.secret().id(), history.project().id(), environmentId,
+                        Journal.fields("secrets", List.of(history.secret().name()), "environments", List.copyOf(environmentIds), "versions", read));
+            }
+        }
+        return history.versions();
+    }
+
+    /**
+     * Writes an earlier version's value again, as a new version (history is never rewritten). The version must hold
+     * a value; the caller needs write on the environment, and a personal version is only ever the caller's own.
+     */
+    public Secret rollback(Caller caller, String workspaceRef, String projectRef, String secretRef, String environmentId, long version,
+                           boolean personal) {
+        caller.requireWrite();
+        return database.write(c -> {
+            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+            Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
+            SecretRow secret = findVisible(c, caller, project, visible, secretRef);
+            EnvironmentRow env = visible.get(environmentId);
+            if (env == null) throw ApiException.notFound("environment (environmentId)");
+            String owner = owner(caller, env, personal, "isPersonal");
+            SecretStore.VersionRow earlier = store.version(c, secret.id(), env.id(), owner, version);
+            if (earlier == null) throw ApiException.notFound("version " + version + " of this value");
+            if (earlier.deleted()) {
+                throw ApiException.badRequest("field 'version': version " + version + " is the value's deletion; roll back to a version that holds a value");
+            }
+            writeValue(c, project, secret, env.id(), owner, open(c, project, earlier.asValue()), clock.millis(), author(caller));
+            return views(c, caller, project, null, false, s -> s.id().equals(secret.id()), null).get(0);
+        });
+    }
+
+    /** The project's deleted secrets the caller may see, restorable until {@code purgeAt}. */
+    public List<DeletedSecret> deleted(Caller caller, String workspaceRef, String projectRef) {
+        return database.read(c -> {
+            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+            Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
+            boolean wholeProject = caller.scope().coversProject(project.id(), project.teamId());
+            List<DeletedSecret> result = new ArrayList<>();
+            for (SecretStore.DeletedSecret d : store.listDeleted(c, project.id())) {
+                List<String> environmentIds = store.environmentsWithHistory(c, d.secret().id()).stream().filter(visible::containsKey).toList();
+                if (environmentIds.isEmpty() && !wholeProject) continue;
+                result.add(new DeletedSecret(d.secret().id(), d.secret().name(), WireTime.format(d.deletedAt()), d.deletedBy(), environmentIds,
+                        WireTime.format(d.deletedAt() + deletedRetention.toMillis())));
+            }
+            return result;
+        });
+    }
+
+    /**
+     * Brings a deleted secret back with the values it had when it was deleted, each written again as a new version.
+     * Needs write on every environment it held values in (as deleting it did), and its name must be free.
+     */
+    public Secret restore(Caller caller, String workspaceRef, String projectRef, String secretId) {
+        caller.requireWrite();
+        return database.write(c -> {
+            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+            Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
+            SecretStore.DeletedSecret deleted = FieldRules.isUuid(secretId)
+                    ? store.findDeleted(c, project.id(), secretId.toLowerCase(java.util.Locale.ROOT)) : null;
+            List<String> environmentIds = deleted == null ? List.of() : store.environmentsWithHistory(c, deleted.secret().id());
+            boolean wholeProject = caller.scope().coversProject(project.id(), project.teamId());
+            if (deleted == null || (!wholeProject && environmentIds.stream().noneMatch(visible::containsKey))) {
+                throw ApiException.notFound("deleted secret");
+            }
+            for (String env : environmentIds) {
+                if (!visible.containsKey(env)) throw ApiException.forbidden("restoring this secret needs access to every environment that held a value of it");
+            }
+            SecretRow clash = store.find(c, project.id(), deleted.secret().name());
+            if (clash != null && clash.name().equals(deleted.secret().name())) {
+                throw ApiException.conflict("a secret named '" + deleted.secret().name() + "' exists again; rename or delete it before restoring this one");
+            }
+            long now = clock.millis();
+            store.restore(c, deleted, now);
+            SecretRow secret = store.find(c, project.id(), deleted.secret().id());
+            for (SecretStore.VersionRow last : store.latestVersions(c, secret.id())) {
+                if (!last.withSecret()) continue; // deleted before its secret was: it stays deleted
+                SecretStore.VersionRow held = store.version(c, secret.id(), last.environmentId(), last.ownerId(), last.version() - 1);
+                if (held == null || held.deleted()) continue; // beyond the history kept
+                writeValue(c, project, secret, last.environmentId(), last.ownerId(), open(c, project, held.asValue()), now, author(caller));
+            }
+            return views(c, caller, project, null, false, s -> s.id().equals(secret.id()), null).stream().findFirst()
+                    .orElseGet(() -> view(secret, List.of(), visible, null, false));
+        });
+    }
+
+    /** Purges the secrets whose restore period is over, with their history; a background job runs it. */
+    public int purgeDeleted() {
+        return database.write(c -> store.purgeDeleted(c, clock.millis() - deletedRetention.toMillis()));
     }
 
     /** Shared values for a credential that sees no personal ones, unresolved: the hot path, served from memory. */
@@ -324,13 +490,7 @@ public final class SecretService {
         for (EnvironmentRow env : data.environments()) {
             if (caller.scope().coversEnvironment(env.id(), env.projectId(), env.teamId())) visible.put(env.id(), env);
         }
-        Collection<String> selected;
-        if (environmentId == null || environmentId.isEmpty()) {
-            selected = visible.keySet();
-        } else {
-            if (!visible.containsKey(environmentId)) throw ApiException.notFound("environment");
-            selected = List.of(environmentId);
-        }
+        Collection<String> selected = selected(visible, environmentId);
         List<Secret> result = new ArrayList<>();
         for (SecretRow secret : data.secrets()) {
             if (!wanted.test(secret)) continue;
@@ -368,14 +528,16 @@ public final class SecretService {
         }
     }
 
-    private Plain writeValue(Connection c, ProjectRow project, SecretRow secret, String environmentId, String owner, String value, long now) throws SQLException {
+    private Plain writeValue(Connection c, ProjectRow project, SecretRow secret, String environmentId, String owner, String value, long now,
+                             SecretStore.Author by) throws SQLException {
         Long current = store.version(c, secret.id(), environmentId, owner);
-        long version = current == null ? 1 : current + 1;
+        // the current version is the newest one; without one (never written, or deleted) the history says what comes next
+        long version = current != null ? current + 1 : store.nextVersion(c, secret.id(), environmentId, owner);
         byte[] aad = Aad.secretValue(project.workspaceId(), project.id(), environmentId, secret.id(), version, owner);
         byte[] sealed = dataKeys.seal(c, project.workspaceId(), environmentId, value.getBytes(StandardCharsets.UTF_8), aad);
         ValueRow row = new ValueRow(secret.id(), environmentId, owner, version, sealed, now);
-        if (current == null) store.insertValue(c, secret, row);
-        else store.updateValue(c, secret, row);
+        if (current == null) store.insertValue(c, secret, row, by);
+        else store.updateValue(c, secret, row, by);
         return new Plain(row, value);
     }
 
@@ -387,25 +549,44 @@ public final class SecretService {
         return visible;
     }
 
+    /** The environments a read covers: the one asked for (404 when the caller may not see it), else all it may see. */
+    private static Collection<String> selected(Map<String, EnvironmentRow> visible, String environmentId) {
+        if (environmentId == null || environmentId.isEmpty()) return visible.keySet();
+        if (!visible.containsKey(environmentId)) throw ApiException.notFound("environment");
+        return List.of(environmentId);
+    }
+
+    /** Whose values a caller reads: the shared ones, and its person's own overrides where it acts as that person. */
+    private static List<String> owners(Caller caller) {
+        return caller.seesPersonalValues() ? List.of(SecretStore.SHARED, caller.userId()) : List.of(SecretStore.SHARED);
+    }
+
     private List<Secret> views(Connection c, Caller caller, ProjectRow project, String environmentId, boolean resolve,
                                Predicate<SecretRow> wanted) throws SQLException {
+        return views(c, caller, project, environmentId, resolve, wanted, null);
+    }
+
+    /** The caller's view of a project's secrets, as they are now or ({@code at}) as they were then. */
+    private List<Secret> views(Connection c, Caller caller, ProjectRow project, String environmentId, boolean resolve,
+                               Predicate<SecretRow> wanted, Long at) throws SQLException {
         Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
-        Collection<String> selected;
-        if (environmentId == null || environmentId.isEmpty()) {
-            selected = visible.keySet();
-        } else {
-            if (!visible.containsKey(environmentId)) throw ApiException.notFound("environment");
-            selected = List.of(environmentId);
+        Collection<String> selected = selected(visible, environmentId);
+        List<String> owners = owners(caller);
+        List<SecretRow> all = new ArrayList<>(store.listByProject(c, project.id()));
+        if (at != null) {
+            // a secret deleted since then was there then; one without a version by then is left out below
+            for (SecretStore.DeletedSecret d : store.listDeleted(c, project.id())) all.add(d.secret());
+            all.sort(java.util.Comparator.comparing(SecretRow::name));
         }
-        List<String> owners = caller.seesPersonalValues() ? List.of(SecretStore.SHARED, caller.userId()) : List.of(SecretStore.SHARED);
-        List<SecretRow> secrets = store.listByProject(c, project.id()).stream().filter(wanted).toList();
+        List<SecretRow> secrets = all.stream().filter(wanted).toList();
         Set<String> wantedIds = new HashSet<>();
         for (SecretRow s : secrets) wantedIds.add(s.id());
         Map<String, String> namesById = new HashMap<>();
-        if (resolve) for (SecretRow s : store.listByProject(c, project.id())) namesById.put(s.id(), s.name());
+        if (resolve) for (SecretRow s : all) namesById.put(s.id(), s.name());
 
         Map<String, List<Plain>> bySecret = new HashMap<>();
-        for (ValueRow row : store.values(c, project.id(), resolve ? visible.keySet() : selected, owners)) {
+        Collection<String> read = resolve ? visible.keySet() : selected;
+        for (ValueRow row : at == null ? store.values(c, project.id(), read, owners) : store.valuesAt(c, project.id(), read, owners, at)) {
             if (!resolve && !wantedIds.contains(row.secretId())) continue;
             bySecret.computeIfAbsent(row.secretId(), k -> new ArrayList<>()).add(new Plain(row, open(c, project, row)));
         }

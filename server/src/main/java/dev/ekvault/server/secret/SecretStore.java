@@ -12,10 +12,40 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 
-/** SQL for secrets and their values. Values are stored as ciphertext only; see {@link SecretService}. */
+/**
+ * SQL for secrets, their values and their history. Values are stored as ciphertext only; see {@link SecretService}.
+ * Every value written is also a row of {@code secret_value_version} (the same ciphertext: its AAD binds the version),
+ * and every deletion of a value a row without one, so history, rollback and point-in-time reads need no other source.
+ * A deleted secret moves to {@code deleted_secret} and keeps its history until {@link #purgeDeleted} runs.
+ */
 public final class SecretStore {
     /** ownerId '' is the environment's shared value; any other is that user's personal override. */
     public static final String SHARED = "";
+
+    /** Who made a change, as the history shows it: the person (null for none) and the credential. */
+    public record Author(String userId, String credentialId, String credentialKind) {}
+
+    /** One version of one value; {@code ciphertext} null: the value was deleted then ({@code withSecret}: with its secret). */
+    public record VersionRow(String secretId, String environmentId, String ownerId, long version, byte[] ciphertext, long changedAt,
+                             String changedBy, String credentialId, String credentialKind, boolean withSecret) {
+        public boolean deleted() {
+            return ciphertext == null;
+        }
+
+        ValueRow asValue() {
+            return new ValueRow(secretId, environmentId, ownerId, version, ciphertext, changedAt);
+        }
+    }
+
+    /** A deleted secret, restorable until the retention period ends. */
+    public record DeletedSecret(SecretRow secret, long deletedAt, String deletedBy) {}
+
+    /** Versions kept per value: the oldest beyond it are purged as new ones are written. */
+    private final int maxVersions;
+
+    public SecretStore(int maxVersions) {
+        this.maxVersions = maxVersions;
+    }
 
     public record SecretRow(String id, String workspaceId, String projectId, String name, String note, String type,
                             String dataType, long createdAt, long updatedAt) {}
@@ -88,6 +118,9 @@ public final class SecretStore {
                     .after(Journal.fields("secret", g.name(), "valueChanged", true, "personal", true, "owner", ownerId, "because", "member-removed")));
         }
         Sql.update(c, "DELETE FROM secret_value WHERE owner_id = ? AND secret_id IN (SELECT id FROM secret WHERE workspace_id = ?)", ownerId, workspaceId);
+        // their overrides' history goes too: a person who left keeps no values here, past or present
+        Sql.update(c, "DELETE FROM secret_value_version WHERE owner_id = ? AND project_id IN (SELECT id FROM project WHERE workspace_id = ?)",
+                ownerId, workspaceId);
     }
 
     /**
@@ -97,7 +130,10 @@ public final class SecretStore {
      */
     public void deleteUnder(Connection c, TreeDependents.Removal removal) throws SQLException {
         if (removal.wholeProject()) {
-            for (SecretRow secret : listByProject(c, removal.projectId())) delete(c, secret);
+            for (SecretRow secret : listByProject(c, removal.projectId())) deleteForGood(c, secret);
+            // the history and the deleted secrets go with the project: their data keys go with its environments
+            Sql.update(c, "DELETE FROM secret_value_version WHERE project_id = ?", removal.projectId());
+            Sql.update(c, "DELETE FROM deleted_secret WHERE project_id = ?", removal.projectId());
             return;
         }
         record Gone(String secretId, String name, String ownerId) {}
@@ -117,14 +153,145 @@ public final class SecretStore {
             }
             Sql.update(c, removal.personalOnly() ? "DELETE FROM secret_value WHERE environment_id = ? AND owner_id <> ''"
                     : "DELETE FROM secret_value WHERE environment_id = ?", environmentId);
+            Sql.update(c, removal.personalOnly() ? "DELETE FROM secret_value_version WHERE environment_id = ? AND owner_id <> ''"
+                    : "DELETE FROM secret_value_version WHERE environment_id = ?", environmentId);
         }
     }
 
-    /** Deletes a secret with all its values: one change, the secret's. */
-    public void delete(Connection c, SecretRow secret) throws SQLException {
+    /**
+     * Deletes a secret with all its values, restorably: the secret moves to {@code deleted_secret} and each value's
+     * history gains a row saying it went with the secret. One change, the secret's.
+     */
+    public void delete(Connection c, SecretRow secret, Author by, long now) throws SQLException {
+        List<ValueRow> values = Sql.list(c, "SELECT secret_id, environment_id, owner_id, version, ciphertext, updated_at FROM secret_value "
+                + "WHERE secret_id = ?", SecretStore::readValue, secret.id());
+        for (ValueRow v : values) recordDeletion(c, secret, v.environmentId(), v.ownerId(), by, now, true);
+        Sql.update(c, "INSERT INTO deleted_secret (id, workspace_id, project_id, name, note, type, data_type, created_at, updated_at, "
+                + "deleted_at, deleted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", secret.id(), secret.workspaceId(), secret.projectId(),
+                secret.name(), secret.note(), secret.type(), secret.dataType(), secret.createdAt(), secret.updatedAt(), now, by.userId());
         Sql.update(c, "DELETE FROM secret_value WHERE secret_id = ?", secret.id());
         Sql.update(c, "DELETE FROM secret WHERE id = ?", secret.id());
         Journal.changed(c, secretChange("delete", secret).before(describe(secret)));
+    }
+
+    /** Deletes a secret, its values and its whole history for good (its project is going). */
+    private void deleteForGood(Connection c, SecretRow secret) throws SQLException {
+        Sql.update(c, "DELETE FROM secret_value WHERE secret_id = ?", secret.id());
+        Sql.update(c, "DELETE FROM secret WHERE id = ?", secret.id());
+        Journal.changed(c, secretChange("delete", secret).before(describe(secret)));
+    }
+
+    /** The project's deleted secrets, most recently deleted first. */
+    public List<DeletedSecret> listDeleted(Connection c, String projectId) throws SQLException {
+        return Sql.list(c, DELETED + "WHERE project_id = ? ORDER BY deleted_at DESC, name", SecretStore::readDeleted, projectId);
+    }
+
+    public DeletedSecret findDeleted(Connection c, String projectId, String id) throws SQLException {
+        return Sql.one(c, DELETED + "WHERE project_id = ? AND id = ?", SecretStore::readDeleted, projectId, id);
+    }
+
+    /**
+     * Brings a deleted secret back (its values are written again by the service, as new versions): the row returns
+     * to {@code secret} under its id, journalled as a restore.
+     */
+    public void restore(Connection c, DeletedSecret deleted, long now) throws SQLException {
+        SecretRow s = deleted.secret();
+        SecretRow back = new SecretRow(s.id(), s.workspaceId(), s.projectId(), s.name(), s.note(), s.type(), s.dataType(), s.createdAt(), now);
+        Sql.update(c, "DELETE FROM deleted_secret WHERE id = ?", s.id());
+        Sql.update(c, "INSERT INTO secret (id, workspace_id, project_id, name, note, type, data_type, created_at, updated_at) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", back.id(), back.workspaceId(), back.projectId(), back.name(), back.note(), back.type(),
+                back.dataType(), back.createdAt(), back.updatedAt());
+        Journal.changed(c, secretChange("restore", back).after(describe(back)));
+    }
+
+    /**
+     * Purges the secrets deleted before {@code before} with their history: the restore period is over. One change each
+     * (the audit keeps that it went), nothing for the change feed: no node caches deleted secrets.
+     */
+    public int purgeDeleted(Connection c, long before) throws SQLException {
+        List<DeletedSecret> expired = Sql.list(c, DELETED + "WHERE deleted_at < ? ORDER BY deleted_at LIMIT 500", SecretStore::readDeleted, before);
+        for (DeletedSecret d : expired) {
+            Sql.update(c, "DELETE FROM secret_value_version WHERE secret_id = ?", d.secret().id());
+            Sql.update(c, "DELETE FROM deleted_secret WHERE id = ?", d.secret().id());
+            Journal.changed(c, Journal.Change.of("purge", "secret", d.secret().workspaceId(), d.secret().id()).in(d.secret().projectId(), null)
+                    .before(describe(d.secret())));
+        }
+        return expired.size();
+    }
+
+    /** A value's versions, newest first, in the given environments and owners. */
+    public List<VersionRow> versions(Connection c, String secretId, Collection<String> environmentIds, Collection<String> owners) throws SQLException {
+        if (environmentIds.isEmpty() || owners.isEmpty()) return List.of();
+        List<Object> parameters = new ArrayList<>();
+        parameters.add(secretId);
+        parameters.addAll(environmentIds);
+        parameters.addAll(owners);
+        return Sql.list(c, VERSION + "WHERE secret_id = ? AND environment_id IN (" + Sql.placeholders(environmentIds.size()) + ") "
+                + "AND owner_id IN (" + Sql.placeholders(owners.size()) + ") ORDER BY changed_at DESC, version DESC, environment_id, owner_id",
+                SecretStore::readVersion, parameters.toArray());
+    }
+
+    /** The newest version of each value a secret ever had (each environment and owner). */
+    public List<VersionRow> latestVersions(Connection c, String secretId) throws SQLException {
+        return Sql.list(c, VERSION + "h WHERE secret_id = ? AND version = (SELECT MAX(m.version) FROM secret_value_version m "
+                + "WHERE m.secret_id = h.secret_id AND m.environment_id = h.environment_id AND m.owner_id = h.owner_id)",
+                SecretStore::readVersion, secretId);
+    }
+
+    /** One version of one value, or null. */
+    public VersionRow version(Connection c, String secretId, String environmentId, String ownerId, long version) throws SQLException {
+        return Sql.one(c, VERSION + "WHERE secret_id = ? AND environment_id = ? AND owner_id = ? AND version = ?",
+                SecretStore::readVersion, secretId, environmentId, ownerId, version);
+    }
+
+    /** The environments in which a secret, live or deleted, has any history. */
+    public List<String> environmentsWithHistory(Connection c, String secretId) throws SQLException {
+        return Sql.list(c, "SELECT DISTINCT environment_id FROM secret_value_version WHERE secret_id = ?", r -> r.getString(1), secretId);
+    }
+
+    /**
+     * The values of a project's secrets as they were at {@code at}: for each value, its newest version written at or
+     * before then, unless that version is a deletion.
+     */
+    public List<ValueRow> valuesAt(Connection c, String projectId, Collection<String> environmentIds, Collection<String> owners, long at)
+            throws SQLException {
+        if (environmentIds.isEmpty() || owners.isEmpty()) return List.of();
+        List<Object> parameters = new ArrayList<>();
+        parameters.add(projectId);
+        parameters.add(at);
+        parameters.addAll(environmentIds);
+        parameters.addAll(owners);
+        parameters.add(at);
+        return Sql.list(c, "SELECT h.secret_id, h.environment_id, h.owner_id, h.version, h.ciphertext, h.changed_at FROM secret_value_version h "
+                        + "WHERE h.project_id = ? AND h.changed_at <= ? AND h.environment_id IN (" + Sql.placeholders(environmentIds.size()) + ") "
+                        + "AND h.owner_id IN (" + Sql.placeholders(owners.size()) + ") AND h.version = (SELECT MAX(m.version) "
+                        + "FROM secret_value_version m WHERE m.secret_id = h.secret_id AND m.environment_id = h.environment_id "
+                        + "AND m.owner_id = h.owner_id AND m.changed_at <= ?) AND h.ciphertext IS NOT NULL",
+                SecretStore::readValue, parameters.toArray());
+    }
+
+    /** The next version number of a value: after every version it ever had, so a value deleted and written again never reuses one. */
+    public long nextVersion(Connection c, String secretId, String environmentId, String ownerId) throws SQLException {
+        Long max = Sql.one(c, "SELECT MAX(version) FROM secret_value_version WHERE secret_id = ? AND environment_id = ? AND owner_id = ?",
+                r -> Sql.nullableLong(r, 1), secretId, environmentId, ownerId);
+        return max == null ? 1 : max + 1;
+    }
+
+    private void recordVersion(Connection c, SecretRow secret, ValueRow v, Author by) throws SQLException {
+        Sql.update(c, "INSERT INTO secret_value_version (secret_id, project_id, environment_id, owner_id, version, ciphertext, changed_at, "
+                        + "changed_by, credential_id, credential_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", v.secretId(), secret.projectId(),
+                v.environmentId(), v.ownerId(), v.version(), v.ciphertext(), v.updatedAt(), by.userId(), by.credentialId(), by.credentialKind());
+        // the bound on history: the oldest versions beyond it go (the newest, the current one, always stays)
+        Sql.update(c, "DELETE FROM secret_value_version WHERE secret_id = ? AND environment_id = ? AND owner_id = ? AND version <= ?",
+                v.secretId(), v.environmentId(), v.ownerId(), v.version() - maxVersions);
+    }
+
+    private void recordDeletion(Connection c, SecretRow secret, String environmentId, String ownerId, Author by, long now, boolean withSecret)
+            throws SQLException {
+        long version = nextVersion(c, secret.id(), environmentId, ownerId);
+        Sql.update(c, "INSERT INTO secret_value_version (secret_id, project_id, environment_id, owner_id, version, ciphertext, changed_at, "
+                        + "changed_by, credential_id, credential_kind, secret_deleted) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)", secret.id(),
+                secret.projectId(), environmentId, ownerId, version, now, by.userId(), by.credentialId(), by.credentialKind(), withSecret ? 1 : 0);
     }
 
     /**
@@ -141,8 +308,7 @@ public final class SecretStore {
                         + "FROM secret_value v JOIN secret s ON s.id = v.secret_id WHERE s.project_id = ? "
                         + "AND v.environment_id IN (" + Sql.placeholders(environmentIds.size()) + ") "
                         + "AND v.owner_id IN (" + Sql.placeholders(owners.size()) + ")",
-                r -> new ValueRow(r.getString(1), r.getString(2), r.getString(3), r.getLong(4), r.getBytes(5), r.getLong(6)),
-                parameters.toArray());
+                SecretStore::readValue, parameters.toArray());
     }
 
     /** The environments in which a secret holds any value (shared or anyone's personal one). */
@@ -156,24 +322,45 @@ public final class SecretStore {
                 r -> r.getLong(1), secretId, environmentId, ownerId);
     }
 
-    /** Stores a value of {@code secret} (whose workspace and project the journal names). */
-    public void insertValue(Connection c, SecretRow secret, ValueRow v) throws SQLException {
+    /** Stores a value of {@code secret} (whose workspace and project the journal names), and it as a version. */
+    public void insertValue(Connection c, SecretRow secret, ValueRow v, Author by) throws SQLException {
         Sql.update(c, "INSERT INTO secret_value (secret_id, environment_id, owner_id, version, ciphertext, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
                 v.secretId(), v.environmentId(), v.ownerId(), v.version(), v.ciphertext(), v.updatedAt());
+        recordVersion(c, secret, v, by);
         journalValue(c, "create", secret, v.environmentId(), v.ownerId(), v.version());
     }
 
-    public void updateValue(Connection c, SecretRow secret, ValueRow v) throws SQLException {
+    public void updateValue(Connection c, SecretRow secret, ValueRow v, Author by) throws SQLException {
         Sql.update(c, "UPDATE secret_value SET version = ?, ciphertext = ?, updated_at = ? WHERE secret_id = ? AND environment_id = ? AND owner_id = ?",
                 v.version(), v.ciphertext(), v.updatedAt(), v.secretId(), v.environmentId(), v.ownerId());
+        recordVersion(c, secret, v, by);
         journalValue(c, "update", secret, v.environmentId(), v.ownerId(), v.version());
     }
 
-    /** Deletes one value; a value that was not there changes nothing and is not journalled. */
-    public void deleteValue(Connection c, SecretRow secret, String environmentId, String ownerId) throws SQLException {
+    /** Deletes one value (its history keeps that it was deleted); a value that was not there changes nothing and is not journalled. */
+    public void deleteValue(Connection c, SecretRow secret, String environmentId, String ownerId, Author by, long now) throws SQLException {
         if (Sql.update(c, "DELETE FROM secret_value WHERE secret_id = ? AND environment_id = ? AND owner_id = ?", secret.id(), environmentId, ownerId) > 0) {
+            recordDeletion(c, secret, environmentId, ownerId, by, now, false);
             journalValue(c, "delete", secret, environmentId, ownerId, null);
         }
+    }
+
+    private static final String DELETED = "SELECT id, workspace_id, project_id, name, note, type, data_type, created_at, updated_at, "
+            + "deleted_at, deleted_by FROM deleted_secret ";
+    private static final String VERSION = "SELECT secret_id, environment_id, owner_id, version, ciphertext, changed_at, changed_by, "
+            + "credential_id, credential_kind, secret_deleted FROM secret_value_version ";
+
+    private static DeletedSecret readDeleted(ResultSet r) throws SQLException {
+        return new DeletedSecret(readSecret(r), r.getLong(10), r.getString(11));
+    }
+
+    private static VersionRow readVersion(ResultSet r) throws SQLException {
+        return new VersionRow(r.getString(1), r.getString(2), r.getString(3), r.getLong(4), r.getBytes(5), r.getLong(6), r.getString(7),
+                r.getString(8), r.getString(9), r.getInt(10) != 0);
+    }
+
+    private static ValueRow readValue(ResultSet r) throws SQLException {
+        return new ValueRow(r.getString(1), r.getString(2), r.getString(3), r.getLong(4), r.getBytes(5), r.getLong(6));
     }
 
     private static SecretRow readSecret(ResultSet r) throws SQLException {

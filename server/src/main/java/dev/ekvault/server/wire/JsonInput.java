@@ -57,6 +57,16 @@ public final class JsonInput {
         return value.booleanValue();
     }
 
+    /** A whole number in [{@code min}, {@code max}]. */
+    public long requiredLong(String name, long min, long max) {
+        JsonNode value = get(name);
+        if (value == null) throw ApiException.badRequest("field '" + field(name) + "' is required");
+        if (!value.canConvertToExactIntegral() || !value.canConvertToLong() || value.longValue() < min || value.longValue() > max) {
+            throw ApiException.badRequest("field '" + field(name) + "' must be a whole number from " + min + " to " + max);
+        }
+        return value.longValue();
+    }
+
     /** The elements of an array field, each read by {@code element} with its indexed path. */
     public <T> List<T> requiredArray(String name, int maxItems, Function<Element, T> element) {
         JsonNode value = get(name);

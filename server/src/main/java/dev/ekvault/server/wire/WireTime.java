@@ -53,6 +53,16 @@ public final class WireTime {
         }
     }
 
+    /** A time a client sends (a query parameter): ISO-8601 with a zone, e.g. {@code 2026-01-31T12:00:00Z}; null stays null. */
+    public static Long parse(String value, String name) {
+        if (value == null) return null;
+        try {
+            return Instant.parse(value).toEpochMilli();
+        } catch (java.time.format.DateTimeParseException e) {
+            throw ApiException.badRequest("query '" + name + "' must be an ISO-8601 time such as 2026-01-31T12:00:00Z");
+        }
+    }
+
     public static String formatNullable(Long epochMillis) {
         return epochMillis == null ? null : format(epochMillis);
     }

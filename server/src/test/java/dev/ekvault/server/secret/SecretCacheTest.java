@@ -89,8 +89,9 @@ class SecretCacheTest {
     }
 
     private SecretService service(Database database, SecretCache secretCache) {
-        return new SecretService(database, new SecretStore(), tree.environments, projectService(database), tree.dataKeys, LIMITS,
-                secretCache, new EventLog(false, database, new AuditStore(), AuditDevice.NONE, tree.clock), tree.clock);
+        return new SecretService(database, new SecretStore(100), tree.environments, projectService(database), tree.dataKeys, LIMITS,
+                secretCache, new EventLog(false, database, new AuditStore(), AuditDevice.NONE, tree.clock), tree.clock,
+                java.time.Duration.ofDays(30));
     }
 
     private ProjectService projectService(Database database) {
@@ -113,7 +114,7 @@ class SecretCacheTest {
 
     /** The shared value of {@code key} in {@code env} as this node's cached read path answers it. */
     private String read(ProjectRow project, EnvironmentRow env, String key) {
-        return secrets.get(caller, "acme", project.slug(), key, env.id(), false).values().get(0).value();
+        return secrets.get(caller, "acme", project.slug(), key, env.id(), false, null).values().get(0).value();
     }
 
     private List<String> listed(ProjectRow project, EnvironmentRow env) {
@@ -122,7 +123,7 @@ class SecretCacheTest {
     }
 
     private String answer(Caller as, ProjectRow project, EnvironmentRow env) {
-        Object body = secrets.listAnswer(as, "acme", project.slug(), env.id(), false, tree.json);
+        Object body = secrets.listAnswer(as, "acme", project.slug(), env.id(), false, null, tree.json);
         assertThat(body).as("the hot path answers with kept JSON").isInstanceOf(JsonBytes.class);
         return new String(((JsonBytes) body).bytes(), StandardCharsets.UTF_8);
     }
@@ -197,11 +198,11 @@ class SecretCacheTest {
         answer(caller, web, webDev); // kept for web's dev
         Caller prodOnly = tree.caller(workspace, Permission.READ, Scope.of(List.of(), List.of(),
                 List.of(new Scope.EnvironmentRef(webProd.id(), web.id(), web.teamId()))));
-        assertThatThrownBy(() -> secrets.listAnswer(prodOnly, "acme", "web", webDev.id(), false, tree.json))
+        assertThatThrownBy(() -> secrets.listAnswer(prodOnly, "acme", "web", webDev.id(), false, null, tree.json))
                 .isInstanceOf(ApiException.class).hasMessage("environment not found");
         assertThat(answer(prodOnly, web, webProd)).contains("prod-v1").doesNotContain("\"v1\"");
         Caller apiOnly = tree.caller(workspace, Permission.READ, Scope.of(List.of(), List.of(new Scope.ProjectRef(api.id(), api.teamId())), List.of()));
-        assertThatThrownBy(() -> secrets.listAnswer(apiOnly, "acme", "web", webDev.id(), false, tree.json))
+        assertThatThrownBy(() -> secrets.listAnswer(apiOnly, "acme", "web", webDev.id(), false, null, tree.json))
                 .as("a project resolved for another caller is not shown to one who cannot see it")
                 .isInstanceOf(ApiException.class).hasMessage("project not found");
     }
@@ -261,17 +262,17 @@ class SecretCacheTest {
     @Test
     void aDisabledCacheReadsTheDatabaseEveryTime() {
         SecretService uncached = service(tree.database, new SecretCache(false));
-        assertThat(uncached.get(caller, "acme", "web", "HOST", webDev.id(), false).values().get(0).value()).isEqualTo("v1");
+        assertThat(uncached.get(caller, "acme", "web", "HOST", webDev.id(), false, null).values().get(0).value()).isEqualTo("v1");
         setValue(elsewhere, caller, web, webDev, "HOST", "v2");
-        assertThat(uncached.get(caller, "acme", "web", "HOST", webDev.id(), false).values().get(0).value()).isEqualTo("v2");
-        assertThat(uncached.listAnswer(caller, "acme", "web", webDev.id(), false, tree.json)).as("no kept JSON").isInstanceOf(List.class);
+        assertThat(uncached.get(caller, "acme", "web", "HOST", webDev.id(), false, null).values().get(0).value()).isEqualTo("v2");
+        assertThat(uncached.listAnswer(caller, "acme", "web", webDev.id(), false, null, tree.json)).as("no kept JSON").isInstanceOf(List.class);
     }
 
     @Test
     void resolvedReadsBypassTheCache() {
         read(web, webDev, "HOST");
         setValue(elsewhere, caller, web, webDev, "HOST", "v2");
-        assertThat(secrets.get(caller, "acme", "web", "HOST", webDev.id(), true).values().get(0).value()).isEqualTo("v2");
+        assertThat(secrets.get(caller, "acme", "web", "HOST", webDev.id(), true, null).values().get(0).value()).isEqualTo("v2");
         assertThat(read(web, webDev, "HOST")).as("while the unresolved read is still served from memory").isEqualTo("v1");
     }
 }
