@@ -5,6 +5,7 @@ import { h, mount, field, uid } from "../dom.js";
 import { get, post, put, patch, del, path } from "../api.js";
 import { dialog, confirmAction, notice, errorText, copy } from "../ui.js";
 import { parseDotenv } from "../dotenv.js";
+import { showHistory, deletedPanel } from "./history.js";
 
 const MASK = "••••••••";
 
@@ -24,8 +25,9 @@ export async function render(main, ctx) {
   const base = path`/v1/workspace/${ws}/project/${prj}`;
   const writer = ctx.access.permission === "read-write";
   const admin = ctx.isAdmin && writer;
-  const [environments, secrets] = await Promise.all([get(base + "/environment"), get(base + "/secret")]);
   const refresh = () => render(main, ctx);
+  const [environments, secrets, deletedSection] = await Promise.all([get(base + "/environment"), get(base + "/secret"),
+    deletedPanel(ctx, base, writer, refresh)]);
   const envName = id => (environments.find(e => e.id === id) || { name: "?" }).name;
 
   let revealed = false;
@@ -102,7 +104,7 @@ export async function render(main, ctx) {
     const hasRef = v => v && v.value.includes("${");
     dialog({
       title: secret.name + " · " + env.name, submitLabel: writer ? "Save" : "Close", cancelLabel: writer ? "Cancel" : null,
-      build: () => h("div", {},
+      build: form => h("div", {},
         sharedBox.element,
         personalBox ? h("div", {}, personalBox.element,
           h("p", { class: "hint" }, "Only you see your override; your sign-ins and CLI use it instead of the shared value. Leave it empty to use the shared value.")) : null,
@@ -118,7 +120,11 @@ export async function render(main, ctx) {
               resolved.classList.add("error");
               resolved.textContent = "Cannot resolve: " + errorText(e);
             }
-          } }, "Show resolved value"), resolved) : null),
+          } }, "Show resolved value"), resolved) : null,
+        h("div", { class: "actions" }, h("button", { type: "button", class: "secondary small", onclick: () => {
+          form.closest("dialog").close();
+          showHistory(ctx, base, secret, env, writer, refresh).catch(e => notice(errorText(e), "error"));
+        } }, "History"))),
       submit: async () => {
         if (!writer) return true;
         const values = [];
@@ -212,6 +218,7 @@ export async function render(main, ctx) {
         tbody))
       : h("p", { class: "muted" }, "This project has no environment yet" + (admin ? ": add one below." : ".")),
     secrets.length || !environments.length ? null : h("p", { class: "muted" }, "No secrets yet."),
+    deletedSection,
     admin ? environmentsPanel(ctx, base, environments, secrets, refresh) : null,
     admin ? projectPanel(ctx, project, environments, secrets, refresh) : null);
   drawRows();

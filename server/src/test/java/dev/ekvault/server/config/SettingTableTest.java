@@ -102,6 +102,8 @@ class SettingTableTest {
         s.put("audit.record-reads", "false");
         s.put("audit.head-log-minutes", "5");
         s.put("audit.file", "-");
+        s.put("secrets.max-versions", "7");
+        s.put("secrets.deleted-retention-days", "2");
         s.put("people.open-sign-up", "true");
         s.put("people.session-hours", "1");
         s.put("sso.issuer", "https://other.example.com");

@@ -120,8 +120,19 @@ abstract class JournalCoverageContract {
             heard.clear(); // the invitation's own create was checked above
             return s.delete(WS + "/invites/" + invite.json().get("id").asText(), s.ownerToken);
         }, 204, expect("revoke/invitation")));
+        steps.add(new Step("roll a value back", () -> s.post(WS + "/project/jp/secret/" + ids.get("secret") + "/rollback", s.ownerToken,
+                "{\"environmentId\":\"" + ids.get("env") + "\",\"version\":1}"), 200, expect("update/secret-value")));
         steps.add(new Step("delete the secret", () -> s.delete(WS + "/project/jp/secret/" + ids.get("secret"), s.ownerToken), 204,
                 expect("delete/secret")));
+        steps.add(new Step("restore the deleted secret", () -> s.post(WS + "/project/jp/deleted-secret/" + ids.get("secret") + "/restore",
+                s.ownerToken, ""), 200, expect("restore/secret", "create/secret-value")));
+        steps.add(new Step("purge a deleted secret after its retention", () -> {
+            s.delete(WS + "/project/jp/secret/" + ids.get("secret"), s.ownerToken);
+            s.clock.advance(java.time.Duration.ofDays(31));
+            heard.clear();
+            s.server.secrets().purgeDeleted();
+            return s.get(WS + "/project/jp/deleted-secret", s.ownerToken);
+        }, 200, expect("purge/secret")));
         // the workspace tree's renames and deletes (fixtures made inside a step are heard too: containsAll tolerates them)
         steps.add(new Step("rename a team", () -> {
             ids.put("team", s.createTeam("tree-team"));
