@@ -21,6 +21,7 @@ import dev.ekvault.server.ratelimit.IpRateLimiter;
 import dev.ekvault.server.ratelimit.TrustedProxies;
 import dev.ekvault.server.secret.SecretCache;
 import dev.ekvault.server.secret.SecretFeature;
+import dev.ekvault.server.sync.SyncFeature;
 import dev.ekvault.server.sso.SsoFeature;
 import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Database;
@@ -52,6 +53,7 @@ public final class EkServer implements AutoCloseable {
     private final AuditFeature audit;
     private final AuthFeature auth;
     private final SecretFeature secrets;
+    private final SyncFeature syncs;
     private final Bootstrap bootstrap;
     private Server jetty;
 
@@ -69,6 +71,7 @@ public final class EkServer implements AutoCloseable {
         PeopleFeature people = PeopleFeature.install(p, tree, auth, tokens, secrets, bootstrap);
         SsoFeature.install(p, tree, people);
         WorkloadIdentityFeature.install(p, tree, auth, audit.events());
+        this.syncs = SyncFeature.install(p, tree, secrets.service());
     }
 
     /** Opens the store for {@code config}; the master key is checked before migrations write anything. */
@@ -192,6 +195,11 @@ public final class EkServer implements AutoCloseable {
     /** The secrets feature's operations: a test runs the deleted-secret purge with {@code purgeDeleted()} after moving its clock. */
     public dev.ekvault.server.secret.SecretService secrets() {
         return secrets.service();
+    }
+
+    /** The sync engine: a test pushes what is due with {@code runDue()} after moving its clock. */
+    public dev.ekvault.server.sync.SyncEngine syncEngine() {
+        return syncs.engine();
     }
 
     public ChangeFeed changeFeed() {

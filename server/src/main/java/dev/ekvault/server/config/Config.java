@@ -9,7 +9,14 @@ import java.time.Duration;
  */
 public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Limits limits,
                      Jwt jwt, RateLimits rateLimits, Duration changePollInterval, Duration fullReloadInterval, People people, Sso sso,
-                     Oidc oidc, Audit audit, Secrets secrets, String description) {
+                     Oidc oidc, Audit audit, Secrets secrets, Sync sync, String description) {
+
+    /**
+     * Sync integrations: how often each node looks for syncs to push, how long changes settle before one push takes them
+     * all, how long a node's lease on a sync lasts (a node that dies mid-push is taken over after it), the longest
+     * backoff after failures, the timeout of each call to a target, and whether plain-http targets are allowed (tests).
+     */
+    public record Sync(Duration poll, Duration coalesce, Duration lease, Duration maxBackoff, Duration fetchTimeout, boolean allowHttpTargets) {}
 
     /**
      * A secret's history: how many versions each value keeps (the oldest beyond are purged as new ones come) and how

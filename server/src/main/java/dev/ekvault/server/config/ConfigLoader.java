@@ -175,6 +175,12 @@ public final class ConfigLoader {
                         v.get("audit.file").strip()),
                 new Config.Secrets(intIn(v, "secrets.max-versions", 1, 10_000),
                         Duration.ofDays(intIn(v, "secrets.deleted-retention-days", 1, 3650))),
+                new Config.Sync(Duration.ofMillis(intIn(v, "sync.poll-millis", 20, 60_000)),
+                        Duration.ofMillis(intIn(v, "sync.coalesce-millis", 0, 600_000)),
+                        Duration.ofSeconds(intIn(v, "sync.lease-seconds", 1, 3600)),
+                        Duration.ofSeconds(intIn(v, "sync.max-backoff-seconds", 1, 86_400)),
+                        Duration.ofMillis(intIn(v, "sync.fetch-timeout-millis", 100, 120_000)),
+                        bool(v, "sync.allow-http-targets")),
                 description);
     }
 

@@ -49,6 +49,23 @@ public final class MasterKey {
         return id;
     }
 
+    /**
+     * A key of its own for one purpose, HMAC-SHA256(master key, label): what it seals can never be opened as anything
+     * else, and the master key itself is used only to wrap data keys.
+     */
+    public SecretKey derive(String label) {
+        byte[] raw = key.getEncoded();
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(raw, "HmacSHA256"));
+            return new SecretKeySpec(mac.doFinal(label.getBytes(StandardCharsets.UTF_8)), "AES");
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("HMAC-SHA256 is unavailable", e);
+        } finally {
+            java.util.Arrays.fill(raw, (byte) 0);
+        }
+    }
+
     public String idHex() {
         return String.format("%08x", id);
     }

@@ -27,7 +27,12 @@ import java.util.concurrent.TimeoutException;
  */
 public final class BoundedFetch {
     /** What came back: status, media type (lower case, no parameters) and the body. */
-    public record Answer(int status, String mediaType, byte[] body) {
+    public record Answer(int status, String mediaType, byte[] body, java.net.http.HttpHeaders headers) {
+        /** A response header's first value, or null. */
+        public String header(String name) {
+            return headers == null ? null : headers.firstValue(name).orElse(null);
+        }
+
         /** The two labels OpenID providers give their JSON documents. */
         public boolean isJson() {
             return mediaType.equals("application/json") || mediaType.equals("application/jwk-set+json");
@@ -91,6 +96,17 @@ public final class BoundedFetch {
         return send(request, cap);
     }
 
+    /**
+     * Any method with a body ({@code null}: none) and headers (a sync target's API: JSON writes, auth headers). The
+     * caller judges the status; a header value must never be logged (it may carry a token).
+     */
+    public Answer send(String method, URI uri, java.util.Map<String, String> headers, byte[] body, int cap) throws Failed {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        headers.forEach(request::header);
+        return send(request, cap);
+    }
+
     private Answer send(HttpRequest.Builder builder, int cap) throws Failed {
         HttpRequest request = builder.timeout(deadline).build();
         String where = forLog(request.uri());
@@ -113,7 +129,7 @@ public final class BoundedFetch {
         String type = response.headers().firstValue("Content-Type").orElse("");
         int semicolon = type.indexOf(';');
         String mediaType = (semicolon < 0 ? type : type.substring(0, semicolon)).strip().toLowerCase(Locale.ROOT);
-        return new Answer(response.statusCode(), mediaType, response.body());
+        return new Answer(response.statusCode(), mediaType, response.body(), response.headers());
     }
 
     private static final class TooLarge extends IOException {

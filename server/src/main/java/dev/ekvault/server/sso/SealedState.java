@@ -8,12 +8,8 @@ import dev.ekvault.server.crypto.Aead;
 import dev.ekvault.server.crypto.IntegrityException;
 import dev.ekvault.server.crypto.MasterKey;
 
-import javax.crypto.Mac;
 import javax.crypto.SecretKey;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.util.Arrays;
 import java.util.Base64;
 
 /**
@@ -39,18 +35,9 @@ final class SealedState {
         this.json = json;
     }
 
-    /** HMAC-SHA256(master key, label): a key of its own, so this cookie can never be opened as anything else. */
+    /** A key of its own (see {@link MasterKey#derive}), so this cookie can never be opened as anything else. */
     static SecretKey deriveKey(MasterKey masterKey) {
-        byte[] raw = masterKey.secretKey().getEncoded();
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(raw, "HmacSHA256"));
-            return new SecretKeySpec(mac.doFinal("ek/sso-state/v1".getBytes(StandardCharsets.UTF_8)), "AES");
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HMAC-SHA256 is unavailable", e);
-        } finally {
-            Arrays.fill(raw, (byte) 0);
-        }
+        return masterKey.derive("ek/sso-state/v1");
     }
 
     String seal(State s) {

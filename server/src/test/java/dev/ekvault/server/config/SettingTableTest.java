@@ -104,6 +104,12 @@ class SettingTableTest {
         s.put("audit.file", "-");
         s.put("secrets.max-versions", "7");
         s.put("secrets.deleted-retention-days", "2");
+        s.put("sync.poll-millis", "100");
+        s.put("sync.coalesce-millis", "50");
+        s.put("sync.lease-seconds", "10");
+        s.put("sync.max-backoff-seconds", "30");
+        s.put("sync.fetch-timeout-millis", "2000");
+        s.put("sync.allow-http-targets", "true");
         s.put("people.open-sign-up", "true");
         s.put("people.session-hours", "1");
         s.put("sso.issuer", "https://other.example.com");
