@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.api.Secret;
 import dev.ekvault.api.SecretValue;
 import dev.ekvault.server.access.Caller;
-import dev.ekvault.server.http.RawBody;
 import dev.ekvault.server.wire.ApiException;
 
 import java.nio.charset.StandardCharsets;
@@ -43,8 +42,11 @@ final class SecretExport {
         }
     }
 
-    /** The export's answer; refusals (a missing environment, a bad format, a broken reference) come before any byte. */
-    static RawBody answer(SecretService secrets, Caller caller, String workspaceRef, String projectRef, String environmentId,
+    /** An export's body and its content type (the route sends it). */
+    record File(String contentType, byte[] bytes) {}
+
+    /** The export; refusals (a missing environment, a bad format, a broken reference) come before any byte. */
+    static File answer(SecretService secrets, Caller caller, String workspaceRef, String projectRef, String environmentId,
                           String format, boolean resolve, ObjectMapper json) {
         Format f = Format.parse(format);
         if (environmentId == null || environmentId.isEmpty()) {
@@ -62,7 +64,7 @@ final class SecretExport {
             }
             case YAML -> yaml(values);
         };
-        return new RawBody(f.contentType, text.getBytes(StandardCharsets.UTF_8));
+        return new File(f.contentType, text.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Key → value in one environment, a personal override winning over the shared value. */

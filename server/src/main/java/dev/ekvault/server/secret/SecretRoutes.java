@@ -25,9 +25,9 @@ public final class SecretRoutes {
         router.get(base + "/export", "secret", ex -> {
             String format = ex.query("format");
             if (format == null) return secrets.get(ex.caller(), ex.path("ws"), ex.path("prj"), "export", environmentId(ex), resolve(ex));
-            RawBody file = SecretExport.answer(secrets, ex.caller(), ex.path("ws"), ex.path("prj"), environmentId(ex), format, resolve(ex), json);
+            SecretExport.File file = SecretExport.answer(secrets, ex.caller(), ex.path("ws"), ex.path("prj"), environmentId(ex), format, resolve(ex), json);
             if (format.equals("dotenv")) ex.responseHeaders().put("Content-Disposition", "attachment; filename=\".env\"");
-            return file;
+            return new RawBody(file.contentType(), file.bytes());
         });
         router.get(base + "/{key}", "secret",
                 ex -> secrets.get(ex.caller(), ex.path("ws"), ex.path("prj"), ex.path("key"), environmentId(ex), resolve(ex)));
