@@ -42,13 +42,32 @@ export async function api(method, path, body, { quiet401 = false } = {}) {
   if (text) {
     try { data = JSON.parse(text); } catch (e) { data = null; }
   }
-  if (!response.ok) {
-    if (response.status === 401 && !quiet401) onSignedOut();
-    const message = data && typeof data.message === "string" ? data.message
-      : data && typeof data.error === "string" ? data.error : response.status + " " + response.statusText;
-    throw new ApiError(response.status, message);
-  }
+  if (!response.ok) throw failure(response, data, quiet401);
   return data;
+}
+
+function failure(response, data, quiet401) {
+  if (response.status === 401 && !quiet401) onSignedOut();
+  const message = data && typeof data.message === "string" ? data.message
+    : data && typeof data.error === "string" ? data.error : response.status + " " + response.statusText;
+  return new ApiError(response.status, message);
+}
+
+/** A GET whose answer is a file (an export): resolves to { text, type }, or rejects as api() does. */
+export async function getText(path) {
+  let response;
+  try {
+    response = await fetch(path, { method: "GET", credentials: "same-origin", cache: "no-store" });
+  } catch (e) {
+    throw new ApiError(0, "The server cannot be reached.");
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    let data = null;
+    try { data = JSON.parse(text); } catch (e) { data = null; }
+    throw failure(response, data, false);
+  }
+  return { text, type: response.headers.get("Content-Type") || "application/octet-stream" };
 }
 
 export const get = (path, options) => api("GET", path, undefined, options);

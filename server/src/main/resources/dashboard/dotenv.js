@@ -1,5 +1,6 @@
 // Reads a .env file: KEY=value per line, "#" comments, an optional "export ", single or double quotes (double
-// quotes understand \n, \" and \\), and a value quoted over several lines. The last of a repeated key wins.
+// quotes understand \n, \r, \t, \" and \\, as `ek import` does), and a value quoted over several lines. The last of a
+// repeated key wins.
 export function parseDotenv(text) {
   const entries = new Map();
   const errors = [];
@@ -19,7 +20,7 @@ export function parseDotenv(text) {
       while (!closes(body, quote) && i + 1 < lines.length) body += "\n" + lines[++i];
       if (!closes(body, quote)) { errors.push("Line " + (i + 1) + ": the quote of " + key + " is not closed."); continue; }
       body = body.slice(0, closingIndex(body, quote));
-      value = quote === "\"" ? body.replace(/\\(n|"|\\)/g, (m, c) => (c === "n" ? "\n" : c)) : body;
+      value = quote === "\"" ? body.replace(/\\([nrt"\\])/g, (m, c) => ESCAPES[c] ?? c) : body;
     } else {
       const hash = value.search(/\s#/);
       if (hash >= 0) value = value.slice(0, hash).trim();
@@ -28,6 +29,8 @@ export function parseDotenv(text) {
   }
   return { entries: [...entries].map(([key, value]) => ({ key, value })).filter(e => e.value !== ""), errors };
 }
+
+const ESCAPES = { n: "\n", r: "\r", t: "\t" };
 
 function closingIndex(body, quote) {
   for (let j = 0; j < body.length; j++) {

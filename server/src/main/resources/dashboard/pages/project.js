@@ -6,6 +6,7 @@ import { get, post, put, patch, del, path } from "../api.js";
 import { dialog, confirmAction, notice, errorText, copy } from "../ui.js";
 import { parseDotenv } from "../dotenv.js";
 import { showHistory, deletedPanel } from "./history.js";
+import { exportSecrets } from "./export.js";
 
 const MASK = "••••••••";
 
@@ -186,17 +187,10 @@ export async function render(main, ctx) {
       const { entries, errors } = parseDotenv(form.text.value);
       if (errors.length) throw new Error(errors.slice(0, 3).join(" "));
       if (!entries.length) throw new Error("The text holds no KEY=value line.");
-      const existing = new Map(secrets.map(s => [s.name, s]));
-      const fresh = entries.filter(e => !existing.has(e.key));
-      const known = entries.filter(e => existing.has(e.key));
-      if (fresh.length) {
-        await post(base + "/secret", { environments: envs, secrets: fresh.map(e => ({ key: e.key, value: e.value, type: "runtime", dataType: "text" })) });
-      }
-      for (const e of known) {
-        await put(base + "/secret/" + encodeURIComponent(existing.get(e.key).id),
-          { values: envs.map(id => ({ environmentId: id, value: e.value, isPersonal: false })) });
-      }
-      notice("Imported " + entries.length + " key(s): " + fresh.length + " new, " + known.length + " updated.");
+      const known = entries.filter(e => secrets.some(s => s.name === e.key)).length;
+      // one upsert: new keys created, existing values updated, all in one transaction (all or nothing)
+      await post(base + "/secret", { mode: "upsert", environments: envs, secrets: entries.map(e => ({ key: e.key, value: e.value, type: "runtime", dataType: "text" })) });
+      notice("Imported " + entries.length + " key(s): " + (entries.length - known) + " new, " + known + " updated.");
     }
   }).then(r => r && refresh());
 
@@ -208,7 +202,8 @@ export async function render(main, ctx) {
     h("div", { class: "page-head" }, h("h1", {}, project.name),
       h("div", { class: "actions" },
         writer && environments.length ? h("button", { type: "button", class: "primary", onclick: addSecret }, "Add secret") : null,
-        writer && environments.length ? h("button", { type: "button", class: "secondary", onclick: importEnv }, "Import .env") : null)),
+        writer && environments.length ? h("button", { type: "button", class: "secondary", onclick: importEnv }, "Import .env") : null,
+        environments.length ? h("button", { type: "button", class: "secondary", onclick: () => exportSecrets({ base, project, environments }) }, "Export") : null)),
     environments.length ? h("div", { class: "toolbar" }, field("Filter", search), h("label", { class: "check" }, revealAll, "Show values"), count) : null,
     environments.length
       ? h("div", { class: "grid-wrap" }, h("table", { class: "grid" },

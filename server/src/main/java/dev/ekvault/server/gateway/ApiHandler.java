@@ -142,7 +142,7 @@ public final class ApiHandler extends Handler.Abstract {
             if (e.retryAfterSeconds > 0) response.getHeaders().put(RateLimit.RETRY_AFTER_HEADER, Long.toString(e.retryAfterSeconds));
             if (e.code.status == 403 && caller != null) recordRefusal(caller, request.getMethod(), route, e.getMessage());
             discardUnreadBody(request);
-            status = writeError(response, callback, e.code, e.getMessage());
+            status = writeError(response, callback, e.code, e.getMessage(), e.fields);
         } catch (ConflictingWrite e) {
             // two requests raced to create the same name; the loser learns it as a conflict
             status = writeError(response, callback, ErrorCode.CONFLICT, "a conflicting change was made at the same time; retry");
@@ -365,6 +365,11 @@ public final class ApiHandler extends Handler.Abstract {
     }
 
     private int writeError(Response response, Callback callback, ErrorCode code, String message) {
+        return writeError(response, callback, code, message, Map.of());
+    }
+
+    /** {@code {"message"}}, then any fields the error carries (message first, so a reader of ErrorBody sees no change). */
+    private int writeError(Response response, Callback callback, ErrorCode code, String message, Map<String, Object> fields) {
         if (response.isCommitted()) {
             callback.failed(new IllegalStateException("response already committed"));
             return code.status;
@@ -373,8 +378,17 @@ public final class ApiHandler extends Handler.Abstract {
             response.setStatus(code.status);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
             response.getHeaders().put(NO_STORE);
-            byte[] body = code == ErrorCode.UNAUTHORIZED && UNAUTHORIZED_MESSAGE.equals(message) ? UNAUTHORIZED_BODY
-                    : json.writeValueAsBytes(new ErrorBody(message));
+            byte[] body;
+            if (code == ErrorCode.UNAUTHORIZED && UNAUTHORIZED_MESSAGE.equals(message)) {
+                body = UNAUTHORIZED_BODY;
+            } else if (fields.isEmpty()) {
+                body = json.writeValueAsBytes(new ErrorBody(message));
+            } else {
+                Map<String, Object> withFields = new java.util.LinkedHashMap<>();
+                withFields.put("message", message);
+                withFields.putAll(fields);
+                body = json.writeValueAsBytes(withFields);
+            }
             response.write(true, ByteBuffer.wrap(body), callback);
         } catch (IOException e) {
             callback.failed(e);

@@ -1,7 +1,9 @@
 package dev.ekvault.server.secret;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ekvault.server.http.RawBody;
 import dev.ekvault.server.http.RequestContext;
+import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.wire.FieldRules;
 import dev.ekvault.server.wire.JsonInput;
 import dev.ekvault.server.wire.WireTime;
@@ -18,6 +20,16 @@ public final class SecretRoutes {
         SecretRules rules = secrets.rules();
         String base = "/v1/workspace/{ws}/project/{prj}/secret";
         router.get(base, "secret", ex -> secrets.listAnswer(ex.caller(), ex.path("ws"), ex.path("prj"), environmentId(ex), resolve(ex), at(ex), json));
+        // "export" is also a valid secret name, and the SDKs read one secret with GET …/secret/{key}: the literal route
+        // wins the match (Router: a literal segment beats a parameter), so it is an export only when it asks for a
+        // format, and otherwise the secret named "export", exactly as GET …/secret/{key} would answer it.
+        router.get(base + "/export", "secret", ex -> {
+            String format = ex.query("format");
+            if (format == null) return secrets.get(ex.caller(), ex.path("ws"), ex.path("prj"), "export", environmentId(ex), resolve(ex), at(ex));
+            SecretExport.File file = SecretExport.answer(secrets, ex.caller(), ex.path("ws"), ex.path("prj"), environmentId(ex), format, resolve(ex), json);
+            if (format.equals("dotenv")) ex.responseHeaders().put("Content-Disposition", "attachment; filename=\".env\"");
+            return new RawBody(file.contentType(), file.bytes());
+        });
         router.get(base + "/{key}", "secret",
                 ex -> secrets.get(ex.caller(), ex.path("ws"), ex.path("prj"), ex.path("key"), environmentId(ex), resolve(ex), at(ex)));
         router.get(base + "/{secretId}/versions", "secret", ex -> secrets.versions(ex.caller(), ex.path("ws"), ex.path("prj"),
@@ -44,7 +56,12 @@ public final class SecretRoutes {
                         rules.kind(s.optionalString("type", "runtime"), s.pathOf("type")),
                         rules.kind(s.optionalString("dataType", "text"), s.pathOf("dataType")));
             });
-            return Reply.created(secrets.create(ex.caller(), ex.path("ws"), ex.path("prj"), environments, created));
+            SecretService.Mode mode = switch (body.optionalString("mode", "create")) {
+                case "create" -> SecretService.Mode.CREATE;
+                case "upsert" -> SecretService.Mode.UPSERT;
+                default -> throw ApiException.badRequest("field 'mode' must be create or upsert");
+            };
+            return Reply.created(secrets.create(ex.caller(), ex.path("ws"), ex.path("prj"), environments, created, mode));
         });
         router.put(base + "/{secretId}", "secret", ex -> {
             JsonInput body = ex.body();

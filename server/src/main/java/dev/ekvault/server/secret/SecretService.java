@@ -98,6 +98,11 @@ public final class SecretService {
      * written by then, the secrets deleted since included, under their names of today (or at deletion).
      */
     public List<Secret> list(Caller caller, String workspaceRef, String projectRef, String environmentId, boolean resolve, Long at) {
+        return list(caller, workspaceRef, projectRef, environmentId, resolve, at, null);
+    }
+
+    /** {@link #list}; for an export ({@link SecretExport}) its {@code VIEW} entry also names the format. */
+    List<Secret> list(Caller caller, String workspaceRef, String projectRef, String environmentId, boolean resolve, Long at, String exportFormat) {
         Read read;
         if (at != null) {
             read = database.read(c -> {
@@ -113,7 +118,7 @@ public final class SecretService {
                 return new Read(project, views(c, caller, project, environmentId, resolve, secret -> true));
             });
         }
-        viewed(read, null, environmentId, resolve, at);
+        viewed(read, null, environmentId, resolve, at, exportFormat);
         return read.secrets();
     }
 
@@ -125,6 +130,10 @@ public final class SecretService {
      * values were returned, never a value. A read that returned no value reveals nothing and records nothing.
      */
     private void viewed(Read read, String secretId, String environmentId, boolean resolve, Long at) {
+        viewed(read, secretId, environmentId, resolve, at, null);
+    }
+
+    private void viewed(Read read, String secretId, String environmentId, boolean resolve, Long at, String exportFormat) {
         if (read.secrets().isEmpty()) return;
         java.util.Set<String> environmentIds = new java.util.TreeSet<>();
         List<String> names = new ArrayList<>(read.secrets().size());
@@ -134,7 +143,7 @@ public final class SecretService {
         }
         audit.read(read.project().workspaceId(), secretId, read.project().id(), environmentId,
                 Journal.fields("secrets", names, "environments", List.copyOf(environmentIds), "resolved", resolve ? Boolean.TRUE : null,
-                        "asOf", at == null ? null : WireTime.format(at)));
+                        "asOf", at == null ? null : WireTime.format(at), "export", exportFormat));
     }
 
     /**
@@ -210,8 +219,30 @@ public final class SecretService {
         return found;
     }
 
+    /**
+     * What a bulk create does with a key that already has a shared value in a named environment: {@code CREATE} (the
+     * default, what the CLI sends) refuses the whole request naming every such collision; {@code UPSERT} gives those
+     * values a new version, in the same transaction as the new ones.
+     */
+    public enum Mode { CREATE, UPSERT }
+
+    /** A key that already has a shared value in an environment a bulk create names (the 409's {@code collisions}). */
+    public record Collision(String key, String environmentId, String environment) {}
+
+    /** How many collisions a 409's message names; its {@code collisions} field lists them all. */
+    static final int COLLISIONS_NAMED = 5;
+
     /** Creates secrets with a shared value in each named environment; needs write on every one of them. */
     public List<Secret> create(Caller caller, String workspaceRef, String projectRef, List<String> environmentIds, List<NewSecret> secrets) {
+        return create(caller, workspaceRef, projectRef, environmentIds, secrets, Mode.CREATE);
+    }
+
+    /**
+     * {@link #create}, or with {@link Mode#UPSERT} also a new version of each value that exists; all or nothing. An
+     * upsert changes only the values of a secret that exists (its type and dataType stay), as a PUT of its values would.
+     */
+    public List<Secret> create(Caller caller, String workspaceRef, String projectRef, List<String> environmentIds, List<NewSecret> secrets,
+                               Mode mode) {
         caller.requireWrite();
         if (environmentIds.isEmpty()) throw ApiException.badRequest("field 'environments' must name at least one environment");
         if (secrets.isEmpty()) throw ApiException.badRequest("field 'secrets' must hold at least one secret");
@@ -229,21 +260,31 @@ public final class SecretService {
                 if (env == null) throw ApiException.notFound("environment (environments[" + i + "])");
                 if (!targets.contains(env)) targets.add(env);
             }
-            long now = clock.millis();
-            List<Secret> created = new ArrayList<>();
+            // every collision first, before anything is written: a 409 names them all, and an upsert knows its updates
+            List<SecretRow> existing = new ArrayList<>(secrets.size());
+            List<Collision> collisions = new ArrayList<>();
             for (NewSecret input : secrets) {
                 SecretRow secret = store.find(c, project.id(), input.key());
                 if (secret != null && !secret.name().equals(input.key())) secret = null; // matched an id, not a name
+                existing.add(secret);
+                if (secret == null) continue;
+                for (EnvironmentRow env : targets) {
+                    if (store.version(c, secret.id(), env.id(), SecretStore.SHARED) != null) {
+                        collisions.add(new Collision(input.key(), env.id(), env.name()));
+                    }
+                }
+            }
+            if (mode == Mode.CREATE && !collisions.isEmpty()) throw collisionError(collisions);
+            long now = clock.millis();
+            List<Secret> created = new ArrayList<>();
+            for (int i = 0; i < secrets.size(); i++) {
+                NewSecret input = secrets.get(i);
+                SecretRow secret = existing.get(i);
                 if (secret == null) {
                     secret = new SecretRow(FieldRules.newId(), project.workspaceId(), project.id(), input.key(), "",
                             input.type(), input.dataType(), now, now);
                     store.insert(c, secret);
                 } else {
-                    for (EnvironmentRow env : targets) {
-                        if (store.version(c, secret.id(), env.id(), SecretStore.SHARED) != null) {
-                            throw ApiException.conflict("secret '" + input.key() + "' already has a value in environment '" + env.name() + "'");
-                        }
-                    }
                     secret = new SecretRow(secret.id(), secret.workspaceId(), secret.projectId(), secret.name(), secret.note(),
                             secret.type(), secret.dataType(), secret.createdAt(), now);
                     store.update(c, secret);
@@ -256,6 +297,17 @@ public final class SecretService {
             }
             return created;
         });
+    }
+
+    /** The 409 of a bulk create: the first few collisions and their count in the message, every one in {@code collisions}. */
+    private static ApiException collisionError(List<Collision> collisions) {
+        List<String> named = new ArrayList<>();
+        for (Collision collision : collisions.subList(0, Math.min(COLLISIONS_NAMED, collisions.size()))) {
+            named.add("'" + collision.key() + "' in '" + collision.environment() + "'");
+        }
+        String more = collisions.size() > COLLISIONS_NAMED ? " and " + (collisions.size() - COLLISIONS_NAMED) + " more" : "";
+        return ApiException.conflict((collisions.size() == 1 ? "1 secret value already exists: " : collisions.size() + " secret values already exist: ")
+                + String.join(", ", named) + more + " (send \"mode\": \"upsert\" to update them)").with("collisions", collisions);
     }
 
     public Secret update(Caller caller, String workspaceRef, String projectRef, String secretRef, Update update) {

@@ -2,6 +2,9 @@ package dev.ekvault.server.wire;
 
 import dev.ekvault.api.ErrorCode;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * The one exception that becomes an error response: its code gives the status, its message the body
  * {@code {"message"}}. Messages name the field or resource at fault and never contain a secret value or token.
@@ -10,15 +13,29 @@ public final class ApiException extends RuntimeException {
     public final ErrorCode code;
     /** Sent as {@code Retry-After} when positive. */
     public final long retryAfterSeconds;
+    /**
+     * Fields the body carries after {@code message}, for a client that acts on the details (a bulk create's
+     * collisions); empty for almost every error. Same rule as the message: no secret value or token.
+     */
+    public final Map<String, Object> fields;
 
     public ApiException(ErrorCode code, String message) {
-        this(code, message, 0);
+        this(code, message, 0, Map.of());
     }
 
-    private ApiException(ErrorCode code, String message, long retryAfterSeconds) {
+    private ApiException(ErrorCode code, String message, long retryAfterSeconds, Map<String, Object> fields) {
         super(message, null, false, false);
         this.code = code;
         this.retryAfterSeconds = retryAfterSeconds;
+        this.fields = fields;
+    }
+
+    /** This error with one more field in its body ({@code message} stays first and is never replaced). */
+    public ApiException with(String field, Object value) {
+        if (field.equals("message")) throw new IllegalArgumentException("the message is the exception's own");
+        Map<String, Object> more = new LinkedHashMap<>(fields);
+        more.put(field, value);
+        return new ApiException(code, getMessage(), retryAfterSeconds, java.util.Collections.unmodifiableMap(more));
     }
 
     public static ApiException badRequest(String message) {
@@ -39,7 +56,7 @@ public final class ApiException extends RuntimeException {
 
     /** 503: the server cannot answer this right now; the client should retry after the given time. */
     public static ApiException unavailable(String message, long retryAfterSeconds) {
-        return new ApiException(ErrorCode.UNAVAILABLE, message, retryAfterSeconds);
+        return new ApiException(ErrorCode.UNAVAILABLE, message, retryAfterSeconds, Map.of());
     }
 
     /** The single message of every 401, whatever the reason, so a caller learns nothing from it. */

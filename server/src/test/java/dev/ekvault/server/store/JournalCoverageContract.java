@@ -84,6 +84,10 @@ abstract class JournalCoverageContract {
         steps.add(new Step("update a secret's value", () -> s.put(WS + "/project/jp/secret/" + ids.get("secret"), s.ownerToken,
                 "{\"values\":[{\"environmentId\":\"" + ids.get("env") + "\",\"value\":\"" + SECRET_VALUE_2 + "\"}]}"), 200,
                 expect("update/secret", "update/secret-value")));
+        steps.add(new Step("upsert secrets (a bulk create with mode upsert)", () -> s.post(WS + "/project/jp/secret", s.ownerToken,
+                "{\"mode\":\"upsert\",\"environments\":[\"" + ids.get("env") + "\"],\"secrets\":[{\"key\":\"API_KEY\",\"value\":\""
+                        + SECRET_VALUE + "\"},{\"key\":\"UPSERTED_KEY\",\"value\":\"" + SECRET_VALUE_2 + "\"}]}"), 201,
+                expect("update/secret", "update/secret-value", "create/secret", "create/secret-value")));
         steps.add(new Step("create a token", () -> remember(ids, "token", s.post(WS + "/tokens", s.ownerToken,
                 "{\"name\":\"jt\",\"permission\":\"read\",\"scope\":{\"all\":true},\"expiresIn\":\"30d\"}")), 201, expect("create/credential")));
         steps.add(new Step("rotate the token", () -> remember(ids, "rotated", s.post(WS + "/tokens/" + ids.get("token") + "/rotate", s.ownerToken, "")),
