@@ -17,6 +17,9 @@ public final class SecretStore {
     /** ownerId '' is the environment's shared value; any other is that user's personal override. */
     public static final String SHARED = "";
 
+    /** The values' reminders: whatever deletes a value here deletes its reminder there, in the same transaction. */
+    final ReminderStore reminders = new ReminderStore();
+
     public record SecretRow(String id, String workspaceId, String projectId, String name, String note, String type,
                             String dataType, long createdAt, long updatedAt) {}
 
@@ -83,6 +86,7 @@ public final class SecretStore {
         List<Gone> gone = Sql.list(c, "SELECT v.secret_id, s.project_id, v.environment_id, s.name FROM secret_value v JOIN secret s "
                 + "ON s.id = v.secret_id WHERE v.owner_id = ? AND s.workspace_id = ?", r -> new Gone(r.getString(1), r.getString(2),
                 r.getString(3), r.getString(4)), ownerId, workspaceId);
+        reminders.deleteOfOwner(c, workspaceId, ownerId);
         for (Gone g : gone) {
             Journal.changed(c, Journal.Change.of("delete", "secret-value", workspaceId, g.secretId()).in(g.projectId(), g.environmentId())
                     .after(Journal.fields("secret", g.name(), "valueChanged", true, "personal", true, "owner", ownerId, "because", "member-removed")));
@@ -103,6 +107,7 @@ public final class SecretStore {
         record Gone(String secretId, String name, String ownerId) {}
         String because = removal.personalOnly() ? "overrides-switched-off" : "environment-deleted";
         for (String environmentId : removal.environmentIds()) {
+            reminders.deleteInEnvironment(c, environmentId, removal.personalOnly(), because);
             List<Gone> gone = Sql.list(c, "SELECT v.secret_id, s.name, v.owner_id FROM secret_value v JOIN secret s ON s.id = v.secret_id "
                     + "WHERE v.environment_id = ? AND s.project_id = ?", r -> new Gone(r.getString(1), r.getString(2), r.getString(3)),
                     environmentId, removal.projectId());
@@ -122,6 +127,7 @@ public final class SecretStore {
 
     /** Deletes a secret with all its values: one change, the secret's. */
     public void delete(Connection c, SecretRow secret) throws SQLException {
+        reminders.deleteOfSecret(c, secret);
         Sql.update(c, "DELETE FROM secret_value WHERE secret_id = ?", secret.id());
         Sql.update(c, "DELETE FROM secret WHERE id = ?", secret.id());
         Journal.changed(c, secretChange("delete", secret).before(describe(secret)));
@@ -171,6 +177,7 @@ public final class SecretStore {
 
     /** Deletes one value; a value that was not there changes nothing and is not journalled. */
     public void deleteValue(Connection c, SecretRow secret, String environmentId, String ownerId) throws SQLException {
+        reminders.deleteOfValue(c, secret, environmentId, ownerId);
         if (Sql.update(c, "DELETE FROM secret_value WHERE secret_id = ? AND environment_id = ? AND owner_id = ?", secret.id(), environmentId, ownerId) > 0) {
             journalValue(c, "delete", secret, environmentId, ownerId, null);
         }
