@@ -215,6 +215,9 @@ public final class ReminderService {
      * {@link ReminderStore#announceDue}). Returns how many this run announced.
      */
     public int announceDue() {
+        // a read first: most runs find nothing due and then take no write lock (SQLite) or write transaction
+        long at = clock.millis();
+        if (database.read(c -> store.dueUnannounced(c, at, 1)).isEmpty()) return 0;
         return database.write(c -> {
             long now = clock.millis();
             int announced = 0;
