@@ -13,7 +13,8 @@ export const SECTIONS = [
   { id: "", label: "Projects", module: "tree" },
   { id: "credentials", label: "Credentials", module: "credentials" },
   { id: "members", label: "Members", module: "members", admin: true },
-  { id: "audit", label: "Audit log", module: "audit", admin: true }
+  { id: "audit", label: "Audit log", module: "audit", admin: true },
+  { id: "reminders", label: "Reminders", module: "reminders" }
 ];
 
 const PUBLIC = [

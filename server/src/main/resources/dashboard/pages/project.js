@@ -7,6 +7,7 @@ import { dialog, confirmAction, notice, errorText, copy } from "../ui.js";
 import { parseDotenv } from "../dotenv.js";
 import { showHistory, deletedPanel } from "./history.js";
 import { exportSecrets } from "./export.js";
+import { reminderEditor } from "./reminders.js";
 
 const MASK = "••••••••";
 
@@ -55,7 +56,8 @@ export async function render(main, ctx) {
       if (shown) valueTexts.push({ text, value: shown.value });
       return h("td", {}, h("button", { type: "button", class: "cell" + (shown ? "" : " empty") + (personal ? " personal" : ""),
         "aria-label": label, onclick: () => openCell(s, e) },
-      text, personal ? h("span", { class: "badge" }, "personal") : null));
+      text, personal ? h("span", { class: "badge" }, "personal") : null,
+      shown && shown.reminder ? h("span", { class: "badge subtle" }, "reminder") : null));
     }),
     h("td", { class: "row-actions" }, writer ? h("button", { type: "button", class: "secondary small", onclick: () => editKey(s) },
       "Rename", h("span", { class: "visually-hidden" }, " " + s.name)) : null,
@@ -103,6 +105,9 @@ export async function render(main, ctx) {
     const sharedBox = valueBox(shared, "Value in " + env.name, "shared");
     const personalBox = env.hasPersonalOverrides && ctx.me ? valueBox(personal, "My personal override", "personal") : null;
     const hasRef = v => v && v.value.includes("${");
+    // reminders (pages/reminders.js): one editor per existing value; its change rides on this dialog's PUT
+    const reminders = [shared && reminderEditor(shared, { writer, label: "Reminder on the value in " + env.name }),
+      personalBox && personal && reminderEditor(personal, { writer, label: "Reminder on my override" })].filter(Boolean);
     dialog({
       title: secret.name + " · " + env.name, submitLabel: writer ? "Save" : "Close", cancelLabel: writer ? "Cancel" : null,
       build: form => h("div", {},
@@ -122,6 +127,7 @@ export async function render(main, ctx) {
               resolved.textContent = "Cannot resolve: " + errorText(e);
             }
           } }, "Show resolved value"), resolved) : null,
+        reminders.map(r => r.element),
         h("div", { class: "actions" }, h("button", { type: "button", class: "secondary small", onclick: () => {
           form.closest("dialog").close();
           showHistory(ctx, base, secret, env, writer, refresh).catch(e => notice(errorText(e), "error"));
@@ -131,6 +137,7 @@ export async function render(main, ctx) {
         const values = [];
         if (sharedBox.input.value !== (shared ? shared.value : "")) values.push({ environmentId: env.id, value: sharedBox.input.value, isPersonal: false });
         if (personalBox && personalBox.input.value !== (personal ? personal.value : "")) values.push({ environmentId: env.id, value: personalBox.input.value, isPersonal: true });
+        for (const r of reminders) r.apply(values);
         if (!values.length) return true;
         if (!sharedBox.input.value && shared && !await confirmAction("Remove the value?", "The value of " + secret.name + " in " + env.name + " will be deleted.", "Remove value")) {
           throw new Error("Nothing was saved.");

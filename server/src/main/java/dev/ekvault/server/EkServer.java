@@ -183,6 +183,11 @@ public final class EkServer implements AutoCloseable {
         return bootstrap;
     }
 
+    /** The node's background jobs (tests run one with {@code runNow}). */
+    public dev.ekvault.server.platform.Jobs jobs() {
+        return platform.jobs();
+    }
+
     public Database database() {
         return platform.database();
     }

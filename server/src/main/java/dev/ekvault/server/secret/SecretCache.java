@@ -33,9 +33,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * valid; whatever adds renaming or deleting them must call {@link #invalidateAll()}.
  */
 public final class SecretCache {
-    /** Everything of one project that a shared-value read looks at; {@code sharedValues} by secret id. */
+    /**
+     * Everything of one project that a shared-value read looks at; {@code sharedValues} by secret id; the shared
+     * values' {@code reminders} by {@link ReminderStore#valueKey} (a reminder change is a {@code SECRET} change too).
+     */
     record ProjectData(long load, ProjectRow project, List<EnvironmentRow> environments, List<SecretRow> secrets,
-                       Map<String, List<ValueRow>> sharedValues) {}
+                       Map<String, List<ValueRow>> sharedValues, Map<String, dev.ekvault.api.SecretReminder> reminders) {}
 
     private final boolean enabled;
     private final Cache<String, ProjectData> projects;

@@ -8,6 +8,8 @@ import dev.ekvault.server.workspace.WorkspaceFeature;
 
 /** Secrets installed: values and personal overrides, their routes, and the read path's cache. */
 public record SecretFeature(SecretStore store, SecretCache cache, SecretService service) {
+    /** The name of the job that announces due reminders ({@code Jobs.runNow} runs it in tests). */
+    public static final String REMINDER_JOB = "secret reminders";
 
     public static SecretFeature install(Platform p, WorkspaceFeature tree, EventLog audit) {
         SecretStore store = new SecretStore(p.config().secrets().maxVersions());
@@ -20,6 +22,10 @@ public record SecretFeature(SecretStore store, SecretCache cache, SecretService 
         SecretService secrets = new SecretService(p.database(), store, tree.environmentStore(), tree.projects(), p.dataKeys(),
                 p.config().limits(), cache, audit, p.clock(), p.config().secrets().deletedRetention());
         SecretRoutes.register(p.router(), secrets, p.json());
+        // reminders: their routes, and the job that announces due occurrences (each once, whichever node claims it)
+        ReminderService reminders = new ReminderService(p.database(), store, tree.workspaces(), p.clock());
+        ReminderRoutes.register(p.router(), reminders);
+        p.jobs().every(REMINDER_JOB, java.time.Duration.ofSeconds(30), reminders::announceDue);
         p.jobs().every("deleted-secret purge", java.time.Duration.ofMinutes(10), secrets::purgeDeleted);
         return new SecretFeature(store, cache, secrets);
     }

@@ -72,10 +72,12 @@ public final class SecretRoutes {
             List<SecretService.ValueChange> values = !body.has("values") ? List.of()
                     : body.requiredArray("values", 2 * rules.limits.maxEnvironmentsPerRequest(), e -> {
                         JsonInput v = e.asObject();
-                        String value = v.requiredString("value");
-                        rules.checkSize(value, v.pathOf("value"));
+                        // an entry with a reminder (or reminder: null) may leave its value out: only the reminder changes
+                        ReminderService.Edit reminder = ReminderService.parse(v);
+                        String value = reminder == null ? v.requiredString("value") : v.optionalString("value", null);
+                        if (value != null) rules.checkSize(value, v.pathOf("value"));
                         return new SecretService.ValueChange(FieldRules.uuid(v.requiredString("environmentId"), v.pathOf("environmentId")),
-                                value, v.optionalBoolean("isPersonal", false));
+                                value, v.optionalBoolean("isPersonal", false), reminder);
                     });
             SecretService.Update update = new SecretService.Update(
                     name == null ? null : rules.key(name, "name"),

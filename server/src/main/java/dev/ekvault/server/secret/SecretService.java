@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.api.DeletedSecret;
 import dev.ekvault.api.Secret;
+import dev.ekvault.api.SecretReminder;
 import dev.ekvault.api.SecretValue;
 import dev.ekvault.api.SecretVersion;
 import dev.ekvault.server.access.Caller;
@@ -46,8 +47,15 @@ import java.util.function.Predicate;
 public final class SecretService {
     public record NewSecret(String key, String value, String type, String dataType) {}
 
-    /** One entry of an update's {@code values}; an empty value removes that value. */
-    public record ValueChange(String environmentId, String value, boolean isPersonal) {}
+    /**
+     * One entry of an update's {@code values}; an empty value removes that value. {@code value} null: left as it is
+     * (an entry that changes only its {@code reminder}); {@code reminder} null: left as it is.
+     */
+    public record ValueChange(String environmentId, String value, boolean isPersonal, ReminderService.Edit reminder) {
+        public ValueChange(String environmentId, String value, boolean isPersonal) {
+            this(environmentId, value, isPersonal, null);
+        }
+    }
 
     /** A null field is left as it is. */
     public record Update(String name, String note, String type, String dataType, List<ValueChange> values) {}
@@ -293,7 +301,7 @@ public final class SecretService {
                 for (EnvironmentRow env : targets) {
                     values.add(writeValue(c, project, secret, env.id(), SecretStore.SHARED, input.value(), now, author(caller)));
                 }
-                created.add(view(secret, values, visible, null, false));
+                created.add(view(secret, values, visible, null, false, Map.of()));
             }
             return created;
         });
@@ -339,11 +347,15 @@ public final class SecretService {
                 EnvironmentRow env = visible.get(change.environmentId());
                 if (env == null) throw ApiException.notFound("environment (values[" + i + "].environmentId)");
                 String owner = owner(caller, env, change.isPersonal(), "values[" + i + "].isPersonal");
-                if (change.value().isEmpty()) store.deleteValue(c, secret, env.id(), owner, author(caller), now);
+                if (change.value() == null) { /* a reminder-only entry */ }
+                else if (change.value().isEmpty()) store.deleteValue(c, secret, env.id(), owner, author(caller), now);
                 else writeValue(c, project, secret, env.id(), owner, change.value(), now, author(caller));
+                if (change.reminder() != null) {
+                    ReminderService.apply(c, store, project, secret, env, owner, change.reminder(), "values[" + i + "].reminder", now);
+                }
             }
             return views(c, caller, project, null, false, s -> s.id().equals(secret.id())).stream().findFirst()
-                    .orElseGet(() -> view(secret, List.of(), visible, null, false));
+                    .orElseGet(() -> view(secret, List.of(), visible, null, false, Map.of()));
         });
     }
 
@@ -495,7 +507,7 @@ public final class SecretService {
                 writeValue(c, project, secret, last.environmentId(), last.ownerId(), open(c, project, held.asValue()), now, author(caller));
             }
             return views(c, caller, project, null, false, s -> s.id().equals(secret.id()), null).stream().findFirst()
-                    .orElseGet(() -> view(secret, List.of(), visible, null, false));
+                    .orElseGet(() -> view(secret, List.of(), visible, null, false, Map.of()));
         });
     }
 
@@ -530,7 +542,8 @@ public final class SecretService {
                 dataKeys.load(c, row.workspaceId(), value.environmentId(), value.ciphertext());
                 shared.computeIfAbsent(value.secretId(), k -> new ArrayList<>(envs.size())).add(value);
             }
-            return new SecretCache.ProjectData(cache.nextLoad(), row, envs, store.listByProject(c, row.id()), shared);
+            return new SecretCache.ProjectData(cache.nextLoad(), row, envs, store.listByProject(c, row.id()), shared,
+                    ReminderService.ofProject(c, store, row.id(), List.of(SecretStore.SHARED)));
         });
         cache.put(project.id(), generation, data);
         return data;
@@ -552,7 +565,7 @@ public final class SecretService {
                 if (values == null) values = new ArrayList<>(selected.size());
                 values.add(new Plain(row, open(data.project(), row)));
             }
-            if (values != null) result.add(view(secret, values, visible, null, false));
+            if (values != null) result.add(view(secret, values, visible, null, false, data.reminders()));
         }
         return result;
     }
@@ -643,11 +656,13 @@ public final class SecretService {
             bySecret.computeIfAbsent(row.secretId(), k -> new ArrayList<>()).add(new Plain(row, open(c, project, row)));
         }
         References references = resolve ? references(visible, bySecret, namesById) : null;
+        // a past state has no reminders: they are not versioned, and today's would mislead
+        Map<String, SecretReminder> reminders = at != null ? Map.of() : ReminderService.ofProject(c, store, project.id(), owners);
         List<Secret> result = new ArrayList<>();
         for (SecretRow secret : secrets) {
             List<Plain> values = new ArrayList<>();
             for (Plain p : bySecret.getOrDefault(secret.id(), List.of())) if (selected.contains(p.row.environmentId())) values.add(p);
-            if (!values.isEmpty()) result.add(view(secret, values, visible, references, resolve));
+            if (!values.isEmpty()) result.add(view(secret, values, visible, references, resolve, reminders));
         }
         return result;
     }
@@ -671,7 +686,9 @@ public final class SecretService {
         return new References(byEnvironment, 4 * rules.limits.maxValueBytes());
     }
 
-    private static Secret view(SecretRow secret, List<Plain> values, Map<String, EnvironmentRow> order, References references, boolean resolve) {
+    /** {@code reminders}: the values' reminders by {@link ReminderStore#valueKey} (those the read loaded). */
+    private static Secret view(SecretRow secret, List<Plain> values, Map<String, EnvironmentRow> order, References references, boolean resolve,
+                               Map<String, SecretReminder> reminders) {
         List<String> environmentOrder = new ArrayList<>(order.keySet());
         List<Plain> sorted = new ArrayList<>(values);
         sorted.sort((a, b) -> {
@@ -682,7 +699,8 @@ public final class SecretService {
         for (Plain p : sorted) {
             boolean personal = !SecretStore.SHARED.equals(p.row.ownerId());
             String value = resolve ? references.expand(p.row.environmentId(), secret.name(), personal, p.value) : p.value;
-            wire.add(new SecretValue(p.row.environmentId(), value, personal));
+            wire.add(new SecretValue(p.row.environmentId(), value, personal,
+                    reminders.get(ReminderStore.valueKey(secret.id(), p.row.environmentId(), p.row.ownerId()))));
         }
         return new Secret(secret.id(), secret.name(), secret.note(), secret.type(), secret.dataType(), wire,
                 WireTime.format(secret.createdAt()), WireTime.format(secret.updatedAt()));

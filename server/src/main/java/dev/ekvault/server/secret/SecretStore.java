@@ -22,6 +22,9 @@ public final class SecretStore {
     /** ownerId '' is the environment's shared value; any other is that user's personal override. */
     public static final String SHARED = "";
 
+    /** The values' reminders: whatever deletes a value here deletes its reminder there, in the same transaction. */
+    final ReminderStore reminders = new ReminderStore();
+
     /** Who made a change, as the history shows it: the person (null for none) and the credential. */
     public record Author(String userId, String credentialId, String credentialKind) {}
 
@@ -113,6 +116,7 @@ public final class SecretStore {
         List<Gone> gone = Sql.list(c, "SELECT v.secret_id, s.project_id, v.environment_id, s.name FROM secret_value v JOIN secret s "
                 + "ON s.id = v.secret_id WHERE v.owner_id = ? AND s.workspace_id = ?", r -> new Gone(r.getString(1), r.getString(2),
                 r.getString(3), r.getString(4)), ownerId, workspaceId);
+        reminders.deleteOfOwner(c, workspaceId, ownerId);
         for (Gone g : gone) {
             Journal.changed(c, Journal.Change.of("delete", "secret-value", workspaceId, g.secretId()).in(g.projectId(), g.environmentId())
                     .after(Journal.fields("secret", g.name(), "valueChanged", true, "personal", true, "owner", ownerId, "because", "member-removed")));
@@ -139,6 +143,7 @@ public final class SecretStore {
         record Gone(String secretId, String name, String ownerId) {}
         String because = removal.personalOnly() ? "overrides-switched-off" : "environment-deleted";
         for (String environmentId : removal.environmentIds()) {
+            reminders.deleteInEnvironment(c, environmentId, removal.personalOnly(), because);
             List<Gone> gone = Sql.list(c, "SELECT v.secret_id, s.name, v.owner_id FROM secret_value v JOIN secret s ON s.id = v.secret_id "
                     + "WHERE v.environment_id = ? AND s.project_id = ?", r -> new Gone(r.getString(1), r.getString(2), r.getString(3)),
                     environmentId, removal.projectId());
@@ -163,6 +168,7 @@ public final class SecretStore {
      * history gains a row saying it went with the secret. One change, the secret's.
      */
     public void delete(Connection c, SecretRow secret, Author by, long now) throws SQLException {
+        reminders.deleteOfSecret(c, secret);
         List<ValueRow> values = Sql.list(c, "SELECT secret_id, environment_id, owner_id, version, ciphertext, updated_at FROM secret_value "
                 + "WHERE secret_id = ?", SecretStore::readValue, secret.id());
         for (ValueRow v : values) recordDeletion(c, secret, v.environmentId(), v.ownerId(), by, now, true);
@@ -176,6 +182,7 @@ public final class SecretStore {
 
     /** Deletes a secret, its values and its whole history for good (its project is going). */
     private void deleteForGood(Connection c, SecretRow secret) throws SQLException {
+        reminders.deleteOfSecret(c, secret);
         Sql.update(c, "DELETE FROM secret_value WHERE secret_id = ?", secret.id());
         Sql.update(c, "DELETE FROM secret WHERE id = ?", secret.id());
         Journal.changed(c, secretChange("delete", secret).before(describe(secret)));
@@ -339,6 +346,7 @@ public final class SecretStore {
 
     /** Deletes one value (its history keeps that it was deleted); a value that was not there changes nothing and is not journalled. */
     public void deleteValue(Connection c, SecretRow secret, String environmentId, String ownerId, Author by, long now) throws SQLException {
+        reminders.deleteOfValue(c, secret, environmentId, ownerId);
         if (Sql.update(c, "DELETE FROM secret_value WHERE secret_id = ? AND environment_id = ? AND owner_id = ?", secret.id(), environmentId, ownerId) > 0) {
             recordDeletion(c, secret, environmentId, ownerId, by, now, false);
             journalValue(c, "delete", secret, environmentId, ownerId, null);

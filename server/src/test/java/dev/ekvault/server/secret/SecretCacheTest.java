@@ -228,7 +228,7 @@ class SecretCacheTest {
     }
 
     private SecretCache.ProjectData loadedRows(ProjectRow project) {
-        return new SecretCache.ProjectData(cache.nextLoad(), project, List.of(), List.of(), Map.of());
+        return new SecretCache.ProjectData(cache.nextLoad(), project, List.of(), List.of(), Map.of(), Map.of());
     }
 
     @Test

@@ -88,6 +88,19 @@ abstract class JournalCoverageContract {
                 "{\"mode\":\"upsert\",\"environments\":[\"" + ids.get("env") + "\"],\"secrets\":[{\"key\":\"API_KEY\",\"value\":\""
                         + SECRET_VALUE + "\"},{\"key\":\"UPSERTED_KEY\",\"value\":\"" + SECRET_VALUE_2 + "\"}]}"), 201,
                 expect("update/secret", "update/secret-value", "create/secret", "create/secret-value")));
+        // a value's reminder (issue 14): set, completed, cleared
+        steps.add(new Step("set a value's reminder", () -> {
+            HttpResult r = s.put(WS + "/project/jp/secret/" + ids.get("secret"), s.ownerToken, "{\"values\":[{\"environmentId\":\""
+                    + ids.get("env") + "\",\"reminder\":{\"type\":\"recurring\",\"intervalDays\":30,\"nextReminderDate\":\""
+                    + dev.ekvault.server.wire.WireTime.format(s.clock.millis() + 86_400_000L) + "\"}}]}");
+            if (r.status() == 200) ids.put("reminder", r.json().get("values").get(0).get("reminder").get("id").asText());
+            return r;
+        }, 200, expect("update/secret", "create/secret-reminder")));
+        steps.add(new Step("complete a reminder", () -> s.post(WS + "/reminders/" + ids.get("reminder") + "/complete", s.ownerToken, ""), 200,
+                expect("complete/secret-reminder")));
+        steps.add(new Step("clear a value's reminder", () -> s.put(WS + "/project/jp/secret/" + ids.get("secret"), s.ownerToken,
+                "{\"values\":[{\"environmentId\":\"" + ids.get("env") + "\",\"reminder\":null}]}"), 200,
+                expect("update/secret", "delete/secret-reminder")));
         steps.add(new Step("create a token", () -> remember(ids, "token", s.post(WS + "/tokens", s.ownerToken,
                 "{\"name\":\"jt\",\"permission\":\"read\",\"scope\":{\"all\":true},\"expiresIn\":\"30d\"}")), 201, expect("create/credential")));
         steps.add(new Step("rotate the token", () -> remember(ids, "rotated", s.post(WS + "/tokens/" + ids.get("token") + "/rotate", s.ownerToken, "")),
