@@ -90,13 +90,26 @@ public final class SyncEngine {
                 if (change.after() != null && Boolean.TRUE.equals(change.after().get("personal"))) continue;
                 if (environmentIds == null) environmentIds = new HashSet<>();
                 environmentIds.add(change.environmentId());
-            } else if (change.entityType().equals("secret") && change.projectId() != null && !change.action().equals("purge")) {
+            } else if (change.entityType().equals("secret") && change.projectId() != null && touchesEveryEnvironment(change)) {
                 if (projectIds == null) projectIds = new HashSet<>();
                 projectIds.add(change.projectId());
             }
         }
         if (environmentIds == null && projectIds == null) return;
         store.markChanged(c, environmentIds == null ? Set.of() : environmentIds, projectIds == null ? Set.of() : projectIds, clock.millis());
+    }
+
+    /**
+     * A change of a secret itself that every environment's copy must follow: a rename, a delete, a restore. (A create
+     * or a value change arrives as the values' own changes; an update that keeps the name changes nothing a target holds.)
+     */
+    private static boolean touchesEveryEnvironment(Journal.Change change) {
+        return switch (change.action()) {
+            case "delete", "restore" -> true;
+            case "update" -> change.before() != null && change.after() != null
+                    && !java.util.Objects.equals(change.before().get("name"), change.after().get("name"));
+            default -> false;
+        };
     }
 
     /** Pushes every sync that is due now; returns how many pushes succeeded. The worker calls it; so may a test. */
