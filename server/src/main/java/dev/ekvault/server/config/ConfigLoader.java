@@ -173,6 +173,8 @@ public final class ConfigLoader {
                         bool(v, "oidc.allow-http-issuers")),
                 new Config.Audit(bool(v, "audit.record-reads"), Duration.ofMinutes(intIn(v, "audit.head-log-minutes", 0, 7 * 24 * 60)),
                         v.get("audit.file").strip()),
+                new Config.Shares(Duration.ofHours(intIn(v, "share.max-expiry-hours", 1, 366 * 24)), intIn(v, "share.max-views", 1, 10_000),
+                        intIn(v, "share.password-attempts", 1, 1_000), Duration.ofMinutes(intIn(v, "share.password-window-minutes", 1, 7 * 24 * 60))),
                 description);
     }
 

@@ -6,8 +6,8 @@ import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Dialect;
 import dev.ekvault.server.workspace.WorkspaceFeature;
 
-/** Secrets installed: values and personal overrides, their routes, and the read path's cache. */
-public record SecretFeature(SecretStore store, SecretCache cache) {
+/** Secrets installed: values and personal overrides, their routes, the read path's cache, and the service (shares read through it). */
+public record SecretFeature(SecretStore store, SecretCache cache, SecretService service) {
 
     public static SecretFeature install(Platform p, WorkspaceFeature tree, EventLog audit) {
         SecretStore store = new SecretStore();
@@ -20,6 +20,6 @@ public record SecretFeature(SecretStore store, SecretCache cache) {
         SecretService secrets = new SecretService(p.database(), store, tree.environmentStore(), tree.projects(), p.dataKeys(),
                 p.config().limits(), cache, audit, p.clock());
         SecretRoutes.register(p.router(), secrets, p.json());
-        return new SecretFeature(store, cache);
+        return new SecretFeature(store, cache, secrets);
     }
 }

@@ -102,6 +102,10 @@ class SettingTableTest {
         s.put("audit.record-reads", "false");
         s.put("audit.head-log-minutes", "5");
         s.put("audit.file", "-");
+        s.put("share.max-expiry-hours", "24");
+        s.put("share.max-views", "3");
+        s.put("share.password-attempts", "2");
+        s.put("share.password-window-minutes", "60");
         s.put("people.open-sign-up", "true");
         s.put("people.session-hours", "1");
         s.put("sso.issuer", "https://other.example.com");
