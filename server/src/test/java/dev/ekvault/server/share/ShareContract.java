@@ -8,6 +8,7 @@ import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.HttpResult;
 import dev.ekvault.server.store.Sql;
+import dev.ekvault.server.testing.TestIssuer;
 import dev.ekvault.server.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,6 +48,7 @@ abstract class ShareContract {
     static final String PERSONAL = "share-canary-personal-2b8c1";
 
     TestServer s;
+    TestIssuer cluster;
     String prod;
     String dev;
     String secretId;
@@ -56,7 +58,9 @@ abstract class ShareContract {
 
     @BeforeAll
     void start() {
-        s = TestServer.start(backend(), "--share-password-attempts=3", "--share-max-views=10", "--share-max-expiry-hours=48");
+        s = TestServer.start(backend(), "--share-password-attempts=3", "--share-max-views=10", "--share-max-expiry-hours=48",
+                "--oidc-allow-http-issuers=true");
+        cluster = TestIssuer.start(s.clock);
         s.createProject("web");
         prod = s.createEnvironment("web", "production", false);
         dev = s.createEnvironment("web", "dev", true);
@@ -72,6 +76,7 @@ abstract class ShareContract {
 
     @AfterAll
     void stop() {
+        cluster.close();
         s.close();
     }
 
@@ -255,6 +260,37 @@ abstract class ShareContract {
         assertThat(share(readWrite, secretShare(dev, 1, ",\"isPersonal\":true")).status()).isEqualTo(403);
         HttpResult shared = s.postAs(otherDeveloper, SHARES, secretShare(dev, 1, ""));
         assertThat(view(shared.json().get("token").asText(), null).json().get("content").asText()).isEqualTo(VALUE);
+    }
+
+    @Test
+    void aWorkloadIdentityReadsValuesButDoesNotShareThem() {
+        HttpResult identity = s.post(WS + "/oidc", s.ownerToken, "{\"name\":\"share-pod\",\"issuer\":\"" + cluster.issuer()
+                + "\",\"audience\":\"ek\",\"subject\":\"system:serviceaccount:share:pod\",\"permission\":\"read-write\"}");
+        assertThat(identity.status()).as(identity.toString()).isEqualTo(201);
+        HttpResult exchanged = s.post("/v1/auth/oidc/exchange", null,
+                "{\"workspaceId\":\"acme\",\"token\":\"" + cluster.token("share", "pod", "ek") + "\"}");
+        assertThat(exchanged.status()).as(exchanged.toString()).isEqualTo(200);
+        String jwt = exchanged.json().get("accessToken").asText();
+        assertThat(s.get(WS + "/project/web/secret/API_KEY?environmentId=" + prod, jwt).status()).as("it reads the value").isEqualTo(200);
+        HttpResult refused = share(jwt, secretShare(prod, 1, ""));
+        assertThat(refused.status()).as(refused.toString()).isEqualTo(403);
+        assertThat(refused.message()).contains("workload identity");
+    }
+
+    @Test
+    void aDeletedProjectTakesItsSharesWithIt() {
+        s.createProject("gone");
+        String env = s.createEnvironment("gone", "production", false);
+        s.createSecrets("gone", List.of(env), Map.of("GONE_KEY", "gone value"));
+        HttpResult created = s.post(WS + "/project/gone/secret-share", s.ownerToken,
+                "{\"key\":\"GONE_KEY\",\"environmentId\":\"" + env + "\"}");
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        String token = created.json().get("token").asText();
+        assertThat(s.delete(WS + "/project/gone", s.ownerToken).status()).isEqualTo(204);
+        assertThat(view(token, null).status()).isEqualTo(404);
+        int left = s.server.database().read(c -> Sql.one(c, "SELECT COUNT(*) FROM secret_share WHERE id = ?", r -> r.getInt(1),
+                created.json().get("id").asText()));
+        assertThat(left).isZero();
     }
 
     @Test
