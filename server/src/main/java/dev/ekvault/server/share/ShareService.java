@@ -29,7 +29,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Logger;
 
 /**
  * Secret shares: a secret's value (read with the caller's own rights, a {@code VIEW}) or a text, sealed under a key
@@ -46,7 +45,6 @@ import java.util.logging.Logger;
  * whose environment (or, for a text, whose project) lies in their scope; to anyone else it does not exist (404).
  */
 public final class ShareService {
-    private static final Logger LOG = Logger.getLogger(ShareService.class.getName());
     /** The one answer for a token that names no consumable share: unknown, expired, revoked or used up alike. */
     static final String GONE = "share not found: the link is wrong, expired, revoked or used up";
     static final Duration DEFAULT_EXPIRY = Duration.ofDays(7);
@@ -154,7 +152,6 @@ public final class ShareService {
                 request.text() != null ? "text" : "secret", secretId, secretName, request.text() != null ? null : request.environmentId(),
                 environmentName, request.personal(), salt, ciphertext, request.maxViews(), 0, now, now + request.expiresIn().toMillis(),
                 null, null, null, null, 0, null);
-        String secretIdFinal = secretId;
         database.write(c -> {
             ProjectRow current = projects.resolve(c, caller, workspaceRef, projectRef); // still there, still visible
             if (!current.id().equals(project.id())) throw ApiException.notFound("project");
@@ -163,7 +160,6 @@ public final class ShareService {
                     .after(describe(row)));
             return null;
         });
-        LOG.fine(() -> "share " + id + " created for " + (secretIdFinal == null ? "a text" : "secret " + secretIdFinal));
         return new Created(id, token, baseUrl + "/share#" + token, row.kind(), secretName, row.environmentId(), row.personal(),
                 row.maxViews(), WireTime.format(row.expiresAt()), row.hasPassword(), WireTime.format(now));
     }
@@ -253,23 +249,21 @@ public final class ShareService {
             throw new ApiException(ErrorCode.UNAUTHORIZED, "wrong password for this share");
         }
         long at = clock.millis();
-        boolean consumed = database.write(c -> {
-            if (!store.consumeView(c, row.id(), at, row.hasPassword())) {
+        Integer used = database.write(c -> {
+            Integer after = store.consumeView(c, row.id(), at, row.hasPassword());
+            if (after == null) {
                 if (row.hasPassword()) store.returnPasswordAttempt(c, row.id());
-                return false;
+                return null;
             }
             // the view is a change of the row, journaled in its transaction: the count and its audit entry commit together
-            int used = row.viewsUsed() + 1;
             Journal.changed(c, Journal.Change.of("view", "secret-share", row.workspaceId(), row.id()).in(row.projectId(), row.environmentId())
                     .after(Journal.fields("kind", row.kind(), "secret", row.secretName(), "environment", row.environmentName(),
-                            "viewsUsed", used, "maxViews", row.maxViews(), "contentPurged", used >= row.maxViews() ? Boolean.TRUE : null)));
-            return true;
+                            "viewsUsed", after, "maxViews", row.maxViews(), "contentPurged", after >= row.maxViews() ? Boolean.TRUE : null)));
+            return after;
         });
-        if (!consumed) throw gone();
-        // another view may have been taken at the same time; the count read before is a lower bound, the answer an upper one
-        int remaining = Math.max(0, row.maxViews() - row.viewsUsed() - 1);
-        return new Viewed(new String(plain, StandardCharsets.UTF_8), row.kind(), row.secretName(), row.environmentName(), remaining,
-                WireTime.format(row.expiresAt()));
+        if (used == null) throw gone();
+        return new Viewed(new String(plain, StandardCharsets.UTF_8), row.kind(), row.secretName(), row.environmentName(),
+                Math.max(0, row.maxViews() - used), WireTime.format(row.expiresAt()));
     }
 
     /** Purges the content of shares past their expiry (a background job; used-up and revoked ones are purged at once). */

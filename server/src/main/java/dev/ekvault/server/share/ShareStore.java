@@ -88,14 +88,15 @@ public final class ShareStore {
      * Uses up one view: the one statement that decides, on every node at once, whether this view may have the content.
      * A right password gives back the attempt it claimed. Then a share whose last view this was loses its ciphertext.
      */
-    boolean consumeView(Connection c, String id, long now, boolean returnAttempt) throws SQLException {
+    /** The views used after this one, or null when this view may not have the content. */
+    Integer consumeView(Connection c, String id, long now, boolean returnAttempt) throws SQLException {
         int updated = Sql.update(c, "UPDATE secret_share SET views_used = views_used + 1, last_viewed_at = ?"
                 + (returnAttempt ? ", password_failures = CASE WHEN password_failures > 0 THEN password_failures - 1 ELSE 0 END" : "")
                 + " WHERE id = ? AND views_used < max_views AND revoked_at IS NULL AND expires_at > ? AND ciphertext IS NOT NULL",
                 now, id, now);
-        if (updated != 1) return false;
+        if (updated != 1) return null;
         Sql.update(c, "UPDATE secret_share SET ciphertext = NULL, purged_at = ? WHERE id = ? AND views_used >= max_views", now, id);
-        return true;
+        return Sql.one(c, "SELECT views_used FROM secret_share WHERE id = ?", r -> r.getInt(1), id);
     }
 
     /** Gives back an attempt claimed by a right password whose view found the share used up by another. */
