@@ -20,7 +20,8 @@ export const SECTIONS = [
 const PUBLIC = [
   [/^\/sign-in$/, "signin"],
   [/^\/sign-up$/, "signup"],
-  [/^\/invite\/([^/]+)$/, "invite", ["token"]]
+  [/^\/invite\/([^/]+)$/, "invite", ["token"]],
+  [/^\/share$/, "share"] // a secret share's link (pages/share.js; the token is in the fragment)
 ];
 
 const state = { me: null, workspaces: [], access: new Map() };
@@ -107,19 +108,25 @@ async function route() {
       focusMain(main);
       return;
     }
-    let m = where.match(/^\/w\/([^/]+)(?:\/p\/([^/]+)|\/([^/]+))?$/);
+    let m = where.match(/^\/w\/([^/]+)(?:\/p\/([^/]+)(\/shares)?|\/([^/]+))?$/);
     const workspace = m && state.workspaces.find(w => w.slug === decodeURIComponent(m[1]) || w.id === decodeURIComponent(m[1]));
     if (!workspace) return notFound(app);
     const ws = workspace.slug;
     const access = await accessIn(ws);
     const ctx = { ws, workspace, access, me: state.me, go, isAdmin: access.role === "admin" };
+    if (m[2] && m[3]) { // a project's secret shares (pages/share.js)
+      const main = frame(app, workspace, "");
+      await (await load("share")).renderList(main, { ...ctx, params: { prj: decodeURIComponent(m[2]) } });
+      focusMain(main);
+      return;
+    }
     if (m[2]) {
       const main = frame(app, workspace, "");
       await (await load("project")).render(main, { ...ctx, params: { prj: decodeURIComponent(m[2]) } });
       focusMain(main);
       return;
     }
-    const section = SECTIONS.find(s => s.id === (m[3] || ""));
+    const section = SECTIONS.find(s => s.id === (m[4] || ""));
     if (!section) return notFound(app);
     const main = frame(app, workspace, section.id);
     await (await load(section.module)).render(main, { ...ctx, params: {} });

@@ -99,8 +99,11 @@ export async function render(main, ctx) {
         if (!input.hidden) input.focus();
       } }, writer ? "Reveal / edit" : "Reveal");
       const copyButton = h("button", { type: "button", class: "secondary small", disabled: !initial, onclick: () => copy(input.value, labelText) }, "Copy");
+      // secret shares (pages/share.js): a link to this stored value, for someone outside the workspace
+      const shareButton = writer && initial ? h("button", { type: "button", class: "secondary small",
+        onclick: () => import("./share.js").then(m => m.shareValue({ ws, prj, secret, env, personal: name === "personal" })) }, "Share") : null;
       return { input, element: h("div", { class: "value-box" }, h("label", { class: "field" }, h("span", { class: "label" }, labelText), mask, input),
-        h("div", { class: "actions" }, reveal, copyButton)) };
+        h("div", { class: "actions" }, reveal, copyButton, shareButton)) };
     };
     const sharedBox = valueBox(shared, "Value in " + env.name, "shared");
     const personalBox = env.hasPersonalOverrides && ctx.me ? valueBox(personal, "My personal override", "personal") : null;
@@ -210,7 +213,8 @@ export async function render(main, ctx) {
       h("div", { class: "actions" },
         writer && environments.length ? h("button", { type: "button", class: "primary", onclick: addSecret }, "Add secret") : null,
         writer && environments.length ? h("button", { type: "button", class: "secondary", onclick: importEnv }, "Import .env") : null,
-        environments.length ? h("button", { type: "button", class: "secondary", onclick: () => exportSecrets({ base, project, environments }) }, "Export") : null)),
+        environments.length ? h("button", { type: "button", class: "secondary", onclick: () => exportSecrets({ base, project, environments }) }, "Export") : null,
+        h("a", { class: "button secondary", href: "/w/" + encodeURIComponent(ws) + "/p/" + encodeURIComponent(project.slug) + "/shares" }, "Shares"))),
     environments.length ? h("div", { class: "toolbar" }, field("Filter", search), h("label", { class: "check" }, revealAll, "Show values"), count) : null,
     environments.length
       ? h("div", { class: "grid-wrap" }, h("table", { class: "grid" },

@@ -31,6 +31,7 @@ class LoggingTest {
         assertThat(init.stderr()).doesNotContain(token).doesNotContain("Bearer");
 
         EkJar.Server server = EkJar.serve(work, env);
+        String shareToken;
         EkJar.Api api = new EkJar.Api(server, token);
         EkJar.Api wrong = new EkJar.Api(server, "ek_live_" + "Z".repeat(43));
         try {
@@ -44,6 +45,12 @@ class LoggingTest {
             assertThat(created.status()).as("%s", created).isEqualTo(201);
             EkJar.Reply read = api.get("/v1/workspace/acme/project/web/secret/PASSWORD?environmentId=" + environment);
             assertThat(read.body()).contains(SECRET_VALUE);
+            // a secret share: its token is in the view's path, and the request line names the route template instead
+            EkJar.Reply share = api.post("/v1/workspace/acme/project/web/secret-share",
+                    "{\"key\":\"PASSWORD\",\"environmentId\":\"" + environment + "\"}");
+            assertThat(share.status()).as("%s", share).isEqualTo(201);
+            shareToken = share.json().get("token").asText();
+            assertThat(api.post("/v1/share/" + shareToken + "/view", "{}").body()).contains(SECRET_VALUE);
             // a request that fails while handling the value: a malformed body that contains it
             EkJar.Reply malformed = api.post("/v1/workspace/acme/project/web/secret", "{\"secrets\":[{\"value\":\"" + SECRET_VALUE + "\"");
             assertThat(malformed.status()).isEqualTo(400);
@@ -62,7 +69,7 @@ class LoggingTest {
 
         List<String> received = new ArrayList<>(api.requestIds);
         received.addAll(wrong.requestIds);
-        assertThat(received).as("every response carried X-Request-Id").hasSize(9);
+        assertThat(received).as("every response carried X-Request-Id").hasSize(11);
         assertThat(server.probeRequestIds).as("the readiness probe's 200 carried X-Request-Id").isNotEmpty();
         received.addAll(server.probeRequestIds);
         assertThat(new HashSet<>(received)).as("request ids are distinct").hasSize(received.size());
@@ -78,12 +85,16 @@ class LoggingTest {
             assertThat(received).as("request line's requestId is an X-Request-Id we received: %s", line).contains(requestId);
             assertThat(json.has("method") && json.has("route") && json.has("status") && json.has("durationMs"))
                     .as("request line fields: %s", line).isTrue();
+            if (json.path("route").asText().startsWith("/v1/share/")) {
+                assertThat(json.path("route").asText()).as("the share's route is logged as its template").isEqualTo("/v1/share/{token}/view");
+            }
             logged.add(requestId);
         }
         assertThat(logged).as("every request we made has its log line").containsExactlyInAnyOrderElementsOf(received);
 
         for (String output : List.of(server.stdout(), server.stderr())) {
-            assertThat(output).doesNotContain(token).doesNotContain(SECRET_VALUE).doesNotContain("Bearer");
+            assertThat(output).doesNotContain(token).doesNotContain(SECRET_VALUE).doesNotContain("Bearer")
+                    .doesNotContain(shareToken).doesNotContain(shareToken.substring("ek_share_".length()));
         }
         assertThat(server.stdout()).as("serve writes nothing on stdout").isEmpty();
     }

@@ -22,6 +22,7 @@ import dev.ekvault.server.ratelimit.TrustedProxies;
 import dev.ekvault.server.secret.SecretCache;
 import dev.ekvault.server.secret.SecretFeature;
 import dev.ekvault.server.sync.SyncFeature;
+import dev.ekvault.server.share.ShareFeature;
 import dev.ekvault.server.sso.SsoFeature;
 import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Database;
@@ -67,6 +68,7 @@ public final class EkServer implements AutoCloseable {
         this.auth = AuthFeature.install(p, tree, audit.events());
         this.secrets = SecretFeature.install(p, tree, audit.events());
         TokenService tokens = TokenFeature.install(p, tree, auth);
+        ShareFeature.install(p, tree, secrets, audit.log());
         this.bootstrap = new Bootstrap(p.database(), tree.workspaceStore(), tree.users(), tree.teamStore(), tokens, p.clock());
         PeopleFeature people = PeopleFeature.install(p, tree, auth, tokens, secrets, bootstrap);
         SsoFeature.install(p, tree, people);

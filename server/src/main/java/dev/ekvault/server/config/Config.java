@@ -9,7 +9,7 @@ import java.time.Duration;
  */
 public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Limits limits,
                      Jwt jwt, RateLimits rateLimits, Duration changePollInterval, Duration fullReloadInterval, People people, Sso sso,
-                     Oidc oidc, Audit audit, Secrets secrets, Sync sync, String description) {
+                     Oidc oidc, Audit audit, Secrets secrets, Sync sync, Shares shares, String description) {
 
     /**
      * Sync integrations: how often each node looks for syncs to push, how long changes settle before one push takes them
@@ -30,6 +30,13 @@ public record Config(Path dataDir, Http http, Database database, Secret masterKe
      * line ("" none, "-" standard output).
      */
     public record Audit(boolean recordReads, Duration headLogInterval, String file) {}
+
+    /**
+     * Secret shares: the longest expiry and the most views a share may be given, and how many wrong passwords a
+     * protected share takes in a window of {@code passwordWindow} (counted in its row, across nodes) before it refuses
+     * further attempts until the window ends.
+     */
+    public record Shares(Duration maxExpiry, int maxViews, int passwordAttempts, Duration passwordWindow) {}
 
     /**
      * Single sign-on with an OpenID Connect provider, on when {@code issuer} and {@code clientId} are set. The issuer

@@ -181,6 +181,8 @@ public final class ConfigLoader {
                         Duration.ofSeconds(intIn(v, "sync.max-backoff-seconds", 1, 86_400)),
                         Duration.ofMillis(intIn(v, "sync.fetch-timeout-millis", 100, 120_000)),
                         bool(v, "sync.allow-http-targets")),
+                new Config.Shares(Duration.ofHours(intIn(v, "share.max-expiry-hours", 1, 366 * 24)), intIn(v, "share.max-views", 1, 10_000),
+                        intIn(v, "share.password-attempts", 1, 1_000), Duration.ofMinutes(intIn(v, "share.password-window-minutes", 1, 7 * 24 * 60))),
                 description);
     }
 

@@ -38,7 +38,8 @@ import java.util.stream.Stream;
 public final class DashboardRoutes {
     /** The dashboard's paths: each answers the same page. Kept in step with the router in {@code app.js}. */
     static final List<String> PAGES = List.of("/", "/sign-in", "/sign-up", "/invite/{token}", "/account",
-            "/w/{ws}", "/w/{ws}/{section}", "/w/{ws}/p/{prj}");
+            "/w/{ws}", "/w/{ws}/{section}", "/w/{ws}/p/{prj}",
+            "/w/{ws}/p/{prj}/shares", "/share");
     private static final String IMMUTABLE = "public, max-age=31536000, immutable";
 
     private DashboardRoutes() {}

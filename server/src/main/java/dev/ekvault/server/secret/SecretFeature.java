@@ -6,7 +6,7 @@ import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Dialect;
 import dev.ekvault.server.workspace.WorkspaceFeature;
 
-/** Secrets installed: values and personal overrides, their routes, and the read path's cache. */
+/** Secrets installed: values and personal overrides, their routes, the read path's cache, and the service (shares read through it). */
 public record SecretFeature(SecretStore store, SecretCache cache, SecretService service) {
     /** The name of the job that announces due reminders ({@code Jobs.runNow} runs it in tests). */
     public static final String REMINDER_JOB = "secret reminders";

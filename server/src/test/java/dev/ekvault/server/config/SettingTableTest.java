@@ -110,6 +110,10 @@ class SettingTableTest {
         s.put("sync.max-backoff-seconds", "30");
         s.put("sync.fetch-timeout-millis", "2000");
         s.put("sync.allow-http-targets", "true");
+        s.put("share.max-expiry-hours", "24");
+        s.put("share.max-views", "3");
+        s.put("share.password-attempts", "2");
+        s.put("share.password-window-minutes", "60");
         s.put("people.open-sign-up", "true");
         s.put("people.session-hours", "1");
         s.put("sso.issuer", "https://other.example.com");

@@ -29,9 +29,11 @@ class RouteSecurityTest {
             "POST /v1/invites/{token}/accept", "POST /v1/invites/{token}/decline", "GET /v1/invites/{token}", "GET /v1/auth/options",
             "GET /device", "GET /dashboard/device.js", "GET /dashboard/ek.css", "GET /v1/auth/sso/start", "GET /v1/auth/sso/callback",
             "POST /v1/auth/oidc/exchange",
+            // a secret share's link: whoever holds it opens the share (the token is the credential; see share/ShareService)
+            "POST /v1/share/{token}/view",
             // the dashboard's page (the same for every path) and its assets; the page calls the API with the session
             "GET /", "GET /sign-in", "GET /sign-up", "GET /invite/{token}", "GET /account", "GET /w/{ws}", "GET /w/{ws}/{section}",
-            "GET /w/{ws}/p/{prj}", "GET /assets/{version}/{file}", "GET /assets/{version}/{dir}/{file}");
+            "GET /w/{ws}/p/{prj}", "GET /w/{ws}/p/{prj}/shares", "GET /share", "GET /assets/{version}/{file}", "GET /assets/{version}/{dir}/{file}");
 
     TestServer s;
 

@@ -59,6 +59,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * POST   /v1/workspace/{ws}/project/{prj}/secret            201     201       403
  * PUT    /v1/workspace/{ws}/project/{prj}/secret/{id}       200     200       403
  * DELETE /v1/workspace/{ws}/project/{prj}/secret/{id}       204     204       403
+ * GET    /v1/workspace/{ws}/project/{prj}/secret-share      200     200       200 (each sees its own; admins all)
+ * POST   /v1/workspace/{ws}/project/{prj}/secret-share      201     201       403 (a share outlives its credential)
+ * DELETE /v1/workspace/{ws}/project/{prj}/secret-share/{owner's id} 204 404    404
  * GET    /v1/workspace/{ws}/tokens                          200     200       200
  * POST   /v1/workspace/{ws}/tokens  (permission read)       201     201       201
  * POST   /v1/workspace/{ws}/tokens  (permission read-write) 201     201       403
@@ -186,6 +189,12 @@ class RolesWalkTest {
         return r.json().get("id").asText();
     }
 
+    private String ownersShareId() {
+        HttpResult r = s.post(WEB + "/secret-share", s.ownerToken, "{\"text\":\"walk " + next() + "\"}");
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return r.json().get("id").asText();
+    }
+
     private String ownTokenId(Role role) {
         HttpResult r = s.postAs(sessions.get(role), WS + "/tokens", "{\"name\":\"own-" + next() + "\",\"permission\":\"read\",\"expiresIn\":\"24h\"}");
         assertThat(r.status()).as("fixture: " + role + " creates a read token: " + r).isEqualTo(201);
@@ -275,6 +284,14 @@ class RolesWalkTest {
                         + "\"}]}"), expect(200, 200, 403)));
         t.add(new Probe("DELETE", "/v1/workspace/{ws}/project/{prj}/secret/{secretId}", "delete a secret",
                 r -> new Call(WEB + "/secret/" + freshSecretId(), null), expect(204, 204, 403)));
+        // secret shares: sharing needs write (a member reads values but may not hand them out); another's share is invisible
+        t.add(new Probe("GET", "/v1/workspace/{ws}/project/{prj}/secret-share", "list the project's shares",
+                r -> new Call(WEB + "/secret-share", null), expect(200, 200, 200)));
+        t.add(new Probe("POST", "/v1/workspace/{ws}/project/{prj}/secret-share", "share a value",
+                r -> new Call(WEB + "/secret-share", "{\"secretId\":\"" + sharedSecretId + "\",\"environmentId\":\"" + prod + "\"}"),
+                expect(201, 201, 403)));
+        t.add(new Probe("DELETE", "/v1/workspace/{ws}/project/{prj}/secret-share/{id}", "revoke the owner's share",
+                r -> new Call(WEB + "/secret-share/" + ownersShareId(), null), expect(204, 404, 404)));
         t.add(new Probe("GET", "/v1/workspace/{ws}/tokens", "list tokens", r -> new Call(WS + "/tokens", null), expect(200, 200, 200)));
         t.add(new Probe("POST", "/v1/workspace/{ws}/tokens", "create a read token",
                 r -> new Call(WS + "/tokens", "{\"name\":\"walk-" + next() + "\",\"permission\":\"read\",\"expiresIn\":\"24h\"}"),

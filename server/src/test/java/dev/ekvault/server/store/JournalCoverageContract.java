@@ -35,6 +35,7 @@ abstract class JournalCoverageContract {
     static final String PERSONAL_VALUE = "s3cr3t-personal-do-not-journal";
     static final String NEW_PASSWORD = "a brand new passphrase 42";
     static final String SIGN_UP_PASSWORD = "sign-up passphrase for ada";
+    static final String SHARE_PASSWORD = "share passphrase do-not-journal";
 
     TestServer s;
     TestIssuer cluster;
@@ -48,7 +49,7 @@ abstract class JournalCoverageContract {
         cluster = TestIssuer.start(s.clock);
         s.server.database().journal().subscribeInTransaction((c, changes) -> heard.addAll(changes));
         neverJournalled.addAll(List.of(s.ownerToken, SECRET_VALUE, SECRET_VALUE_2, PERSONAL_VALUE, TestServer.PASSWORD, NEW_PASSWORD,
-                SIGN_UP_PASSWORD));
+                SIGN_UP_PASSWORD, SHARE_PASSWORD));
     }
 
     @AfterAll
@@ -101,6 +102,18 @@ abstract class JournalCoverageContract {
         steps.add(new Step("clear a value's reminder", () -> s.put(WS + "/project/jp/secret/" + ids.get("secret"), s.ownerToken,
                 "{\"values\":[{\"environmentId\":\"" + ids.get("env") + "\",\"reminder\":null}]}"), 200,
                 expect("update/secret", "delete/secret-reminder")));
+        // secret shares: create (its value read is a VIEW event, not a change), a wrong password, a view, a revoke
+        steps.add(new Step("share a secret's value", () -> remember(ids, "share", s.post(WS + "/project/jp/secret-share", s.ownerToken,
+                "{\"secretId\":\"" + ids.get("secret") + "\",\"environmentId\":\"" + ids.get("env") + "\",\"maxViews\":2,\"password\":\""
+                        + SHARE_PASSWORD + "\"}")), 201, expect("create/secret-share")));
+        steps.add(new Step("open a share with a wrong password", () -> {
+            ids.put("shareToken", lastJson.get("token").asText());
+            return s.post("/v1/share/" + ids.get("shareToken") + "/view", null, "{\"password\":\"not the share password\"}");
+        }, 401, expect("refused/secret-share")));
+        steps.add(new Step("open a share", () -> s.post("/v1/share/" + ids.get("shareToken") + "/view", null,
+                "{\"password\":\"" + SHARE_PASSWORD + "\"}"), 200, expect("view/secret-share")));
+        steps.add(new Step("revoke a share", () -> s.delete(WS + "/project/jp/secret-share/" + ids.get("share"), s.ownerToken), 204,
+                expect("revoke/secret-share")));
         steps.add(new Step("create a token", () -> remember(ids, "token", s.post(WS + "/tokens", s.ownerToken,
                 "{\"name\":\"jt\",\"permission\":\"read\",\"scope\":{\"all\":true},\"expiresIn\":\"30d\"}")), 201, expect("create/credential")));
         steps.add(new Step("rotate the token", () -> remember(ids, "rotated", s.post(WS + "/tokens/" + ids.get("token") + "/rotate", s.ownerToken, "")),
