@@ -116,10 +116,13 @@ public final class SyncStore {
                 r -> r.getString(1), changedBefore, now, now);
     }
 
-    /** Takes the lease when no live node holds it: exactly one node pushes a sync at a time. */
+    /**
+     * Takes the lease when no live node holds it and the sync still has something to push: exactly one node pushes a
+     * sync at a time, and a node whose list of due syncs went stale (another node pushed meanwhile) pushes nothing twice.
+     */
     public boolean acquire(Connection c, String id, String owner, long now, long until) throws SQLException {
         return Sql.update(c, "UPDATE sync_config SET lease_owner = ?, lease_until = ? WHERE id = ? AND status = 'active' "
-                + "AND (lease_until IS NULL OR lease_until < ?)", owner, until, id, now) == 1;
+                + "AND change_seq > pushed_seq AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)", owner, until, id, now, now) == 1;
     }
 
     /** The push of everything up to {@code seq} arrived; a change made meanwhile stays pending. */

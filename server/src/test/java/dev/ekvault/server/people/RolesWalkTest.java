@@ -5,6 +5,7 @@ import dev.ekvault.server.http.Router;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.HttpResult;
 import dev.ekvault.server.testing.TestServer;
+import dev.ekvault.server.wire.WireTime;
 import dev.ekvault.server.testing.TestServer.Session;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
@@ -62,6 +63,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * GET    /v1/workspace/{ws}/project/{prj}/secret-share      200     200       200 (each sees its own; admins all)
  * POST   /v1/workspace/{ws}/project/{prj}/secret-share      201     201       403 (a share outlives its credential)
  * DELETE /v1/workspace/{ws}/project/{prj}/secret-share/{owner's id} 204 404    404
+ * GET    /v1/workspace/{ws}/project/{prj}/secret/export     200     200       200
+ * GET    /v1/workspace/{ws}/project/{prj}/secret/{id}/versions 200  200       200
+ * POST   /v1/workspace/{ws}/project/{prj}/secret/{id}/rollback 200  200       403
+ * GET    /v1/workspace/{ws}/project/{prj}/deleted-secret    200     200       200
+ * POST   /v1/workspace/{ws}/project/{prj}/deleted-secret/{id}/restore 200 200 403
+ * GET    /v1/workspace/{ws}/reminders                       200     200       200
+ * POST   /v1/workspace/{ws}/reminders/{id}/complete         204     204       403
+ * POST   /v1/sync/{slug}/start, GET/POST /v1/sync/{slug}/flow 2xx   403       403
+ * GET    /v1/workspace/{ws}/sync (and /{id}; POST /{id}/pause, /resume, /run; DELETE /{id}) 2xx 403 403
  * GET    /v1/workspace/{ws}/tokens                          200     200       200
  * POST   /v1/workspace/{ws}/tokens  (permission read)       201     201       201
  * POST   /v1/workspace/{ws}/tokens  (permission read-write) 201     201       403
@@ -129,7 +139,8 @@ class RolesWalkTest {
 
     @BeforeAll
     void start() {
-        s = TestServer.start(Backend.SQLITE);
+        // syncs are set up against an https URL nobody serves: the worker must not try it during the walk
+        s = TestServer.start(Backend.SQLITE, "--sync-poll-millis=60000");
         s.createProject("web");
         prod = s.createEnvironment("web", "production", false);
         dev = s.createEnvironment("web", "dev", true);
@@ -187,6 +198,37 @@ class RolesWalkTest {
         HttpResult r = s.post(WS + "/tokens", s.ownerToken, "{\"name\":\"owners-" + next() + "\",\"permission\":\"read\",\"expiresIn\":\"24h\"}");
         assertThat(r.status()).as(r.toString()).isEqualTo(201);
         return r.json().get("id").asText();
+    }
+
+    /** A secret the owner deleted (restorable). */
+    private String deletedSecretId() {
+        String id = freshSecretId();
+        assertThat(s.delete(WEB + "/secret/" + id, s.ownerToken).status()).isEqualTo(204);
+        return id;
+    }
+
+    /** A one-time reminder on a fresh secret's value, set by the owner. */
+    private String reminderId() {
+        String id = freshSecretId();
+        HttpResult r = s.put(WEB + "/secret/" + id, s.ownerToken, "{\"values\":[{\"environmentId\":\"" + prod + "\",\"reminder\":{\"type\":\"one_time\","
+                + "\"nextReminderDate\":\"" + WireTime.format(s.clock.millis() + 86_400_000L) + "\"}}]}");
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        return r.json().get("values").get(0).get("reminder").get("id").asText();
+    }
+
+    /** A webhook sync of production the owner began ({@code complete}: and set up, so it can be paused and run). */
+    private String syncId(boolean complete) {
+        HttpResult started = s.post("/v1/sync/webhook/start", s.ownerToken, "");
+        assertThat(started.status()).as(started.toString()).isEqualTo(201);
+        String id = started.json().get("syncConfigId").asText();
+        if (complete) {
+            for (String[] step : new String[][] {{"auth", "{}"}, {"target", "{\"url\":\"https://hooks.walk.example.com/ek\"}"},
+                    {"mapping", "{\"environmentId\":\"" + prod + "\"}"}}) {
+                HttpResult r = s.post("/v1/sync/webhook/flow?syncConfigId=" + id + "&step=" + step[0], s.ownerToken, step[1]);
+                assertThat(r.status()).as(r.toString()).isEqualTo(200);
+            }
+        }
+        return id;
     }
 
     private String ownersShareId() {
@@ -292,6 +334,40 @@ class RolesWalkTest {
                 expect(201, 201, 403)));
         t.add(new Probe("DELETE", "/v1/workspace/{ws}/project/{prj}/secret-share/{id}", "revoke the owner's share",
                 r -> new Call(WEB + "/secret-share/" + ownersShareId(), null), expect(204, 404, 404)));
+        // a secret's history, export and reminders: reads for every role, changes for writers
+        t.add(new Probe("GET", "/v1/workspace/{ws}/project/{prj}/secret/export", "export an environment",
+                r -> new Call(WEB + "/secret/export?environmentId=" + prod + "&format=dotenv", null), expect(200, 200, 200)));
+        t.add(new Probe("GET", "/v1/workspace/{ws}/project/{prj}/secret/{secretId}/versions", "a secret's history",
+                r -> new Call(WEB + "/secret/" + sharedSecretId + "/versions?includeValues=true", null), expect(200, 200, 200)));
+        t.add(new Probe("POST", "/v1/workspace/{ws}/project/{prj}/secret/{secretId}/rollback", "roll a value back",
+                r -> new Call(WEB + "/secret/" + sharedSecretId + "/rollback", "{\"environmentId\":\"" + prod + "\",\"version\":1}"),
+                expect(200, 200, 403)));
+        t.add(new Probe("GET", "/v1/workspace/{ws}/project/{prj}/deleted-secret", "deleted secrets",
+                r -> new Call(WEB + "/deleted-secret", null), expect(200, 200, 200)));
+        t.add(new Probe("POST", "/v1/workspace/{ws}/project/{prj}/deleted-secret/{secretId}/restore", "restore a deleted secret",
+                r -> new Call(WEB + "/deleted-secret/" + deletedSecretId() + "/restore", ""), expect(200, 200, 403)));
+        t.add(new Probe("GET", "/v1/workspace/{ws}/reminders", "the workspace's reminders",
+                r -> new Call(WS + "/reminders", null), expect(200, 200, 200)));
+        t.add(new Probe("POST", "/v1/workspace/{ws}/reminders/{id}/complete", "complete a one-time reminder",
+                r -> new Call(WS + "/reminders/" + reminderId() + "/complete", ""), expect(204, 204, 403)));
+        // syncs: admins only (the docs' role table: developers and members have no access to syncs)
+        t.add(new Probe("POST", "/v1/sync/{slug}/start", "begin a sync's setup", r -> new Call("/v1/sync/webhook/start", ""),
+                expect(201, 403, 403)));
+        t.add(new Probe("GET", "/v1/sync/{slug}/flow", "a sync wizard step's form",
+                r -> new Call("/v1/sync/webhook/flow?syncConfigId=" + syncId(false) + "&step=auth", null), expect(200, 403, 403)));
+        t.add(new Probe("POST", "/v1/sync/{slug}/flow", "submit a sync wizard step",
+                r -> new Call("/v1/sync/webhook/flow?syncConfigId=" + syncId(false) + "&step=auth", "{}"), expect(200, 403, 403)));
+        t.add(new Probe("GET", "/v1/workspace/{ws}/sync", "list syncs", r -> new Call(WS + "/sync", null), expect(200, 403, 403)));
+        t.add(new Probe("GET", "/v1/workspace/{ws}/sync/{id}", "one sync", r -> new Call(WS + "/sync/" + syncId(true), null),
+                expect(200, 403, 403)));
+        t.add(new Probe("POST", "/v1/workspace/{ws}/sync/{id}/pause", "pause a sync", r -> new Call(WS + "/sync/" + syncId(true) + "/pause", ""),
+                expect(200, 403, 403)));
+        t.add(new Probe("POST", "/v1/workspace/{ws}/sync/{id}/resume", "resume a sync",
+                r -> new Call(WS + "/sync/" + syncId(true) + "/resume", ""), expect(200, 403, 403)));
+        t.add(new Probe("POST", "/v1/workspace/{ws}/sync/{id}/run", "sync now", r -> new Call(WS + "/sync/" + syncId(true) + "/run", ""),
+                expect(200, 403, 403)));
+        t.add(new Probe("DELETE", "/v1/workspace/{ws}/sync/{id}", "delete a sync", r -> new Call(WS + "/sync/" + syncId(true), null),
+                expect(204, 403, 403)));
         t.add(new Probe("GET", "/v1/workspace/{ws}/tokens", "list tokens", r -> new Call(WS + "/tokens", null), expect(200, 200, 200)));
         t.add(new Probe("POST", "/v1/workspace/{ws}/tokens", "create a read token",
                 r -> new Call(WS + "/tokens", "{\"name\":\"walk-" + next() + "\",\"permission\":\"read\",\"expiresIn\":\"24h\"}"),

@@ -45,7 +45,7 @@ abstract class JournalCoverageContract {
 
     @BeforeAll
     void start() {
-        s = TestServer.start(backend(), "--oidc-allow-http-issuers=true", "--people-open-sign-up=true");
+        s = TestServer.start(backend(), "--oidc-allow-http-issuers=true", "--people-open-sign-up=true", "--sync-poll-millis=60000");
         cluster = TestIssuer.start(s.clock);
         s.server.database().journal().subscribeInTransaction((c, changes) -> heard.addAll(changes));
         neverJournalled.addAll(List.of(s.ownerToken, SECRET_VALUE, SECRET_VALUE_2, PERSONAL_VALUE, TestServer.PASSWORD, NEW_PASSWORD,
@@ -163,6 +163,25 @@ abstract class JournalCoverageContract {
             s.server.secrets().purgeDeleted();
             return s.get(WS + "/project/jp/deleted-secret", s.ownerToken);
         }, 200, expect("purge/secret")));
+        // a sync's setup and management (issue 15); the generated signing secret must never be journalled
+        steps.add(new Step("begin a sync", () -> {
+            HttpResult r = s.post("/v1/sync/webhook/start", s.ownerToken, "");
+            if (r.status() == 201) ids.put("sync", r.json().get("syncConfigId").asText());
+            return r;
+        }, 201, expect("create/sync")));
+        steps.add(new Step("a sync's auth step", () -> {
+            HttpResult r = s.post("/v1/sync/webhook/flow?syncConfigId=" + ids.get("sync") + "&step=auth", s.ownerToken, "{}");
+            if (r.status() == 200) neverJournalled.add(r.json().get("shownOnce").get("signingSecret").asText());
+            return r;
+        }, 200, expect("update/sync")));
+        steps.add(new Step("a sync's target step", () -> s.post("/v1/sync/webhook/flow?syncConfigId=" + ids.get("sync") + "&step=target",
+                s.ownerToken, "{\"url\":\"https://hooks.journal.example.com/ek\"}"), 200, expect("update/sync")));
+        steps.add(new Step("a sync's mapping step", () -> s.post("/v1/sync/webhook/flow?syncConfigId=" + ids.get("sync") + "&step=mapping",
+                s.ownerToken, "{\"environmentId\":\"" + ids.get("env") + "\"}"), 200, expect("update/sync")));
+        steps.add(new Step("pause a sync", () -> s.post(WS + "/sync/" + ids.get("sync") + "/pause", s.ownerToken, ""), 200, expect("pause/sync")));
+        steps.add(new Step("resume a sync", () -> s.post(WS + "/sync/" + ids.get("sync") + "/resume", s.ownerToken, ""), 200, expect("resume/sync")));
+        steps.add(new Step("sync now", () -> s.post(WS + "/sync/" + ids.get("sync") + "/run", s.ownerToken, ""), 200, expect("run/sync")));
+        steps.add(new Step("delete a sync", () -> s.delete(WS + "/sync/" + ids.get("sync"), s.ownerToken), 204, expect("delete/sync")));
         // the workspace tree's renames and deletes (fixtures made inside a step are heard too: containsAll tolerates them)
         steps.add(new Step("rename a team", () -> {
             ids.put("team", s.createTeam("tree-team"));

@@ -316,6 +316,60 @@ abstract class SyncContract {
     }
 
     @Test
+    void twoNodesSharingSyncsPushEachChangeOnce() throws Exception {
+        if (backend() != Backend.POSTGRESQL) return; // one SQLite file has one writer process; the lease test above covers one node
+        try (TestServer a = TestServer.start(backend(), "--sync-allow-http-targets=true", "--sync-poll-millis=60000");
+             TestServer b = a.anotherNode(new dev.ekvault.server.testing.TestClock(a.clock.instant()), "--sync-allow-http-targets=true",
+                     "--sync-poll-millis=60000");
+             WebhookReceiver shared = new WebhookReceiver()) {
+            a.createProject("shared");
+            List<String> envs = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                String env = a.createEnvironment("shared", "env" + i, false);
+                a.createSecrets("shared", List.of(env), Map.of("K" + i, "v" + i));
+                envs.add(env);
+            }
+            String secret = null;
+            for (String env : envs) {
+                String id = a.post("/v1/sync/webhook/start", a.ownerToken, "").json().get("syncConfigId").asText();
+                HttpResult auth = a.post("/v1/sync/webhook/flow?syncConfigId=" + id + "&step=auth", a.ownerToken, "{\"signingSecret\":\""
+                        + (secret == null ? "" : secret) + "\"}");
+                if (secret == null) secret = auth.json().get("shownOnce").get("signingSecret").asText();
+                a.post("/v1/sync/webhook/flow?syncConfigId=" + id + "&step=target", a.ownerToken, "{\"url\":\"" + shared.url() + "\"}");
+                assertThat(a.post("/v1/sync/webhook/flow?syncConfigId=" + id + "&step=mapping", a.ownerToken,
+                        "{\"environmentId\":\"" + env + "\"}").status()).isEqualTo(200);
+            }
+            shared.secret(secret);
+            a.clock.advance(Duration.ofSeconds(1));
+            b.clock.advance(Duration.ofSeconds(1));
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                List<java.util.concurrent.Future<Integer>> runs = new ArrayList<>();
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                for (TestServer node : List.of(a, b, a, b)) {
+                    runs.add(pool.submit(() -> {
+                        go.await();
+                        return node.server.syncEngine().runDue();
+                    }));
+                }
+                go.countDown();
+                int pushed = 0;
+                for (var run : runs) pushed += run.get();
+                assertThat(pushed).as("each sync pushed by exactly one node").isEqualTo(envs.size());
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThat(shared.deliveries()).hasSize(envs.size());
+            assertThat(shared.deliveries()).allMatch(WebhookReceiver.Delivery::signatureValid);
+            // a change made on one node is pushed by the other
+            b.createSecrets("shared", List.of(envs.get(0)), Map.of("FROM_B", "b"));
+            a.clock.advance(Duration.ofSeconds(1));
+            assertThat(a.server.syncEngine().runDue()).isEqualTo(1);
+            assertThat(texts(shared.last().body().get("data").get("changed"))).containsExactly("FROM_B");
+        }
+    }
+
+    @Test
     void aSyncGoesWithItsEnvironment() {
         String[] p = project(Map.of("GONE", "1"));
         String id = webhook(s.ownerToken, p[1], false);
