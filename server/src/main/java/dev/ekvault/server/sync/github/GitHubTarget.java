@@ -177,6 +177,7 @@ public final class GitHubTarget implements SyncTarget {
         }
         List<String> writes = new ArrayList<>();
         for (String key : push.changed()) if (!skipped.containsKey(key)) writes.add(key);
+        writes.sort(java.util.Comparator.comparing(k -> k.toUpperCase(Locale.ROOT))); // in the order GitHub lists them
 
         if (!writes.isEmpty()) {
             String what = "GET the Actions public key of " + settings.get("repository") + environmentLabel(settings);
