@@ -293,8 +293,9 @@ abstract class GitHubSyncContract {
             JsonNode status = info(id);
             assertThat(status.get("lastError").asText()).contains("401").contains("refused the credential").doesNotContain(TOKEN);
             assertThat(status.toString()).doesNotContain(TOKEN);
-            String audit = s.get(WS + "/audit?limit=200", s.ownerToken).body();
-            assertThat(audit).doesNotContain(TOKEN);
+            HttpResult audit = s.get(WS + "/audit?limit=200", s.ownerToken);
+            assertThat(audit.status()).isEqualTo(200);
+            assertThat(audit.body()).doesNotContain(TOKEN);
         } finally {
             github.token(TOKEN);
         }
