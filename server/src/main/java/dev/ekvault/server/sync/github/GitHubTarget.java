@@ -44,6 +44,8 @@ public final class GitHubTarget implements SyncTarget {
     static final String API_VERSION = "2022-11-28";
     /** GitHub's limit on one secret's value. */
     static final int MAX_VALUE_BYTES = 48 * 1024;
+    /** GitHub's advice after a secondary rate limit that names no wait: at least a minute. */
+    static final long SECONDARY_WAIT_MILLIS = 60_000;
     private static final Pattern SECRET_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,199}");
     private static final Pattern OWNER = Pattern.compile("[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})");
     private static final Pattern REPO = Pattern.compile("[A-Za-z0-9._-]{1,100}");
@@ -181,7 +183,7 @@ public final class GitHubTarget implements SyncTarget {
 
         if (!writes.isEmpty()) {
             String what = "GET the Actions public key of " + settings.get("repository") + environmentLabel(settings);
-            JsonNode key = json(TargetCalls.expectAt(api.call("GET", secrets + "/public-key", null), what, now), what);
+            JsonNode key = json(check(api.call("GET", secrets + "/public-key", null), what, now), what);
             String keyId = key.path("key_id").asText("");
             byte[] publicKey;
             try {
@@ -196,7 +198,7 @@ public final class GitHubTarget implements SyncTarget {
                 body.put("encrypted_value", Base64.getEncoder().encodeToString(SealedBox.seal(push.values().get(k).getBytes(StandardCharsets.UTF_8), publicKey)));
                 body.put("key_id", keyId);
                 String put = "PUT secret " + name;
-                TargetCalls.expectAt(api.call("PUT", secrets + "/" + name, bytes(body)), put, now);
+                check(api.call("PUT", secrets + "/" + name, bytes(body)), put, now);
             }
         }
         if (push.deleteMissing()) {
@@ -209,7 +211,7 @@ public final class GitHubTarget implements SyncTarget {
             }
             for (String name : deletes) {
                 // 404: already gone (a retry of this push, or removed by hand): the same end state
-                TargetCalls.expectAt(api.call("DELETE", secrets + "/" + name, null), "DELETE secret " + name, now, 404);
+                check(api.call("DELETE", secrets + "/" + name, null), "DELETE secret " + name, now, 404);
             }
         }
         if (!skipped.isEmpty()) {
@@ -224,6 +226,27 @@ public final class GitHubTarget implements SyncTarget {
             throw new Failure("the other keys were written, but " + skipped.size() + " cannot be GitHub secrets: " + String.join(", ", named)
                     + "; names must be letters, digits and _, not start with a digit or GITHUB_", null);
         }
+    }
+
+    /**
+     * {@link TargetCalls#expectAt}, plus GitHub's secondary rate limit answered without {@code Retry-After} or an
+     * exhausted quota: a 403 or 429 whose message says "rate limit", after which GitHub asks for at least a minute's
+     * wait. The body is only read to tell that from a refused token, never repeated.
+     */
+    private static BoundedFetch.Answer check(BoundedFetch.Answer answer, String what, long now, int... alsoFine) throws Failure {
+        int status = answer.status();
+        if ((status == 403 || status == 429) && TargetCalls.retryAfterMillis(answer, now) == null && answer.body() != null) {
+            String message;
+            try {
+                message = JSON.readTree(answer.body()).path("message").asText("");
+            } catch (IOException e) {
+                message = "";
+            }
+            if (message.toLowerCase(Locale.ROOT).contains("rate limit")) {
+                throw new Failure(what + ": the target answered " + status + " (secondary rate limit)", SECONDARY_WAIT_MILLIS);
+            }
+        }
+        return TargetCalls.expectAt(answer, what, now, alsoFine);
     }
 
     /** Why {@code key} cannot be a GitHub secret name, or null when it can. */

@@ -122,7 +122,9 @@ final class FakeGitHub implements AutoCloseable {
             }
             if (answer != null) {
                 answer.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
-                send(exchange, answer.status(), message(answer.status() >= 500 ? "Server Error" : "API rate limit exceeded"));
+                send(exchange, answer.status(), message(answer.status() >= 500 ? "Server Error"
+                        : answer.headers().isEmpty() ? "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+                        : "API rate limit exceeded for user ID 1."));
                 return;
             }
             if (!("Bearer " + token).equals(h.getFirst("Authorization"))) {

@@ -264,6 +264,15 @@ abstract class GitHubSyncContract {
         JsonNode secondary = info(id);
         assertThat(Instant.parse(secondary.get("nextAttemptAt").asText()).toEpochMilli() - s.clock.millis()).isEqualTo(25_000);
 
+        // a secondary limit that names no wait: 403 "You have exceeded a secondary rate limit", at least a minute
+        s.clock.advance(Duration.ofSeconds(26));
+        github.answerNext(403, Map.of());
+        assertThat(s.server.syncEngine().runDue()).isZero();
+        JsonNode unnamed = info(id);
+        assertThat(unnamed.get("lastError").asText()).contains("403").contains("secondary rate limit");
+        assertThat(Instant.parse(unnamed.get("nextAttemptAt").asText()).toEpochMilli() - s.clock.millis()).isEqualTo(60_000);
+        s.clock.advance(Duration.ofSeconds(35));
+
         // an outage: 502s back off, a change meanwhile, then caught up
         github.answerNext(502, Map.of());
         github.answerNext(502, Map.of());
