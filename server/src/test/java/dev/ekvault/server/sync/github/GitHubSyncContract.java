@@ -219,14 +219,16 @@ abstract class GitHubSyncContract {
 
     @Test
     void keysThatCannotBeGitHubNamesAreNamedInTheStatusAndTheRestLands() {
-        String[] p = project(Map.of("GOOD", "g", "my-key", "m", "GITHUB_TOKEN_X", "t", "9LIVES", "n"));
+        String[] p = project(Map.of("GOOD", "g", "my-key", "m", "GITHUB_TOKEN_X", "t", "9LIVES", "n", "Mixed", "a", "MIXED", "b"));
         String repo = repository();
         String id = sync(p[1], repo, "", true);
         assertThat(settleAndPush()).isZero();
         assertThat(github.secrets(repo, "")).as("the rest is written").isEqualTo(Map.of("GOOD", "g"));
         JsonNode status = info(id);
-        assertThat(status.get("lastError").asText()).contains("3 cannot be GitHub secrets").contains("my-key").contains("GITHUB_TOKEN_X")
-                .contains("9LIVES").doesNotContain("GOOD");
+        assertThat(status.get("lastError").asText()).contains("5 cannot be GitHub secrets").contains("my-key").contains("GITHUB_TOKEN_X")
+                .contains("9LIVES").contains("Mixed").contains("MIXED (same name as another key once upper-cased)").doesNotContain("GOOD");
+        assertThat(status.get("lastError").asText()).as("names, never values").doesNotContain("\"m\"");
+        remove(p[0], "Mixed"); // the clash resolved: MIXED goes
         assertThat(status.get("pending").asBoolean()).as("not silently done").isTrue();
         // renamed away, the next push succeeds
         remove(p[0], "my-key");
@@ -235,8 +237,16 @@ abstract class GitHubSyncContract {
         set(p[0], p[1], "MY_KEY", "m");
         s.clock.advance(Duration.ofSeconds(61));
         assertThat(s.server.syncEngine().runDue()).isEqualTo(1);
-        assertThat(github.secrets(repo, "")).isEqualTo(Map.of("GOOD", "g", "MY_KEY", "m"));
+        assertThat(github.secrets(repo, "")).isEqualTo(Map.of("GOOD", "g", "MY_KEY", "m", "MIXED", "b"));
         assertThat(info(id).get("lastError").isNull()).isTrue();
+        // GOOD renamed to good: the same GitHub name, written and not deleted after
+        remove(p[0], "GOOD");
+        set(p[0], p[1], "good", "g2");
+        int mark = github.calls().size();
+        assertThat(settleAndPush()).isEqualTo(1);
+        assertThat(described(callsSince(mark))).containsExactly("GET /repos/" + repo + "/actions/secrets/public-key",
+                "PUT /repos/" + repo + "/actions/secrets/GOOD");
+        assertThat(github.secrets(repo, "")).isEqualTo(Map.of("GOOD", "g2", "MY_KEY", "m", "MIXED", "b"));
     }
 
     @Test
