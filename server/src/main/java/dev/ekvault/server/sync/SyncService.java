@@ -111,6 +111,15 @@ public final class SyncService {
             }
         }
         Map<String, String> shownOnce = new LinkedHashMap<>();
+        // a target may call its API to check the answers: done before the write, so no transaction waits on a network call
+        SyncTarget.Accepted checked = null;
+        if (!step.equals("mapping")) {
+            SyncRow draft = database.read(c -> findForSetup(c, caller, target, syncId));
+            String credential = draft.credential() == null ? null
+                    : new String(seal.open(draft.id(), "credential", draft.credential()), StandardCharsets.UTF_8);
+            checked = target.accept(step, answers, settings(draft), credential);
+        }
+        SyncTarget.Accepted accepted0 = checked;
         SyncRow after = database.write(c -> {
             SyncRow sync = findForSetup(c, caller, target, syncId);
             Map<String, String> settings = settings(sync);
@@ -135,7 +144,7 @@ public final class SyncService {
                         sync.changeSeq() + 1, sync.pushedSeq(), now, 0, 0, sync.lastSuccessAt(), sync.lastError(), sync.lastErrorAt(),
                         sync.leaseOwner(), sync.leaseUntil(), sync.pushedState());
             } else {
-                SyncTarget.Accepted accepted = target.accept(step, answers, settings);
+                SyncTarget.Accepted accepted = accepted0;
                 settings.putAll(accepted.settings());
                 shownOnce.putAll(accepted.shownOnce());
                 byte[] credential = accepted.credential() == null ? sync.credential()

@@ -29,6 +29,15 @@ public interface SyncTarget {
      */
     Accepted accept(String step, Map<String, String> answers, Map<String, String> settingsSoFar);
 
+    /**
+     * {@link #accept} for a target that must call its API to check the {@code target} step (does that repository exist,
+     * may this credential write there): {@code credential} is the one kept at the {@code auth} step (null before it).
+     * The wizard calls this one, outside any database transaction, so a slow API holds no lock.
+     */
+    default Accepted accept(String step, Map<String, String> answers, Map<String, String> settingsSoFar, String credential) {
+        return accept(step, answers, settingsSoFar);
+    }
+
     /** Writes the environment's state to the target. Idempotent: a retry of the same push changes nothing more. */
     void push(Push push) throws Failure;
 

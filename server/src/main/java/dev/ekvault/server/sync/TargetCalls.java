@@ -31,12 +31,18 @@ public final class TargetCalls {
 
     /** Refuses anything but a 2xx (and the statuses the caller accepts) as a failure naming {@code what}. */
     public static BoundedFetch.Answer expect(BoundedFetch.Answer answer, String what, int... alsoFine) throws SyncTarget.Failure {
+        return expectAt(answer, what, System.currentTimeMillis(), alsoFine);
+    }
+
+    /** {@link #expect} with the time a rate-limit reset header is measured from (the push's clock). */
+    public static BoundedFetch.Answer expectAt(BoundedFetch.Answer answer, String what, long now, int... alsoFine) throws SyncTarget.Failure {
         int status = answer.status();
         if (status >= 200 && status < 300) return answer;
         for (int fine : alsoFine) if (status == fine) return answer;
-        Long retryAfter = retryAfterMillis(answer);
+        Long retryAfter = retryAfterMillis(answer, now);
         if (status == 429 || status >= 500 || retryAfter != null) {
-            throw new SyncTarget.Failure(what + ": the target answered " + status + (status == 429 ? " (rate limited)" : ""), retryAfter);
+            boolean limited = status == 429 || (retryAfter != null && status < 500);
+            throw new SyncTarget.Failure(what + ": the target answered " + status + (limited ? " (rate limited)" : ""), retryAfter);
         }
         if (status >= 300 && status < 400) throw new SyncTarget.Failure(what + ": the target answered a redirect (" + status + "), which is not followed", null);
         if (status == 401 || status == 403) throw new SyncTarget.Failure(what + ": the target refused the credential (" + status + ")", null);
@@ -45,15 +51,33 @@ public final class TargetCalls {
 
     /** {@code Retry-After} as seconds or an HTTP date, in milliseconds from now; null when absent or unreadable. */
     public static Long retryAfterMillis(BoundedFetch.Answer answer) {
+        return retryAfterMillis(answer, System.currentTimeMillis());
+    }
+
+    /**
+     * {@code Retry-After} (seconds or an HTTP date), else an exhausted quota's reset time — {@code X-RateLimit-Remaining: 0}
+     * with {@code X-RateLimit-Reset} in epoch seconds, as GitHub and others answer a primary rate limit — in milliseconds
+     * from {@code now}, at most a day; null when neither is there or readable.
+     */
+    public static Long retryAfterMillis(BoundedFetch.Answer answer, long now) {
         String value = answer.header("Retry-After");
-        if (value == null) return null;
+        if (value == null) {
+            String remaining = answer.header("X-RateLimit-Remaining");
+            String reset = answer.header("X-RateLimit-Reset");
+            if (remaining == null || reset == null || !remaining.strip().equals("0")) return null;
+            try {
+                return Math.max(0, Math.min(Long.parseLong(reset.strip()) * 1000 - now, 86_400_000L));
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
         value = value.strip();
         try {
             return Math.max(0, Math.min(Long.parseLong(value), 86_400)) * 1000;
         } catch (NumberFormatException e) {
             try {
                 long at = ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant().toEpochMilli();
-                return Math.max(0, Math.min(at - System.currentTimeMillis(), 86_400_000L));
+                return Math.max(0, Math.min(at - now, 86_400_000L));
             } catch (DateTimeParseException e2) {
                 return null;
             }
