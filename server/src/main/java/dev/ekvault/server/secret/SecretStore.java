@@ -229,13 +229,9 @@ public final class SecretStore {
     /** A value's versions, newest first, in the given environments and owners. */
     public List<VersionRow> versions(Connection c, String secretId, Collection<String> environmentIds, Collection<String> owners) throws SQLException {
         if (environmentIds.isEmpty() || owners.isEmpty()) return List.of();
-        List<Object> parameters = new ArrayList<>();
-        parameters.add(secretId);
-        parameters.addAll(environmentIds);
-        parameters.addAll(owners);
         return Sql.list(c, VERSION + "WHERE secret_id = ? AND environment_id IN (" + Sql.placeholders(environmentIds.size()) + ") "
                 + "AND owner_id IN (" + Sql.placeholders(owners.size()) + ") ORDER BY changed_at DESC, version DESC, environment_id, owner_id",
-                SecretStore::readVersion, parameters.toArray());
+                SecretStore::readVersion, Sql.spread(secretId, environmentIds, owners));
     }
 
     /** The newest version of each value a secret ever had (each environment and owner). */
@@ -263,18 +259,12 @@ public final class SecretStore {
     public List<ValueRow> valuesAt(Connection c, String projectId, Collection<String> environmentIds, Collection<String> owners, long at)
             throws SQLException {
         if (environmentIds.isEmpty() || owners.isEmpty()) return List.of();
-        List<Object> parameters = new ArrayList<>();
-        parameters.add(projectId);
-        parameters.add(at);
-        parameters.addAll(environmentIds);
-        parameters.addAll(owners);
-        parameters.add(at);
         return Sql.list(c, "SELECT h.secret_id, h.environment_id, h.owner_id, h.version, h.ciphertext, h.changed_at FROM secret_value_version h "
                         + "WHERE h.project_id = ? AND h.changed_at <= ? AND h.environment_id IN (" + Sql.placeholders(environmentIds.size()) + ") "
                         + "AND h.owner_id IN (" + Sql.placeholders(owners.size()) + ") AND h.version = (SELECT MAX(m.version) "
                         + "FROM secret_value_version m WHERE m.secret_id = h.secret_id AND m.environment_id = h.environment_id "
                         + "AND m.owner_id = h.owner_id AND m.changed_at <= ?) AND h.ciphertext IS NOT NULL",
-                SecretStore::readValue, parameters.toArray());
+                SecretStore::readValue, Sql.spread(projectId, at, environmentIds, owners, at));
     }
 
     /** The next version number of a value: after every version it ever had, so a value deleted and written again never reuses one. */
@@ -307,15 +297,11 @@ public final class SecretStore {
      */
     public List<ValueRow> values(Connection c, String projectId, Collection<String> environmentIds, Collection<String> owners) throws SQLException {
         if (environmentIds.isEmpty() || owners.isEmpty()) return List.of();
-        List<Object> parameters = new ArrayList<>();
-        parameters.add(projectId);
-        parameters.addAll(environmentIds);
-        parameters.addAll(owners);
         return Sql.list(c, "SELECT v.secret_id, v.environment_id, v.owner_id, v.version, v.ciphertext, v.updated_at "
                         + "FROM secret_value v JOIN secret s ON s.id = v.secret_id WHERE s.project_id = ? "
                         + "AND v.environment_id IN (" + Sql.placeholders(environmentIds.size()) + ") "
                         + "AND v.owner_id IN (" + Sql.placeholders(owners.size()) + ")",
-                SecretStore::readValue, parameters.toArray());
+                SecretStore::readValue, Sql.spread(projectId, environmentIds, owners));
     }
 
     /** The environments in which a secret holds any value (shared or anyone's personal one). */

@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 
@@ -63,6 +64,16 @@ public final class Sql {
         try (PreparedStatement statement = prepare(c, sql, parameters); ResultSet rows = statement.executeQuery()) {
             return rows.next();
         }
+    }
+
+    /** Statement parameters in order, each collection spread in place (the values of an IN list among single ones). */
+    public static Object[] spread(Object... parts) {
+        List<Object> out = new ArrayList<>();
+        for (Object part : parts) {
+            if (part instanceof Collection<?> many) out.addAll(many);
+            else out.add(part);
+        }
+        return out.toArray();
     }
 
     /** {@code ?, ?, ?} for an IN list of {@code n} values. */
