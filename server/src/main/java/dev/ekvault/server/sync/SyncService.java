@@ -135,7 +135,9 @@ public final class SyncService {
                         sync.changeSeq() + 1, sync.pushedSeq(), now, 0, 0, sync.lastSuccessAt(), sync.lastError(), sync.lastErrorAt(),
                         sync.leaseOwner(), sync.leaseUntil(), sync.pushedState());
             } else {
-                SyncTarget.Accepted accepted = target.accept(step, answers, settings);
+                String kept = sync.credential() == null ? null
+                        : new String(seal.open(sync.id(), "credential", sync.credential()), StandardCharsets.UTF_8);
+                SyncTarget.Accepted accepted = target.accept(step, answers, settings, kept);
                 settings.putAll(accepted.settings());
                 shownOnce.putAll(accepted.shownOnce());
                 byte[] credential = accepted.credential() == null ? sync.credential()

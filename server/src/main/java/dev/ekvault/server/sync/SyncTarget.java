@@ -29,6 +29,14 @@ public interface SyncTarget {
      */
     Accepted accept(String step, Map<String, String> answers, Map<String, String> settingsSoFar);
 
+    /**
+     * As {@link #accept(String, Map, Map)}, with the credential the {@code auth} step kept (null before it), for a
+     * target whose {@code target} step checks with its API that the place exists (a Vercel project, a repository).
+     */
+    default Accepted accept(String step, Map<String, String> answers, Map<String, String> settingsSoFar, String credential) {
+        return accept(step, answers, settingsSoFar);
+    }
+
     /** Writes the environment's state to the target. Idempotent: a retry of the same push changes nothing more. */
     void push(Push push) throws Failure;
 

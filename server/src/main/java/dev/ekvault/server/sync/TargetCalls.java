@@ -43,9 +43,26 @@ public final class TargetCalls {
         throw new SyncTarget.Failure(what + ": the target answered " + status, null);
     }
 
-    /** {@code Retry-After} as seconds or an HTTP date, in milliseconds from now; null when absent or unreadable. */
+    /**
+     * {@code Retry-After} as seconds or an HTTP date, in milliseconds from now; on a 429 without it, the
+     * {@code X-RateLimit-Reset} that Vercel and GitHub send instead (the UTC epoch second the window resets; a small
+     * number is read as seconds from now). Null when absent or unreadable. The reset header comes on every answer of
+     * those APIs, so it only counts on a 429: a 404 is not made retryable by it.
+     */
     public static Long retryAfterMillis(BoundedFetch.Answer answer) {
         String value = answer.header("Retry-After");
+        if (value == null && answer.status() == 429) {
+            String reset = answer.header("X-RateLimit-Reset");
+            if (reset == null) return null;
+            try {
+                long n = Long.parseLong(reset.strip());
+                // the remote's epoch is wall-clock time, so wall-clock now (as for the HTTP date below)
+                long millis = n > 1_000_000_000L ? n * 1000 - System.currentTimeMillis() : n * 1000;
+                return Math.max(0, Math.min(millis, 86_400_000L));
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
         if (value == null) return null;
         value = value.strip();
         try {
