@@ -67,6 +67,7 @@ final class FakeVercel implements AutoCloseable {
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final Deque<Queued> queued = new ArrayDeque<>();
     private volatile String token;
+    private volatile Runnable duringNextCall;
     private int pageSize = 3;
     private long clock = 1_700_000_000_000L;
     private int seq;
@@ -135,6 +136,11 @@ final class FakeVercel implements AutoCloseable {
         queued.add(new Queued(502, Map.of(), true));
     }
 
+    /** Runs {@code action} while the next call is being answered (the caller is waiting on us meanwhile). */
+    void duringNextCall(Runnable action) {
+        duringNextCall = action;
+    }
+
     List<Request> requests() {
         return List.copyOf(requests);
     }
@@ -154,6 +160,9 @@ final class FakeVercel implements AutoCloseable {
             String path = exchange.getRequestURI().getPath();
             String auth = exchange.getRequestHeaders().getFirst("Authorization");
             requests.add(new Request(method, path, query, auth, body));
+            Runnable during = duringNextCall;
+            duringNextCall = null;
+            if (during != null) during.run();
             Object[] answer;
             synchronized (this) {
                 Queued next = queued.poll();

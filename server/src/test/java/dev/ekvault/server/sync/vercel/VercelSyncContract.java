@@ -302,7 +302,11 @@ abstract class VercelSyncContract {
                 .as("no target before auth").isEqualTo(409);
         assertThat(step(id, "auth", "{\"apiUrl\":\"" + vercel.url() + "\"}").message()).contains("'token'");
         assertThat(step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"apiUrl\":\"ftp://example.com\"}").message()).contains("'apiUrl'");
+        // the token is checked with Vercel outside any transaction: a write elsewhere meanwhile is not held up
+        String elsewhere = project(Map.of())[0];
+        vercel.duringNextCall(() -> s.createEnvironment(elsewhere, "written-meanwhile", false));
         assertThat(step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"apiUrl\":\"" + vercel.url() + "\"}").status()).isEqualTo(200);
+        assertThat(s.get(WS + "/project/" + elsewhere + "/environment", s.ownerToken).body()).contains("written-meanwhile");
         assertThat(s.get("/v1/sync/vercel/flow?syncConfigId=" + id + "&step=target", s.ownerToken).json().toString()).contains("production").contains("sensitive");
         assertThat(step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"staging\"}").message()).contains("'target'");
         assertThat(step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"production\",\"type\":\"plain\"}").message()).contains("'type'");
