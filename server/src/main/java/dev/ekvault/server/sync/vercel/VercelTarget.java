@@ -145,6 +145,8 @@ public final class VercelTarget implements SyncTarget {
         if (!name.isEmpty() && name.length() <= 100) settings.put("projectName", name);
         settings.put("target", target);
         settings.put("type", type);
+        // Vercel needs the values themselves: the sync's status says so (the engine reads this setting)
+        settings.put("sendValues", "true");
         return Accepted.settings(settings);
     }
 

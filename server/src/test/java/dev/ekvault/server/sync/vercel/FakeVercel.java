@@ -63,6 +63,7 @@ final class FakeVercel implements AutoCloseable {
     record Queued(int status, Map<String, String> headers, boolean landed) {}
 
     private final HttpServer server;
+    private final java.util.concurrent.ExecutorService executor;
     private final Map<String, Project> projects = new LinkedHashMap<>();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final Deque<Queued> queued = new ArrayDeque<>();
@@ -76,6 +77,9 @@ final class FakeVercel implements AutoCloseable {
         this.token = token;
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", this::handle);
+        // a thread per call: a test may call the server while a call is being answered, and the server calls back
+        executor = java.util.concurrent.Executors.newCachedThreadPool();
+        server.setExecutor(executor);
         server.start();
     }
 
@@ -86,6 +90,7 @@ final class FakeVercel implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        executor.shutdownNow();
     }
 
     /** A new token is in force; the old one is refused from now on (a revoked token). */

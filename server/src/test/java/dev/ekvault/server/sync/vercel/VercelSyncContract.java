@@ -314,10 +314,16 @@ abstract class VercelSyncContract {
                 .contains("'type'");
         assertThat(step(id, "target", "{\"project\":\"no-such-project\",\"target\":\"production\"}").message()).contains("'project'");
         assertThat(step(id, "target", "{\"project\":\"bad/name\",\"target\":\"production\"}").message()).contains("'project'");
+        // the auth step answered again while Vercel is asked about the project: the target step must be sent again
+        vercel.duringNextCall(() -> assertThat(step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"apiUrl\":\"" + vercel.url() + "\"}").status())
+                .isEqualTo(200));
+        HttpResult raced = step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"production\"}");
+        assertThat(raced.status()).as("%s", raced).isEqualTo(409);
         HttpResult ok = step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"production\",\"type\":\"sensitive\"}");
         assertThat(ok.status()).as("%s", ok).isEqualTo(200);
         assertThat(step(id, "mapping", "{\"environmentId\":\"" + p[1] + "\"}").status()).isEqualTo(200);
         assertThat(info(id).toString()).as("the project is kept by id").contains(vp.id()).doesNotContain(TOKEN);
+        assertThat(info(id).get("sendValues").asBoolean()).as("the status says values are sent").isTrue();
         assertThat(settleAndPush()).isEqualTo(1);
         assertThat(vercel.value(vp, "SECRET_ONE", "production")).isEqualTo("s1");
         assertThat(vercel.vars(vp, "SECRET_ONE").get(0).type).isEqualTo("sensitive");
