@@ -111,17 +111,21 @@ public final class SyncService {
             }
         }
         Map<String, String> shownOnce = new LinkedHashMap<>();
-        // a target may call its API to check the answers: done before the write, so no transaction waits on a network call
-        SyncTarget.Accepted checked = null;
-        if (!step.equals("mapping")) {
-            SyncRow draft = database.read(c -> findForSetup(c, caller, target, syncId));
-            String credential = draft.credential() == null ? null
-                    : new String(seal.open(draft.id(), "credential", draft.credential()), StandardCharsets.UTF_8);
-            checked = target.accept(step, answers, settings(draft), credential);
-        }
-        SyncTarget.Accepted accepted0 = checked;
+        // a target checks its answers with its API (a token, a project): outside any transaction, so that no write
+        // lock is held across a network call; the write below refuses the answer if the setup changed meanwhile
+        record Seen(SyncRow row, Map<String, String> settings, String credential) {}
+        Seen seen = step.equals("mapping") ? null : database.read(c -> {
+            SyncRow row = findForSetup(c, caller, target, syncId);
+            return new Seen(row, settings(row), row.credential() == null ? null
+                    : new String(seal.open(row.id(), "credential", row.credential()), StandardCharsets.UTF_8));
+        });
+        SyncTarget.Accepted checked = seen == null ? null : target.accept(step, answers, seen.settings(), seen.credential());
         SyncRow after = database.write(c -> {
             SyncRow sync = findForSetup(c, caller, target, syncId);
+            if (seen != null && (!java.util.Objects.equals(sync.settings(), seen.row().settings())
+                    || !java.util.Arrays.equals(sync.credential(), seen.row().credential()))) {
+                throw ApiException.conflict("the sync's setup changed meanwhile; send this step again");
+            }
             Map<String, String> settings = settings(sync);
             long now = clock.millis();
             SyncRow next;
@@ -144,7 +148,7 @@ public final class SyncService {
                         sync.changeSeq() + 1, sync.pushedSeq(), now, 0, 0, sync.lastSuccessAt(), sync.lastError(), sync.lastErrorAt(),
                         sync.leaseOwner(), sync.leaseUntil(), sync.pushedState());
             } else {
-                SyncTarget.Accepted accepted = accepted0;
+                SyncTarget.Accepted accepted = checked;
                 settings.putAll(accepted.settings());
                 shownOnce.putAll(accepted.shownOnce());
                 byte[] credential = accepted.credential() == null ? sync.credential()

@@ -49,7 +49,12 @@ public final class TargetCalls {
         throw new SyncTarget.Failure(what + ": the target answered " + status, null);
     }
 
-    /** {@code Retry-After} as seconds or an HTTP date, in milliseconds from now; null when absent or unreadable. */
+    /**
+     * {@code Retry-After} as seconds or an HTTP date, in milliseconds from now; on a 429 without it, the
+     * {@code X-RateLimit-Reset} that Vercel and GitHub send instead (the UTC epoch second the window resets; a small
+     * number is read as seconds from now). Null when absent or unreadable. The reset header comes on every answer of
+     * those APIs, so it only counts on a 429: a 404 is not made retryable by it.
+     */
     public static Long retryAfterMillis(BoundedFetch.Answer answer) {
         return retryAfterMillis(answer, System.currentTimeMillis());
     }
@@ -62,11 +67,16 @@ public final class TargetCalls {
     public static Long retryAfterMillis(BoundedFetch.Answer answer, long now) {
         String value = answer.header("Retry-After");
         if (value == null) {
+            // no Retry-After: an exhausted quota's reset time (GitHub: X-RateLimit-Remaining 0 on a 403 or 429), or on a 429
+            // the reset Vercel sends (it sends the header on every answer, so it only counts on a 429)
             String remaining = answer.header("X-RateLimit-Remaining");
             String reset = answer.header("X-RateLimit-Reset");
-            if (remaining == null || reset == null || !remaining.strip().equals("0")) return null;
+            boolean exhausted = remaining != null && remaining.strip().equals("0");
+            if (reset == null || !(exhausted || answer.status() == 429)) return null;
             try {
-                return Math.max(0, Math.min(Long.parseLong(reset.strip()) * 1000 - now, 86_400_000L));
+                long n = Long.parseLong(reset.strip());
+                // an epoch second, or (a small number) seconds from now
+                return Math.max(0, Math.min(n > 1_000_000_000L ? n * 1000 - now : n * 1000, 86_400_000L));
             } catch (NumberFormatException e) {
                 return null;
             }
