@@ -5,6 +5,7 @@ import dev.ekvault.api.SecretValue;
 import dev.ekvault.server.outbound.BoundedFetch;
 import dev.ekvault.server.platform.Platform;
 import dev.ekvault.server.secret.SecretService;
+import dev.ekvault.server.sync.kubernetes.KubernetesTarget;
 import dev.ekvault.server.sync.webhook.WebhookTarget;
 import dev.ekvault.server.workspace.WorkspaceFeature;
 
@@ -26,7 +27,8 @@ public record SyncFeature(SyncService service, SyncEngine engine) {
         var config = p.config().sync();
         BoundedFetch fetch = new BoundedFetch(config.fetchTimeout(), config.fetchTimeout());
         Map<String, SyncTarget> targets = new LinkedHashMap<>();
-        for (SyncTarget target : List.<SyncTarget>of(new WebhookTarget(fetch, config.allowHttpTargets()))) {
+        for (SyncTarget target : List.<SyncTarget>of(new WebhookTarget(fetch, config.allowHttpTargets()),
+                new KubernetesTarget(fetch, config.fetchTimeout(), config.allowHttpTargets()))) {
             targets.put(target.slug(), target);
         }
         SyncStore store = new SyncStore();

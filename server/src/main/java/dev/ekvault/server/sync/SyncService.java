@@ -110,6 +110,13 @@ public final class SyncService {
                 throw ApiException.badRequest("field '" + answer.getKey() + "' is larger than " + maxAnswerBytes + " bytes");
             }
         }
+        if (!step.equals("mapping")) {
+            // a target's own look at its API waits on another server: never inside the write transaction
+            SyncRow sync = database.read(c -> findForSetup(c, caller, target, syncId));
+            String credential = sync.credential() == null ? null
+                    : new String(seal.open(sync.id(), "credential", sync.credential()), StandardCharsets.UTF_8);
+            target.check(step, answers, settings(sync), credential);
+        }
         Map<String, String> shownOnce = new LinkedHashMap<>();
         SyncRow after = database.write(c -> {
             SyncRow sync = findForSetup(c, caller, target, syncId);

@@ -29,6 +29,14 @@ public interface SyncTarget {
      */
     Accepted accept(String step, Map<String, String> answers, Map<String, String> settingsSoFar);
 
+    /**
+     * Optionally asks the target's API whether a step's answers work (the namespace exists, the token may write
+     * there), before {@link #accept}: called outside any transaction, because it waits on another server. It checks
+     * the answers itself (it runs first); {@code credential} is the one sealed so far (null before the auth step).
+     * A refusal is an {@code ApiException} naming the field, never echoing a value or the target's answer.
+     */
+    default void check(String step, Map<String, String> answers, Map<String, String> settingsSoFar, String credential) {}
+
     /** Writes the environment's state to the target. Idempotent: a retry of the same push changes nothing more. */
     void push(Push push) throws Failure;
 
