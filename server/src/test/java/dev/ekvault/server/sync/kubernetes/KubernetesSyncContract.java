@@ -7,6 +7,7 @@ import dev.ekvault.server.testing.HttpResult;
 import dev.ekvault.server.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -44,6 +45,16 @@ abstract class KubernetesSyncContract {
         kube.namespace("apps");
         s = TestServer.start(backend(), "--sync-allow-http-targets=true", "--sync-poll-millis=60000", "--sync-coalesce-millis=500",
                 "--sync-lease-seconds=30", "--sync-max-backoff-seconds=60");
+    }
+
+    /** Each test counts its own pushes: the syncs earlier tests left (some failing on purpose) are paused. */
+    @BeforeEach
+    void quiet() {
+        for (JsonNode sync : s.get(WS + "/sync", s.ownerToken).json()) {
+            if (sync.get("status").asText().equals("active")) {
+                assertThat(s.post(WS + "/sync/" + sync.get("id").asText() + "/pause", s.ownerToken, "").status()).isEqualTo(200);
+            }
+        }
     }
 
     @AfterAll
