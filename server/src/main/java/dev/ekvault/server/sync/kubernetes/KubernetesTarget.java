@@ -191,6 +191,7 @@ public final class KubernetesTarget implements SyncTarget {
                 wanted.forEach(data::put);
                 BoundedFetch.Answer answer = call(fetch, "create the " + where, "POST", all, headers, bytes(created));
                 if (answer.status() == 409) continue; // created meanwhile: read it and judge it like any other
+                if (answer.status() == 404) throw new Failure("create the " + where + ": the namespace '" + namespace + "' does not exist (404)", null);
                 TargetCalls.expect(answer, "create the " + where);
                 return;
             }
@@ -199,6 +200,9 @@ public final class KubernetesTarget implements SyncTarget {
             if (!managed(existing)) {
                 throw new Failure("the " + where + " exists and is not managed by ek (no label " + MANAGED_BY + "=" + MANAGER
                         + "); it is left alone", null);
+            }
+            if (existing.path("immutable").asBoolean(false)) {
+                throw new Failure("the " + where + " is marked immutable; delete it and ek creates it again", null);
             }
             Map<String, String> data = new TreeMap<>();
             Map<String, String> before = new TreeMap<>();

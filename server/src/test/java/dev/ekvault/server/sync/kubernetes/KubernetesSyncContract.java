@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.HttpResult;
+import dev.ekvault.server.testing.TestCa;
 import dev.ekvault.server.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -182,6 +183,14 @@ abstract class KubernetesSyncContract {
         set(p[0], p[1], "OTHER", "3");
         assertThat(settleAndPush()).isEqualTo(1);
         assertThat(kube.data("apps", name)).isEqualTo(Map.of("KEEP_ME", "1", "OTHER", "3"));
+
+        // another environment of the project is not this sync's: nothing is sent
+        String staging = s.createEnvironment(p[0], "staging", false);
+        s.createSecrets(p[0], List.of(staging), Map.of("STAGING_ONLY", "s"));
+        int calls = kube.calls().size();
+        assertThat(settleAndPush()).isZero();
+        assertThat(kube.calls()).hasSize(calls);
+        assertThat(kube.data("apps", name)).doesNotContainKey("STAGING_ONLY");
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.ekvault.server.sync.kubernetes;
+package dev.ekvault.server.testing;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -17,12 +17,12 @@ import java.util.List;
  * the client's host name check passes) — as a cluster's CA and its API server's certificate are. Also a second,
  * unrelated CA: the wrong bundle. Made once per JVM, it takes a few keytool runs.
  */
-final class TestCa {
+public final class TestCa {
     private static TestCa made;
 
-    final String caPem;
-    final String otherCaPem;
-    final SSLContext serverContext;
+    public final String caPem;
+    public final String otherCaPem;
+    public final SSLContext serverContext;
 
     private TestCa(Path dir) throws Exception {
         String pass = "changeit";
@@ -51,7 +51,7 @@ final class TestCa {
         serverContext.init(kmf.getKeyManagers(), null, null);
     }
 
-    static synchronized TestCa get() throws Exception {
+    public static synchronized TestCa get() throws Exception {
         if (made == null) {
             Path dir = Files.createTempDirectory("ek-test-ca");
             made = new TestCa(dir);
