@@ -81,6 +81,11 @@ final class FakeKubeApi implements AutoCloseable {
         namespaces.add(name);
     }
 
+    void dropNamespace(String name) {
+        namespaces.remove(name);
+        secrets.keySet().removeIf(id -> id.startsWith(name + "/"));
+    }
+
     void answerNext(int status, Map<String, String> headers) {
         synchronized (queued) {
             queued.add(new Answer(status, headers));

@@ -343,6 +343,28 @@ abstract class KubernetesSyncContract {
     }
 
     @Test
+    void aNamespaceThatIsGoneOrAForbiddenWriteIsSaid() {
+        kube.namespace("short-lived");
+        String[] p = project(Map.of("N", "1"));
+        String id = begin();
+        assertThat(step(id, "auth", auth(kube.url(), TOKEN, ca.caPem)).status()).isEqualTo(200);
+        assertThat(step(id, "target", "{\"namespace\":\"short-lived\",\"secretName\":\"n\"}").status()).isEqualTo(200);
+        assertThat(step(id, "mapping", "{\"environmentId\":\"" + p[1] + "\"}").status()).isEqualTo(200);
+        kube.dropNamespace("short-lived");
+        assertThat(settleAndPush()).isZero();
+        assertThat(info(id).get("lastError").asText()).contains("namespace 'short-lived' does not exist");
+        kube.namespace("short-lived");
+        kube.answerNext(404, Map.of()); // the GET
+        kube.answerNext(403, Map.of()); // the POST: the role lost "create"
+        s.clock.advance(Duration.ofSeconds(61));
+        assertThat(s.server.syncEngine().runDue()).isZero();
+        assertThat(info(id).get("lastError").asText()).contains("403").doesNotContain(TOKEN);
+        s.clock.advance(Duration.ofSeconds(61));
+        assertThat(s.server.syncEngine().runDue()).isEqualTo(1);
+        assertThat(kube.data("short-lived", "n")).isEqualTo(Map.of("N", "1"));
+    }
+
+    @Test
     void wizardAnswersAreChecked() {
         String id = begin();
         assertThat(s.get("/v1/sync/kubernetes/flow?syncConfigId=" + id + "&step=auth", s.ownerToken).json().get("fields").toString())
