@@ -41,8 +41,20 @@ public final class BoundedFetch {
 
     /** No usable answer. The message names the URL without its query, which could carry a secret. */
     public static final class Failed extends Exception {
+        private final boolean tls;
+
         Failed(String reason) {
+            this(reason, false);
+        }
+
+        Failed(String reason, boolean tls) {
             super(reason, null, false, false);
+            this.tls = tls;
+        }
+
+        /** The TLS handshake failed: the peer's certificate was not trusted (or did not name the host). */
+        public boolean tls() {
+            return tls;
         }
     }
 
@@ -50,12 +62,21 @@ public final class BoundedFetch {
     private final Duration deadline;
 
     public BoundedFetch(Duration connectTimeout, Duration deadline) {
+        this(connectTimeout, deadline, null);
+    }
+
+    /**
+     * The same guarantees, trusting only what {@code tls} trusts (a private CA's bundle, see {@link TrustBundle});
+     * null: the system trust store. Host names are still verified.
+     */
+    public BoundedFetch(Duration connectTimeout, Duration deadline, javax.net.ssl.SSLContext tls) {
         this.deadline = deadline;
-        this.http = HttpClient.newBuilder()
+        HttpClient.Builder builder = HttpClient.newBuilder()
                 .connectTimeout(connectTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
-                .version(HttpClient.Version.HTTP_1_1)
-                .build();
+                .version(HttpClient.Version.HTTP_1_1);
+        if (tls != null) builder.sslContext(tls);
+        this.http = builder.build();
     }
 
     /**
@@ -120,7 +141,9 @@ public final class BoundedFetch {
             throw new Failed(where + " did not answer within " + deadline.toMillis() + " ms");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw new Failed(where + " failed: " + (cause instanceof TooLarge ? cause.getMessage() : cause.getClass().getSimpleName()));
+            boolean tls = cause instanceof javax.net.ssl.SSLException
+                    || (cause.getCause() instanceof javax.net.ssl.SSLException);
+            throw new Failed(where + " failed: " + (cause instanceof TooLarge ? cause.getMessage() : cause.getClass().getSimpleName()), tls);
         } catch (InterruptedException e) {
             pending.cancel(true);
             Thread.currentThread().interrupt();

@@ -7,6 +7,7 @@ import dev.ekvault.server.platform.Platform;
 import dev.ekvault.server.secret.SecretService;
 import dev.ekvault.server.sync.github.GitHubTarget;
 import dev.ekvault.server.sync.vercel.VercelTarget;
+import dev.ekvault.server.sync.kubernetes.KubernetesTarget;
 import dev.ekvault.server.sync.webhook.WebhookTarget;
 import dev.ekvault.server.workspace.WorkspaceFeature;
 
@@ -30,7 +31,8 @@ public record SyncFeature(SyncService service, SyncEngine engine) {
         Map<String, SyncTarget> targets = new LinkedHashMap<>();
         for (SyncTarget target : List.<SyncTarget>of(new WebhookTarget(fetch, config.allowHttpTargets()),
                 new GitHubTarget(fetch, config.allowHttpTargets()),
-                new VercelTarget(fetch, config.allowHttpTargets()))) {
+                new VercelTarget(fetch, config.allowHttpTargets()),
+                new KubernetesTarget(fetch, config.fetchTimeout(), config.allowHttpTargets()))) {
             targets.put(target.slug(), target);
         }
         SyncStore store = new SyncStore();

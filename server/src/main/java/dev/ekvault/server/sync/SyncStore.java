@@ -33,12 +33,18 @@ public final class SyncStore {
         Journal.changed(c, Journal.Change.of("create", "sync", s.workspaceId(), s.id()).after(describe(s)));
     }
 
-    /** A wizard step's outcome: the whole setup as it is now ({@code credential} null: unchanged). */
+    /**
+     * A wizard step's outcome: the whole setup as it is now ({@code credential} null: unchanged). {@code pushedState}
+     * null forgets what the last push sent, so that a sync pointed somewhere else (another cluster, a new CA) is
+     * pushed again in full rather than found to have nothing new.
+     */
     public void updateSetup(Connection c, SyncRow before, SyncRow after) throws SQLException {
         Sql.update(c, "UPDATE sync_config SET name = ?, status = ?, updated_at = ?, credential = COALESCE(?, credential), target = ?, project_id = ?, "
-                        + "environment_id = ?, delete_missing = ?, send_values = ?, change_seq = ?, pending_since = ?, next_attempt_at = ? WHERE id = ?",
+                        + "environment_id = ?, delete_missing = ?, send_values = ?, change_seq = ?, pending_since = ?, next_attempt_at = ?, "
+                        + "pushed_state = ? WHERE id = ?",
                 after.name(), after.status(), after.updatedAt(), after.credential(), after.settings(), after.projectId(), after.environmentId(),
-                after.deleteMissing() ? 1 : 0, after.sendValues() ? 1 : 0, after.changeSeq(), after.pendingSince(), after.nextAttemptAt(), after.id());
+                after.deleteMissing() ? 1 : 0, after.sendValues() ? 1 : 0, after.changeSeq(), after.pendingSince(), after.nextAttemptAt(),
+                after.pushedState(), after.id());
         Journal.changed(c, Journal.Change.of("update", "sync", after.workspaceId(), after.id()).in(after.projectId(), after.environmentId())
                 .before(describe(before)).after(describe(after)));
     }
