@@ -32,10 +32,22 @@ public interface SyncTarget {
     /** Writes the environment's state to the target. Idempotent: a retry of the same push changes nothing more. */
     void push(Push push) throws Failure;
 
-    /** A form field; {@code type}: text, secret, url, textarea, boolean or select (with {@code options}). */
-    record Field(String name, String label, String type, boolean required, String hint, List<Option> options) {
+    /**
+     * A form field; {@code type}: text, secret, url, textarea, boolean or select (with {@code options}). {@code value}:
+     * what the form starts with (null: empty, a boolean unticked); never a secret.
+     */
+    record Field(String name, String label, String type, boolean required, String hint, List<Option> options, String value) {
+        public Field(String name, String label, String type, boolean required, String hint, List<Option> options) {
+            this(name, label, type, required, hint, options, null);
+        }
+
         public static Field of(String name, String label, String type, boolean required, String hint) {
             return new Field(name, label, type, required, hint, null);
+        }
+
+        /** This field starting with {@code value}. */
+        public Field startingWith(String value) {
+            return new Field(name, label, type, required, hint, options, value);
         }
     }
 

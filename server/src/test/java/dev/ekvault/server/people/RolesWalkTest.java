@@ -89,6 +89,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * DELETE /v1/workspace/{ws}/oidc/{id}                       204     403       403
  * DELETE /v1/workspace/{ws}/invites/{id}                    204     403       403
  * GET    /v1/workspace/{ws}/audit (and /{id}, /verify, /export) 200  403       403
+ * GET    /v1/sync  (the sync providers)                     200     403       403
  * </pre>
  * (*) A member, who may create read-only tokens, may also rotate and revoke them (a leaked one must be killable), and
  * gets 404 for a token that is not theirs. These entries were once refused to members (403) and are marked below.
@@ -357,6 +358,8 @@ class RolesWalkTest {
                 r -> new Call(WS + "/audit/verify", null), expect(200, 403, 403)));
         t.add(new Probe("GET", "/v1/workspace/{ws}/audit/export", "export the audit chain",
                 r -> new Call(WS + "/audit/export", null), expect(200, 403, 403)));
+        // syncs are admin-only (the docs' role table); the providers list is what the dashboard's wizard starts from
+        t.add(new Probe("GET", "/v1/sync", "list the sync providers", r -> new Call("/v1/sync", null), expect(200, 403, 403)));
         return t;
     }
 
