@@ -94,11 +94,11 @@ export async function render(main, ctx) {
       catch (e) { notice(errorText(e), "error"); break; }
       let controls = [];
       const answer = await dialog({
-        title: title + ": " + form.title,
+        title: form.title,
         submitLabel: form.next ? "Continue" : "Finish",
         build: () => {
           controls = form.fields.map(control);
-          return h("div", {}, h("p", { class: "muted" }, "Step " + stepNumber(step) + " of 3."), controls.map(c => c.element),
+          return h("div", {}, h("p", { class: "muted" }, title + " sync, step " + stepNumber(step) + " of 3."), controls.map(c => c.element),
             form.fields.length ? null : h("p", {}, "Nothing to fill in here."));
         },
         submit: async () => {
