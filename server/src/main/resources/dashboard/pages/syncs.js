@@ -75,7 +75,8 @@ export async function render(main, ctx) {
     actions.push(button("Delete", "danger", () => remove(s)));
     const environment = s.environmentId ? envNames.get(s.environmentId) || "an environment you may not see" : "not chosen yet";
     return h("tr", { class: s.status === "active" ? null : "inactive", dataset: { sync: s.id } },
-      h("th", { scope: "row" }, h("strong", {}, s.name), h("div", { class: "muted" }, titles.get(s.provider) || s.provider)),
+      h("th", { scope: "row" }, h("strong", {}, s.name), h("div", { class: "muted" }, titles.get(s.provider) || s.provider),
+        settingsText(s.settings) ? h("div", { class: "muted small" }, settingsText(s.settings)) : null),
       h("td", {}, environment),
       h("td", {}, h("span", { class: "badge" + (s.status === "active" ? "" : " subtle") }, s.status)),
       h("td", {}, s.lastSuccessAt ? [when(s.lastSuccessAt), h("div", { class: "muted" }, relative(s.lastSuccessAt))] : "never"),
@@ -159,6 +160,11 @@ export async function render(main, ctx) {
     if (!table.isConnected) { clearInterval(timer); return; }
     if (!document.hidden && !document.querySelector("dialog[open]")) load();
   }, POLL_MILLIS);
+}
+
+/** A sync's non-secret settings (where it pushes), as "name: value · …"; the credential is never among them. */
+function settingsText(settings) {
+  return Object.entries(settings || {}).map(([k, v]) => k + ": " + v).join(" · ");
 }
 
 function stepNumber(step) {
