@@ -37,6 +37,8 @@ class SyncsPageTest extends DashboardPageTest {
     HttpServer receiver;
     final List<Delivery> deliveries = new CopyOnWriteArrayList<>();
     volatile String secret;
+    /** What the receiver answers: 204, or an outage's 503. */
+    volatile int answer = 204;
 
     @Override
     protected String[] serverFlags() {
@@ -55,7 +57,7 @@ class SyncsPageTest extends DashboardPageTest {
             boolean valid = secret != null && id != null && timestamp != null
                     && ("v1," + sign(secret, id + "." + timestamp + ".", body)).equals(signature);
             deliveries.add(new Delivery(new ObjectMapper().readTree(body), valid));
-            exchange.sendResponseHeaders(204, -1);
+            exchange.sendResponseHeaders(answer, -1);
             exchange.close();
         });
         receiver.start();
@@ -183,9 +185,7 @@ class SyncsPageTest extends DashboardPageTest {
 
         // a change is pending until it is pushed
         JsonNode secretRow = server.get(WS + "/project/syncweb/secret/API_KEY", server.ownerToken).json();
-        HttpResult changed = server.put(WS + "/project/syncweb/secret/" + secretRow.get("id").asText(), server.ownerToken,
-                "{\"values\":[{\"environmentId\":\"" + prod + "\",\"value\":\"two\"}]}");
-        assertThat(changed.status()).as(changed.toString()).isEqualTo(200);
+        set(prod, secretRow.get("id").asText(), "two");
         refresh();
         browser.waitUntil("pending shown", d -> "Yes".equals(cell("Receiver", 5)));
         assertThat(push()).isEqualTo(1);
@@ -195,6 +195,23 @@ class SyncsPageTest extends DashboardPageTest {
         refresh();
         browser.waitUntil("nothing pending", d -> "No".equals(cell("Receiver", 5)));
 
+        // an outage: the reason and the next attempt are shown; once it is over, the catch-up clears them
+        set(prod, secretRow.get("id").asText(), "three");
+        answer = 503;
+        assertThat(push()).isZero();
+        refresh();
+        browser.waitUntil("the error and its reason", d -> cell("Receiver", 4) != null && cell("Receiver", 4).contains("the target answered 503"));
+        assertThat(cell("Receiver", 5)).isEqualTo("Yes");
+        assertThat(cell("Receiver", 6)).contains("after 1 failed attempt(s)");
+        browser.assertAccessible();
+        answer = 204;
+        server.clock.advance(Duration.ofMinutes(2)); // past the backoff
+        assertThat(push()).isEqualTo(1);
+        assertThat(deliveries.get(deliveries.size() - 1).body().get("data").get("values").get("API_KEY").asText()).isEqualTo("three");
+        refresh();
+        browser.waitUntil("the error cleared", d -> "—".equals(cell("Receiver", 4)) && "No".equals(cell("Receiver", 5)));
+        int delivered = deliveries.size();
+
         clickInRow("Receiver", "Pause");
         browser.waitUntil("paused", d -> "paused".equals(cell("Receiver", 2)));
         assertThat(server.get(WS + "/sync", server.ownerToken).json().get(0).get("status").asText()).isEqualTo("paused");
@@ -203,7 +220,7 @@ class SyncsPageTest extends DashboardPageTest {
         clickInRow("Receiver", "Sync now");
         browser.waitForText("Push requested: Receiver.");
         assertThat(push()).as("sync now runs without a change").isEqualTo(1);
-        assertThat(deliveries).as("nothing changed, so nothing is sent").hasSize(2);
+        assertThat(deliveries).as("nothing changed, so nothing is sent").hasSize(delivered);
 
         clickInRow("Receiver", "Delete");
         String asked = confirmIn("Delete the sync Receiver?", "Delete sync");
@@ -221,6 +238,13 @@ class SyncsPageTest extends DashboardPageTest {
         browser.open("/w/acme/syncs");
         browser.waitForText("Only workspace admins manage syncs.");
         assertThat(browser.visibleButtons()).doesNotContain("Add a sync");
+    }
+
+    /** Changes the value of a secret of syncweb over the API. */
+    void set(String environmentId, String secretId, String value) {
+        HttpResult r = server.put(WS + "/project/syncweb/secret/" + secretId, server.ownerToken,
+                "{\"values\":[{\"environmentId\":\"" + environmentId + "\",\"value\":" + TestServer.quote(value) + "}]}");
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
     }
 
     /** Confirms the open dialog titled {@code title} with {@code button}; returns its text. */
