@@ -25,7 +25,7 @@ export async function render(main, ctx) {
   const count = h("p", { class: "muted", role: "status" });
   const checked = h("p", { class: "muted small" });
   const table = h("div", { class: "table-wrap" }, h("table", { class: "syncs" },
-    h("thead", {}, h("tr", {}, ["Sync", "Environment", "Status", "Last success", "Last error", "Pending", "Next attempt"].map(t => h("th", { scope: "col" }, t)),
+    h("thead", {}, h("tr", {}, ["Sync", "Environment", "Status", "Last success", "Last error"].map(t => h("th", { scope: "col" }, t)),
       h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")))), tbody));
 
   const load = async () => {
@@ -76,13 +76,15 @@ export async function render(main, ctx) {
     const environment = s.environmentId ? envNames.get(s.environmentId) || "an environment you may not see" : "not chosen yet";
     return h("tr", { class: s.status === "active" ? null : "inactive", dataset: { sync: s.id } },
       h("th", { scope: "row" }, h("strong", {}, s.name), h("div", { class: "muted" }, titles.get(s.provider) || s.provider),
-        settingsText(s.settings) ? h("div", { class: "muted small" }, settingsText(s.settings)) : null),
+        settingsText(s.settings) ? h("div", { class: "muted settings" }, settingsText(s.settings)) : null),
       h("td", {}, environment),
-      h("td", {}, h("span", { class: "badge" + (s.status === "active" ? "" : " subtle") }, s.status)),
+      h("td", {}, h("span", { class: "badge" + (s.status === "active" ? "" : " subtle") }, s.status),
+        s.status === "draft" ? null : h("div", { class: "muted" }, s.pending ? "changes pending" : "up to date")),
       h("td", {}, s.lastSuccessAt ? [when(s.lastSuccessAt), h("div", { class: "muted" }, relative(s.lastSuccessAt))] : "never"),
-      h("td", {}, s.lastError ? [h("span", { class: "error" }, s.lastError), h("div", { class: "muted" }, when(s.lastErrorAt))] : "—"),
-      h("td", {}, s.pending ? "Yes" : "No"),
-      h("td", {}, s.nextAttemptAt && s.status === "active" ? [when(s.nextAttemptAt), s.attempts ? h("div", { class: "muted" }, "after " + s.attempts + " failed attempt(s)") : null] : "—"),
+      h("td", {}, s.lastError ? [h("span", { class: "error" }, s.lastError), h("div", { class: "muted" }, when(s.lastErrorAt))] : "—",
+        s.nextAttemptAt && s.status === "active"
+          ? h("div", { class: "muted" }, "Next attempt " + when(s.nextAttemptAt) + (s.attempts ? ", after " + s.attempts + " failed attempt(s)" : ""))
+          : null),
       h("td", { class: "row-actions" }, actions));
   };
 
