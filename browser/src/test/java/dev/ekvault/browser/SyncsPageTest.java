@@ -231,6 +231,35 @@ class SyncsPageTest extends DashboardPageTest {
     }
 
     @Test
+    void aDraftLeftInTheWizardIsContinuedOrDeletedFromTheList() {
+        HttpResult started = server.post("/v1/sync/webhook/start", server.ownerToken, "");
+        assertThat(started.status()).as(started.toString()).isEqualTo(201);
+        String id = started.json().get("syncConfigId").asText();
+        signInAs(browser, server, person("dora"), "admin", null, "/w/acme/syncs");
+        browser.waitUntil("the draft listed", d -> cell("Webhook", 2) != null && cell("Webhook", 2).startsWith("draft"));
+        assertThat(cell("Webhook", 1)).isEqualTo("not chosen yet");
+        clickInRow("Webhook", "Continue setup");
+        dialog("Connect to Webhook");
+        clickInDialog("Cancel");
+        browser.waitForText("The sync is kept as a draft");
+        assertThat(server.get(WS + "/sync/" + id, server.ownerToken).json().get("status").asText()).isEqualTo("draft");
+        clickInRow("Webhook", "Delete");
+        confirmIn("Delete the sync Webhook?", "Delete sync");
+        browser.waitUntil("the draft gone", d -> rowText("Webhook") == null);
+        assertThat(server.get(WS + "/sync/" + id, server.ownerToken).status()).isEqualTo(404);
+    }
+
+    /** Clicks the button (by its visible text) inside the open dialog. */
+    void clickInDialog(String text) {
+        browser.waitUntil("a button \"" + text + "\" in the open dialog", d -> {
+            for (WebElement e : d.findElements(By.cssSelector("dialog[open] button"))) {
+                if (e.isDisplayed() && e.getText().strip().equals(text)) return e;
+            }
+            return null;
+        }).click();
+    }
+
+    @Test
     void aDeveloperIsNotOfferedTheSection() {
         signInAs(browser, server, person("dev"), "developer", null, "/w/acme/reminders");
         browser.waitForText("h1", "Reminders");
