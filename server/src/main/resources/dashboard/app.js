@@ -14,7 +14,8 @@ export const SECTIONS = [
   { id: "credentials", label: "Credentials", module: "credentials" },
   { id: "members", label: "Members", module: "members", admin: true },
   { id: "audit", label: "Audit log", module: "audit", admin: true },
-  { id: "reminders", label: "Reminders", module: "reminders" }
+  { id: "reminders", label: "Reminders", module: "reminders" },
+  { id: "syncs", label: "Syncs", module: "syncs", admin: true } // pages/syncs.js (issue 15)
 ];
 
 const PUBLIC = [

@@ -9,10 +9,14 @@ import java.util.List;
  * (null: the last).
  */
 public record SyncForm(String syncConfigId, String provider, String step, String title, List<Field> fields, String next) {
-    /** {@code type}: text, secret, url, textarea, boolean or select (with its options). */
+    /**
+     * {@code type}: text, secret, url, textarea, boolean or select (with its options). {@code value}: what the field
+     * starts with when not null (a boolean's "true" or "false"; a form sends every field, so an unticked checkbox is false).
+     */
     public record Field(String name, String label, String type, boolean required,
                         @JsonInclude(JsonInclude.Include.NON_NULL) String hint,
-                        @JsonInclude(JsonInclude.Include.NON_NULL) List<Option> options) {}
+                        @JsonInclude(JsonInclude.Include.NON_NULL) List<Option> options,
+                        @JsonInclude(JsonInclude.Include.NON_NULL) String value) {}
 
     public record Option(String value, String label) {}
 }

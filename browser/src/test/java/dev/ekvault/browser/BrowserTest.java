@@ -46,9 +46,14 @@ public abstract class BrowserTest {
         return true;
     }
 
+    /** Extra command-line flags for the class's server (e.g. {@code --sync-allow-http-targets=true}); none unless overridden. */
+    protected String[] serverFlags() {
+        return new String[0];
+    }
+
     @BeforeAll
     void startServer() {
-        server = initialised() ? TestServer.start(backend()) : TestServer.startUninitialised(backend());
+        server = initialised() ? TestServer.start(backend(), serverFlags()) : TestServer.startUninitialised(backend(), serverFlags());
     }
 
     @AfterAll

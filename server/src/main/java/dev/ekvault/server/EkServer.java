@@ -73,7 +73,7 @@ public final class EkServer implements AutoCloseable {
         PeopleFeature people = PeopleFeature.install(p, tree, auth, tokens, secrets, bootstrap);
         SsoFeature.install(p, tree, people);
         WorkloadIdentityFeature.install(p, tree, auth, audit.events());
-        this.syncs = SyncFeature.install(p, tree, secrets.service());
+        this.syncs = SyncFeature.install(p, tree, secrets.service(), secrets.reminders());
     }
 
     /** Opens the store for {@code config}; the master key is checked before migrations write anything. */

@@ -226,6 +226,17 @@ public final class ReminderService {
         });
     }
 
+    /** At most this many due reminders are handed to a sync's push (the rest follow once these are completed). */
+    public static final int MAX_DUE_PER_PUSH = 200;
+
+    /**
+     * The announced, not yet completed occurrences of an environment's shared values' reminders, for the sync engine
+     * (a system read: the sync's own checks decide who set it up and what it may push).
+     */
+    public List<Listed> dueShared(String environmentId) {
+        return database.read(c -> store.announcedShared(c, environmentId, MAX_DUE_PER_PUSH));
+    }
+
     private static boolean visible(Caller caller, Listed l) {
         ReminderRow r = l.row();
         if (!caller.scope().coversEnvironment(r.environmentId(), r.projectId(), l.teamId())) return false;

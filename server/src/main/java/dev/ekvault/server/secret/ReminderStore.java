@@ -96,6 +96,15 @@ public final class ReminderStore {
     }
 
     /**
+     * The due occurrences of an environment's shared values' reminders that were announced and are not completed yet
+     * (at most {@code limit}, soonest first): what a sync of that environment delivers. Personal ones never leave.
+     */
+    public List<Listed> announcedShared(Connection c, String environmentId, int limit) throws SQLException {
+        return Sql.list(c, LISTED + "WHERE r.environment_id = ? AND r.owner_id = ? AND r.emitted_at = r.next_at ORDER BY r.next_at, r.id LIMIT ?",
+                ReminderStore::readListed, environmentId, SecretStore.SHARED, limit);
+    }
+
+    /**
      * Announces a due occurrence once: the conditional update claims it (a node that lost the race, or a schedule that
      * moved meanwhile, updates nothing), and only the claim is journalled, as action {@code due}: the event a sync or
      * webhook subscriber delivers, and an audit entry by the system.

@@ -6,8 +6,11 @@ import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Dialect;
 import dev.ekvault.server.workspace.WorkspaceFeature;
 
-/** Secrets installed: values and personal overrides, their routes, the read path's cache, and the service (shares read through it). */
-public record SecretFeature(SecretStore store, SecretCache cache, SecretService service) {
+/**
+ * Secrets installed: values and personal overrides, their routes, the read path's cache, and the service (shares read
+ * through it); the reminders (syncs read the due ones of their environment).
+ */
+public record SecretFeature(SecretStore store, SecretCache cache, SecretService service, ReminderService reminders) {
     /** The name of the job that announces due reminders ({@code Jobs.runNow} runs it in tests). */
     public static final String REMINDER_JOB = "secret reminders";
 
@@ -27,6 +30,6 @@ public record SecretFeature(SecretStore store, SecretCache cache, SecretService 
         ReminderRoutes.register(p.router(), reminders);
         p.jobs().every(REMINDER_JOB, java.time.Duration.ofSeconds(30), reminders::announceDue);
         p.jobs().every("deleted-secret purge", java.time.Duration.ofMinutes(10), secrets::purgeDeleted);
-        return new SecretFeature(store, cache, secrets);
+        return new SecretFeature(store, cache, secrets, reminders);
     }
 }

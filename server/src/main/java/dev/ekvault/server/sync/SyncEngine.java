@@ -52,12 +52,22 @@ public final class SyncEngine {
         Map<String, String> read(Caller caller, String workspaceId, String projectId, String environmentId);
     }
 
+    /** The due, announced reminders of an environment's shared values, each with a stable id (the reminders feature's read). */
+    @FunctionalInterface
+    public interface DueReminders {
+        Map<String, SyncTarget.Reminder> due(String environmentId);
+    }
+
+    /** The pushed state's entries for reminders delivered: a prefix no secret key can hold (keys are [A-Za-z0-9_-]). */
+    static final String REMINDER_ENTRY = "reminder:";
+
     private final Database database;
     private final SyncStore store;
     private final Map<String, SyncTarget> targets;
     private final SyncSeal seal;
     private final SyncService service;
     private final ValueReader values;
+    private final DueReminders reminders;
     private final WorkspaceStore workspaces;
     private final EnvironmentStore environments;
     private final ObjectMapper json;
@@ -67,13 +77,14 @@ public final class SyncEngine {
     private final String node = UUID.randomUUID().toString();
 
     SyncEngine(Database database, SyncStore store, Map<String, SyncTarget> targets, SyncSeal seal, SyncService service, ValueReader values,
-               WorkspaceStore workspaces, EnvironmentStore environments, ObjectMapper json, Clock clock, Config.Sync config) {
+               DueReminders reminders, WorkspaceStore workspaces, EnvironmentStore environments, ObjectMapper json, Clock clock, Config.Sync config) {
         this.database = database;
         this.store = store;
         this.targets = targets;
         this.seal = seal;
         this.service = service;
         this.values = values;
+        this.reminders = reminders;
         this.workspaces = workspaces;
         this.environments = environments;
         this.json = json;
@@ -81,12 +92,16 @@ public final class SyncEngine {
         this.config = config;
     }
 
-    /** The journal's in-transaction subscriber: marks the syncs a write's changes concern. Personal overrides never sync. */
+    /**
+     * The journal's in-transaction subscriber: marks the syncs a write's changes concern. Personal overrides never sync.
+     * A reminder announced as due on a shared value marks its environment's syncs too: the push delivers it.
+     */
     void beforeCommit(Connection c, List<Journal.Change> changes) throws SQLException {
         Set<String> environmentIds = null;
         Set<String> projectIds = null;
         for (Journal.Change change : changes) {
-            if (change.entityType().equals("secret-value") && change.environmentId() != null) {
+            boolean dueReminder = change.entityType().equals("secret-reminder") && change.action().equals("due");
+            if ((change.entityType().equals("secret-value") || dueReminder) && change.environmentId() != null) {
                 if (change.after() != null && Boolean.TRUE.equals(change.after().get("personal"))) continue;
                 if (environmentIds == null) environmentIds = new HashSet<>();
                 environmentIds.add(change.environmentId());
@@ -139,19 +154,30 @@ public final class SyncEngine {
                 after.put(e.getKey(), hash);
                 if (!hash.equals(before.get(e.getKey()))) changed.add(e.getKey());
             }
-            Set<String> deleted = new TreeSet<>(before.keySet());
-            deleted.removeAll(current.keySet());
-            if (!changed.isEmpty() || !deleted.isEmpty() || sync.pushedState() == null) {
+            Set<String> deleted = new TreeSet<>();
+            for (String key : before.keySet()) if (!key.startsWith(REMINDER_ENTRY) && !current.containsKey(key)) deleted.add(key);
+            // due reminders: an occurrence not delivered yet goes with this push; the state keeps the ones still due
+            // (a completed one drops out, so its next occurrence is delivered afresh)
+            List<SyncTarget.Reminder> dueNow = new ArrayList<>();
+            for (Map.Entry<String, SyncTarget.Reminder> e : reminders.due(sync.environmentId()).entrySet()) {
+                SyncTarget.Reminder reminder = e.getValue();
+                if (!current.containsKey(reminder.key())) continue; // a value the sync does not push (a reference that did not resolve)
+                String entry = REMINDER_ENTRY + e.getKey();
+                after.put(entry, reminder.nextReminderDate());
+                if (!reminder.nextReminderDate().equals(before.get(entry))) dueNow.add(reminder);
+            }
+            if (!changed.isEmpty() || !deleted.isEmpty() || !dueNow.isEmpty() || sync.pushedState() == null) {
                 String environmentName = database.read(c -> {
                     EnvironmentStore.EnvironmentRow env = environments.find(c, sync.workspaceId(), sync.environmentId());
                     return env == null ? "" : env.name();
                 });
                 target.push(new SyncTarget.Push(sync.id(), sync.id() + ":" + seq, service.settings(sync), credential(sync), environmentName,
-                        current, changed, deleted, sync.sendValues(), sync.deleteMissing(), clock.millis()));
+                        current, changed, deleted, sync.sendValues(), sync.deleteMissing(), clock.millis(), List.copyOf(dueNow)));
             }
             byte[] sealed = seal.seal(sync.id(), "state", json.writeValueAsBytes(after));
             return database.write(c -> store.succeeded(c, sync, node, seq, sealed, clock.millis(), Journal.fields("provider", sync.provider(),
-                    "changed", List.copyOf(changed), "deleted", sync.deleteMissing() ? List.copyOf(deleted) : null, "keys", current.size())));
+                    "changed", List.copyOf(changed), "deleted", sync.deleteMissing() ? List.copyOf(deleted) : null, "keys", current.size(),
+                    "reminders", dueNow.isEmpty() ? null : dueNow.stream().map(SyncTarget.Reminder::key).toList())));
         } catch (SyncTarget.Failure failure) {
             failed(sync, failure.getMessage(), failure.retryAfterMillis());
         } catch (ApiException e) {

@@ -4,11 +4,14 @@ import dev.ekvault.api.Secret;
 import dev.ekvault.api.SecretValue;
 import dev.ekvault.server.outbound.BoundedFetch;
 import dev.ekvault.server.platform.Platform;
+import dev.ekvault.server.secret.ReminderService;
+import dev.ekvault.server.secret.ReminderStore;
 import dev.ekvault.server.secret.SecretService;
 import dev.ekvault.server.sync.github.GitHubTarget;
 import dev.ekvault.server.sync.vercel.VercelTarget;
 import dev.ekvault.server.sync.kubernetes.KubernetesTarget;
 import dev.ekvault.server.sync.webhook.WebhookTarget;
+import dev.ekvault.server.wire.WireTime;
 import dev.ekvault.server.workspace.WorkspaceFeature;
 
 import java.util.LinkedHashMap;
@@ -25,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  */
 public record SyncFeature(SyncService service, SyncEngine engine) {
 
-    public static SyncFeature install(Platform p, WorkspaceFeature tree, SecretService secrets) {
+    public static SyncFeature install(Platform p, WorkspaceFeature tree, SecretService secrets, ReminderService reminders) {
         var config = p.config().sync();
         BoundedFetch fetch = new BoundedFetch(config.fetchTimeout(), config.fetchTimeout());
         Map<String, SyncTarget> targets = new LinkedHashMap<>();
@@ -45,6 +48,12 @@ public record SyncFeature(SyncService service, SyncEngine engine) {
                 for (SecretValue value : secret.values()) if (!value.isPersonal()) values.put(secret.name(), value.value());
             }
             return values;
+        }, environmentId -> {
+            Map<String, SyncTarget.Reminder> due = new LinkedHashMap<>();
+            for (ReminderStore.Listed l : reminders.dueShared(environmentId)) {
+                due.put(l.row().id(), new SyncTarget.Reminder(l.secretName(), l.row().type(), WireTime.format(l.row().nextAt())));
+            }
+            return due;
         }, tree.workspaceStore(), tree.environmentStore(), p.json(), p.clock(), config);
         p.journal().subscribeInTransaction(engine::beforeCommit);
         tree.dependents().register(store::deleteUnder);

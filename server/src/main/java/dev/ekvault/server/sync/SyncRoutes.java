@@ -21,6 +21,7 @@ public final class SyncRoutes {
     private static final int MAX_FIELDS = 32;
 
     public static void register(Router router, SyncService syncs) {
+        router.get("/v1/sync", "sync", ex -> syncs.providers(ex.caller()));
         router.post("/v1/sync/{slug}/start", "sync", ex -> Reply.created(syncs.start(ex.caller(), ex.path("slug"))));
         router.get("/v1/sync/{slug}/flow", "sync",
                 ex -> syncs.form(ex.caller(), ex.path("slug"), ex.query("syncConfigId"), ex.query("step")));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ekvault.api.SyncForm;
 import dev.ekvault.api.SyncInfo;
+import dev.ekvault.api.SyncProvider;
 import dev.ekvault.api.SyncStep;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.store.Database;
@@ -67,6 +68,12 @@ public final class SyncService {
         SyncTarget target = targets.get(slug);
         if (target == null) throw ApiException.notFound("sync provider '" + (slug.length() > 40 ? slug.substring(0, 40) : slug) + "'");
         return target;
+    }
+
+    /** The providers this server can sync to, in the order they were registered (the dashboard's choice of provider). */
+    public List<SyncProvider> providers(Caller caller) {
+        requireAdmin(caller);
+        return targets.values().stream().map(t -> new SyncProvider(t.slug(), t.title())).toList();
     }
 
     /** Begins a sync's setup in the caller's workspace: a draft, whose id the next steps name. */
@@ -255,13 +262,13 @@ public final class SyncService {
                 new SyncTarget.Field("environmentId", "Environment to sync", "select", true,
                         "Its shared values (references resolved) are pushed; personal overrides never are.", options),
                 SyncTarget.Field.of("deleteMissing", "Delete keys there that are deleted here", "boolean", false,
-                        "On by default: a key removed from the environment is removed from the target."),
+                        "On by default: a key removed from the environment is removed from the target.").startingWith("true"),
                 SyncTarget.Field.of("name", "Name", "text", false, "How this sync is listed (default: the provider's name)."));
     }
 
     private static SyncForm.Field wire(SyncTarget.Field f) {
         return new SyncForm.Field(f.name(), f.label(), f.type(), f.required(), f.hint(),
-                f.options() == null ? null : f.options().stream().map(o -> new SyncForm.Option(o.value(), o.label())).toList());
+                f.options() == null ? null : f.options().stream().map(o -> new SyncForm.Option(o.value(), o.label())).toList(), f.value());
     }
 
     private static int stepIndex(String step) {

@@ -41,10 +41,22 @@ public interface SyncTarget {
     /** Writes the environment's state to the target. Idempotent: a retry of the same push changes nothing more. */
     void push(Push push) throws Failure;
 
-    /** A form field; {@code type}: text, secret, url, textarea, boolean or select (with {@code options}). */
-    record Field(String name, String label, String type, boolean required, String hint, List<Option> options) {
+    /**
+     * A form field; {@code type}: text, secret, url, textarea, boolean or select (with {@code options}). {@code value}:
+     * what the form starts with (null: empty, a boolean unticked); never a secret.
+     */
+    record Field(String name, String label, String type, boolean required, String hint, List<Option> options, String value) {
+        public Field(String name, String label, String type, boolean required, String hint, List<Option> options) {
+            this(name, label, type, required, hint, options, null);
+        }
+
         public static Field of(String name, String label, String type, boolean required, String hint) {
             return new Field(name, label, type, required, hint, null);
+        }
+
+        /** This field starting with {@code value}. */
+        public Field startingWith(String value) {
+            return new Field(name, label, type, required, hint, options, value);
         }
     }
 
@@ -60,10 +72,16 @@ public interface SyncTarget {
      * One push: the sync's settings and credential, every value the environment holds now (resolved), what changed
      * and what was deleted since the last successful push, whether values may be sent (a webhook's choice; the other
      * targets need them), whether keys gone here go there too, and an id that stays the same across retries of this
-     * push (an idempotency key).
+     * push (an idempotency key). {@code reminders}: the due reminders of the environment's shared values not yet
+     * delivered to this sync (a webhook tells its receiver; a target that only stores values ignores them). A push may
+     * carry reminders and no change at all.
      */
     record Push(String syncId, String pushId, Map<String, String> settings, String credential, String environmentName,
-                Map<String, String> values, Set<String> changed, Set<String> deleted, boolean sendValues, boolean deleteMissing, long at) {}
+                Map<String, String> values, Set<String> changed, Set<String> deleted, boolean sendValues, boolean deleteMissing, long at,
+                List<Reminder> reminders) {}
+
+    /** A due reminder on a shared value: its key, {@code one_time} or {@code recurring}, and the occurrence that is due (ISO-8601). */
+    record Reminder(String key, String type, String nextReminderDate) {}
 
     /**
      * The target did not take the push. {@code retryAfterMillis}: what its rate-limit answer asked for (null: our

@@ -99,6 +99,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * DELETE /v1/workspace/{ws}/oidc/{id}                       204     403       403
  * DELETE /v1/workspace/{ws}/invites/{id}                    204     403       403
  * GET    /v1/workspace/{ws}/audit (and /{id}, /verify, /export) 200  403       403
+ * GET    /v1/sync  (the sync providers)                     200     403       403
+ * POST   /v1/sync/{slug}/start                              201     403       403
+ * GET    /v1/sync/{slug}/flow                               200     403       403
+ * POST   /v1/sync/{slug}/flow                               200     403       403
+ * GET    /v1/workspace/{ws}/sync (and /{id})                200     403       403
+ * POST   /v1/workspace/{ws}/sync/{id}/pause, /resume, /run  200     403       403
+ * DELETE /v1/workspace/{ws}/sync/{id}                       204     403       403
  * </pre>
  * (*) A member, who may create read-only tokens, may also rotate and revoke them (a leaked one must be killable), and
  * gets 404 for a token that is not theirs. These entries were once refused to members (403) and are marked below.
@@ -192,6 +199,24 @@ class RolesWalkTest {
         HttpResult r = s.get(WS + "/audit?limit=1", s.ownerToken);
         assertThat(r.status()).as(r.toString()).isEqualTo(200);
         return r.json().get("entries").get(0).get("id").asText();
+    }
+
+    /** A webhook sync's draft, begun by the owner. */
+    private String syncDraftId() {
+        HttpResult r = s.post("/v1/sync/webhook/start", s.ownerToken, "");
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return r.json().get("syncConfigId").asText();
+    }
+
+    /** An active webhook sync of production set up by the owner (its pushes fail at once: nothing listens on port 9). */
+    private String activeSyncId() {
+        String id = syncDraftId();
+        for (String[] step : List.of(new String[] {"auth", "{}"}, new String[] {"target", "{\"url\":\"https://127.0.0.1:9/walk\"}"},
+                new String[] {"mapping", "{\"environmentId\":\"" + prod + "\"}"})) {
+            HttpResult r = s.post("/v1/sync/webhook/flow?syncConfigId=" + id + "&step=" + step[0], s.ownerToken, step[1]);
+            assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        }
+        return id;
     }
 
     private String ownersTokenId() {
@@ -433,6 +458,21 @@ class RolesWalkTest {
                 r -> new Call(WS + "/audit/verify", null), expect(200, 403, 403)));
         t.add(new Probe("GET", "/v1/workspace/{ws}/audit/export", "export the audit chain",
                 r -> new Call(WS + "/audit/export", null), expect(200, 403, 403)));
+        // syncs are admin-only (the docs' role table); the providers list is what the dashboard's wizard starts from
+        t.add(new Probe("GET", "/v1/sync", "list the sync providers", r -> new Call("/v1/sync", null), expect(200, 403, 403)));
+        t.add(new Probe("POST", "/v1/sync/{slug}/start", "begin a sync", r -> new Call("/v1/sync/webhook/start", ""), expect(201, 403, 403)));
+        t.add(new Probe("GET", "/v1/sync/{slug}/flow", "a wizard step's form",
+                r -> new Call("/v1/sync/webhook/flow?syncConfigId=" + syncDraftId() + "&step=auth", null), expect(200, 403, 403)));
+        t.add(new Probe("POST", "/v1/sync/{slug}/flow", "answer a wizard step",
+                r -> new Call("/v1/sync/webhook/flow?syncConfigId=" + syncDraftId() + "&step=auth", "{}"), expect(200, 403, 403)));
+        t.add(new Probe("GET", "/v1/workspace/{ws}/sync", "list the syncs", r -> new Call(WS + "/sync", null), expect(200, 403, 403)));
+        t.add(new Probe("GET", "/v1/workspace/{ws}/sync/{id}", "one sync", r -> new Call(WS + "/sync/" + activeSyncId(), null), expect(200, 403, 403)));
+        for (String action : List.of("pause", "resume", "run")) {
+            t.add(new Probe("POST", "/v1/workspace/{ws}/sync/{id}/" + action, action + " a sync",
+                    r -> new Call(WS + "/sync/" + activeSyncId() + "/" + action, ""), expect(200, 403, 403)));
+        }
+        t.add(new Probe("DELETE", "/v1/workspace/{ws}/sync/{id}", "delete a sync",
+                r -> new Call(WS + "/sync/" + activeSyncId(), null), expect(204, 403, 403)));
         return t;
     }
 

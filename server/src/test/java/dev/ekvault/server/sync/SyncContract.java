@@ -1,6 +1,7 @@
 package dev.ekvault.server.sync;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ekvault.server.secret.SecretFeature;
 import dev.ekvault.server.store.Sql;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.HttpResult;
@@ -23,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * admins only, a scoped admin maps only its environments, the first push carries everything, changes in the
  * coalescing window become one push, deletes are said, personal overrides and other environments never travel, a
  * rate-limited answer is honoured and an outage caught up, a dead node's lease is taken over, pause and resume, "sync
- * now", and the credential never comes back. The worker's own thread is slowed to a minute; the tests push with
+ * now", the credential never comes back, and the due reminders of the environment's shared values are delivered once. The worker's own thread is slowed to a minute; the tests push with
  * {@code runDue()} after moving the clock, so what the receiver saw is known exactly.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -375,5 +376,89 @@ abstract class SyncContract {
         String id = webhook(s.ownerToken, p[1], false);
         assertThat(s.delete(WS + "/project/" + p[0] + "/environment/" + p[1], s.ownerToken).status()).isEqualTo(204);
         assertThat(s.get(WS + "/sync/" + id, s.ownerToken).status()).isEqualTo(404);
+    }
+    /** The deliveries of one sync (other tests' syncs push too as the clock moves on). */
+    private List<WebhookReceiver.Delivery> deliveriesOf(String syncId) {
+        return receiver.deliveries().stream().filter(d -> d.body().path("data").path("syncId").asText().equals(syncId)).toList();
+    }
+
+    private void remind(TestServer.Session as, String slug, String env, String key, boolean personal, String reminderJson) {
+        String secretId = s.get(WS + "/project/" + slug + "/secret/" + key, s.ownerToken).json().get("id").asText();
+        String body = "{\"values\":[{\"environmentId\":\"" + env + "\"" + (personal ? ",\"isPersonal\":true,\"value\":\"mine\"" : "")
+                + ",\"reminder\":" + reminderJson + "}]}";
+        HttpResult r = as == null ? s.put(WS + "/project/" + slug + "/secret/" + secretId, s.ownerToken, body)
+                : s.putAs(as, WS + "/project/" + slug + "/secret/" + secretId, body);
+        assertThat(r.status()).as("%s", r).isEqualTo(200);
+    }
+
+    private String at(long millis) {
+        return dev.ekvault.server.wire.WireTime.format(millis);
+    }
+
+    @Test
+    void dueRemindersOfTheEnvironmentsSharedValuesAreDeliveredOnce() {
+        String[] p = project(Map.of("ROTATE_ME", "r-1", "OTHER", "o-1"));
+        String staging = s.createEnvironment(p[0], "staging", false);
+        s.createSecrets(p[0], List.of(staging), Map.of("STAGING_KEY", "s-1"));
+        String id = webhook(s.ownerToken, p[1], false);
+        settleAndPush();
+        assertThat(deliveriesOf(id)).hasSize(1);
+        assertThat(deliveriesOf(id).get(0).body().get("data").get("reminders")).as("none due yet").isEmpty();
+
+        long hour = 3_600_000L;
+        long due = s.clock.millis() + hour;
+        remind(null, p[0], p[1], "ROTATE_ME", false, "{\"type\":\"one_time\",\"nextReminderDate\":\"" + at(due) + "\"}");
+        remind(null, p[0], staging, "STAGING_KEY", false, "{\"type\":\"one_time\",\"nextReminderDate\":\"" + at(due) + "\"}");
+        TestServer.Session dev = s.invitePerson("sync-rem" + SEQ.incrementAndGet() + "@example.com", "developer", null);
+        remind(dev, p[0], p[1], "OTHER", true, "{\"type\":\"one_time\",\"nextReminderDate\":\"" + at(due) + "\"}");
+        assertThat(info(id).get("pending").asBoolean()).as("setting a reminder changes nothing the target holds").isFalse();
+
+        s.clock.advance(Duration.ofHours(2));
+        s.server.jobs().runNow(SecretFeature.REMINDER_JOB);
+        assertThat(info(id).get("pending").asBoolean()).as("the due announcement marks the environment's syncs").isTrue();
+        settleAndPush();
+        assertThat(deliveriesOf(id)).hasSize(2);
+        WebhookReceiver.Delivery d = deliveriesOf(id).get(1);
+        assertThat(d.signatureValid()).isTrue();
+        assertThat(d.body().get("type").asText()).as("nothing else changed").isEqualTo("reminders.due");
+        JsonNode reminders = d.body().get("data").get("reminders");
+        assertThat(reminders).hasSize(1);
+        assertThat(reminders.get(0).get("key").asText()).isEqualTo("ROTATE_ME");
+        assertThat(reminders.get(0).get("type").asText()).isEqualTo("one_time");
+        assertThat(reminders.get(0).get("nextReminderDate").asText()).isEqualTo(at(due));
+        assertThat(d.body().get("data").get("changed")).isEmpty();
+        assertThat(d.body().toString()).as("another environment's and a personal reminder never travel; no value either")
+                .doesNotContain("STAGING_KEY").doesNotContain("OTHER").doesNotContain("r-1");
+
+        // delivered once: a later change does not carry it again while it stays due
+        set(p[0], p[1], "OTHER", "o-2");
+        settleAndPush();
+        assertThat(deliveriesOf(id)).hasSize(3);
+        assertThat(deliveriesOf(id).get(2).body().get("type").asText()).isEqualTo("secrets.changed");
+        assertThat(deliveriesOf(id).get(2).body().get("data").get("reminders")).isEmpty();
+
+        // a recurring one: each occurrence once, the next after it is completed and falls due again
+        long first = s.clock.millis() + hour;
+        remind(null, p[0], p[1], "OTHER", false, "{\"type\":\"recurring\",\"intervalDays\":1,\"nextReminderDate\":\"" + at(first) + "\"}");
+        s.clock.advance(Duration.ofHours(2));
+        s.server.jobs().runNow(SecretFeature.REMINDER_JOB);
+        settleAndPush();
+        assertThat(deliveriesOf(id)).hasSize(4);
+        JsonNode recurring = deliveriesOf(id).get(3).body().get("data").get("reminders");
+        assertThat(recurring).hasSize(1);
+        assertThat(recurring.get(0).get("key").asText()).isEqualTo("OTHER");
+        assertThat(recurring.get(0).get("nextReminderDate").asText()).isEqualTo(at(first));
+        String reminderId = s.get(WS + "/project/" + p[0] + "/secret/OTHER", s.ownerToken).json().get("values").findValue("reminder").get("id").asText();
+        HttpResult completed = s.post(WS + "/reminders/" + reminderId + "/complete", s.ownerToken, "");
+        assertThat(completed.status()).as("%s", completed).isEqualTo(200);
+        s.clock.advance(Duration.ofDays(1));
+        s.server.jobs().runNow(SecretFeature.REMINDER_JOB);
+        settleAndPush();
+        assertThat(deliveriesOf(id)).hasSize(5);
+        JsonNode next = deliveriesOf(id).get(4).body().get("data").get("reminders");
+        assertThat(next).hasSize(1);
+        assertThat(next.get(0).get("nextReminderDate").asText()).isEqualTo(at(first + 86_400_000L));
+        settleAndPush();
+        assertThat(deliveriesOf(id)).as("nothing more").hasSize(5);
     }
 }

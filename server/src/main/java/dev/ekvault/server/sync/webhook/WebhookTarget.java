@@ -100,7 +100,9 @@ public final class WebhookTarget implements SyncTarget {
     @Override
     public void push(Push push) throws Failure {
         ObjectNode body = JSON.createObjectNode();
-        body.put("type", "secrets.changed");
+        // a push that only delivers due reminders says so; otherwise the same event as ever, reminders beside the changes
+        boolean remindersOnly = push.changed().isEmpty() && push.deleted().isEmpty() && !push.reminders().isEmpty();
+        body.put("type", remindersOnly ? "reminders.due" : "secrets.changed");
         body.put("timestamp", WireTime.format(push.at()));
         ObjectNode data = body.putObject("data");
         data.put("syncId", push.syncId());
@@ -111,6 +113,10 @@ public final class WebhookTarget implements SyncTarget {
         if (push.sendValues()) {
             ObjectNode values = data.putObject("values");
             for (String key : push.changed()) values.put(key, push.values().get(key));
+        }
+        var reminders = data.putArray("reminders");
+        for (SyncTarget.Reminder r : push.reminders()) {
+            reminders.addObject().put("key", r.key()).put("type", r.type()).put("nextReminderDate", r.nextReminderDate());
         }
         byte[] bytes;
         try {
