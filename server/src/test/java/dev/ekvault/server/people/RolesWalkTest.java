@@ -70,8 +70,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * POST   /v1/workspace/{ws}/project/{prj}/deleted-secret/{id}/restore 200 200 403
  * GET    /v1/workspace/{ws}/reminders                       200     200       200
  * POST   /v1/workspace/{ws}/reminders/{id}/complete         204     204       403
- * POST   /v1/sync/{slug}/start, GET/POST /v1/sync/{slug}/flow 2xx   403       403
- * GET    /v1/workspace/{ws}/sync (and /{id}; POST /{id}/pause, /resume, /run; DELETE /{id}) 2xx 403 403
  * GET    /v1/workspace/{ws}/tokens                          200     200       200
  * POST   /v1/workspace/{ws}/tokens  (permission read)       201     201       201
  * POST   /v1/workspace/{ws}/tokens  (permission read-write) 201     201       403
@@ -200,25 +198,6 @@ class RolesWalkTest {
         assertThat(r.status()).as(r.toString()).isEqualTo(200);
         return r.json().get("entries").get(0).get("id").asText();
     }
-
-    /** A webhook sync's draft, begun by the owner. */
-    private String syncDraftId() {
-        HttpResult r = s.post("/v1/sync/webhook/start", s.ownerToken, "");
-        assertThat(r.status()).as(r.toString()).isEqualTo(201);
-        return r.json().get("syncConfigId").asText();
-    }
-
-    /** An active webhook sync of production set up by the owner (its pushes fail at once: nothing listens on port 9). */
-    private String activeSyncId() {
-        String id = syncDraftId();
-        for (String[] step : List.of(new String[] {"auth", "{}"}, new String[] {"target", "{\"url\":\"https://127.0.0.1:9/walk\"}"},
-                new String[] {"mapping", "{\"environmentId\":\"" + prod + "\"}"})) {
-            HttpResult r = s.post("/v1/sync/webhook/flow?syncConfigId=" + id + "&step=" + step[0], s.ownerToken, step[1]);
-            assertThat(r.status()).as(r.toString()).isEqualTo(200);
-        }
-        return id;
-    }
-
     private String ownersTokenId() {
         HttpResult r = s.post(WS + "/tokens", s.ownerToken, "{\"name\":\"owners-" + next() + "\",\"permission\":\"read\",\"expiresIn\":\"24h\"}");
         assertThat(r.status()).as(r.toString()).isEqualTo(201);
@@ -460,19 +439,6 @@ class RolesWalkTest {
                 r -> new Call(WS + "/audit/export", null), expect(200, 403, 403)));
         // syncs are admin-only (the docs' role table); the providers list is what the dashboard's wizard starts from
         t.add(new Probe("GET", "/v1/sync", "list the sync providers", r -> new Call("/v1/sync", null), expect(200, 403, 403)));
-        t.add(new Probe("POST", "/v1/sync/{slug}/start", "begin a sync", r -> new Call("/v1/sync/webhook/start", ""), expect(201, 403, 403)));
-        t.add(new Probe("GET", "/v1/sync/{slug}/flow", "a wizard step's form",
-                r -> new Call("/v1/sync/webhook/flow?syncConfigId=" + syncDraftId() + "&step=auth", null), expect(200, 403, 403)));
-        t.add(new Probe("POST", "/v1/sync/{slug}/flow", "answer a wizard step",
-                r -> new Call("/v1/sync/webhook/flow?syncConfigId=" + syncDraftId() + "&step=auth", "{}"), expect(200, 403, 403)));
-        t.add(new Probe("GET", "/v1/workspace/{ws}/sync", "list the syncs", r -> new Call(WS + "/sync", null), expect(200, 403, 403)));
-        t.add(new Probe("GET", "/v1/workspace/{ws}/sync/{id}", "one sync", r -> new Call(WS + "/sync/" + activeSyncId(), null), expect(200, 403, 403)));
-        for (String action : List.of("pause", "resume", "run")) {
-            t.add(new Probe("POST", "/v1/workspace/{ws}/sync/{id}/" + action, action + " a sync",
-                    r -> new Call(WS + "/sync/" + activeSyncId() + "/" + action, ""), expect(200, 403, 403)));
-        }
-        t.add(new Probe("DELETE", "/v1/workspace/{ws}/sync/{id}", "delete a sync",
-                r -> new Call(WS + "/sync/" + activeSyncId(), null), expect(204, 403, 403)));
         return t;
     }
 
