@@ -35,12 +35,14 @@ abstract class SyncContract {
     static final AtomicInteger SEQ = new AtomicInteger();
 
     TestServer s;
+    SyncSteps steps;
     WebhookReceiver receiver;
 
     @BeforeAll
     void start() throws Exception {
         s = TestServer.start(backend(), "--sync-allow-http-targets=true", "--sync-poll-millis=60000", "--sync-coalesce-millis=500",
                 "--sync-lease-seconds=30", "--sync-max-backoff-seconds=60");
+        steps = new SyncSteps(s, "webhook");
         receiver = new WebhookReceiver();
     }
 
@@ -50,14 +52,6 @@ abstract class SyncContract {
         s.close();
     }
 
-    /** A project with one environment and its secrets; returns {projectSlug, environmentId}. */
-    private String[] project(Map<String, String> secrets) {
-        String slug = "sync" + SEQ.incrementAndGet();
-        s.createProject(slug);
-        String env = s.createEnvironment(slug, "production", true);
-        if (!secrets.isEmpty()) s.createSecrets(slug, List.of(env), secrets);
-        return new String[] {slug, env};
-    }
 
     /** A webhook sync of {@code env} set up through the wizard with {@code token}; returns its id. */
     private String webhook(String token, String env, boolean sendValues) {
@@ -81,17 +75,7 @@ abstract class SyncContract {
         return id;
     }
 
-    /** Lets changes settle past the coalescing window and pushes what is due. */
-    private int settleAndPush() {
-        s.clock.advance(Duration.ofSeconds(1));
-        return s.server.syncEngine().runDue();
-    }
 
-    private JsonNode info(String id) {
-        HttpResult r = s.get(WS + "/sync/" + id, s.ownerToken);
-        assertThat(r.status()).as("%s", r).isEqualTo(200);
-        return r.json();
-    }
 
     private static List<String> texts(JsonNode array) {
         List<String> out = new ArrayList<>();
@@ -99,27 +83,14 @@ abstract class SyncContract {
         return out;
     }
 
-    private String set(String slug, String env, String key, String value) {
-        JsonNode list = s.get(WS + "/project/" + slug + "/secret", s.ownerToken).json();
-        for (JsonNode secret : list) {
-            if (secret.get("name").asText().equals(key)) {
-                HttpResult r = s.put(WS + "/project/" + slug + "/secret/" + secret.get("id").asText(), s.ownerToken,
-                        "{\"values\":[{\"environmentId\":\"" + env + "\",\"value\":" + TestServer.quote(value) + "}]}");
-                assertThat(r.status()).isEqualTo(200);
-                return secret.get("id").asText();
-            }
-        }
-        s.createSecrets(slug, List.of(env), Map.of(key, value));
-        return null;
-    }
 
     @Test
     void theFirstPushCarriesEveryKeySignedAndWithoutValues() {
-        String[] p = project(Map.of("DB_URL", "postgres://db", "API_KEY", "k-1"));
+        String[] p = steps.project(Map.of("DB_URL", "postgres://db", "API_KEY", "k-1"));
         int before = receiver.deliveries().size();
         String id = webhook(s.ownerToken, p[1], false);
         assertThat(s.server.syncEngine().runDue()).as("not before the coalescing window").isZero();
-        assertThat(settleAndPush()).isEqualTo(1);
+        assertThat(steps.settleAndPush()).isEqualTo(1);
         assertThat(receiver.deliveries()).hasSize(before + 1);
         WebhookReceiver.Delivery d = receiver.last();
         assertThat(d.signatureValid()).as("Standard Webhooks signature").isTrue();
@@ -127,29 +98,29 @@ abstract class SyncContract {
         assertThat(texts(d.body().get("data").get("changed"))).containsExactly("API_KEY", "DB_URL");
         assertThat(d.body().get("data").get("environment").asText()).isEqualTo("production");
         assertThat(d.body().toString()).as("no values unless asked for").doesNotContain("postgres://db").doesNotContain("k-1");
-        JsonNode status = info(id);
+        JsonNode status = steps.info(id);
         assertThat(status.get("lastSuccessAt").isNull()).isFalse();
         assertThat(status.get("pending").asBoolean()).isFalse();
         assertThat(status.get("lastError").isNull()).isTrue();
-        assertThat(settleAndPush()).as("nothing more to push").isZero();
+        assertThat(steps.settleAndPush()).as("nothing more to push").isZero();
     }
 
     @Test
     void changesInTheWindowAreOnePushAndDeletesAreSaid() {
-        String[] p = project(Map.of("A", "1", "B", "2", "C", "3"));
+        String[] p = steps.project(Map.of("A", "1", "B", "2", "C", "3"));
         webhook(s.ownerToken, p[1], true);
-        settleAndPush();
+        steps.settleAndPush();
         int before = receiver.deliveries().size();
-        set(p[0], p[1], "A", "1b");
-        set(p[0], p[1], "B", "2b");
+        steps.set(p[0], p[1], "A", "1b");
+        steps.set(p[0], p[1], "B", "2b");
         s.clock.advance(Duration.ofMillis(100));
-        set(p[0], p[1], "A", "1c");
+        steps.set(p[0], p[1], "A", "1c");
         JsonNode all = s.get(WS + "/project/" + p[0] + "/secret", s.ownerToken).json();
         for (JsonNode secret : all) {
             if (secret.get("name").asText().equals("C")) s.delete(WS + "/project/" + p[0] + "/secret/" + secret.get("id").asText(), s.ownerToken);
         }
         assertThat(s.server.syncEngine().runDue()).as("changes still settling").isZero();
-        assertThat(settleAndPush()).isEqualTo(1);
+        assertThat(steps.settleAndPush()).isEqualTo(1);
         assertThat(receiver.deliveries()).as("one push for four changes").hasSize(before + 1);
         JsonNode data = receiver.last().body().get("data");
         assertThat(texts(data.get("changed"))).containsExactly("A", "B");
@@ -160,11 +131,11 @@ abstract class SyncContract {
 
     @Test
     void personalOverridesAndOtherEnvironmentsNeverTravel() {
-        String[] p = project(Map.of("SHARED_KEY", "shared"));
+        String[] p = steps.project(Map.of("SHARED_KEY", "shared"));
         String other = s.createEnvironment(p[0], "staging", false);
         s.createSecrets(p[0], List.of(other), Map.of("STAGING_ONLY", "staging-value"));
         String id = webhook(s.ownerToken, p[1], true);
-        settleAndPush();
+        steps.settleAndPush();
         assertThat(receiver.last().body().toString()).doesNotContain("STAGING_ONLY").doesNotContain("staging-value");
 
         TestServer.Session dev = s.invitePerson("sync-dev" + SEQ.incrementAndGet() + "@example.com", "developer", null);
@@ -173,20 +144,20 @@ abstract class SyncContract {
                 "{\"values\":[{\"environmentId\":\"" + p[1] + "\",\"value\":\"my-own-override\",\"isPersonal\":true}]}");
         assertThat(personal.status()).isEqualTo(200);
         s.createSecrets(p[0], List.of(other), Map.of("STAGING_TWO", "x"));
-        assertThat(info(id).get("pending").asBoolean()).as("neither change concerns the sync").isFalse();
+        assertThat(steps.info(id).get("pending").asBoolean()).as("neither change concerns the sync").isFalse();
         int before = receiver.deliveries().size();
-        assertThat(settleAndPush()).isZero();
+        assertThat(steps.settleAndPush()).isZero();
         assertThat(receiver.deliveries()).hasSize(before);
     }
 
     @Test
     void aRateLimitedAnswerIsHonouredAndAnOutageIsCaughtUp() {
-        String[] p = project(Map.of("K", "v1"));
+        String[] p = steps.project(Map.of("K", "v1"));
         String id = webhook(s.ownerToken, p[1], false);
         receiver.answerNext(429, Map.of("Retry-After", "30"));
         int before = receiver.deliveries().size();
-        assertThat(settleAndPush()).isZero();
-        JsonNode limited = info(id);
+        assertThat(steps.settleAndPush()).isZero();
+        JsonNode limited = steps.info(id);
         assertThat(limited.get("lastError").asText()).contains("429").contains("rate limited");
         assertThat(limited.get("pending").asBoolean()).isTrue();
         assertThat(java.time.Instant.parse(limited.get("nextAttemptAt").asText()).toEpochMilli() - s.clock.millis())
@@ -200,15 +171,15 @@ abstract class SyncContract {
         receiver.answerNext(503, Map.of());
         s.clock.advance(Duration.ofSeconds(11));
         assertThat(s.server.syncEngine().runDue()).isZero();
-        JsonNode down = info(id);
+        JsonNode down = steps.info(id);
         assertThat(down.get("attempts").asInt()).isEqualTo(2);
         assertThat(down.get("lastError").asText()).contains("503");
-        set(p[0], p[1], "K", "v2"); // a change during the outage
+        steps.set(p[0], p[1], "K", "v2"); // a change during the outage
         s.clock.advance(Duration.ofSeconds(61));
         assertThat(s.server.syncEngine().runDue()).isZero();
         s.clock.advance(Duration.ofSeconds(61));
         assertThat(s.server.syncEngine().runDue()).as("caught up once the target is back").isEqualTo(1);
-        JsonNode back = info(id);
+        JsonNode back = steps.info(id);
         assertThat(back.get("lastError").isNull()).isTrue();
         assertThat(back.get("attempts").asInt()).isZero();
         assertThat(back.get("pending").asBoolean()).isFalse();
@@ -221,7 +192,7 @@ abstract class SyncContract {
 
     @Test
     void aNodeThatDiesMidPushIsTakenOverWhenItsLeaseEnds() {
-        String[] p = project(Map.of("LEASED", "x"));
+        String[] p = steps.project(Map.of("LEASED", "x"));
         String id = webhook(s.ownerToken, p[1], false);
         s.clock.advance(Duration.ofSeconds(1));
         // another node took the sync and died holding it
@@ -237,28 +208,28 @@ abstract class SyncContract {
 
     @Test
     void pauseResumeAndSyncNow() {
-        String[] p = project(Map.of("P", "1"));
+        String[] p = steps.project(Map.of("P", "1"));
         String id = webhook(s.ownerToken, p[1], false);
-        settleAndPush();
+        steps.settleAndPush();
         assertThat(s.post(WS + "/sync/" + id + "/pause", s.ownerToken, "").json().get("status").asText()).isEqualTo("paused");
-        set(p[0], p[1], "P", "2");
+        steps.set(p[0], p[1], "P", "2");
         int before = receiver.deliveries().size();
-        assertThat(settleAndPush()).isZero();
+        assertThat(steps.settleAndPush()).isZero();
         assertThat(s.post(WS + "/sync/" + id + "/run", s.ownerToken, "").status()).as("a paused sync does not run").isEqualTo(409);
         assertThat(s.post(WS + "/sync/" + id + "/resume", s.ownerToken, "").json().get("status").asText()).isEqualTo("active");
-        assertThat(settleAndPush()).isEqualTo(1);
+        assertThat(steps.settleAndPush()).isEqualTo(1);
         assertThat(texts(receiver.last().body().get("data").get("changed"))).as("what changed while paused").containsExactly("P");
         assertThat(receiver.deliveries()).hasSize(before + 1);
 
-        set(p[0], p[1], "P", "3");
+        steps.set(p[0], p[1], "P", "3");
         assertThat(s.post(WS + "/sync/" + id + "/run", s.ownerToken, "").status()).isEqualTo(200);
         assertThat(s.server.syncEngine().runDue()).as("sync now skips the coalescing wait").isEqualTo(1);
     }
 
     @Test
     void onlyAdminsManageSyncsAndAScopedAdminOnlyItsEnvironments() {
-        String[] mine = project(Map.of("X", "1"));
-        String[] theirs = project(Map.of("Y", "2"));
+        String[] mine = steps.project(Map.of("X", "1"));
+        String[] theirs = steps.project(Map.of("Y", "2"));
         String developer = s.createToken(s.ownerToken, "read-write", "{\"all\":true}");
         TestServer.Session dev = s.invitePerson("sync-developer" + SEQ.incrementAndGet() + "@example.com", "developer", null);
         assertThat(s.postAs(dev, "/v1/sync/webhook/start", "").status()).as("a developer").isEqualTo(403);
@@ -291,7 +262,7 @@ abstract class SyncContract {
 
     @Test
     void wizardAnswersAreCheckedAndTheCredentialNeverComesBack() {
-        String[] p = project(Map.of());
+        String[] p = steps.project(Map.of());
         String id = s.post("/v1/sync/webhook/start", s.ownerToken, "").json().get("syncConfigId").asText();
         HttpResult early = s.post("/v1/sync/webhook/flow?syncConfigId=" + id + "&step=mapping", s.ownerToken, "{\"environmentId\":\"" + p[1] + "\"}");
         assertThat(early.status()).isEqualTo(409);
@@ -308,7 +279,7 @@ abstract class SyncContract {
         HttpResult badUrl = s.post("/v1/sync/webhook/flow?syncConfigId=" + id + "&step=target", s.ownerToken, "{\"url\":\"ftp://example.com/x\"}");
         assertThat(badUrl.status()).isEqualTo(400);
         assertThat(badUrl.message()).contains("'url'");
-        JsonNode shown = info(id);
+        JsonNode shown = steps.info(id);
         assertThat(shown.get("hasCredential").asBoolean()).isTrue();
         assertThat(shown.toString()).doesNotContain(mine);
         String stored = s.server.database().read(c -> Sql.one(c, "SELECT credential FROM sync_config WHERE id = ?",
@@ -372,7 +343,7 @@ abstract class SyncContract {
 
     @Test
     void aSyncGoesWithItsEnvironment() {
-        String[] p = project(Map.of("GONE", "1"));
+        String[] p = steps.project(Map.of("GONE", "1"));
         String id = webhook(s.ownerToken, p[1], false);
         assertThat(s.delete(WS + "/project/" + p[0] + "/environment/" + p[1], s.ownerToken).status()).isEqualTo(204);
         assertThat(s.get(WS + "/sync/" + id, s.ownerToken).status()).isEqualTo(404);
@@ -397,11 +368,11 @@ abstract class SyncContract {
 
     @Test
     void dueRemindersOfTheEnvironmentsSharedValuesAreDeliveredOnce() {
-        String[] p = project(Map.of("ROTATE_ME", "r-1", "OTHER", "o-1"));
+        String[] p = steps.project(Map.of("ROTATE_ME", "r-1", "OTHER", "o-1"));
         String staging = s.createEnvironment(p[0], "staging", false);
         s.createSecrets(p[0], List.of(staging), Map.of("STAGING_KEY", "s-1"));
         String id = webhook(s.ownerToken, p[1], false);
-        settleAndPush();
+        steps.settleAndPush();
         assertThat(deliveriesOf(id)).hasSize(1);
         assertThat(deliveriesOf(id).get(0).body().get("data").get("reminders")).as("none due yet").isEmpty();
 
@@ -411,12 +382,12 @@ abstract class SyncContract {
         remind(null, p[0], staging, "STAGING_KEY", false, "{\"type\":\"one_time\",\"nextReminderDate\":\"" + at(due) + "\"}");
         TestServer.Session dev = s.invitePerson("sync-rem" + SEQ.incrementAndGet() + "@example.com", "developer", null);
         remind(dev, p[0], p[1], "OTHER", true, "{\"type\":\"one_time\",\"nextReminderDate\":\"" + at(due) + "\"}");
-        assertThat(info(id).get("pending").asBoolean()).as("setting a reminder changes nothing the target holds").isFalse();
+        assertThat(steps.info(id).get("pending").asBoolean()).as("setting a reminder changes nothing the target holds").isFalse();
 
         s.clock.advance(Duration.ofHours(2));
         s.server.jobs().runNow(SecretFeature.REMINDER_JOB);
-        assertThat(info(id).get("pending").asBoolean()).as("the due announcement marks the environment's syncs").isTrue();
-        settleAndPush();
+        assertThat(steps.info(id).get("pending").asBoolean()).as("the due announcement marks the environment's syncs").isTrue();
+        steps.settleAndPush();
         assertThat(deliveriesOf(id)).hasSize(2);
         WebhookReceiver.Delivery d = deliveriesOf(id).get(1);
         assertThat(d.signatureValid()).isTrue();
@@ -431,8 +402,8 @@ abstract class SyncContract {
                 .doesNotContain("STAGING_KEY").doesNotContain("OTHER").doesNotContain("r-1");
 
         // delivered once: a later change does not carry it again while it stays due
-        set(p[0], p[1], "OTHER", "o-2");
-        settleAndPush();
+        steps.set(p[0], p[1], "OTHER", "o-2");
+        steps.settleAndPush();
         assertThat(deliveriesOf(id)).hasSize(3);
         assertThat(deliveriesOf(id).get(2).body().get("type").asText()).isEqualTo("secrets.changed");
         assertThat(deliveriesOf(id).get(2).body().get("data").get("reminders")).isEmpty();
@@ -442,7 +413,7 @@ abstract class SyncContract {
         remind(null, p[0], p[1], "OTHER", false, "{\"type\":\"recurring\",\"intervalDays\":1,\"nextReminderDate\":\"" + at(first) + "\"}");
         s.clock.advance(Duration.ofHours(2));
         s.server.jobs().runNow(SecretFeature.REMINDER_JOB);
-        settleAndPush();
+        steps.settleAndPush();
         assertThat(deliveriesOf(id)).hasSize(4);
         JsonNode recurring = deliveriesOf(id).get(3).body().get("data").get("reminders");
         assertThat(recurring).hasSize(1);
@@ -453,12 +424,12 @@ abstract class SyncContract {
         assertThat(completed.status()).as("%s", completed).isEqualTo(200);
         s.clock.advance(Duration.ofDays(1));
         s.server.jobs().runNow(SecretFeature.REMINDER_JOB);
-        settleAndPush();
+        steps.settleAndPush();
         assertThat(deliveriesOf(id)).hasSize(5);
         JsonNode next = deliveriesOf(id).get(4).body().get("data").get("reminders");
         assertThat(next).hasSize(1);
         assertThat(next.get(0).get("nextReminderDate").asText()).isEqualTo(at(first + 86_400_000L));
-        settleAndPush();
+        steps.settleAndPush();
         assertThat(deliveriesOf(id)).as("nothing more").hasSize(5);
     }
 }

@@ -1,6 +1,7 @@
 package dev.ekvault.server.sync.vercel;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ekvault.server.sync.SyncSteps;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.HttpResult;
 import dev.ekvault.server.testing.TestServer;
@@ -32,12 +33,14 @@ abstract class VercelSyncContract {
     static final AtomicInteger SEQ = new AtomicInteger();
 
     TestServer s;
+    SyncSteps steps;
     FakeVercel vercel;
 
     @BeforeAll
     void startAll() throws Exception {
         s = TestServer.start(backend(), "--sync-allow-http-targets=true", "--sync-poll-millis=60000", "--sync-coalesce-millis=500",
                 "--sync-lease-seconds=30", "--sync-max-backoff-seconds=60");
+        steps = new SyncSteps(s, "vercel");
         vercel = new FakeVercel(TOKEN);
     }
 
@@ -47,63 +50,28 @@ abstract class VercelSyncContract {
         s.close();
     }
 
-    /** A project with one environment and its secrets; returns {projectSlug, environmentId}. */
-    private String[] project(Map<String, String> secrets) {
-        String slug = "vsync" + SEQ.incrementAndGet();
-        s.createProject(slug);
-        String env = s.createEnvironment(slug, "production", true);
-        if (!secrets.isEmpty()) s.createSecrets(slug, List.of(env), secrets);
-        return new String[] {slug, env};
-    }
 
-    private String begin() {
-        HttpResult started = s.post("/v1/sync/vercel/start", s.ownerToken, "");
-        assertThat(started.status()).as("%s", started).isEqualTo(201);
-        return started.json().get("syncConfigId").asText();
-    }
 
-    private HttpResult step(String id, String step, String json) {
-        return s.post("/v1/sync/vercel/flow?syncConfigId=" + id + "&step=" + step, s.ownerToken, json);
-    }
 
     /** A Vercel sync of {@code env} into {@code project}'s {@code target}, set up through the wizard; returns its id. */
     private String sync(String env, FakeVercel.Project project, String target, String type, boolean deleteMissing) {
-        String id = begin();
+        String id = steps.begin();
         String team = project.teamId() == null ? "" : ",\"teamId\":\"" + project.teamId() + "\"";
-        HttpResult auth = step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"apiUrl\":\"" + vercel.url() + "\"" + team + "}");
+        HttpResult auth = steps.step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"apiUrl\":\"" + vercel.url() + "\"" + team + "}");
         assertThat(auth.status()).as("%s", auth).isEqualTo(200);
         assertThat(auth.body()).doesNotContain(TOKEN);
-        HttpResult where = step(id, "target", "{\"project\":\"" + project.name() + "\",\"target\":\"" + target + "\""
+        HttpResult where = steps.step(id, "target", "{\"project\":\"" + project.name() + "\",\"target\":\"" + target + "\""
                 + (type == null ? "" : ",\"type\":\"" + type + "\"") + "}");
         assertThat(where.status()).as("%s", where).isEqualTo(200);
-        HttpResult mapping = step(id, "mapping", "{\"environmentId\":\"" + env + "\",\"deleteMissing\":" + deleteMissing + "}");
+        HttpResult mapping = steps.step(id, "mapping", "{\"environmentId\":\"" + env + "\",\"deleteMissing\":" + deleteMissing + "}");
         assertThat(mapping.status()).as("%s", mapping).isEqualTo(200);
         assertThat(mapping.json().get("status").asText()).isEqualTo("active");
         return id;
     }
 
-    private int settleAndPush() {
-        s.clock.advance(Duration.ofSeconds(1));
-        return s.server.syncEngine().runDue();
-    }
 
-    private JsonNode info(String id) {
-        HttpResult r = s.get(WS + "/sync/" + id, s.ownerToken);
-        assertThat(r.status()).as("%s", r).isEqualTo(200);
-        return r.json();
-    }
 
-    private void set(String slug, String env, String key, String value) {
-        String secretId = s.get(WS + "/project/" + slug + "/secret/" + key, s.ownerToken).json().get("id").asText();
-        HttpResult r = s.put(WS + "/project/" + slug + "/secret/" + secretId, s.ownerToken,
-                "{\"values\":[{\"environmentId\":\"" + env + "\",\"value\":" + TestServer.quote(value) + "}]}");
-        assertThat(r.status()).as("%s", r).isEqualTo(200);
-    }
 
-    private void remove(String slug, String key) {
-        String secretId = s.get(WS + "/project/" + slug + "/secret/" + key, s.ownerToken).json().get("id").asText();
-        assertThat(s.delete(WS + "/project/" + slug + "/secret/" + secretId, s.ownerToken).status()).isEqualTo(204);
-    }
 
     @Test
     void createsUpdatesAndDeletesOnlyInTheChosenTarget() {
@@ -112,11 +80,11 @@ abstract class VercelSyncContract {
         vercel.seed(vp, "A", "branch-a", "feature-x", "preview");
         vercel.seed(vp, "HAND_MADE", "by-hand", null, "production");
         for (int i = 0; i < 5; i++) vercel.seed(vp, "FILL" + i, "f" + i, null, "development"); // more than one page
-        String[] p = project(Map.of("A", "1", "B", "2"));
+        String[] p = steps.project(Map.of("A", "1", "B", "2"));
         int before = vercel.requests().size();
         String id = sync(p[1], vp, "production", null, true);
-        assertThat(settleAndPush()).isEqualTo(1);
-        assertThat(info(id).get("lastError").isNull()).as("%s", info(id)).isTrue();
+        assertThat(steps.settleAndPush()).isEqualTo(1);
+        assertThat(steps.info(id).get("lastError").isNull()).as("%s", steps.info(id)).isTrue();
         assertThat(vercel.value(vp, "A", "production")).isEqualTo("1");
         assertThat(vercel.value(vp, "B", "production")).isEqualTo("2");
         assertThat(vercel.vars(vp, "A").stream().filter(v -> v.target.equals(List.of("production"))).findFirst().orElseThrow().type)
@@ -125,15 +93,15 @@ abstract class VercelSyncContract {
         assertThat(vercel.vars(vp, "A")).hasSize(3);
         assertThat(vercel.value(vp, "HAND_MADE", "production")).isEqualTo("by-hand");
 
-        set(p[0], p[1], "A", "1b");
-        remove(p[0], "B");
-        assertThat(settleAndPush()).isEqualTo(1);
+        steps.set(p[0], p[1], "A", "1b");
+        steps.remove(p[0], "B");
+        assertThat(steps.settleAndPush()).isEqualTo(1);
         assertThat(vercel.value(vp, "A", "production")).isEqualTo("1b");
         assertThat(vercel.vars(vp, "A")).as("updated in place, not duplicated").hasSize(3);
         assertThat(vercel.vars(vp, "B")).as("deleted with deleteMissing").isEmpty();
         assertThat(vercel.value(vp, "HAND_MADE", "production")).as("a key never ours is not deleted").isEqualTo("by-hand");
         assertThat(vercel.value(vp, "A", "preview")).isEqualTo("preview-a");
-        assertThat(settleAndPush()).as("nothing more to push").isZero();
+        assertThat(steps.settleAndPush()).as("nothing more to push").isZero();
 
         List<FakeVercel.Request> calls = vercel.requests().subList(before, vercel.requests().size());
         assertThat(calls).allSatisfy(r -> assertThat(r.authorization()).isEqualTo("Bearer " + TOKEN));
@@ -148,12 +116,12 @@ abstract class VercelSyncContract {
     @Test
     void withoutDeleteMissingADeletedKeyStaysInVercel() {
         FakeVercel.Project vp = vercel.project("keep" + SEQ.incrementAndGet(), null);
-        String[] p = project(Map.of("KEEP", "k", "GONE", "g"));
+        String[] p = steps.project(Map.of("KEEP", "k", "GONE", "g"));
         sync(p[1], vp, "preview", null, false);
-        assertThat(settleAndPush()).isEqualTo(1);
+        assertThat(steps.settleAndPush()).isEqualTo(1);
         assertThat(vercel.value(vp, "GONE", "preview")).isEqualTo("g");
-        remove(p[0], "GONE");
-        settleAndPush();
+        steps.remove(p[0], "GONE");
+        steps.settleAndPush();
         assertThat(vercel.value(vp, "GONE", "preview")).isEqualTo("g");
         assertThat(vercel.requests()).noneMatch(r -> r.method().equals("DELETE") && r.path().contains(vp.id()));
     }
@@ -162,9 +130,9 @@ abstract class VercelSyncContract {
     void aVariableSharedWithOtherTargetsLosesOnlyOurs() {
         FakeVercel.Project vp = vercel.project("shared" + SEQ.incrementAndGet(), null);
         vercel.seed(vp, "SHARED", "old", null, "production", "preview");
-        String[] p = project(Map.of("SHARED", "new", "LATER", "ours"));
+        String[] p = steps.project(Map.of("SHARED", "new", "LATER", "ours"));
         sync(p[1], vp, "production", null, true);
-        assertThat(settleAndPush()).isEqualTo(1);
+        assertThat(steps.settleAndPush()).isEqualTo(1);
         assertThat(vercel.value(vp, "SHARED", "production")).isEqualTo("new");
         assertThat(vercel.value(vp, "SHARED", "preview")).as("the other target keeps its value").isEqualTo("old");
         assertThat(vercel.vars(vp, "SHARED")).hasSize(2);
@@ -174,8 +142,8 @@ abstract class VercelSyncContract {
         synchronized (vercel) {
             ours.target = new java.util.ArrayList<>(List.of("production", "development"));
         }
-        remove(p[0], "LATER");
-        assertThat(settleAndPush()).isEqualTo(1);
+        steps.remove(p[0], "LATER");
+        assertThat(steps.settleAndPush()).isEqualTo(1);
         assertThat(vercel.value(vp, "LATER", "production")).isNull();
         assertThat(vercel.value(vp, "LATER", "development")).as("development keeps it").isEqualTo("ours");
     }
@@ -183,19 +151,19 @@ abstract class VercelSyncContract {
     @Test
     void aTeamProjectIsReachedWithItsTeamIdOnEveryCall() {
         FakeVercel.Project vp = vercel.project("team" + SEQ.incrementAndGet(), "team_acme");
-        String[] p = project(Map.of("T", "1"));
-        String id = begin();
-        assertThat(step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"apiUrl\":\"" + vercel.url() + "\"}").status()).isEqualTo(200);
-        HttpResult noTeam = step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"production\"}");
+        String[] p = steps.project(Map.of("T", "1"));
+        String id = steps.begin();
+        assertThat(steps.step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"apiUrl\":\"" + vercel.url() + "\"}").status()).isEqualTo(200);
+        HttpResult noTeam = steps.step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"production\"}");
         assertThat(noTeam.status()).isEqualTo(400);
         assertThat(noTeam.message()).contains("'project'").contains("teamId");
-        HttpResult badTeam = step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"teamId\":\"team acme\",\"apiUrl\":\"" + vercel.url() + "\"}");
+        HttpResult badTeam = steps.step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"teamId\":\"team acme\",\"apiUrl\":\"" + vercel.url() + "\"}");
         assertThat(badTeam.status()).isEqualTo(400);
         assertThat(badTeam.message()).contains("'teamId'");
 
         int before = vercel.requests().size();
         sync(p[1], vp, "production", null, true);
-        assertThat(settleAndPush()).isEqualTo(1);
+        assertThat(steps.settleAndPush()).isEqualTo(1);
         assertThat(vercel.value(vp, "T", "production")).isEqualTo("1");
         List<FakeVercel.Request> calls = vercel.requests().subList(before, vercel.requests().size());
         assertThat(calls).isNotEmpty().allSatisfy(r -> assertThat(r.query().get("teamId")).as("%s %s", r.method(), r.path()).isEqualTo("team_acme"));
@@ -204,12 +172,12 @@ abstract class VercelSyncContract {
     @Test
     void aRateLimitIsHonouredAnOutageCaughtUpAndARetryNeverDuplicates() {
         FakeVercel.Project vp = vercel.project("limits" + SEQ.incrementAndGet(), null);
-        String[] p = project(Map.of("K", "v1"));
+        String[] p = steps.project(Map.of("K", "v1"));
         String id = sync(p[1], vp, "production", null, true);
         vercel.answerNext(429, Map.of("X-RateLimit-Reset", Long.toString(System.currentTimeMillis() / 1000 + 30)));
         int before = vercel.requests().size();
-        assertThat(settleAndPush()).isZero();
-        JsonNode limited = info(id);
+        assertThat(steps.settleAndPush()).isZero();
+        JsonNode limited = steps.info(id);
         assertThat(limited.get("lastError").asText()).contains("429").contains("rate limited");
         assertThat(limited.get("pending").asBoolean()).isTrue();
         assertThat(Instant.parse(limited.get("nextAttemptAt").asText()).toEpochMilli() - s.clock.millis())
@@ -224,15 +192,15 @@ abstract class VercelSyncContract {
         vercel.answerNext(503, Map.of());
         s.clock.advance(Duration.ofSeconds(11));
         assertThat(s.server.syncEngine().runDue()).isZero();
-        assertThat(info(id).get("lastError").asText()).contains("502");
+        assertThat(steps.info(id).get("lastError").asText()).contains("502");
         assertThat(vercel.value(vp, "K", "production")).as("it did land").isEqualTo("v1");
-        set(p[0], p[1], "K", "v2"); // a change during the outage
+        steps.set(p[0], p[1], "K", "v2"); // a change during the outage
         s.clock.advance(Duration.ofSeconds(61));
         assertThat(s.server.syncEngine().runDue()).isZero();
-        assertThat(info(id).get("lastError").asText()).contains("503");
+        assertThat(steps.info(id).get("lastError").asText()).contains("503");
         s.clock.advance(Duration.ofSeconds(61));
         assertThat(s.server.syncEngine().runDue()).as("caught up once Vercel is back").isEqualTo(1);
-        JsonNode back = info(id);
+        JsonNode back = steps.info(id);
         assertThat(back.get("lastError").isNull()).isTrue();
         assertThat(back.get("pending").asBoolean()).isFalse();
         assertThat(vercel.vars(vp, "K")).as("the retry did not make a second variable").hasSize(1);
@@ -242,24 +210,24 @@ abstract class VercelSyncContract {
     @Test
     void aBadTokenIsReportedAndNeverEchoed() {
         FakeVercel.Project vp = vercel.project("tok" + SEQ.incrementAndGet(), null);
-        String[] p = project(Map.of("S", "1"));
-        String id = begin();
+        String[] p = steps.project(Map.of("S", "1"));
+        String id = steps.begin();
         String wrong = "vercel_tok_wrong_99999999";
-        HttpResult bad = step(id, "auth", "{\"token\":\"" + wrong + "\",\"apiUrl\":\"" + vercel.url() + "\"}");
+        HttpResult bad = steps.step(id, "auth", "{\"token\":\"" + wrong + "\",\"apiUrl\":\"" + vercel.url() + "\"}");
         assertThat(bad.status()).isEqualTo(400);
         assertThat(bad.message()).contains("'token'").contains("403");
         assertThat(bad.body()).doesNotContain(wrong);
-        HttpResult spaced = step(id, "auth", "{\"token\":\"two words here\",\"apiUrl\":\"" + vercel.url() + "\"}");
+        HttpResult spaced = steps.step(id, "auth", "{\"token\":\"two words here\",\"apiUrl\":\"" + vercel.url() + "\"}");
         assertThat(spaced.status()).isEqualTo(400);
         assertThat(spaced.body()).doesNotContain("two words");
-        assertThat(step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"apiUrl\":\"" + vercel.url() + "\"}").status())
+        assertThat(steps.step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"apiUrl\":\"" + vercel.url() + "\"}").status())
                 .as("positive control: the right token").isEqualTo(200);
 
         String sync = sync(p[1], vp, "production", null, true);
         vercel.token("rotated_token_abcdefgh"); // the token was revoked in Vercel
         try {
-            assertThat(settleAndPush()).isZero();
-            JsonNode status = info(sync);
+            assertThat(steps.settleAndPush()).isZero();
+            JsonNode status = steps.info(sync);
             assertThat(status.get("lastError").asText()).contains("refused the credential").contains("403");
             assertThat(status.toString()).doesNotContain(TOKEN);
             assertThat(vercel.value(vp, "S", "production")).isNull();
@@ -274,7 +242,7 @@ abstract class VercelSyncContract {
     @Test
     void unmappedEnvironmentsAndPersonalOverridesAreNeverSent() {
         FakeVercel.Project vp = vercel.project("scope" + SEQ.incrementAndGet(), null);
-        String[] p = project(Map.of("SHARED_KEY", "shared"));
+        String[] p = steps.project(Map.of("SHARED_KEY", "shared"));
         String other = s.createEnvironment(p[0], "staging", false);
         s.createSecrets(p[0], List.of(other), Map.of("STAGING_ONLY", "staging-value"));
         TestServer.Session dev = s.invitePerson("vsync-dev" + SEQ.incrementAndGet() + "@example.com", "developer", null);
@@ -283,48 +251,48 @@ abstract class VercelSyncContract {
                 "{\"values\":[{\"environmentId\":\"" + p[1] + "\",\"value\":\"my-own-override\",\"isPersonal\":true}]}").status()).isEqualTo(200);
         int before = vercel.requests().size();
         sync(p[1], vp, "production", null, true);
-        assertThat(settleAndPush()).isEqualTo(1);
+        assertThat(steps.settleAndPush()).isEqualTo(1);
         assertThat(vercel.value(vp, "SHARED_KEY", "production")).isEqualTo("shared");
         assertThat(vercel.requests().subList(before, vercel.requests().size()))
                 .noneMatch(r -> r.body().contains("STAGING_ONLY") || r.body().contains("staging-value") || r.body().contains("my-own-override"));
         s.createSecrets(p[0], List.of(other), Map.of("STAGING_TWO", "x"));
         int after = vercel.requests().size();
-        assertThat(settleAndPush()).isZero();
+        assertThat(steps.settleAndPush()).isZero();
         assertThat(vercel.requests()).hasSize(after);
     }
 
     @Test
     void theWizardChecksItsAnswersAndSensitiveVariablesAreMade() {
         FakeVercel.Project vp = vercel.project("wiz" + SEQ.incrementAndGet(), null);
-        String[] p = project(Map.of("SECRET_ONE", "s1"));
-        String id = begin();
-        assertThat(step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"production\"}").status())
+        String[] p = steps.project(Map.of("SECRET_ONE", "s1"));
+        String id = steps.begin();
+        assertThat(steps.step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"production\"}").status())
                 .as("no target before auth").isEqualTo(409);
-        assertThat(step(id, "auth", "{\"apiUrl\":\"" + vercel.url() + "\"}").message()).contains("'token'");
-        assertThat(step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"apiUrl\":\"ftp://example.com\"}").message()).contains("'apiUrl'");
+        assertThat(steps.step(id, "auth", "{\"apiUrl\":\"" + vercel.url() + "\"}").message()).contains("'token'");
+        assertThat(steps.step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"apiUrl\":\"ftp://example.com\"}").message()).contains("'apiUrl'");
         // the token is checked with Vercel outside any transaction: a write elsewhere meanwhile is not held up
-        String elsewhere = project(Map.of())[0];
+        String elsewhere = steps.project(Map.of())[0];
         vercel.duringNextCall(() -> s.createEnvironment(elsewhere, "written-meanwhile", false));
-        assertThat(step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"apiUrl\":\"" + vercel.url() + "\"}").status()).isEqualTo(200);
+        assertThat(steps.step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"apiUrl\":\"" + vercel.url() + "\"}").status()).isEqualTo(200);
         assertThat(s.get(WS + "/project/" + elsewhere + "/environment", s.ownerToken).body()).contains("written-meanwhile");
         assertThat(s.get("/v1/sync/vercel/flow?syncConfigId=" + id + "&step=target", s.ownerToken).json().toString()).contains("production").contains("sensitive");
-        assertThat(step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"staging\"}").message()).contains("'target'");
-        assertThat(step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"production\",\"type\":\"plain\"}").message()).contains("'type'");
-        assertThat(step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"development\",\"type\":\"sensitive\"}").message())
+        assertThat(steps.step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"staging\"}").message()).contains("'target'");
+        assertThat(steps.step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"production\",\"type\":\"plain\"}").message()).contains("'type'");
+        assertThat(steps.step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"development\",\"type\":\"sensitive\"}").message())
                 .contains("'type'");
-        assertThat(step(id, "target", "{\"project\":\"no-such-project\",\"target\":\"production\"}").message()).contains("'project'");
-        assertThat(step(id, "target", "{\"project\":\"bad/name\",\"target\":\"production\"}").message()).contains("'project'");
+        assertThat(steps.step(id, "target", "{\"project\":\"no-such-project\",\"target\":\"production\"}").message()).contains("'project'");
+        assertThat(steps.step(id, "target", "{\"project\":\"bad/name\",\"target\":\"production\"}").message()).contains("'project'");
         // the auth step answered again while Vercel is asked about the project: the target step must be sent again
-        vercel.duringNextCall(() -> assertThat(step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"apiUrl\":\"" + vercel.url() + "\"}").status())
+        vercel.duringNextCall(() -> assertThat(steps.step(id, "auth", "{\"token\":\"" + TOKEN + "\",\"apiUrl\":\"" + vercel.url() + "\"}").status())
                 .isEqualTo(200));
-        HttpResult raced = step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"production\"}");
+        HttpResult raced = steps.step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"production\"}");
         assertThat(raced.status()).as("%s", raced).isEqualTo(409);
-        HttpResult ok = step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"production\",\"type\":\"sensitive\"}");
+        HttpResult ok = steps.step(id, "target", "{\"project\":\"" + vp.name() + "\",\"target\":\"production\",\"type\":\"sensitive\"}");
         assertThat(ok.status()).as("%s", ok).isEqualTo(200);
-        assertThat(step(id, "mapping", "{\"environmentId\":\"" + p[1] + "\"}").status()).isEqualTo(200);
-        assertThat(info(id).toString()).as("the project is kept by id").contains(vp.id()).doesNotContain(TOKEN);
-        assertThat(info(id).get("sendValues").asBoolean()).as("the status says values are sent").isTrue();
-        assertThat(settleAndPush()).isEqualTo(1);
+        assertThat(steps.step(id, "mapping", "{\"environmentId\":\"" + p[1] + "\"}").status()).isEqualTo(200);
+        assertThat(steps.info(id).toString()).as("the project is kept by id").contains(vp.id()).doesNotContain(TOKEN);
+        assertThat(steps.info(id).get("sendValues").asBoolean()).as("the status says values are sent").isTrue();
+        assertThat(steps.settleAndPush()).isEqualTo(1);
         assertThat(vercel.value(vp, "SECRET_ONE", "production")).isEqualTo("s1");
         assertThat(vercel.vars(vp, "SECRET_ONE").get(0).type).isEqualTo("sensitive");
     }
