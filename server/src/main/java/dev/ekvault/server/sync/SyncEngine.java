@@ -30,7 +30,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -183,7 +182,8 @@ public final class SyncEngine {
         } catch (ApiException e) {
             failed(sync, e.getMessage(), null); // the read refused: a reference that does not resolve, access lost
         } catch (RuntimeException | JsonProcessingException e) {
-            LOG.log(Level.WARNING, "sync " + sync.id() + " failed (" + e.getClass().getSimpleName() + ")", e);
+            // by its kind only: a message or a trace might hold what the push carried
+            LOG.warning("sync " + sync.id() + " failed (" + e.getClass().getSimpleName() + ")");
             failed(sync, "internal error (" + e.getClass().getSimpleName() + ")", null);
         }
         return false;
@@ -241,7 +241,7 @@ public final class SyncEngine {
         try {
             runDue();
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "sync worker round failed (" + e.getClass().getSimpleName() + ")", e);
+            LOG.warning("sync worker round failed (" + e.getClass().getSimpleName() + ")");
         }
     }
 }

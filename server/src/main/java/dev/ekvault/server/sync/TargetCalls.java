@@ -25,7 +25,9 @@ public final class TargetCalls {
         try {
             return fetch.send(method, uri, headers, body, ANSWER_CAP);
         } catch (BoundedFetch.Failed e) {
-            throw new SyncTarget.Failure(what + ": " + e.getMessage(), null);
+            // the reason names the host only: a target's path can hold its own token (an incoming-webhook URL), and the
+            // reason is shown in the sync's status and kept in the audit log
+            throw new SyncTarget.Failure(what + ": " + e.getMessage().replace(BoundedFetch.forLog(uri), uri.getHost()), null);
         }
     }
 

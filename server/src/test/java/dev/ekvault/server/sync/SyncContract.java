@@ -342,6 +342,35 @@ abstract class SyncContract {
     }
 
     @Test
+    void aWebhookUrlsPathIsSealedLikeACredential() {
+        String[] p = steps.project(Map.of("PATHED", "1"));
+        String pathToken = "T0KEN-in-the-path-" + SEQ.incrementAndGet();
+        String id = steps.begin();
+        String secret = steps.step(id, "auth", "{}").json().get("shownOnce").get("signingSecret").asText();
+        // nothing listens on port 1: the push fails, and its reason must not carry the path either
+        assertThat(steps.step(id, "target", "{\"url\":\"http://127.0.0.1:1/hook/" + pathToken + "\"}").status()).isEqualTo(200);
+        assertThat(steps.step(id, "mapping", "{\"environmentId\":\"" + p[1] + "\"}").status()).isEqualTo(200);
+        assertThat(steps.settleAndPush()).isZero();
+        JsonNode status = steps.info(id);
+        assertThat(status.get("settings").get("host").asText()).isEqualTo("127.0.0.1");
+        assertThat(status.get("lastError").asText()).contains("127.0.0.1");
+        assertThat(status.toString()).doesNotContain(pathToken);
+        assertThat(s.get(WS + "/audit/export", s.ownerToken).body()).doesNotContain(pathToken).doesNotContain(secret);
+        String stored = s.server.database().read(c -> Sql.one(c, "SELECT credential FROM sync_config WHERE id = ?",
+                r -> new String(r.getBytes(1), java.nio.charset.StandardCharsets.ISO_8859_1), id));
+        assertThat(stored).as("sealed at rest").doesNotContain(pathToken);
+
+        // positive control: the sealed URL is the one pushed to, with the signing secret kept from the auth step
+        receiver.secret(secret);
+        int before = receiver.deliveries().size();
+        assertThat(steps.step(id, "target", "{\"url\":\"" + receiver.url() + "/" + pathToken + "\"}").status()).isEqualTo(200);
+        s.clock.advance(Duration.ofMinutes(5));
+        assertThat(steps.settleAndPush()).isEqualTo(1);
+        assertThat(receiver.deliveries()).hasSize(before + 1);
+        assertThat(receiver.last().signatureValid()).isTrue();
+    }
+
+    @Test
     void aSyncGoesWithItsEnvironment() {
         String[] p = steps.project(Map.of("GONE", "1"));
         String id = webhook(s.ownerToken, p[1], false);

@@ -58,28 +58,54 @@ public final class WebhookTarget implements SyncTarget {
 
     @Override
     public Accepted accept(String step, Map<String, String> answers, Map<String, String> settingsSoFar) {
+        return accept(step, answers, settingsSoFar, null);
+    }
+
+    /**
+     * The URL is kept with the signing secret, sealed (credential = secret, a line break, URL), and only its host is a
+     * setting: many webhook URLs carry their own token in the path (a chat's incoming-webhook URL), and settings are
+     * shown in the sync's status and its audit entries.
+     */
+    @Override
+    public Accepted accept(String step, Map<String, String> answers, Map<String, String> settingsSoFar, String credential) {
+        String url = credential == null || credential.indexOf('\n') < 0 ? null : credential.substring(credential.indexOf('\n') + 1);
         if (step.equals("auth")) {
-            String secret = answers.getOrDefault("signingSecret", "").strip();
-            if (secret.isEmpty()) {
-                byte[] raw = new byte[32];
-                new SecureRandom().nextBytes(raw);
-                secret = PREFIX + Base64.getEncoder().encodeToString(raw);
-                return new Accepted(Map.of(), secret, Map.of("signingSecret", secret));
-            }
-            key(secret); // refuses a malformed one
-            return new Accepted(Map.of(), secret, Map.of());
+            Accepted signing = signing(answers);
+            return new Accepted(Map.of(), url == null ? signing.credential() : signing.credential() + "\n" + url, signing.shownOnce());
         }
+        if (credential == null) throw ApiException.conflict("finish the 'auth' step of this sync first");
+        Accepted target = target(answers);
+        String secret = credential.indexOf('\n') < 0 ? credential : credential.substring(0, credential.indexOf('\n'));
+        return new Accepted(target.settings(), secret + "\n" + target.credential(), Map.of());
+    }
+
+    /** The auth step's answer: the signing secret given, or one made here and shown once. */
+    private static Accepted signing(Map<String, String> answers) {
+        String secret = answers.getOrDefault("signingSecret", "").strip();
+        if (secret.isEmpty()) {
+            byte[] raw = new byte[32];
+            new SecureRandom().nextBytes(raw);
+            secret = PREFIX + Base64.getEncoder().encodeToString(raw);
+            return new Accepted(Map.of(), secret, Map.of("signingSecret", secret));
+        }
+        key(secret); // refuses a malformed one
+        return new Accepted(Map.of(), secret, Map.of());
+    }
+
+    /** The target step's answers: the URL (returned as the credential's second part) and the host and sendValues settings. */
+    private Accepted target(Map<String, String> answers) {
         String url = answers.getOrDefault("url", "").strip();
         if (url.isEmpty()) throw ApiException.badRequest("field 'url' is required");
         if (url.length() > 2048) throw ApiException.badRequest("field 'url' must be at most 2048 characters");
+        URI checked;
         try {
-            BoundedFetch.url(url, "field 'url'", allowHttp);
+            checked = BoundedFetch.url(url, "field 'url'", allowHttp);
         } catch (BoundedFetch.Failed e) {
             throw ApiException.badRequest("field 'url' must be an https URL with a host, without user info or fragment");
         }
         String sendValues = answers.getOrDefault("sendValues", "false");
         if (!sendValues.equals("true") && !sendValues.equals("false")) throw ApiException.badRequest("field 'sendValues' must be true or false");
-        return Accepted.settings(Map.of("url", url, "sendValues", sendValues));
+        return new Accepted(Map.of("host", checked.getHost(), "sendValues", sendValues), url, Map.of());
     }
 
     private static byte[] key(String secret) {
@@ -127,13 +153,13 @@ public final class WebhookTarget implements SyncTarget {
         String timestamp = Long.toString(push.at() / 1000);
         URI url;
         try {
-            url = BoundedFetch.url(push.settings().get("url"), "the webhook URL", allowHttp);
+            url = BoundedFetch.url(push.credential().substring(push.credential().indexOf('\n') + 1), "the webhook URL", allowHttp);
         } catch (BoundedFetch.Failed e) {
             throw new Failure(e.getMessage(), null);
         }
         Map<String, String> headers = Map.of("Content-Type", "application/json", "User-Agent", "ek-sync",
                 "webhook-id", push.pushId(), "webhook-timestamp", timestamp,
-                "webhook-signature", "v1," + sign(key(push.credential()), push.pushId() + "." + timestamp + ".", bytes));
+                "webhook-signature", "v1," + sign(key(push.credential().substring(0, push.credential().indexOf('\n'))), push.pushId() + "." + timestamp + ".", bytes));
         TargetCalls.expect(TargetCalls.call(fetch, "POST to the webhook", "POST", url, headers, bytes), "POST to the webhook");
     }
 
