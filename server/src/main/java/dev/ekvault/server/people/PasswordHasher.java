@@ -1,9 +1,7 @@
 package dev.ekvault.server.people;
 
-import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
-import org.bouncycastle.crypto.params.Argon2Parameters;
+import dev.ekvault.server.crypto.Argon2id;
 
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -41,7 +39,7 @@ public final class PasswordHasher {
     public String hash(String password) {
         byte[] salt = new byte[16];
         random.nextBytes(salt);
-        byte[] hash = derive(password, salt, MEMORY_KIB, ITERATIONS, PARALLELISM);
+        byte[] hash = Argon2id.derive(password, salt, MEMORY_KIB, ITERATIONS, PARALLELISM, HASH_BYTES);
         return "$argon2id$v=19$m=" + MEMORY_KIB + ",t=" + ITERATIONS + ",p=" + PARALLELISM + "$" + B64.encodeToString(salt) + "$"
                 + B64.encodeToString(hash);
     }
@@ -64,16 +62,7 @@ public final class PasswordHasher {
             }
         }
         byte[] expected = B64D.decode(parts[5]);
-        byte[] actual = derive(password, B64D.decode(parts[4]), memory, iterations, parallelism);
+        byte[] actual = Argon2id.derive(password, B64D.decode(parts[4]), memory, iterations, parallelism, HASH_BYTES);
         return MessageDigest.isEqual(expected, actual) && known;
-    }
-
-    private static byte[] derive(String password, byte[] salt, int memoryKib, int iterations, int parallelism) {
-        Argon2BytesGenerator generator = new Argon2BytesGenerator();
-        generator.init(new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id).withVersion(Argon2Parameters.ARGON2_VERSION_13)
-                .withSalt(salt).withMemoryAsKB(memoryKib).withIterations(iterations).withParallelism(parallelism).build());
-        byte[] out = new byte[HASH_BYTES];
-        generator.generateBytes(password.getBytes(StandardCharsets.UTF_8), out);
-        return out;
     }
 }

@@ -2,10 +2,9 @@ package dev.ekvault.server.share;
 
 import dev.ekvault.server.crypto.Aad;
 import dev.ekvault.server.crypto.Aead;
+import dev.ekvault.server.crypto.Argon2id;
 import org.bouncycastle.crypto.digests.SHA256Digest;
-import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
 import org.bouncycastle.crypto.generators.HKDFBytesGenerator;
-import org.bouncycastle.crypto.params.Argon2Parameters;
 import org.bouncycastle.crypto.params.HKDFParameters;
 
 import javax.crypto.SecretKey;
@@ -122,11 +121,6 @@ final class ShareCrypto {
     }
 
     private static byte[] argon2(String password, byte[] salt) {
-        Argon2BytesGenerator generator = new Argon2BytesGenerator();
-        generator.init(new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id).withVersion(Argon2Parameters.ARGON2_VERSION_13)
-                .withSalt(salt).withMemoryAsKB(ARGON_MEMORY_KIB).withIterations(ARGON_ITERATIONS).withParallelism(1).build());
-        byte[] out = new byte[32];
-        generator.generateBytes(password.getBytes(StandardCharsets.UTF_8), out);
-        return out;
+        return Argon2id.derive(password, salt, ARGON_MEMORY_KIB, ARGON_ITERATIONS, 1, 32);
     }
 }
