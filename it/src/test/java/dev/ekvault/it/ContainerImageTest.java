@@ -135,10 +135,11 @@ class ContainerImageTest {
         String name = "ek-it-" + UUID.randomUUID().toString().substring(0, 8);
         String tag = "localhost/ek-server:it-" + name;
         Path work = EkJar.tempDir("ek-image");
+        String loadedName = tag;
         try {
             PodmanResult loaded = podman(work, "load", "-q", "-i", archive.toString());
             assertThat(loaded.code()).as("podman load: %s", loaded).isZero();
-            String loadedName = loaded.stdout().strip().replaceFirst("^Loaded image(\\(s\\))?: ", "");
+            loadedName = loaded.stdout().strip().replaceFirst("^Loaded image(\\(s\\))?: ", "");
             assertThat(podman(work, "tag", loadedName, tag).code()).isZero();
             assertThat(podman(work, "volume", "create", name).code()).isZero();
             Path keys = ownedByTheImageUser(work, Files.createDirectories(work.resolve("keys")));
@@ -182,7 +183,7 @@ class ContainerImageTest {
         } finally {
             podman(work, "rm", "-f", name + "-1", name + "-2");
             podman(work, "volume", "rm", "-f", name);
-            podman(work, "rmi", tag);
+            podman(work, "rmi", tag, loadedName); // a build's image is not left behind for the next build's to pile on
         }
     }
 
