@@ -73,7 +73,7 @@ class ContainerImageTest {
     void staysWithinTheSizeBudget() {
         assertThat(image.unpackedBytes()).as("unpacked size of the layers").isLessThan(BUDGET_BYTES).isGreaterThan(20_000_000L);
         assertThat(image.archiveBytes()).as("the archive").isLessThan(image.unpackedBytes());
-        assertThat(image.layers()).as("a base layer (runtime) and an application layer (jar)").hasSize(2);
+        assertThat(image.layers()).as("layers: runtime, application (jar), class-data archive").hasSize(3);
     }
 
     @Test
@@ -85,8 +85,9 @@ class ContainerImageTest {
         assertThat(entrypoint.subList(entrypoint.size() - 2, entrypoint.size())).containsExactly("-jar", "/opt/ek/ek-server.jar");
         assertThat(entrypoint).as("SQLite's library comes from the image, not a temporary folder")
                 .contains("-Dorg.sqlite.lib.path=/opt/ek/lib", "-Dorg.sqlite.lib.name=libsqlitejdbc.so")
+                .as("the class-data archive made at build time, read only").contains("-XX:SharedArchiveFile=/opt/ek/ek-server.jsa")
                 .as("nothing the JVM writes by itself on the read-only root").contains("-XX:-UsePerfData")
-                .noneMatch(option -> option.contains("SharedArchiveFile") || option.contains("ArchiveClassesAtExit"));
+                .noneMatch(option -> option.contains("AutoCreateSharedArchive") || option.contains("ArchiveClassesAtExit"));
         assertThat(strings(config.get("Cmd"))).containsExactly("serve");
         assertThat(config.get("Volumes").has("/data")).isTrue();
         assertThat(config.get("ExposedPorts").has("8080/tcp")).isTrue();
@@ -108,7 +109,7 @@ class ContainerImageTest {
         List<OciImage.Entry> entries = image.entries();
         Set<String> paths = entries.stream().map(OciImage.Entry::path).map(p -> p.replaceFirst("/$", "")).collect(Collectors.toSet());
         assertThat(paths).contains("opt/ek/java/bin/java", "opt/ek/ek-server.jar", "opt/ek/lib/libsqlitejdbc.so",
-                "opt/ek/healthcheck/Healthcheck.class", "lib64/ld-linux-x86-64.so.2", "etc/passwd", "tmp", "data", "run/secrets");
+                "opt/ek/healthcheck/Healthcheck.class", "opt/ek/ek-server.jsa", "lib64/ld-linux-x86-64.so.2", "etc/passwd", "tmp", "data", "run/secrets");
         assertThat(paths).as("no shell, no package manager").doesNotContain("bin/sh", "usr/bin/sh", "bin/bash", "usr/bin/apt");
         assertThat(paths).as("no java.desktop: no AWT, no X11").noneMatch(p -> p.contains("libawt") || p.contains("libX11"));
         for (OciImage.Entry entry : entries) {
@@ -178,6 +179,10 @@ class ContainerImageTest {
                 PodmanResult whoami = podman(work, "exec", name + "-1", "/opt/ek/java/bin/java", "-XX:-UsePerfData",
                         "-XshowSettings:properties", "-version");
                 assertThat(whoami.stderr()).contains("user.name = ek");
+                PodmanResult shared = podman(work, "exec", name + "-1", "/opt/ek/java/bin/java", "-XX:-UsePerfData",
+                        "-XX:SharedArchiveFile=/opt/ek/ek-server.jsa", "-Xshare:on", "-Xlog:class+path=info", "-jar", "/opt/ek/ek-server.jar", "--help");
+                assertThat(shared.stdout()).as("the class-data archive matches the image's jar and runtime: %s", shared)
+                        .contains("Archived app classpath validation: passed");
                 assertThat(server.terminate()).as("a stopped container's exit code (graceful shutdown)").isIn(0, 143);
             }
             assertThat(readWithNewContainer(work, name, tag, common, token, environment))
