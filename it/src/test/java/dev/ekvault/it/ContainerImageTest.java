@@ -100,7 +100,14 @@ class ContainerImageTest {
         assertThat(env).contains("EK_DATA_DIR=/data");
         for (String variable : env) {
             String name = variable.substring(0, variable.indexOf('='));
-            if (name.startsWith("EK_")) assertThat(settings).as("%s is a setting", name).contains(name);
+            if (!name.startsWith("EK_")) continue;
+            assertThat(settings).as("%s is a setting", name).contains(name);
+            Setting setting = Setting.ALL.stream().filter(s -> s.environmentVariable().equals(name)).findFirst().orElseThrow();
+            if (DeployManifestsTest.PATH_SETTINGS.contains(setting.key())) {
+                String path = variable.substring(name.length() + 1);
+                assertThat(config.get("Volumes").fieldNames()).toIterable().as("%s lies in a volume", variable)
+                        .anyMatch(volume -> path.equals(volume) || path.startsWith(volume + "/"));
+            }
         }
     }
 
