@@ -1,0 +1,81 @@
+package dev.ekvault.server.backup;
+
+import dev.ekvault.server.config.Config;
+import dev.ekvault.server.platform.Platform;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.List;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Scheduled backups of the embedded store ({@code backup.interval-minutes}, {@code backup.folder}, {@code backup.keep}):
+ * a job of the serving node writes {@code ek-backup-<UTC time>.db} the way {@code ek-server backup} does (atomically,
+ * beside the running writer) and then deletes the oldest beyond {@code keep}. Only files named like its own are ever
+ * deleted. On PostgreSQL the settings are refused at start ({@code ConfigLoader}): a silently skipped backup is worse
+ * than none.
+ */
+public final class BackupFeature {
+    private static final Logger LOG = Logger.getLogger(BackupFeature.class.getName());
+    public static final String JOB = "backup";
+    /** The UTC time in the name sorts as text in time order, so the oldest are the first names. */
+    private static final Pattern NAME = Pattern.compile("ek-backup-[0-9]{8}T[0-9]{6}Z\\.db");
+
+    private final Path database;
+    private final Config.Backup settings;
+    private final Clock clock;
+
+    private BackupFeature(Path database, Config.Backup settings, Clock clock) {
+        this.database = database;
+        this.settings = settings;
+        this.clock = clock;
+    }
+
+    /** Registers the job when the embedded store is used and an interval is set. */
+    public static void install(Platform p) {
+        Config.Backup settings = p.config().backup();
+        if (settings.interval().isZero() || !p.config().database().embedded()) return;
+        BackupFeature backups = new BackupFeature(Backups.database(p.config()), settings, p.clock());
+        p.jobs().every(JOB, settings.interval(), backups::runOnce);
+    }
+
+    /** One scheduled backup, then the pruning; the job's failure is logged by its kind and it runs again next turn. */
+    void runOnce() {
+        Path folder = settings.folder();
+        try {
+            if (!Files.isDirectory(folder)) {
+                try {
+                    Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                } catch (UnsupportedOperationException notPosix) {
+                    Files.createDirectories(folder);
+                }
+            }
+            Path target = folder.resolve("ek-backup-" + Restore.STAMP.format(clock.instant()) + ".db");
+            if (Files.exists(target)) {
+                LOG.warning("scheduled backup skipped: " + target.getFileName() + " is already there");
+            } else {
+                SqliteCopy.snapshot(database, target);
+                LOG.info("scheduled backup written: " + target);
+            }
+            prune(folder);
+        } catch (IOException e) {
+            throw new IllegalStateException("scheduled backup into " + folder + " failed: " + e.getClass().getSimpleName(), e);
+        }
+    }
+
+    private void prune(Path folder) throws IOException {
+        List<Path> ours;
+        try (Stream<Path> files = Files.list(folder)) {
+            ours = files.filter(f -> NAME.matcher(f.getFileName().toString()).matches()).sorted().toList();
+        }
+        for (Path old : ours.subList(0, Math.max(0, ours.size() - settings.keep()))) {
+            Files.deleteIfExists(old);
+            LOG.info("scheduled backup removed (backup.keep=" + settings.keep() + "): " + old.getFileName());
+        }
+    }
+}
