@@ -97,6 +97,19 @@ public final class TestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * A server on a store that already holds workspace {@code acme} (a restored backup, a database made by an earlier
+     * release): nothing is initialised; {@code ownerToken} is the token made when the store was first started.
+     */
+    public static TestServer startOn(String databaseUrl, Path dataDir, String masterKey, String ownerToken, String... extraFlags) {
+        Config config = new ConfigLoader().load(flags(databaseUrl, dataDir, masterKey, extraFlags), Map.of());
+        try {
+            return new TestServer(config, new TestClock(), masterKey, false, ownerToken);
+        } catch (Exception e) {
+            throw new IllegalStateException("test server did not start on the existing store", e);
+        }
+    }
+
     private static List<String> flags(String databaseUrl, Path dataDir, String masterKey, String... extraFlags) {
         List<String> flags = new ArrayList<>(List.of("--data-dir=" + dataDir, "--http-host=127.0.0.1", "--http-port=0",
                 "--database-url=" + databaseUrl, "--master-key=" + masterKey, "--http-shutdown-timeout-seconds=5",
