@@ -112,7 +112,7 @@ class BackupRestoreTest {
             assertThat(order.size()).as("writes went on after the last backup began").isGreaterThan(acknowledgedBefore.size());
 
             Restore.restore(config(restoredDir, s.masterKey), last, false, Clock.systemUTC());
-            try (TestServer restored = TestServer.startOn("", restoredDir, s.masterKey, ownerToken)) {
+            try (TestServer restored = TestServer.startOn(new TestClock(), "", restoredDir, s.masterKey, ownerToken)) {
                 Map<String, String> read = values(restored, environment);
                 for (String key : acknowledgedBefore) {
                     assertThat(read.get(key)).as("acknowledged before the backup began: " + key).isEqualTo(acknowledged.get(key));
@@ -159,7 +159,7 @@ class BackupRestoreTest {
                     .anyMatch(name -> name.matches("ek\\.db\\.replaced-[0-9]{8}T[0-9]{6}Z"))
                     .noneMatch(name -> name.endsWith(".restoring"));
         }
-        try (TestServer restored = TestServer.startOn("", dir, s.masterKey, s.ownerToken)) {
+        try (TestServer restored = TestServer.startOn(new TestClock(), "", dir, s.masterKey, s.ownerToken)) {
             Map<String, String> read = values(restored, environment);
             assertThat(read).containsEntry("IN_BACKUP", "kept").doesNotContainKey("AFTER_BACKUP");
         }
@@ -210,7 +210,7 @@ class BackupRestoreTest {
         Files.writeString(target.resolve("master.key"), key + "\n");
         Restore.restore(config(target, null), backup, false, Clock.systemUTC());
         assertThat(Files.readAllBytes(backup)).as("the backup file is only read").isEqualTo(original);
-        try (TestServer restored = TestServer.startOn("", target, key, ownerToken)) {
+        try (TestServer restored = TestServer.startOn(new TestClock(), "", target, key, ownerToken)) {
             assertThat(restored.get("/v1/workspace/acme/project/web", ownerToken).status()).isEqualTo(200);
         }
     }
@@ -226,7 +226,7 @@ class BackupRestoreTest {
         } finally {
             s.close();
         }
-        try (TestServer again = TestServer.startOn("", s.config.dataDir(), s.masterKey, s.ownerToken)) {
+        try (TestServer again = TestServer.startOn(new TestClock(), "", s.config.dataDir(), s.masterKey, s.ownerToken)) {
             assertThat(again.get("/v1/workspace/acme/project", s.ownerToken).status()).isEqualTo(200);
         }
     }
@@ -278,7 +278,7 @@ class BackupRestoreTest {
                         .containsExactlyInAnyOrder(names.get(1), names.get(2), "notes.txt", "ek-backup-manual.db");
             }
             Restore.restore(config(restoredDir, s.masterKey), folder.resolve(names.get(2)), false, Clock.systemUTC());
-            try (TestServer restored = TestServer.startOn("", restoredDir, s.masterKey, s.ownerToken)) {
+            try (TestServer restored = TestServer.startOn(new TestClock(), "", restoredDir, s.masterKey, s.ownerToken)) {
                 assertThat(values(restored, environment)).containsEntry("ROUND_2", "value 2").containsKeys("ROUND_0", "ROUND_1");
             }
         }

@@ -101,10 +101,11 @@ public final class TestServer implements AutoCloseable {
      * A server on a store that already holds workspace {@code acme} (a restored backup, a database made by an earlier
      * release): nothing is initialised; {@code ownerToken} is the token made when the store was first started.
      */
-    public static TestServer startOn(String databaseUrl, Path dataDir, String masterKey, String ownerToken, String... extraFlags) {
+    public static TestServer startOn(TestClock clock, String databaseUrl, Path dataDir, String masterKey, String ownerToken,
+                                     String... extraFlags) {
         Config config = new ConfigLoader().load(flags(databaseUrl, dataDir, masterKey, extraFlags), Map.of());
         try {
-            return new TestServer(config, new TestClock(), masterKey, false, ownerToken);
+            return new TestServer(config, clock, masterKey, false, ownerToken);
         } catch (Exception e) {
             throw new IllegalStateException("test server did not start on the existing store", e);
         }

@@ -1,0 +1,112 @@
+package dev.ekvault.server.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ekvault.server.testing.HttpResult;
+import dev.ekvault.server.testing.TestClock;
+import dev.ekvault.server.testing.TestServer;
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Today's server started on a database the previous release made: {@code upgrade/previous-release.db}, written through
+ * that release's own HTTP API by {@code upgrade/make-fixture.sh} (the main line before the sync engine: schema V1..V8).
+ * The pending migrations apply, the data reads back through the API (values decrypt, history, the audit chain, a token
+ * it issued), and the upgraded database takes writes, the tables the new migrations made included.
+ */
+class UpgradeFromPreviousReleaseTest {
+    private static final String BASE = "/v1/workspace/acme/project/web/secret";
+
+    private static byte[] fixture(String name) throws Exception {
+        try (InputStream in = UpgradeFromPreviousReleaseTest.class.getResourceAsStream("/upgrade/" + name)) {
+            if (in == null) throw new IllegalStateException("missing fixture upgrade/" + name);
+            return in.readAllBytes();
+        }
+    }
+
+    private static String valueIn(JsonNode list, String name, String environmentId) {
+        for (JsonNode secret : list) {
+            if (!secret.get("name").asText().equals(name)) continue;
+            for (JsonNode v : secret.get("values")) {
+                if (v.get("environmentId").asText().equals(environmentId) && !v.get("isPersonal").asBoolean()) return v.get("value").asText();
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void todaysServerUpgradesAndReadsADatabaseThePreviousReleaseMade() throws Exception {
+        JsonNode made = new ObjectMapper().readTree(fixture("previous-release.json"));
+        String key = new String(fixture("previous-release.key"), StandardCharsets.US_ASCII).strip();
+        Path dir = Files.createTempDirectory("ek-upgrade");
+        Files.write(dir.resolve("ek.db"), fixture("previous-release.db"));
+        String prod = made.get("production").asText();
+        String dev = made.get("dev").asText();
+
+        int before = versionIn(dir);
+        assertThat(before).as("the fixture is an older schema").isLessThan(latestSqliteMigration());
+        TestClock clock = new TestClock(Instant.parse(made.get("madeAt").asText()).plus(Duration.ofHours(1)));
+        try (TestServer s = TestServer.startOn(clock, "", dir, key, made.get("ownerToken").asText())) {
+            Integer applied = s.server.database().read(c -> {
+                try (var r = c.createStatement().executeQuery("SELECT MAX(version) FROM schema_migration")) {
+                    r.next();
+                    return r.getInt(1);
+                }
+            });
+            assertThat(applied).as("every pending migration applied").isEqualTo(latestSqliteMigration());
+
+            HttpResult list = s.get(BASE + "?environmentId=" + prod, s.ownerToken);
+            assertThat(list.status()).as(list.toString()).isEqualTo(200);
+            assertThat(valueIn(list.json(), "DB_HOST", prod)).isEqualTo("db.internal");
+            assertThat(valueIn(list.json(), "API_KEY", prod)).isEqualTo("second value");
+            assertThat(valueIn(list.json(), "API_KEY", dev)).isNull(); // not in this environment's answer
+            HttpResult devList = s.get(BASE + "?environmentId=" + dev, s.ownerToken);
+            assertThat(valueIn(devList.json(), "API_KEY", dev)).isEqualTo("first value");
+
+            HttpResult history = s.get(BASE + "/API_KEY/versions?environmentId=" + prod + "&includeValues=true", s.ownerToken);
+            assertThat(history.status()).as(history.toString()).isEqualTo(200);
+            assertThat(history.json()).hasSize(2);
+            assertThat(history.json().get(1).get("value").asText()).isEqualTo("first value");
+
+            String reader = made.get("readToken").asText();
+            assertThat(s.get(BASE + "?environmentId=" + prod, reader).status()).as("a token the old release issued").isEqualTo(200);
+            assertThat(s.post(BASE, reader, "{\"environments\":[\"" + prod + "\"],\"secrets\":[]}").status())
+                    .as("…with the permission it was given").isEqualTo(403);
+
+            HttpResult verify = s.get("/v1/workspace/acme/audit/verify", s.ownerToken);
+            assertThat(verify.status()).as(verify.toString()).isEqualTo(200);
+            assertThat(verify.body()).contains("\"intact\":true");
+
+            s.createSecrets("web", List.of(prod), Map.of("AFTER_UPGRADE", "new"));
+            assertThat(valueIn(s.get(BASE + "?environmentId=" + prod, s.ownerToken).json(), "AFTER_UPGRADE", prod)).isEqualTo("new");
+            assertThat(s.get("/v1/workspace/acme/sync", s.ownerToken).status()).as("a table a new migration made").isEqualTo(200);
+        }
+    }
+
+    private static int latestSqliteMigration() {
+        int latest = 0;
+        for (int v = 1; v <= 200; v++) {
+            if (UpgradeFromPreviousReleaseTest.class.getClassLoader().getResource("db/sqlite/V" + v + ".sql") != null) latest = v;
+        }
+        return latest;
+    }
+
+    private static int versionIn(Path dir) throws Exception {
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:file:" + dir.resolve("ek.db") + "?mode=ro&immutable=1");
+             var r = c.createStatement().executeQuery("SELECT MAX(version) FROM schema_migration")) {
+            r.next();
+            return r.getInt(1);
+        }
+    }
+}
