@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.ZoneOffset;
@@ -63,7 +62,7 @@ public final class Restore {
                 SqliteCopy.sync(incoming);
                 if (Files.exists(database)) {
                     Path kept = dir.resolve(Backups.DATABASE_FILE + ".replaced-" + STAMP.format(clock.instant()));
-                    foldWriteAheadLog(database);
+                    SqliteCopy.foldWriteAheadLog(database);
                     Files.move(database, kept);
                     LOG.warning("restore --force: the database that was in " + dir + " is kept as " + kept.getFileName());
                 }
@@ -130,22 +129,6 @@ public final class Restore {
         } catch (WrongMasterKeyException e) {
             throw new StartFailure(StartFailure.Reason.MASTER_KEY, "the master key (id " + masterKey.idHex() + ") does not open the backup "
                     + backup + ": give the key it was made under (master-key-file); nothing was changed");
-        }
-    }
-
-    /**
-     * A database being replaced may have committed pages in its {@code -wal}: opening and closing it (no node serves it:
-     * the lock is held) checkpoints them into the file and removes the log, so the kept copy is whole and no stale log
-     * is left for SQLite to apply to the restored database.
-     */
-    private static void foldWriteAheadLog(Path database) throws IOException {
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + database.toAbsolutePath())) {
-            c.createStatement().execute("PRAGMA wal_checkpoint(TRUNCATE)");
-        } catch (SQLException e) {
-            throw new IOException("cannot checkpoint the database being replaced: " + e.getMessage());
-        }
-        for (String suffix : new String[] {"-wal", "-shm", "-journal"}) {
-            Files.deleteIfExists(database.resolveSibling(database.getFileName() + suffix));
         }
     }
 

@@ -117,4 +117,20 @@ final class SqliteCopy {
             return false;
         }
     }
+
+    /**
+     * A database about to be replaced may have committed pages in its {@code -wal}: checkpointing and closing it (the
+     * caller holds the folder's lock, so no node has it open) puts them into the file and removes the log, so the file
+     * kept is whole and no stale log is left for SQLite to apply to the database that takes its place.
+     */
+    static void foldWriteAheadLog(Path database) throws IOException {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + database.toAbsolutePath()); Statement s = c.createStatement()) {
+            s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+        } catch (SQLException e) {
+            throw new IOException("cannot checkpoint the database being replaced: " + e.getMessage());
+        }
+        for (String suffix : new String[] {"-wal", "-shm", "-journal"}) {
+            Files.deleteIfExists(database.resolveSibling(database.getFileName() + suffix));
+        }
+    }
 }
