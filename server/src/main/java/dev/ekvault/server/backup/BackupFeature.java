@@ -6,7 +6,6 @@ import dev.ekvault.server.platform.Platform;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.List;
 import java.util.logging.Logger;
@@ -48,13 +47,7 @@ public final class BackupFeature {
     void runOnce() {
         Path folder = settings.folder();
         try {
-            if (!Files.isDirectory(folder)) {
-                try {
-                    Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-                } catch (UnsupportedOperationException notPosix) {
-                    Files.createDirectories(folder);
-                }
-            }
+            if (!Files.isDirectory(folder)) SqliteCopy.createOwnerOnlyFolder(folder);
             Path target = folder.resolve("ek-backup-" + Restore.STAMP.format(clock.instant()) + ".db");
             if (Files.exists(target)) {
                 LOG.warning("scheduled backup skipped: " + target.getFileName() + " is already there");

@@ -8,11 +8,9 @@ import dev.ekvault.server.crypto.MasterKeyFile;
 import dev.ekvault.server.crypto.WrongMasterKeyException;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -66,17 +64,12 @@ public final class Restore {
                     Files.move(database, kept);
                     LOG.warning("restore --force: the database that was in " + dir + " is kept as " + kept.getFileName());
                 }
-                move(incoming, database);
-                SqliteCopy.sync(dir);
+                SqliteCopy.moveIntoPlace(incoming, database);
             } catch (IOException e) {
                 throw new StartFailure(StartFailure.Reason.DATA_FOLDER, "cannot write the database into " + dir + ": "
                         + e.getClass().getSimpleName() + " " + e.getMessage());
             } finally {
-                try {
-                    Files.deleteIfExists(incoming);
-                } catch (IOException ignored) {
-                    // removed by the next restore
-                }
+                SqliteCopy.deleteTemporary(incoming);
             }
         }
         LOG.info("restored " + backup + " into " + database + "; start the server with the same master key");
@@ -132,22 +125,10 @@ public final class Restore {
         }
     }
 
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to);
-        }
-    }
-
     private static void createFolder(Path dir) {
         if (Files.isDirectory(dir)) return;
         try {
-            try {
-                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            } catch (UnsupportedOperationException notPosix) {
-                Files.createDirectories(dir);
-            }
+            SqliteCopy.createOwnerOnlyFolder(dir);
         } catch (IOException e) {
             throw new StartFailure(StartFailure.Reason.DATA_FOLDER, "the data folder " + dir + " cannot be created: "
                     + e.getClass().getSimpleName() + " " + e.getMessage());

@@ -52,23 +52,42 @@ final class SqliteCopy {
             sync(partial);
             String problem = check(partial);
             if (problem != null) throw new IllegalStateException("the copy did not pass SQLite's check: " + problem);
-            try {
-                Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(partial, target);
-            }
-            sync(folder);
+            moveIntoPlace(partial, target);
         } catch (SQLException e) {
             throw new StartFailure(StartFailure.Reason.DATABASE, "cannot copy the database " + database + ": " + e.getMessage());
         } catch (IOException e) {
             throw new StartFailure(StartFailure.Reason.DATA_FOLDER, "cannot write the backup " + target + ": "
                     + e.getClass().getSimpleName() + " " + e.getMessage());
         } finally {
-            try {
-                Files.deleteIfExists(partial);
-            } catch (IOException ignored) {
-                // a stray partial file is named as one and holds only what the database holds
-            }
+            deleteTemporary(partial);
+        }
+    }
+
+    /** Renames a finished file to its final name in one step (where the file system can) and syncs the folder's entry. */
+    static void moveIntoPlace(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to);
+        }
+        sync(to.toAbsolutePath().getParent());
+    }
+
+    /** Removes a temporary file if it is still there; one that cannot be removed is named as temporary and reused or removed later. */
+    static void deleteTemporary(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // see above
+        }
+    }
+
+    /** Creates a folder (and its parents) owner-only (0700) where the file system has POSIX permissions. */
+    static void createOwnerOnlyFolder(Path dir) throws IOException {
+        try {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (UnsupportedOperationException notPosix) {
+            Files.createDirectories(dir);
         }
     }
 

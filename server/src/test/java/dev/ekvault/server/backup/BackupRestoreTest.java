@@ -1,6 +1,5 @@
 package dev.ekvault.server.backup;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.ekvault.server.EkServer;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.config.ConfigException;
@@ -9,7 +8,6 @@ import dev.ekvault.server.config.StartFailure;
 import dev.ekvault.server.crypto.MasterKey;
 import dev.ekvault.server.testing.Await;
 import dev.ekvault.server.testing.Backend;
-import dev.ekvault.server.testing.HttpResult;
 import dev.ekvault.server.testing.TestClock;
 import dev.ekvault.server.testing.TestServer;
 import org.junit.jupiter.api.Test;
@@ -19,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -36,28 +33,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * beside a positive control; the scheduled job keeps the newest backups.
  */
 class BackupRestoreTest {
-    private static final String LIST = "/v1/workspace/acme/project/web/secret?environmentId=";
-
     private static Config config(Path dataDir, String masterKey, String... extra) {
         List<String> flags = new ArrayList<>(List.of("--data-dir=" + dataDir, "--http-host=127.0.0.1", "--http-port=0"));
         if (masterKey != null) flags.add("--master-key=" + masterKey);
         flags.addAll(List.of(extra));
         return new ConfigLoader().load(flags, Map.of());
-    }
-
-    /** key → value of every shared value in the environment, read (and so decrypted) through the API. */
-    private static Map<String, String> values(TestServer s, String environmentId) {
-        HttpResult r = s.get(LIST + environmentId, s.ownerToken);
-        assertThat(r.status()).as(r.toString()).isEqualTo(200);
-        Map<String, String> values = new HashMap<>();
-        for (JsonNode secret : r.json()) {
-            for (JsonNode v : secret.get("values")) {
-                if (v.get("environmentId").asText().equals(environmentId) && !v.get("isPersonal").asBoolean()) {
-                    values.put(secret.get("name").asText(), v.get("value").asText());
-                }
-            }
-        }
-        return values;
     }
 
     private static Path fresh(String prefix) throws Exception {
@@ -113,7 +93,7 @@ class BackupRestoreTest {
 
             Restore.restore(config(restoredDir, s.masterKey), last, false, Clock.systemUTC());
             try (TestServer restored = TestServer.startOn(new TestClock(), "", restoredDir, s.masterKey, ownerToken)) {
-                Map<String, String> read = values(restored, environment);
+                Map<String, String> read = restored.sharedValues("web", environment, restored.ownerToken);
                 for (String key : acknowledgedBefore) {
                     assertThat(read.get(key)).as("acknowledged before the backup began: " + key).isEqualTo(acknowledged.get(key));
                 }
@@ -144,7 +124,7 @@ class BackupRestoreTest {
                         .isInstanceOfSatisfying(StartFailure.class, f -> assertThat(f.reason).isEqualTo(StartFailure.Reason.DATA_FOLDER))
                         .hasMessageContaining("is serving the data folder").hasMessageContaining("stop it");
             }
-            assertThat(values(s, environment)).as("the serving node's data is untouched").containsKeys("IN_BACKUP", "AFTER_BACKUP");
+            assertThat(s.sharedValues("web", environment, s.ownerToken)).as("the serving node's data is untouched").containsKeys("IN_BACKUP", "AFTER_BACKUP");
         } finally {
             s.close();
         }
@@ -160,7 +140,7 @@ class BackupRestoreTest {
                     .noneMatch(name -> name.endsWith(".restoring"));
         }
         try (TestServer restored = TestServer.startOn(new TestClock(), "", dir, s.masterKey, s.ownerToken)) {
-            Map<String, String> read = values(restored, environment);
+            Map<String, String> read = restored.sharedValues("web", environment, restored.ownerToken);
             assertThat(read).containsEntry("IN_BACKUP", "kept").doesNotContainKey("AFTER_BACKUP");
         }
     }
@@ -279,7 +259,7 @@ class BackupRestoreTest {
             }
             Restore.restore(config(restoredDir, s.masterKey), folder.resolve(names.get(2)), false, Clock.systemUTC());
             try (TestServer restored = TestServer.startOn(new TestClock(), "", restoredDir, s.masterKey, s.ownerToken)) {
-                assertThat(values(restored, environment)).containsEntry("ROUND_2", "value 2").containsKeys("ROUND_0", "ROUND_1");
+                assertThat(restored.sharedValues("web", environment, restored.ownerToken)).containsEntry("ROUND_2", "value 2").containsKeys("ROUND_0", "ROUND_1");
             }
         }
     }

@@ -366,6 +366,21 @@ public final class TestServer implements AutoCloseable {
         server.secretCache().invalidateAll();
     }
 
+    /** Key → shared value of every secret of {@code project} in one environment, read (so decrypted) through the API. */
+    public Map<String, String> sharedValues(String project, String environmentId, String token) {
+        HttpResult r = get("/v1/workspace/acme/project/" + project + "/secret?environmentId=" + environmentId, token);
+        if (r.status() != 200) throw new IllegalStateException("secrets not listed: " + r);
+        Map<String, String> values = new java.util.HashMap<>();
+        for (JsonNode secret : r.json()) {
+            for (JsonNode v : secret.get("values")) {
+                if (v.get("environmentId").asText().equals(environmentId) && !v.get("isPersonal").asBoolean()) {
+                    values.put(secret.get("name").asText(), v.get("value").asText());
+                }
+            }
+        }
+        return values;
+    }
+
     public static String quote(String text) {
         return TextNode.valueOf(text).toString();
     }
