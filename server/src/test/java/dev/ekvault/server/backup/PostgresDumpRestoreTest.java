@@ -6,19 +6,16 @@ import dev.ekvault.server.crypto.MasterKey;
 import dev.ekvault.server.crypto.WrongMasterKeyException;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.HttpResult;
+import dev.ekvault.server.testing.PostgresTools;
 import dev.ekvault.server.testing.TestClock;
 import dev.ekvault.server.testing.TestPostgres;
 import dev.ekvault.server.testing.TestServer;
 import org.junit.jupiter.api.Test;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -33,45 +30,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class PostgresDumpRestoreTest {
     private static final String BASE = "/v1/workspace/acme/project/web/secret";
 
-    private record Libpq(String url, String password) {}
-
-    /** {@code jdbc:postgresql://host:port/db?user=u&password=p} as the URL and password the PostgreSQL tools take. */
-    private static Libpq libpq(String jdbc) {
-        Matcher m = Pattern.compile("jdbc:postgresql://([^/?]+)/([^?]*)(?:\\?(.*))?").matcher(jdbc);
-        if (!m.matches()) throw new IllegalArgumentException("not a PostgreSQL JDBC URL");
-        String user = null;
-        String password = null;
-        if (m.group(3) != null) {
-            for (String param : m.group(3).split("&")) {
-                if (param.startsWith("user=")) user = param.substring(5);
-                if (param.startsWith("password=")) password = param.substring(9);
-            }
-        }
-        return new Libpq("postgresql://" + (user == null ? "" : user + "@") + m.group(1) + "/" + m.group(2), password);
-    }
-
-    /** Runs a PostgreSQL tool; the password goes in the environment, never on the command line. */
-    private static String run(Libpq target, String... command) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        if (target.password() != null) builder.environment().put("PGPASSWORD", target.password());
-        Process process = builder.start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(120, TimeUnit.SECONDS)).as(command[0] + " finished").isTrue();
-        if (process.exitValue() != 0) throw new IllegalStateException(command[0] + " exited " + process.exitValue() + ": " + output);
-        return output;
-    }
-
-    private static boolean onPath(String tool) {
-        try {
-            return new ProcessBuilder(tool, "--version").redirectErrorStream(true).start().waitFor() == 0;
-        } catch (Exception e) {
-            return false;
-        }
-    }
-
     @Test
     void aPgDumpOfAServingDatabaseRestoresIntoANewOneThatAServerReads() throws Exception {
-        assumeTrue(onPath("pg_dump") && onPath("pg_restore"), "pg_dump and pg_restore are not installed here");
+        assumeTrue(PostgresTools.installed("pg_dump", "pg_restore"), "pg_dump and pg_restore are not installed here");
         Path dump = Files.createTempDirectory("ek-pgdump").resolve("ek.dump");
         String restoredUrl = TestPostgres.freshDatabase();
         String environment;
@@ -86,16 +47,15 @@ class PostgresDumpRestoreTest {
             assertThat(s.put(BASE + "/API_KEY", ownerToken, "{\"values\":[{\"environmentId\":\"" + environment
                     + "\",\"value\":\"second\",\"isPersonal\":false}]}").status()).isEqualTo(200);
 
-            Libpq source = libpq(s.config.database().url());
+            PostgresTools.Target source = PostgresTools.of(s.config.database().url());
             try {
-                run(source, "pg_dump", "--format=custom", "--file=" + dump, "--dbname=" + source.url());
+                PostgresTools.run(source, "pg_dump", "--format=custom", "--file=" + dump, "--dbname=" + source.url());
             } catch (IllegalStateException e) {
                 assumeTrue(!String.valueOf(e.getMessage()).contains("version mismatch"), "pg_dump is older than the test PostgreSQL");
                 throw e;
             }
         }
-        Libpq target = libpq(restoredUrl);
-        run(target, "pg_restore", "--no-owner", "--exit-on-error", "--single-transaction", "--dbname=" + target.url(), dump.toString());
+        PostgresTools.restore(PostgresTools.of(restoredUrl), dump);
 
         var wrongKey = new ConfigLoader().load(List.of("--database-url=" + restoredUrl, "--master-key=" + MasterKey.generateBase64(),
                 "--data-dir=" + Files.createTempDirectory("ek-pg-wrong"), "--http-port=0"), Map.of());
