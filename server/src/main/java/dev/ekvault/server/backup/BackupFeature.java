@@ -1,6 +1,7 @@
 package dev.ekvault.server.backup;
 
 import dev.ekvault.server.config.Config;
+import dev.ekvault.server.config.StartFailure;
 import dev.ekvault.server.platform.Platform;
 
 import java.io.IOException;
@@ -43,7 +44,10 @@ public final class BackupFeature {
         p.jobs().every(JOB, settings.interval(), backups::runOnce);
     }
 
-    /** One scheduled backup, then the pruning; the job's failure is logged by its kind and it runs again next turn. */
+    /**
+     * One scheduled backup, then the pruning. A failure is logged with its reason (our own messages: paths and SQLite's
+     * error, never data) and the job runs again at its next turn; the node keeps serving.
+     */
     void runOnce() {
         Path folder = settings.folder();
         try {
@@ -57,7 +61,11 @@ public final class BackupFeature {
             }
             prune(folder);
         } catch (IOException e) {
-            throw new IllegalStateException("scheduled backup into " + folder + " failed: " + e.getClass().getSimpleName(), e);
+            LOG.warning("scheduled backup into " + folder + " failed: " + e.getClass().getSimpleName() + " " + e.getMessage()
+                    + "; trying again in " + settings.interval().toMinutes() + " min");
+        } catch (StartFailure e) {
+            LOG.warning("scheduled backup into " + folder + " failed: " + e.getMessage() + "; trying again in "
+                    + settings.interval().toMinutes() + " min");
         }
     }
 

@@ -265,6 +265,21 @@ class BackupRestoreTest {
     }
 
     @Test
+    void aScheduledBackupThatFailsLeavesTheNodeServingAndTriesAgain() throws Exception {
+        Path blocked = Files.createTempFile("ek-not-a-folder", ".txt");
+        try (TestServer s = TestServer.start(Backend.SQLITE, "--backup-interval-minutes=5", "--backup-folder=" + blocked)) {
+            s.server.jobs().runNow(BackupFeature.JOB); // the folder is a file: logged, not thrown
+            assertThat(Files.size(blocked)).isZero();
+            assertThat(s.get("/v1/workspace/acme/project", s.ownerToken).status()).isEqualTo(200);
+            Files.delete(blocked);
+            s.server.jobs().runNow(BackupFeature.JOB); // the next turn, with the obstacle gone
+            try (Stream<Path> files = Files.list(blocked)) {
+                assertThat(files.map(p -> p.getFileName().toString())).containsExactly("ek-backup-" + Restore.STAMP.format(s.clock.instant()) + ".db");
+            }
+        }
+    }
+
+    @Test
     void scheduledBackupsAreRefusedOnPostgresAndOffByDefault() {
         String key = MasterKey.generateBase64();
         assertThatThrownBy(() -> new ConfigLoader().load(List.of("--database-url=postgresql://127.0.0.1:5432/ek", "--master-key=" + key,
