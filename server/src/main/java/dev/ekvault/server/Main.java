@@ -105,8 +105,8 @@ public final class Main {
 
     /**
      * The exit code of a start (or command) that cannot go on: 1 unexpected (a bug), 2 a bad setting or argument,
-     * 3 refused because it is already done or there ({@code init} on an initialised server, {@code restore} onto a database without {@code --force}), 4 the master key, 5 the HTTP port,
-     * 6 the data folder, 7 the database, 8 a person, workspace or database that is not there, 9 an audit chain that
+     * 3 refused because it is already done or there ({@code init} on an initialised server, {@code restore} onto a database
+     * without {@code --force}), 4 the master key, 5 the HTTP port, 6 the data folder, 7 the database, 8 a person, workspace or database that is not there, 9 an audit chain that
      * does not verify.
      */
     static int exitCode(Exception e) {

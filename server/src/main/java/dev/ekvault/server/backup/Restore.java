@@ -10,7 +10,9 @@ import dev.ekvault.server.crypto.WrongMasterKeyException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -56,7 +58,10 @@ public final class Restore {
             try {
                 Files.deleteIfExists(incoming); // left by a restore that was interrupted: never a database in use
                 SqliteCopy.createOwnerOnly(incoming);
-                Files.copy(backup, incoming, StandardCopyOption.REPLACE_EXISTING);
+                try (InputStream in = Files.newInputStream(backup);
+                     OutputStream out = Files.newOutputStream(incoming, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                    in.transferTo(out); // into the owner-only file: a copy of the file would take the default permissions
+                }
                 SqliteCopy.sync(incoming);
                 if (Files.exists(database)) {
                     Path kept = dir.resolve(Backups.DATABASE_FILE + ".replaced-" + STAMP.format(clock.instant()));
@@ -64,6 +69,7 @@ public final class Restore {
                     Files.move(database, kept);
                     LOG.warning("restore --force: the database that was in " + dir + " is kept as " + kept.getFileName());
                 }
+                SqliteCopy.removeLogs(database); // a log left beside no database would be applied to the restored one
                 SqliteCopy.moveIntoPlace(incoming, database);
             } catch (IOException e) {
                 throw new StartFailure(StartFailure.Reason.DATA_FOLDER, "cannot write the database into " + dir + ": "

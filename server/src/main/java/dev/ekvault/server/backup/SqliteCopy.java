@@ -148,6 +148,11 @@ final class SqliteCopy {
         } catch (SQLException e) {
             throw new IOException("cannot checkpoint the database being replaced: " + e.getMessage());
         }
+        removeLogs(database);
+    }
+
+    /** Deletes the {@code -wal}, {@code -shm} and {@code -journal} files of {@code database}, which must not be open. */
+    static void removeLogs(Path database) throws IOException {
         for (String suffix : new String[] {"-wal", "-shm", "-journal"}) {
             Files.deleteIfExists(database.resolveSibling(database.getFileName() + suffix));
         }

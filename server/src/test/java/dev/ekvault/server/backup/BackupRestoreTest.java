@@ -133,7 +133,11 @@ class BackupRestoreTest {
                 .isInstanceOfSatisfying(StartFailure.class, f -> assertThat(f.reason.exitCode).isEqualTo(3))
                 .hasMessageContaining("--force").hasMessageContaining("nothing was changed");
 
+        Files.writeString(dir.resolve("ek.db-journal"), "a stale log that must not meet the restored database");
         Restore.restore(config(dir, s.masterKey), backup, true, Clock.systemUTC());
+        assertThat(dir.resolve("ek.db-journal")).doesNotExist();
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("ek.db"))))
+                .as("the restored database is owner-only").isEqualTo("rw-------");
         try (Stream<Path> files = Files.list(dir)) {
             assertThat(files.map(p -> p.getFileName().toString())).as("the replaced database is kept beside it")
                     .anyMatch(name -> name.matches("ek\\.db\\.replaced-[0-9]{8}T[0-9]{6}Z"))
