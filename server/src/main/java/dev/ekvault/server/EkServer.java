@@ -74,7 +74,7 @@ public final class EkServer implements AutoCloseable {
         this.bootstrap = new Bootstrap(p.database(), tree.workspaceStore(), tree.users(), tree.teamStore(), tokens, p.clock());
         PeopleFeature people = PeopleFeature.install(p, tree, auth, tokens, secrets, bootstrap);
         SsoFeature.install(p, tree, people);
-        WorkloadIdentityFeature.install(p, tree, auth, audit.events());
+        WorkloadIdentityFeature.install(p, tree, auth);
         this.syncs = SyncFeature.install(p, tree, secrets.service(), secrets.reminders());
         BackupFeature.install(p);
     }

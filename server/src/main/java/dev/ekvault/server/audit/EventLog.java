@@ -84,13 +84,14 @@ public final class EventLog implements AutoCloseable {
 
     /**
      * A token exchange (an API token or a cluster token for a JWT), durable before the JWT goes out: the exchanging
-     * credential is the actor, at the address the request came from.
+     * credential is the actor, at the address the request came from; {@code reused} when the answer is a JWT the
+     * credential was issued earlier, with {@code lifetimeSeconds} left.
      */
-    public void exchanged(Caller caller, long lifetimeSeconds) {
+    public void exchanged(Caller caller, long lifetimeSeconds, boolean reused) {
         Actor request = Actor.current();
         record(new Actor(caller.userId(), caller.credentialId(), caller.kind().wire, request.clientAddress(), request.requestId()),
                 "exchange", "credential", caller.workspaceId(), caller.credentialId(), null, null,
-                Journal.fields("kind", caller.kind().wire, "jwtLifetimeSeconds", lifetimeSeconds));
+                Journal.fields("kind", caller.kind().wire, "jwtLifetimeSeconds", lifetimeSeconds, "reused", reused ? Boolean.TRUE : null));
     }
 
     private void record(Actor actor, String action, String entityType, String workspaceId, String entityId, String projectId,

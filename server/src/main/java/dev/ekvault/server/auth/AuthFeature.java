@@ -20,7 +20,7 @@ import java.time.Duration;
  * use of it is this record.
  */
 public record AuthFeature(CredentialStore credentials, CredentialUsage usage, AccessSnapshot snapshot, Authentication authentication,
-                          SigningKeys signingKeys, JwtIssuer issuer, SharedRateLimiter rateLimiter) {
+                          SigningKeys signingKeys, JwtIssuer issuer, SharedRateLimiter rateLimiter, JwtExchange exchange) {
 
     public static AuthFeature install(Platform p, WorkspaceFeature tree, EventLog audit) {
         CredentialStore credentials = new CredentialStore(p.json());
@@ -47,9 +47,10 @@ public record AuthFeature(CredentialStore credentials, CredentialUsage usage, Ac
         JwtIssuer issuer = new JwtIssuer(p.config().jwt(), signingKeys, p.clock());
         Authentication authentication = new Authentication(snapshot, p.changes(), usage,
                 new JwtVerifier(p.config().jwt(), signingKeys, p.clock()), p.clock());
-        ExchangeRoutes.register(p.router(), authentication, issuer, rateLimiter, p.config().rateLimits().exchangesPerTokenPerMinute(),
-                p.config().jwt().lifetime(), audit);
+        JwtExchange exchange = new JwtExchange(issuer, rateLimiter, p.config().rateLimits().exchangesPerTokenPerMinute(),
+                p.config().jwt().lifetime(), audit, p.clock());
+        ExchangeRoutes.register(p.router(), authentication, exchange);
         JwksRoutes.register(p.router(), signingKeys);
-        return new AuthFeature(credentials, usage, snapshot, authentication, signingKeys, issuer, rateLimiter);
+        return new AuthFeature(credentials, usage, snapshot, authentication, signingKeys, issuer, rateLimiter, exchange);
     }
 }

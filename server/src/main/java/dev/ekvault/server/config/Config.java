@@ -62,7 +62,15 @@ public record Config(Path dataDir, Http http, Database database, Secret masterKe
     public record People(boolean openSignUp, Duration sessionLifetime, String publicUrl) {}
 
     /** Access tokens issued by the exchange: EdDSA-signed, {@code lifetime} long; signing keys rotate every {@code keyRotation}. */
-    public record Jwt(String issuer, Duration lifetime, Duration keyRotation) {}
+    public record Jwt(String issuer, Duration lifetime, Duration keyRotation) {
+        /**
+         * The bounds of {@code jwt.lifetime-seconds}. The floor leaves a client that refreshes a minute before expiry
+         * (Enkryptify's SDKs) a minute of use; every node accepts a token of any lifetime up to the ceiling, whatever
+         * its own setting, so nodes configured differently accept each other's tokens.
+         */
+        public static final int MIN_LIFETIME_SECONDS = 120;
+        public static final int MAX_LIFETIME_SECONDS = 3600;
+    }
 
     /**
      * Requests per minute per client IP across {@code /v1} (0 turns it off), with {@code X-Forwarded-For} believed only

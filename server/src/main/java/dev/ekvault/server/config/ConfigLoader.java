@@ -156,7 +156,7 @@ public final class ConfigLoader {
                 new Config.Secret(v.get("master-key")),
                 masterKeyFile.isEmpty() ? null : Path.of(masterKeyFile),
                 limits,
-                new Config.Jwt(nonEmpty(v, "jwt.issuer"), Duration.ofSeconds(intIn(v, "jwt.lifetime-seconds", 60, 3600)),
+                new Config.Jwt(nonEmpty(v, "jwt.issuer"), Duration.ofSeconds(intIn(v, "jwt.lifetime-seconds", Config.Jwt.MIN_LIFETIME_SECONDS, Config.Jwt.MAX_LIFETIME_SECONDS)),
                         Duration.ofHours(intIn(v, "jwt.key-rotation-hours", 1, 24 * 365))),
                 new Config.RateLimits(intIn(v, "rate-limit.per-ip-per-minute", 0, 1_000_000), list(v, "rate-limit.trusted-proxies"),
                         intIn(v, "rate-limit.exchanges-per-token-per-minute", 1, 10_000)),

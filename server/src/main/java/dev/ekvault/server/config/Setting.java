@@ -34,7 +34,7 @@ public record Setting(String key, String defaultValue, boolean secret, String me
             new Setting("limits.max-environments-per-request", "50", false, "environments named in one bulk create (twice that for an update's values)"),
             new Setting("limits.body-idle-timeout-millis", "2000", false, "a request body silent this long before its end gets 400"),
             new Setting("jwt.issuer", "ek", false, "the iss of the access tokens the exchanges issue"),
-            new Setting("jwt.lifetime-seconds", "900", false, "how long an access token lives"),
+            new Setting("jwt.lifetime-seconds", "900", false, "how long an access token lives (120 to 3600; every node accepts tokens of up to 3600 s, whatever its own)"),
             new Setting("jwt.key-rotation-hours", "24", false, "how often the signing key rotates by itself"),
             new Setting("rate-limit.per-ip-per-minute", "200", false, "requests per client address across /v1; 0 turns the limit off"),
             new Setting("rate-limit.trusted-proxies", "", false, "comma-separated IPs or CIDRs whose X-Forwarded-For is believed"),

@@ -33,7 +33,7 @@ import java.util.logging.Logger;
  *       may have rotated) before it is refused;</li>
  *   <li>claims: {@code iss} is ours, {@code aud} holds {@value JwtIssuer#AUDIENCE}, {@code exp}, {@code nbf} and
  *       {@code iat} are integers with {@code exp} in the future and {@code nbf}, {@code iat} not (30 s skew either
- *       way), {@code exp - iat} at most the configured lifetime (+ skew), and {@code sub}, {@code ws}, {@code uid}
+ *       way), {@code exp - iat} at most the longest lifetime any node may be configured with (+ skew), and {@code sub}, {@code ws}, {@code uid}
  *       are non-empty strings (read before the signature is checked, so a token that fails here costs no signature
  *       check; nothing from them is used unless the signature then verifies);</li>
  *   <li>{@code jti} is a {@link JwtTag} of those claims under that key: a token we did not issue is refused here,
@@ -75,7 +75,6 @@ public final class JwtVerifier {
     private record Digest(long a, long b, long c, long d) {}
 
     private final String issuer;
-    private final long lifetimeSeconds;
     private final long skewMillis = CLOCK_SKEW.toMillis();
     private final SigningKeys keys;
     private final Clock clock;
@@ -92,7 +91,6 @@ public final class JwtVerifier {
         if (config.issuer() == null || config.issuer().isBlank()) throw new IllegalArgumentException("jwt issuer is required");
         if (config.lifetime() == null || config.lifetime().toSeconds() < 1) throw new IllegalArgumentException("jwt lifetime must be at least one second");
         this.issuer = config.issuer();
-        this.lifetimeSeconds = config.lifetime().toSeconds();
         this.keys = Objects.requireNonNull(keys, "keys");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.cache = Caffeine.newBuilder()
@@ -168,7 +166,7 @@ public final class JwtVerifier {
         if (nbf * 1000 - skewMillis > now) throw reject("token not valid yet (nbf)");
         if (iat * 1000 - skewMillis > now) throw reject("token issued in the future (iat)");
         if (exp <= iat) throw reject("exp is not after iat");
-        if (exp - iat > lifetimeSeconds + CLOCK_SKEW.toSeconds()) throw reject("lifetime longer than allowed");
+        if (exp - iat > Config.Jwt.MAX_LIFETIME_SECONDS + CLOCK_SKEW.toSeconds()) throw reject("lifetime longer than allowed");
         VerifiedJwt jwt = new VerifiedJwt(id(claims, "sub"), id(claims, "ws"), id(claims, "uid"), exp * 1000);
         JsonNode jti = claims.get("jti");
         JwtTag.Claims tagged = new JwtTag.Claims(issuer, jwt.credentialId(), jwt.workspaceId(), jwt.userId(), iat, nbf, exp);

@@ -1,6 +1,5 @@
 package dev.ekvault.server.workload;
 
-import dev.ekvault.server.audit.EventLog;
 import dev.ekvault.server.auth.AuthFeature;
 import dev.ekvault.server.platform.Platform;
 import dev.ekvault.server.workspace.WorkspaceFeature;
@@ -9,12 +8,11 @@ import dev.ekvault.server.workspace.WorkspaceFeature;
 public final class WorkloadIdentityFeature {
     private WorkloadIdentityFeature() {}
 
-    public static void install(Platform p, WorkspaceFeature tree, AuthFeature auth, EventLog audit) {
+    public static void install(Platform p, WorkspaceFeature tree, AuthFeature auth) {
         var config = p.config();
         WorkloadIdentityService identities = new WorkloadIdentityService(p.database(), new WorkloadIdentityStore(), auth.credentials(),
                 auth.usage(), tree.workspaces(), tree.workspaceStore(), tree.scopes(), auth.authentication(), auth.snapshot(),
                 new IssuerKeys(config.oidc(), p.clock()), config.oidc(), p.json(), p.clock());
-        WorkloadIdentityRoutes.register(p.router(), identities, auth.issuer(), auth.rateLimiter(),
-                config.rateLimits().exchangesPerTokenPerMinute(), config.jwt().lifetime(), audit);
+        WorkloadIdentityRoutes.register(p.router(), identities, auth.exchange());
     }
 }

@@ -1,16 +1,13 @@
 package dev.ekvault.server.workload;
 
-import dev.ekvault.api.AccessToken;
 import dev.ekvault.api.ErrorCode;
 import dev.ekvault.server.access.Caller;
+import dev.ekvault.server.auth.JwtExchange;
 import dev.ekvault.server.wire.ApiException;
-import dev.ekvault.server.audit.EventLog;
 import dev.ekvault.server.wire.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
-import dev.ekvault.server.jwt.JwtIssuer;
 import dev.ekvault.server.ratelimit.RateLimit;
-import dev.ekvault.server.ratelimit.SharedRateLimiter;
 import dev.ekvault.server.workspace.ScopeResolver;
 
 import java.time.Duration;
@@ -22,8 +19,7 @@ import java.time.Duration;
 public final class WorkloadIdentityRoutes {
     private WorkloadIdentityRoutes() {}
 
-    public static void register(Router router, WorkloadIdentityService oidc, JwtIssuer issuer, SharedRateLimiter limiter, int exchangesPerMinute,
-                                Duration lifetime, EventLog audit) {
+    public static void register(Router router, WorkloadIdentityService oidc, JwtExchange exchange) {
         String base = "/v1/workspace/{ws}/oidc";
         router.get(base, "oidc", ex -> oidc.list(ex.caller(), ex.path("ws")));
         router.post(base, "oidc", ex -> {
@@ -56,16 +52,9 @@ public final class WorkloadIdentityRoutes {
                 ex.responseHeaders().put(RateLimit.RETRY_AFTER_HEADER, Long.toString(e.retryAfterSeconds));
                 throw new ApiException(ErrorCode.UNAVAILABLE, "the cluster's signing keys cannot be fetched right now; retry later");
             }
-            // per identity, across every node: a pod that exchanges on every request is told to reuse its JWT
-            RateLimit.Decision decision = limiter.hit("exchange:" + caller.credentialId(), exchangesPerMinute);
-            decision.writeHeaders(ex.responseHeaders());
-            if (!decision.allowed()) {
-                throw new ApiException(ErrorCode.TOO_MANY_REQUESTS, "this identity may be exchanged " + exchangesPerMinute
-                        + " times a minute; reuse the access token you have (retry after " + decision.retryAfterSeconds() + " seconds)");
-            }
-            String accessToken = issuer.issue(caller.credentialId(), caller.workspaceId(), caller.userId());
-            audit.exchanged(caller, lifetime.toSeconds());
-            return new AccessToken(accessToken, lifetime.toSeconds(), "Bearer");
+            // per identity, across every node: a pod that exchanges on every request gets its recent JWT again, or is
+            // told to reuse it past the limit
+            return exchange.exchange(caller, ex.responseHeaders(), "identity");
         });
     }
 }

@@ -48,8 +48,9 @@ abstract class ExchangeContract {
 
     @Test
     void theTokenInTheHeaderOrInTheBodyBuysAFifteenMinuteJwt() throws Exception {
-        String token = s.createToken(s.ownerToken, "read", "{\"all\":true}");
-        for (HttpResult r : List.of(exchangeWithHeader(token), s.post("/v1/auth/exchange", null, "{\"token\":\"" + token + "\"}"))) {
+        String inHeader = s.createToken(s.ownerToken, "read", "{\"all\":true}");
+        String inBody = s.createToken(s.ownerToken, "read", "{\"all\":true}");
+        for (HttpResult r : List.of(exchangeWithHeader(inHeader), s.post("/v1/auth/exchange", null, "{\"token\":\"" + inBody + "\"}"))) {
             assertThat(r.status()).as(r.toString()).isEqualTo(200);
             JsonNode body = r.json();
             assertThat(body.get("expiresIn").asInt()).isEqualTo(900);
@@ -99,20 +100,87 @@ abstract class ExchangeContract {
         }
     }
 
+    /**
+     * The limit counts new JWTs: on a node whose JWTs live 120 s none is answered again a second later (it must have
+     * 120 s left), so every exchange a second apart is a new one and counts.
+     */
     @Test
     void theExchangeIsLimitedPerTokenAndBadGuessesDoNotSpendIt() {
-        String token = s.createToken(s.ownerToken, "read", "{\"all\":true}");
-        for (int i = 0; i < 30; i++) assertThat(exchangeWithHeader("ek_live_" + "x".repeat(43)).status()).isEqualTo(401);
-        for (int i = 1; i <= 10; i++) {
-            HttpResult r = exchangeWithHeader(token);
-            assertThat(r.status()).as("exchange " + i).isEqualTo(200);
-            assertThat(r.headers().firstValue("RateLimit-Remaining")).hasValue(Integer.toString(10 - i));
+        try (TestServer t = TestServer.start(backend(), "--jwt-lifetime-seconds=120")) {
+            String token = t.createToken(t.ownerToken, "read", "{\"all\":true}");
+            for (int i = 0; i < 30; i++) assertThat(exchange(t, "ek_live_" + "x".repeat(43)).status()).isEqualTo(401);
+            for (int i = 1; i <= 10; i++) {
+                HttpResult r = exchange(t, token);
+                assertThat(r.status()).as("exchange " + i).isEqualTo(200);
+                assertThat(r.headers().firstValue("RateLimit-Remaining")).hasValue(Integer.toString(10 - i));
+                t.clock.advance(Duration.ofSeconds(1));
+            }
+            HttpResult refused = exchange(t, token);
+            assertThat(refused.status()).isEqualTo(429);
+            assertThat(Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 60L);
+            assertThat(t.get("/v1/workspace/acme/project", token).status()).as("direct use is not limited by the exchange").isEqualTo(200);
+            assertThat(exchange(t, t.createToken(t.ownerToken, "read", "{\"all\":true}")).status()).as("another token").isEqualTo(200);
         }
-        HttpResult refused = exchangeWithHeader(token);
-        assertThat(refused.status()).isEqualTo(429);
-        assertThat(Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 60L);
-        assertThat(s.get(SECRETS, token).status()).as("direct use is not limited by the exchange").isEqualTo(200);
-        assertThat(exchangeWithHeader(s.createToken(s.ownerToken, "read", "{\"all\":true}")).status()).as("another token").isEqualTo(200);
+    }
+
+    /**
+     * The Java SDK exchanges before every uncached read: the same credential gets the JWT it was issued while that has
+     * at least half its life left (with the seconds it has left), never counted against the limit; then a new one.
+     * A revoked token gets nothing, cached JWT or not. Every exchange is an audit entry.
+     */
+    @Test
+    void aRepeatedExchangeAnswersTheSameJwtUntilHalfItsLifeIsGone() throws Exception {
+        String token = s.createToken(s.ownerToken, "read", "{\"all\":true}");
+        HttpResult first = exchangeWithHeader(token);
+        String jwt = first.json().get("accessToken").asText();
+        assertThat(first.headers().firstValue("RateLimit-Remaining")).hasValue("9");
+        String credential = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]))
+                .get("sub").asText();
+        for (int i = 0; i < 15; i++) { // past the limit of 10, all answered
+            HttpResult again = exchangeWithHeader(token);
+            assertThat(again.status()).as("exchange " + i).isEqualTo(200);
+            assertThat(again.json().get("accessToken").asText()).isEqualTo(jwt);
+            assertThat(again.json().get("expiresIn").asLong()).isEqualTo(900);
+        }
+        try {
+            s.clock.advance(Duration.ofSeconds(300));
+            HttpResult later = exchangeWithHeader(token);
+            assertThat(later.json().get("accessToken").asText()).isEqualTo(jwt);
+            assertThat(later.json().get("expiresIn").asLong()).isEqualTo(600);
+            assertThat(s.get(SECRETS, jwt).status()).isEqualTo(200);
+            s.clock.advance(Duration.ofSeconds(151)); // 449 s left: less than half
+            HttpResult fresh = exchangeWithHeader(token);
+            assertThat(fresh.status()).isEqualTo(200);
+            assertThat(fresh.json().get("accessToken").asText()).isNotEqualTo(jwt);
+            assertThat(fresh.json().get("expiresIn").asLong()).isEqualTo(900);
+            assertThat(fresh.headers().firstValue("RateLimit-Remaining")).as("a new JWT counts").isPresent();
+
+            JsonNode exchanges = s.get("/v1/workspace/acme/audit?action=exchange&credential=" + credential + "&limit=100", s.ownerToken).json();
+            assertThat(exchanges.get("entries")).hasSize(18);
+            assertThat(exchanges.get("entries").findValues("after").stream().filter(a -> a.path("reused").asBoolean()).count()).isEqualTo(16);
+
+            s.delete("/v1/workspace/acme/tokens/" + credential, s.ownerToken);
+            assertThat(exchangeWithHeader(token).status()).as("a revoked token gets no JWT, cached or not").isEqualTo(401);
+        } finally {
+            s.clock.advance(Duration.ofSeconds(-451));
+        }
+    }
+
+    /** A node accepts another node's JWTs whatever their lifetimes (up to the ceiling any node may be set to). */
+    @Test
+    void aNodeAcceptsJwtsLongerThanItsOwnLifetime() {
+        if (backend() != Backend.POSTGRESQL) return; // several nodes share a PostgreSQL database
+        String jwt = exchangeWithHeader(s.createToken(s.ownerToken, "read", "{\"all\":true}")).json().get("accessToken").asText();
+        String token = s.createToken(s.ownerToken, "read", "{\"all\":true}"); // before the node starts: it loads every token
+        try (TestServer shortLived = s.anotherNode(s.clock, "--jwt-lifetime-seconds=120")) {
+            assertThat(shortLived.get(SECRETS, jwt).status()).isEqualTo(200);
+            String own = exchange(shortLived, token).json().get("accessToken").asText();
+            assertThat(s.get(SECRETS, own).status()).as("and the other way").isEqualTo(200);
+        }
+    }
+
+    private static HttpResult exchange(TestServer t, String token) {
+        return t.send(t.request("/v1/auth/exchange", token).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.noBody()));
     }
 
     @Test
