@@ -47,10 +47,11 @@ final class DataKeyStore {
                 r -> new WrappedKey(r.getInt(1), r.getBytes(2)), environmentId);
     }
 
-    /** Environments that hold more than one key: a rotation whose old values are still being re-encrypted. */
-    List<String> rotating(Connection c) throws SQLException {
-        return Sql.list(c, "SELECT environment_id FROM data_key GROUP BY environment_id HAVING COUNT(*) > 1 ORDER BY environment_id",
-                r -> r.getString(1));
+    /** Environments that hold more than one key (a rotation whose old values are still being re-encrypted), and where. */
+    List<DataKeys.Rotating> rotating(Connection c) throws SQLException {
+        return Sql.list(c, "SELECT e.id, e.workspace_id, e.project_id FROM environment e WHERE e.id IN "
+                + "(SELECT environment_id FROM data_key GROUP BY environment_id HAVING COUNT(*) > 1) ORDER BY e.id",
+                r -> new DataKeys.Rotating(r.getString(1), r.getString(2), r.getString(3)));
     }
 
     /** Every key wrapped under the master key {@code masterKeyId}, with its environment's workspace (the AAD names it). */

@@ -141,8 +141,11 @@ public final class DataKeys {
         return keyId;
     }
 
+    /** An environment with more than one data key, and where it is (the AAD and the journal name them). */
+    public record Rotating(String environmentId, String workspaceId, String projectId) {}
+
     /** Environments with more than one data key: rotated, their older values still to be re-encrypted. */
-    public List<String> rotating(Connection c) throws SQLException {
+    public List<Rotating> rotating(Connection c) throws SQLException {
         return store.rotating(c);
     }
 
