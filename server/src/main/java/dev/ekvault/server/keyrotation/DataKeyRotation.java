@@ -26,7 +26,7 @@ import java.util.logging.Logger;
  * left under a key that is gone. Every step commits on its own: a crash loses at most one batch's work, and the next
  * run (on any node) takes over where the database says it stands.
  */
-public final class DataKeyRotation {
+final class DataKeyRotation {
     private static final Logger LOG = Logger.getLogger(DataKeyRotation.class.getName());
     /** Rows per transaction: short enough not to hold SQLite's one writer for long. */
     static final int BATCH = 200;
@@ -34,17 +34,24 @@ public final class DataKeyRotation {
     private final Database database;
     private final DataKeys dataKeys;
     private final SecretStore secrets;
+    private final int batch;
     /** Environments this node found with nothing left to re-encrypt; the next run retires their older keys. */
     private final Set<String> drained = ConcurrentHashMap.newKeySet();
 
-    public DataKeyRotation(Database database, DataKeys dataKeys, SecretStore secrets) {
+    DataKeyRotation(Database database, DataKeys dataKeys, SecretStore secrets) {
+        this(database, dataKeys, secrets, BATCH);
+    }
+
+    /** {@code batch}: rows per transaction (tests make it small to see the batches). */
+    DataKeyRotation(Database database, DataKeys dataKeys, SecretStore secrets, int batch) {
         this.database = database;
         this.dataKeys = dataKeys;
         this.secrets = secrets;
+        this.batch = batch;
     }
 
     /** One run of the job: every environment with more than one data key moves on by as much as it can. */
-    public void run() {
+    void run() {
         List<DataKeys.Rotating> rotating = database.read(dataKeys::rotating);
         drained.retainAll(rotating.stream().map(DataKeys.Rotating::environmentId).toList());
         for (DataKeys.Rotating env : rotating) {
@@ -64,7 +71,7 @@ public final class DataKeyRotation {
         do {
             moved = database.write(c -> reencryptBatch(c, env));
             total += moved;
-        } while (moved == BATCH);
+        } while (moved == batch);
         if (total > 0) {
             drained.remove(env.environmentId());
             LOG.info("data key rotation: re-encrypted " + total + " value(s) of environment " + env.environmentId());
@@ -84,7 +91,7 @@ public final class DataKeyRotation {
     private int reencryptBatch(java.sql.Connection c, DataKeys.Rotating env) throws SQLException {
         Integer newest = dataKeys.newestKeyId(c, env.environmentId());
         if (newest == null) return 0; // the environment was deleted meanwhile
-        List<SecretStore.Sealed> rows = secrets.sealedNotUnder(c, env.environmentId(), newest, BATCH);
+        List<SecretStore.Sealed> rows = secrets.sealedNotUnder(c, env.environmentId(), newest, batch);
         for (SecretStore.Sealed row : rows) {
             byte[] aad = Aad.secretValue(row.workspaceId(), row.projectId(), row.environmentId(), row.secretId(), row.version(), row.ownerId());
             byte[] plain = dataKeys.open(c, row.workspaceId(), row.environmentId(), row.ciphertext(), aad);
