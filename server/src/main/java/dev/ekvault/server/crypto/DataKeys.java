@@ -157,13 +157,12 @@ public final class DataKeys {
 
     /**
      * Deletes an environment's keys older than {@code keyId} once nothing is sealed under them (the caller checks, after
-     * this, in the same transaction: on PostgreSQL the delete waits for writes that chose an older key) and forgets
-     * them here. Returns how many were deleted.
+     * this, in the same transaction: on PostgreSQL the delete waits for writes that chose an older key). Returns how many
+     * were deleted. Their unwrapped copies stay in memory: a read that took a ciphertext from the read cache just before
+     * the cache is dropped (after the commit) still opens it.
      */
     public int retireOlder(Connection c, String environmentId, int keyId) throws SQLException {
-        int deleted = store.deleteOlder(c, environmentId, keyId);
-        unwrapped.keySet().removeIf(k -> k.startsWith(environmentId + '/') && Integer.parseInt(k.substring(environmentId.length() + 1)) < keyId);
-        return deleted;
+        return store.deleteOlder(c, environmentId, keyId);
     }
 
     /**

@@ -12,6 +12,7 @@ import dev.ekvault.server.secret.SecretStore;
 import dev.ekvault.server.store.Dialect;
 import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.Sql;
+import dev.ekvault.server.sync.WebhookReceiver;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.HttpResult;
 import dev.ekvault.server.testing.TestClock;
@@ -132,10 +133,22 @@ abstract class KeyRotationContract {
                     r -> r.getBytes(1), env)), Aad.dataKey(workspace, env, 1));
             byte[] aad = Aad.secretValue(workspace, projectId, env, secretId, 1, "");
             byte[] underOld = Aead.seal(new javax.crypto.spec.SecretKeySpec(oldKey, "AES"), 1, "one".getBytes(), aad);
-            s.runSql("UPDATE secret_value SET ciphertext = " + hexLiteral(s, underOld) + " WHERE secret_id = '" + secretId + "'");
-            job.run(); // the retirement finds it, rolls back, and the key stays
-            assertThat(dataKeysOf(s, env)).containsExactly(1, 2);
+            // it appears inside the retirement's transaction, right after the delete of the old key (as, on PostgreSQL, a write
+            // that the delete waited for): the retirement must find it and roll back
+            String lateWrite = "UPDATE secret_value SET ciphertext = " + hexLiteral(s, underOld) + " WHERE secret_id = '" + secretId + "'";
+            if (s.server.database().dialect() == Dialect.POSTGRESQL) {
+                s.runSql("CREATE OR REPLACE FUNCTION keyrot_late_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " + lateWrite
+                        + "; RETURN OLD; END $$");
+                s.runSql("CREATE TRIGGER keyrot_late_write AFTER DELETE ON data_key FOR EACH ROW EXECUTE FUNCTION keyrot_late_write()");
+            } else {
+                s.runSql("CREATE TRIGGER keyrot_late_write AFTER DELETE ON data_key BEGIN " + lateWrite + "; END");
+            }
+            job.run();
+            assertThat(dataKeysOf(s, env)).as("the retirement rolled back").containsExactly(1, 2);
             assertThat(sharedValues(s, env)).isEqualTo(Map.of("A", "one"));
+            s.runSql("DROP TRIGGER keyrot_late_write" + (s.server.database().dialect() == Dialect.POSTGRESQL ? " ON data_key" : ""));
+            // and were it committed: the row re-encrypted by the next runs, then the retirement
+            s.runSql(lateWrite);
             for (int run = 0; run < 5 && dataKeysOf(s, env).size() > 1; run++) job.run();
             assertThat(dataKeysOf(s, env)).containsExactly(2);
             assertThat(keyIdsIn(s, env)).containsExactly(2);
@@ -151,9 +164,12 @@ abstract class KeyRotationContract {
         Path nextFile = folder.resolve("next.key");
         String newKeyText = MasterKey.generateBase64();
         List<TestServer> nodes = new ArrayList<>();
-        TestServer s = TestServer.start(backend(), "--master-key-next-file=" + nextFile);
+        String[] flags = {"--master-key-next-file=" + nextFile, "--sync-allow-http-targets=true", "--sync-poll-millis=60000",
+                "--sync-coalesce-millis=500"};
+        TestServer s = TestServer.start(backend(), flags);
         nodes.add(s);
-        if (backend() == Backend.POSTGRESQL) nodes.add(s.anotherNode(new TestClock(), "--master-key-next-file=" + nextFile));
+        if (backend() == Backend.POSTGRESQL) nodes.add(s.anotherNode(new TestClock(), flags));
+        WebhookReceiver receiver = new WebhookReceiver();
         String oldKeyText = s.masterKey;
         MasterKey oldKey = MasterKey.fromBase64(oldKeyText);
         MasterKey newKey = MasterKey.fromBase64(newKeyText);
@@ -166,6 +182,10 @@ abstract class KeyRotationContract {
             env = s.createEnvironment("mk", "dev", false);
             expected = Map.of("DB_PASSWORD", "hunter2", "API_KEY", "abc123");
             s.createSecrets("mk", List.of(env), expected);
+            // a webhook sync: its signing secret and the state of its last push are sealed under the master key
+            String sync = webhook(s, receiver, env);
+            s.clock.advance(java.time.Duration.ofSeconds(1));
+            assertThat(s.server.syncEngine().runDue()).isEqualTo(1);
             Files.writeString(nextFile, newKeyText + "\n");
 
             // failed on purpose after the data keys were re-wrapped, inside its one transaction: nothing changed
@@ -185,6 +205,8 @@ abstract class KeyRotationContract {
             assertThat(resealed.signingKeys()).isGreaterThanOrEqualTo(1);
             assertThat(masterKeyIdsOfDataKeys(s)).containsExactly(newKey.idHex());
             assertThat(signingKeyHeaderIds(s)).containsOnly(newKey.id());
+            assertThat(resealed.syncs()).isEqualTo(1);
+            assertThat(syncHeaderIds(s, sync)).containsOnly(newKey.id());
             assertThat(DataKeys.opens(newKey, verifier(s))).isTrue();
             assertThat(DataKeys.opens(oldKey, verifier(s))).isFalse();
             assertThat(heard).anyMatch(c -> c.action().equals("rotate") && c.entityType().equals("master-key"));
@@ -206,6 +228,16 @@ abstract class KeyRotationContract {
                 assertThat(sharedValues(node, "mk", env2)).containsEntry("NEW_ENV", "after");
             }
             assertThat(masterKeyIdsOfDataKeys(s)).containsExactly(newKey.idHex());
+            // the sync still signs with its secret and knows what it pushed last: only the changed key goes out
+            HttpResult changed = s.put(WS + "/project/mk/secret/" + s.get(WS + "/project/mk/secret/API_KEY?environmentId=" + env, s.ownerToken)
+                    .json().get("id").asText(), s.ownerToken, "{\"values\":[{\"environmentId\":\"" + env + "\",\"value\":\"rotated\"}]}");
+            assertThat(changed.status()).as(changed.toString()).isEqualTo(200);
+            s.clock.advance(java.time.Duration.ofSeconds(1));
+            assertThat(s.server.syncEngine().runDue()).isEqualTo(1);
+            assertThat(receiver.last().signatureValid()).isTrue();
+            assertThat(receiver.last().body().get("data").get("changed").toString()).isEqualTo("[\"API_KEY\"]");
+            expected = Map.of("DB_PASSWORD", "hunter2", "API_KEY", "rotated");
+            for (TestServer node : nodes) assertThat(sharedValues(node, "mk", env)).isEqualTo(expected);
 
             // something a slower node sealed under the old key just after the rotation is re-sealed by a node's next turn
             String workspace = s.server.database().read(c -> Sql.one(c, "SELECT workspace_id FROM environment WHERE id = ?", r -> r.getString(1), env));
@@ -223,6 +255,7 @@ abstract class KeyRotationContract {
             assertThat(sharedValues(s, "mk", env)).isEqualTo(expected);
         } finally {
             for (int i = nodes.size() - 1; i >= 0; i--) nodes.get(i).close();
+            receiver.close();
         }
 
         // afterwards a node started with the old key is refused, and nothing is changed
@@ -340,6 +373,30 @@ abstract class KeyRotationContract {
 
     private static Set<Integer> signingKeyHeaderIds(TestServer s) {
         return s.server.database().read(c -> new HashSet<>(Sql.list(c, "SELECT private_sealed FROM signing_key", r -> Aead.keyId(r.getBytes(1)))));
+    }
+
+    private static Set<Integer> syncHeaderIds(TestServer s, String sync) {
+        return s.server.database().read(c -> {
+            Set<Integer> ids = new HashSet<>();
+            ids.add(Sql.one(c, "SELECT credential FROM sync_config WHERE id = ?", r -> Aead.keyId(r.getBytes(1)), sync));
+            ids.add(Sql.one(c, "SELECT pushed_state FROM sync_config WHERE id = ?", r -> Aead.keyId(r.getBytes(1)), sync));
+            return ids;
+        });
+    }
+
+    /** A webhook sync of {@code env} to {@code receiver}, set up through the wizard; returns its id. */
+    private static String webhook(TestServer s, WebhookReceiver receiver, String env) {
+        HttpResult started = s.post("/v1/sync/webhook/start", s.ownerToken, "");
+        assertThat(started.status()).as("%s", started).isEqualTo(201);
+        String id = started.json().get("syncConfigId").asText();
+        HttpResult auth = s.post("/v1/sync/webhook/flow?syncConfigId=" + id + "&step=auth", s.ownerToken, "{}");
+        assertThat(auth.status()).as("%s", auth).isEqualTo(200);
+        receiver.secret(auth.json().get("shownOnce").get("signingSecret").asText());
+        assertThat(s.post("/v1/sync/webhook/flow?syncConfigId=" + id + "&step=target", s.ownerToken,
+                "{\"url\":\"" + receiver.url() + "\",\"sendValues\":false}").status()).isEqualTo(200);
+        assertThat(s.post("/v1/sync/webhook/flow?syncConfigId=" + id + "&step=mapping", s.ownerToken,
+                "{\"environmentId\":\"" + env + "\",\"deleteMissing\":true}").status()).isEqualTo(200);
+        return id;
     }
 
     private static byte[] verifier(TestServer s) {
