@@ -1,6 +1,7 @@
 package dev.ekvault.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ekvault.server.testing.TestPostgres;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Key rotation with the jar as processes (issue 17, item 5): {@code rotate-master-key} beside a serving node on the
- * embedded default, which follows it; the old key refused afterwards; and a node killed (SIGKILL) in the middle of an
+ * embedded default, and beside two nodes on PostgreSQL, which follow it; the old key refused afterwards; and a node killed (SIGKILL) in the middle of an
  * environment's re-encryption, whose successor finishes it with every value readable throughout.
  */
 class KeyRotationJarTest {
@@ -35,9 +36,7 @@ class KeyRotationJarTest {
     void rotateMasterKeyBesideARunningServerWhichFollowsAndTheOldKeyIsRefused() throws Exception {
         Path data = work.resolve("data");
         Map<String, String> env = Map.of("EK_DATA_DIR", data.toString());
-        EkJar.Result init = EkJar.init(work, env);
-        assertThat(init.exitCode()).as("init; stderr:\n%s", init.stderr()).isEqualTo(0);
-        String owner = init.stdout().strip();
+        String owner = init(env);
         String oldKey = Files.readString(data.resolve("master.key")).strip();
         String newKey = EkJar.newMasterKey();
         Path newKeyFile = Files.writeString(work.resolve("new.key"), newKey + "\n");
@@ -86,12 +85,55 @@ class KeyRotationJarTest {
     }
 
     @Test
+    void rotateMasterKeyWithTwoNodesRunningOnPostgresql() throws Exception {
+        Path nextKeyFile = work.resolve("next.key"); // both nodes name it; it exists only once the new key is handed out
+        String oldKey = EkJar.newMasterKey();
+        String newKey = EkJar.newMasterKey();
+        Map<String, String> env = new java.util.HashMap<>(Map.of("EK_DATABASE_URL", TestPostgres.freshDatabase(), "EK_MASTER_KEY", oldKey,
+                "EK_MASTER_KEY_NEXT_FILE", nextKeyFile.toString(), "EK_RATE_LIMIT_PER_IP_PER_MINUTE", "0"));
+        String owner = init(env);
+        Map<String, String> expected = Map.of("DB_PASSWORD", "hunter2");
+        String environment;
+        try (EkJar.Server a = EkJar.serve(EkJar.tempDir("ek-node-a"), env); EkJar.Server b = EkJar.serve(EkJar.tempDir("ek-node-b"), env)) {
+            EkJar.Api onA = new EkJar.Api(a, owner);
+            EkJar.Api onB = new EkJar.Api(b, owner);
+            environment = project(onA, "dev");
+            assertThat(onA.post(PROJECT + "/secret", EkJar.bulkCreateBody(List.of(environment), expected)).status()).isEqualTo(201);
+
+            Files.writeString(nextKeyFile, newKey + "\n");
+            EkJar.Result rotated = EkJar.run(work, env, "rotate-master-key", "--new-key-file=" + nextKeyFile);
+            assertThat(rotated.exitCode()).as("rotate-master-key; stderr:\n%s", rotated.stderr()).isEqualTo(0);
+
+            // each node switches by itself: B wraps a new environment's key under the new master key, A reads it
+            AtomicInteger attempt = new AtomicInteger();
+            String[] created = new String[1];
+            EkJar.awaitCondition("node B wraps new data keys under the new key", Duration.ofSeconds(30), () -> {
+                EkJar.Reply r = onB.post(PROJECT + "/environment", "{\"name\":\"after-" + attempt.incrementAndGet() + "\"}");
+                if (r.status() == 201) created[0] = r.json().get("id").asText();
+                return r.status() == 201;
+            });
+            assertThat(onB.post(PROJECT + "/secret", EkJar.bulkCreateBody(List.of(created[0]), Map.of("NEW", "after"))).status()).isEqualTo(201);
+            EkJar.awaitCondition("node A switched too", Duration.ofSeconds(30), () -> a.stderr().contains("the master key was rotated"));
+            assertThat(values(onA, created[0])).isEqualTo(Map.of("NEW", "after"));
+            assertThat(values(onA, environment)).isEqualTo(expected);
+            assertThat(values(onB, environment)).isEqualTo(expected);
+        }
+        // a node started with the old key alone is refused; with the new key it reads everything
+        env.remove("EK_MASTER_KEY_NEXT_FILE");
+        try (EkJar.Server refused = EkJar.startServe(EkJar.tempDir("ek-node-c"), env)) {
+            assertThat(refused.awaitExit(EkJar.EXIT_TIMEOUT)).as("stderr:\n%s", refused.stderr()).isEqualTo(4);
+        }
+        env.put("EK_MASTER_KEY", newKey);
+        try (EkJar.Server c = EkJar.serve(EkJar.tempDir("ek-node-c"), env)) {
+            assertThat(values(new EkJar.Api(c, owner), environment)).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void aServerKilledInTheMiddleOfADataKeyRotationLeavesEverythingReadableAndTheNextOneFinishesIt() throws Exception {
         Path data = work.resolve("data");
         Map<String, String> env = Map.of("EK_DATA_DIR", data.toString());
-        EkJar.Result init = EkJar.init(work, env);
-        assertThat(init.exitCode()).as("init; stderr:\n%s", init.stderr()).isEqualTo(0);
-        String owner = init.stdout().strip();
+        String owner = init(env);
         Map<String, String> expected = new TreeMap<>();
         for (int i = 0; i < 300; i++) expected.put("KEY_" + i, "value-" + i);
         String environment;
@@ -127,6 +169,13 @@ class KeyRotationJarTest {
             JsonNode history = api.get(PROJECT + "/secret/KEY_7/versions?environmentId=" + environment + "&includeValues=true").json();
             assertThat(history.get(0).get("value").asText()).isEqualTo("value-7");
         }
+    }
+
+    /** {@code init} on the embedded default (the master key generated into the data folder); returns the owner token. */
+    private String init(Map<String, String> env) {
+        EkJar.Result init = EkJar.init(work, env);
+        assertThat(init.exitCode()).as("init; stderr:\n%s", init.stderr()).isEqualTo(0);
+        return init.stdout().strip();
     }
 
     /** Creates the project "web" (first call) and an environment in it; returns the environment's id. */

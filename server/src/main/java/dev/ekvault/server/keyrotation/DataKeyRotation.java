@@ -109,6 +109,7 @@ final class DataKeyRotation {
         Integer newest = dataKeys.newestKeyId(c, env.environmentId());
         if (newest == null) return null;
         int deleted = dataKeys.retireOlder(c, env.environmentId(), newest);
+        if (deleted == 0) return null; // another node retired them first, and journalled it
         if (!secrets.sealedNotUnder(c, env.environmentId(), newest, 1).isEmpty()) throw new WrittenMeanwhile();
         // SECRET: the read path's cache (which holds ciphertexts) drops the project, on this node and through the feed
         Journal.changed(c, Journal.Change.of("retire", "data-key", env.workspaceId(), env.environmentId())
