@@ -1,5 +1,6 @@
 package dev.ekvault.server;
 
+import dev.ekvault.server.backup.DataFolderLock;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.config.ConfigLoader;
 import dev.ekvault.server.config.StartFailure;
@@ -32,6 +33,8 @@ final class DataStore {
     final Database database;
     final MasterKey masterKey;
     final DataKeys dataKeys;
+    /** Held by a serving node on the embedded store ({@link #serving}); released by {@link #close}. */
+    private DataFolderLock folderLock;
 
     private DataStore(Database database, MasterKey masterKey, DataKeys dataKeys) {
         this.database = database;
@@ -45,6 +48,25 @@ final class DataStore {
         MasterKey masterKey = MasterKeyFile.load(config); // before the pool creates an empty database file
         if (config.database().embedded()) createDatabaseFile(config.dataDir().resolve(DATABASE_FILE));
         return open(config, config.jdbcUrl(), masterKey, clock, false);
+    }
+
+    /**
+     * {@link #create} for a serving node: on the embedded store it first takes the data folder's lock and holds it until
+     * {@link #close}, so a second node or a restore on the same folder is refused before either touches the database.
+     */
+    static DataStore serving(Config config, Clock clock) {
+        if (!config.database().embedded()) return create(config, clock);
+        createDataFolder(config.dataDir());
+        DataFolderLock lock = DataFolderLock.acquire(config.dataDir(), "two nodes on one SQLite folder would collide: stop the "
+                + "other one, or give this one its own data-dir");
+        try {
+            DataStore store = create(config, clock);
+            store.folderLock = lock;
+            return store;
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
     }
 
     /**
@@ -189,5 +211,6 @@ final class DataStore {
 
     void close() {
         database.close();
+        if (folderLock != null) folderLock.close();
     }
 }

@@ -3,6 +3,7 @@ package dev.ekvault.server;
 import dev.ekvault.server.audit.AuditFeature;
 import dev.ekvault.server.access.CredentialUsage;
 import dev.ekvault.server.auth.AuthFeature;
+import dev.ekvault.server.backup.BackupFeature;
 import dev.ekvault.server.bootstrap.Bootstrap;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.config.ConfigException;
@@ -58,6 +59,7 @@ public final class EkServer implements AutoCloseable {
     private final SyncFeature syncs;
     private final Bootstrap bootstrap;
     private Server jetty;
+    private DataStore store;
 
     private EkServer(Platform p, TrustedProxies trustedProxies) {
         this.platform = p;
@@ -76,6 +78,7 @@ public final class EkServer implements AutoCloseable {
         WorkloadIdentityFeature.install(p, tree, auth, audit.events());
         this.syncs = SyncFeature.install(p, tree, secrets.service(), secrets.reminders());
         KeyRotationFeature.install(p, secrets);
+        BackupFeature.install(p);
     }
 
     /** Opens the store for {@code config}; the master key is checked before migrations write anything. */
@@ -87,9 +90,11 @@ public final class EkServer implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new ConfigException("rate-limit.trusted-proxies: " + e.getMessage());
         }
-        DataStore store = DataStore.create(config, clock);
+        DataStore store = DataStore.serving(config, clock);
         try {
-            return new EkServer(Platform.open(config, store.database, store.masterKey, store.dataKeys, clock), trustedProxies);
+            EkServer server = new EkServer(Platform.open(config, store.database, store.masterKey, store.dataKeys, clock), trustedProxies);
+            server.store = store; // closed with the node: the database, then the data folder's lock
+            return server;
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -192,6 +197,11 @@ public final class EkServer implements AutoCloseable {
         return platform.jobs();
     }
 
+    /** The group-committed audit entries of reads and exchanges (tests watch its backlog). */
+    public dev.ekvault.server.audit.EventLog auditEvents() {
+        return audit.events();
+    }
+
     public Database database() {
         return platform.database();
     }
@@ -233,7 +243,7 @@ public final class EkServer implements AutoCloseable {
             LOG.warning("HTTP server did not stop cleanly: " + e.getClass().getSimpleName());
         } finally {
             platform.jobs().close();
-            platform.database().close();
+            store.close();
         }
     }
 }

@@ -76,6 +76,8 @@ public final class Main {
                    ek-server set-password --email <email> [--key=value ...]   (the password: one line on standard input)
                    ek-server owner-token --workspace <slug> [--expires-in 6m] [--key=value ...]
                    ek-server audit verify [--workspace <slug>] [--key=value ...]
+                   ek-server backup <file> [--key=value ...]   (the embedded store, while it serves; not the master key)
+                   ek-server restore <file> [--force] [--key=value ...]   (never into a serving data folder)
             """ + Setting.help();
 
     private Main() {}
@@ -94,6 +96,7 @@ public final class Main {
                 case "set-password" -> System.exit(setPassword(rest));
                 case "owner-token" -> System.exit(ownerToken(rest));
                 case "audit" -> System.exit(audit(rest));
+                case "backup", "restore" -> System.exit(backupOrRestore(command, rest));
                 case "help", "--help", "-h" -> System.err.println(USAGE);
                 default -> {
                     System.err.println("unknown command '" + command + "'\n" + USAGE);
@@ -107,8 +110,8 @@ public final class Main {
 
     /**
      * The exit code of a start (or command) that cannot go on: 1 unexpected (a bug), 2 a bad setting or argument,
-     * 3 refused because it is already done ({@code init} on an initialised server), 4 the master key, 5 the HTTP port,
-     * 6 the data folder, 7 the database, 8 a person, workspace or database that is not there, 9 an audit chain that
+     * 3 refused because it is already done or there ({@code init} on an initialised server, {@code restore} onto a database
+     * without {@code --force}), 4 the master key, 5 the HTTP port, 6 the data folder, 7 the database, 8 a person, workspace or database that is not there, 9 an audit chain that
      * does not verify.
      */
     static int exitCode(Exception e) {
@@ -265,6 +268,23 @@ public final class Main {
         } finally {
             store.close();
         }
+    }
+
+    /** {@code backup <file>} and {@code restore <file> [--force]}: the work is the backup package's. */
+    private static int backupOrRestore(String command, List<String> args) {
+        boolean force = command.equals("restore") && args.remove("--force");
+        if (args.isEmpty() || args.get(0).startsWith("--")) {
+            System.err.println(command + " needs the backup file's path\n" + USAGE);
+            return 2;
+        }
+        java.nio.file.Path file = java.nio.file.Path.of(args.remove(0));
+        Config config = new ConfigLoader().load(args, System.getenv());
+        if (command.equals("backup")) {
+            dev.ekvault.server.backup.Backups.backup(config, file);
+        } else {
+            dev.ekvault.server.backup.Restore.restore(config, file, force, Clock.systemUTC());
+        }
+        return 0;
     }
 
     /** Rotates the JWT signing key now; running nodes switch within a change-feed poll, tokens already issued stay valid. */

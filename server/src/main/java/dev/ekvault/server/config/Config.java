@@ -9,7 +9,13 @@ import java.time.Duration;
  */
 public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Path masterKeyNextFile, Limits limits,
                      Jwt jwt, RateLimits rateLimits, Duration changePollInterval, Duration fullReloadInterval, People people, Sso sso,
-                     Oidc oidc, Audit audit, Secrets secrets, Sync sync, Shares shares, String description) {
+                     Oidc oidc, Audit audit, Secrets secrets, Sync sync, Shares shares, Backup backup, String description) {
+
+    /**
+     * Scheduled backups of the embedded store (backup/BackupFeature): every {@code interval} (zero: off) a copy into
+     * {@code folder}, keeping the newest {@code keep}.
+     */
+    public record Backup(Duration interval, Path folder, int keep) {}
 
     /**
      * Sync integrations: how often each node looks for syncs to push, how long changes settle before one push takes them

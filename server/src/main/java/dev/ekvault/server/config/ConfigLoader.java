@@ -185,6 +185,7 @@ public final class ConfigLoader {
                         bool(v, "sync.allow-http-targets")),
                 new Config.Shares(Duration.ofHours(intIn(v, "share.max-expiry-hours", 1, 366 * 24)), intIn(v, "share.max-views", 1, 10_000),
                         intIn(v, "share.password-attempts", 1, 1_000), Duration.ofMinutes(intIn(v, "share.password-window-minutes", 1, 7 * 24 * 60))),
+                backup(v),
                 description);
     }
 
@@ -216,6 +217,21 @@ public final class ConfigLoader {
             throw new ConfigException("sso.scopes must be space-separated scope names including openid");
         }
         return new Config.Sso(issuer, clientId, new Config.Secret(secret), scopes, allowHttp);
+    }
+
+    /**
+     * Scheduled backups copy the embedded store; with PostgreSQL an interval is refused rather than ignored, so nobody
+     * believes a backup is being made that is not (pg_dump is the tool there).
+     */
+    private static Config.Backup backup(Map<String, String> v) {
+        int minutes = intIn(v, "backup.interval-minutes", 0, 7 * 24 * 60);
+        if (minutes > 0 && !v.get("database.url").strip().isEmpty()) {
+            throw new ConfigException("backup.interval-minutes is for the embedded SQLite store; with database.url set, back up "
+                    + "with pg_dump (README, \"Backup and restore\") and leave it 0");
+        }
+        String folder = v.get("backup.folder").strip();
+        return new Config.Backup(Duration.ofMinutes(minutes),
+                folder.isEmpty() ? Path.of(nonEmpty(v, "data-dir")).resolve("backups") : Path.of(folder), intIn(v, "backup.keep", 1, 10_000));
     }
 
     /** Accepts a JDBC URL or the {@code postgres://user:pass@host:port/db} form operators usually have. */

@@ -70,7 +70,10 @@ public record Setting(String key, String defaultValue, boolean secret, String me
             new Setting("oidc.refetch-interval-seconds", "30", false, "an issuer's keys are fetched again for an unknown kid at most this often"),
             new Setting("oidc.fetch-timeout-millis", "3000", false, "connect and overall timeout of each discovery or JWKS request"),
             new Setting("oidc.max-document-bytes", Integer.toString(64 * 1024), false, "a larger discovery document or JWKS is refused"),
-            new Setting("oidc.allow-http-issuers", "false", false, "also fetch http:// cluster issuers (labs and tests only)")));
+            new Setting("oidc.allow-http-issuers", "false", false, "also fetch http:// cluster issuers (labs and tests only)"),
+            new Setting("backup.interval-minutes", "0", false, "minutes between scheduled backups of the embedded store (0 off; refused with PostgreSQL)"),
+            new Setting("backup.folder", "", false, "where scheduled backups go; empty: <data-dir>/backups (better: another disk)"),
+            new Setting("backup.keep", "7", false, "how many scheduled backups to keep; older ones are deleted")));
 
     /** {@code --http-port} for {@code http.port}. */
     public String flag() {

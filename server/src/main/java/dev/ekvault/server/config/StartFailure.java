@@ -8,6 +8,8 @@ package dev.ekvault.server.config;
  */
 public final class StartFailure extends RuntimeException {
     public enum Reason {
+        /** A command would replace what is there (a restore onto a data folder that holds a database, without --force). */
+        ALREADY_THERE(3),
         /** The master key is not the one the database was sealed with, or a database's key file is missing. */
         MASTER_KEY(4),
         /** The HTTP port cannot be bound (in use, not permitted, an address this machine does not have). */

@@ -1,5 +1,7 @@
 package dev.ekvault.server.store;
 
+import dev.ekvault.server.config.StartFailure;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +23,11 @@ import java.util.logging.Logger;
  * its own transaction, and its checksum is recorded; a changed file that was already applied stops the start.
  * On PostgreSQL an advisory lock makes nodes that start together apply each migration exactly once.
  *
+ * <p>All the migrations a start applies run in one transaction (SQLite and PostgreSQL both roll DDL back), so a
+ * migration that fails leaves the database exactly as the previous release left it, not half-way between two schemas,
+ * and the start stops naming that migration. A database that has a migration this build does not know (a newer release
+ * migrated it) is refused: older code on a newer schema could write what the newer code cannot read.
+ *
  * <p>Written here instead of taking Flyway: the whole need is these eighty lines, and Flyway's jar and start time
  * are larger than the rest of our storage layer.
  */
@@ -40,7 +47,14 @@ public final class Migrations {
 
     /** Applies the migrations up to version {@code upTo} (a test of what a migration does to the data before it). */
     static int apply(Database database, Clock clock, int upTo) {
-        List<Migration> migrations = load(database.dialect()).stream().filter(m -> m.version <= upTo).toList();
+        return apply(database, clock, upTo, Migrations.class.getClassLoader());
+    }
+
+    /** Applies the migrations up to {@code upTo} found through {@code source} (a test adds one of its own). */
+    static int apply(Database database, Clock clock, int upTo, ClassLoader source) {
+        List<Migration> known = load(database.dialect(), source);
+        int newestKnown = known.isEmpty() ? 0 : known.getLast().version;
+        List<Migration> migrations = known.stream().filter(m -> m.version <= upTo).toList();
         return database.write(connection -> {
             if (database.dialect() == Dialect.POSTGRESQL) {
                 try (Statement lock = connection.createStatement()) {
@@ -51,6 +65,12 @@ public final class Migrations {
                 create.execute("CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, "
                         + "description TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)");
             }
+            int newestApplied = newestApplied(connection);
+            if (newestApplied > newestKnown) {
+                throw new StartFailure(StartFailure.Reason.DATABASE, "the database has schema migration V" + newestApplied + ", newer than "
+                        + "this release knows (V" + newestKnown + "): a newer release has upgraded it, and going back is not supported; "
+                        + "run that release, or restore the backup taken before the upgrade");
+            }
             int applied = 0;
             for (Migration migration : migrations) {
                 String recorded = recordedChecksum(connection, migration.version);
@@ -58,8 +78,8 @@ public final class Migrations {
                     run(connection, migration, clock);
                     applied++;
                 } else if (!recorded.equals(migration.checksum)) {
-                    throw new IllegalStateException("migration V" + migration.version + " was changed after it was applied; "
-                            + "restore the original file and add a new migration instead");
+                    throw new StartFailure(StartFailure.Reason.DATABASE, "migration V" + migration.version + " was changed after it was "
+                            + "applied; restore the original file and add a new migration instead");
                 }
             }
             return applied;
@@ -75,9 +95,19 @@ public final class Migrations {
         }
     }
 
+    private static int newestApplied(Connection connection) throws SQLException {
+        try (Statement select = connection.createStatement(); ResultSet row = select.executeQuery("SELECT MAX(version) FROM schema_migration")) {
+            return row.next() ? row.getInt(1) : 0;
+        }
+    }
+
     private static void run(Connection connection, Migration migration, Clock clock) throws SQLException {
         try (Statement statement = connection.createStatement()) {
             for (String sql : statements(migration.sql)) statement.execute(sql);
+        } catch (SQLException e) {
+            // the message is the database's about our own DDL: it names a table or column, never a stored value
+            throw new StartFailure(StartFailure.Reason.DATABASE, "schema migration V" + migration.version + " (" + migration.description
+                    + ") failed: " + e.getMessage() + "; every migration of this start was rolled back, the database is as it was");
         }
         try (PreparedStatement insert = connection.prepareStatement(
                 "INSERT INTO schema_migration (version, description, checksum, applied_at) VALUES (?, ?, ?, ?)")) {
@@ -108,12 +138,12 @@ public final class Migrations {
         return statements;
     }
 
-    private static List<Migration> load(Dialect dialect) {
+    private static List<Migration> load(Dialect dialect, ClassLoader source) {
         List<Migration> migrations = new ArrayList<>();
         // numbers may have gaps (two branches reserving numbers); each present file runs once, in number order
         for (int version = 1; version <= MAX_VERSION; version++) {
             String path = "db/" + dialect.migrationFolder + "/V" + version + ".sql";
-            try (InputStream in = Migrations.class.getClassLoader().getResourceAsStream(path)) {
+            try (InputStream in = source.getResourceAsStream(path)) {
                 if (in == null) continue;
                 String sql = new String(in.readAllBytes(), StandardCharsets.UTF_8);
                 migrations.add(new Migration(version, firstComment(sql), sql, sha256(sql)));

@@ -129,6 +129,9 @@ class SettingTableTest {
         s.put("oidc.fetch-timeout-millis", "200");
         s.put("oidc.max-document-bytes", "2048");
         s.put("oidc.allow-http-issuers", "true");
+        s.put("backup.interval-minutes", "60");
+        s.put("backup.folder", dir.resolve("backups").toString());
+        s.put("backup.keep", "3");
         return s;
     }
 

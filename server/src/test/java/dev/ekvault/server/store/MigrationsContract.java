@@ -116,4 +116,91 @@ abstract class MigrationsContract {
                     .isInstanceOf(StoreException.class).isNotInstanceOf(ConflictingWrite.class);
         }
     }
+
+    /** The highest migration number shipped for this backend's dialect. */
+    private int latest(Database db) {
+        int latest = 0;
+        for (int v = 1; v <= 200; v++) {
+            if (getClass().getClassLoader().getResource("db/" + db.dialect().migrationFolder + "/V" + v + ".sql") != null) latest = v;
+        }
+        return latest;
+    }
+
+    /** The shipped migrations plus one more, numbered {@code version}, holding {@code sql}. */
+    private static ClassLoader withExtraMigration(Database db, int version, String sql) {
+        String extra = "db/" + db.dialect().migrationFolder + "/V" + version + ".sql";
+        return new ClassLoader(MigrationsContract.class.getClassLoader()) {
+            @Override
+            public java.io.InputStream getResourceAsStream(String name) {
+                return name.equals(extra) ? new java.io.ByteArrayInputStream(sql.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                        : super.getResourceAsStream(name);
+            }
+        };
+    }
+
+    /** Every table, column and index of the schema, with the migrations recorded and the rows of app_user. */
+    private static String schema(Database db) {
+        String query = db.dialect() == Dialect.SQLITE
+                ? "SELECT type || ' ' || name || ' ' || COALESCE(sql, '') FROM sqlite_master ORDER BY type, name"
+                : "SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type FROM information_schema.columns "
+                        + "WHERE table_schema = current_schema() UNION ALL SELECT 'index ' || indexname || ' ' || indexdef FROM pg_indexes "
+                        + "WHERE schemaname = current_schema() UNION ALL SELECT 'trigger ' || trigger_name || ' ' || event_object_table "
+                        + "FROM information_schema.triggers WHERE trigger_schema = current_schema() ORDER BY 1";
+        return db.read(c -> {
+            StringBuilder out = new StringBuilder();
+            for (String q : List.of(query, "SELECT 'migration V' || version || ' ' || checksum FROM schema_migration ORDER BY version",
+                    "SELECT 'user ' || id || ' ' || email FROM app_user ORDER BY id")) {
+                try (var rows = c.createStatement().executeQuery(q)) {
+                    while (rows.next()) out.append(rows.getString(1)).append('\n');
+                }
+            }
+            return out.toString();
+        });
+    }
+
+    /**
+     * An upgrade whose last migration fails: the start stops naming it, and the database is as the previous release left
+     * it (schema, recorded migrations and rows), not half-way; without the broken migration the same upgrade applies.
+     */
+    @Test
+    void aMigrationThatFailsLeavesTheDatabaseAsItWasAndIsNamed() throws Exception {
+        try (Database db = open()) {
+            int latest = latest(db);
+            Migrations.apply(db, new TestClock(), latest - 1); // the previous release's schema, with a row in it
+            db.write(c -> c.createStatement().executeUpdate("INSERT INTO app_user (id, email, name, created_at) VALUES ('u1', 'a@b', 'a', 0)"));
+            String before = schema(db);
+            ClassLoader broken = withExtraMigration(db, latest + 1, """
+                    -- a migration that breaks half-way
+                    CREATE TABLE half_done (id TEXT PRIMARY KEY);
+                    UPDATE app_user SET name = 'changed';
+                    INSERT INTO no_such_table VALUES (1);
+                    """);
+
+            assertThatThrownBy(() -> Migrations.apply(db, new TestClock(), 200, broken))
+                    .isInstanceOfSatisfying(dev.ekvault.server.config.StartFailure.class,
+                            f -> assertThat(f.reason).isEqualTo(dev.ekvault.server.config.StartFailure.Reason.DATABASE))
+                    .hasMessageContaining("schema migration V" + (latest + 1) + " (a migration that breaks half-way) failed")
+                    .hasMessageContaining("no_such_table")
+                    .hasMessageContaining("the database is as it was");
+            assertThat(schema(db)).as("neither V%d nor the broken one left anything", latest).isEqualTo(before);
+
+            assertThat(Migrations.apply(db, new TestClock())).as("the control: the real upgrade applies").isEqualTo(1);
+            assertThat(schema(db)).isNotEqualTo(before).contains("migration V" + latest + " ").doesNotContain("half_done");
+        }
+    }
+
+    /** A database a newer release migrated is refused, not run by older code; the control: the same database, current. */
+    @Test
+    void aDatabaseANewerReleaseMigratedIsRefused() throws Exception {
+        try (Database db = open()) {
+            int latest = latest(db);
+            Migrations.apply(db, new TestClock());
+            assertThat(Migrations.apply(db, new TestClock())).isZero();
+            db.write(c -> c.createStatement().executeUpdate("INSERT INTO schema_migration (version, description, checksum, applied_at) "
+                    + "VALUES (" + (latest + 3) + ", 'from the future', 'x', 0)"));
+            assertThatThrownBy(() -> Migrations.apply(db, new TestClock()))
+                    .isInstanceOf(dev.ekvault.server.config.StartFailure.class)
+                    .hasMessageContaining("V" + (latest + 3)).hasMessageContaining("newer than this release knows (V" + latest + ")");
+        }
+    }
 }

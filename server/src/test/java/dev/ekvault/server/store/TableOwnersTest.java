@@ -32,7 +32,8 @@ class TableOwnersTest {
             "store/ChangeFeed", "the change_log: appended by store/Journal.changed (Journal calls ChangeFeed.record) and polled and pruned by the feed",
             "store/Migrations", "schema_migration, and the migration scripts it runs: it exists before any store",
             "store/Database", "the readiness probe (writeProblem) and connection settings: no table is written",
-            "ratelimit/SharedRateLimiter", "rate_limit_window, its own table: one atomic upsert per hit, nothing else reads it");
+            "ratelimit/SharedRateLimiter", "rate_limit_window, its own table: one atomic upsert per hit, nothing else reads it",
+            "backup/SqliteCopy", "copies, checks and checkpoints whole SQLite files (VACUUM INTO, PRAGMA): no table is written");
 
     private static final Pattern WRITE = Pattern.compile("\\b(INSERT INTO|UPDATE|DELETE FROM)\\b(\\s+([a-z_][a-z0-9_]*))?");
     private static final Pattern SQL_TEXT = Pattern.compile(

@@ -97,6 +97,20 @@ public final class TestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * A server on a store that already holds workspace {@code acme} (a restored backup, a database made by an earlier
+     * release): nothing is initialised; {@code ownerToken} is the token made when the store was first started.
+     */
+    public static TestServer startOn(TestClock clock, String databaseUrl, Path dataDir, String masterKey, String ownerToken,
+                                     String... extraFlags) {
+        Config config = new ConfigLoader().load(flags(databaseUrl, dataDir, masterKey, extraFlags), Map.of());
+        try {
+            return new TestServer(config, clock, masterKey, false, ownerToken);
+        } catch (Exception e) {
+            throw new IllegalStateException("test server did not start on the existing store", e);
+        }
+    }
+
     private static List<String> flags(String databaseUrl, Path dataDir, String masterKey, String... extraFlags) {
         List<String> flags = new ArrayList<>(List.of("--data-dir=" + dataDir, "--http-host=127.0.0.1", "--http-port=0",
                 "--database-url=" + databaseUrl, "--master-key=" + masterKey, "--http-shutdown-timeout-seconds=5",
@@ -350,6 +364,21 @@ public final class TestServer implements AutoCloseable {
             return null;
         });
         server.secretCache().invalidateAll();
+    }
+
+    /** Key → shared value of every secret of {@code project} in one environment, read (so decrypted) through the API. */
+    public Map<String, String> sharedValues(String project, String environmentId, String token) {
+        HttpResult r = get("/v1/workspace/acme/project/" + project + "/secret?environmentId=" + environmentId, token);
+        if (r.status() != 200) throw new IllegalStateException("secrets not listed: " + r);
+        Map<String, String> values = new java.util.HashMap<>();
+        for (JsonNode secret : r.json()) {
+            for (JsonNode v : secret.get("values")) {
+                if (v.get("environmentId").asText().equals(environmentId) && !v.get("isPersonal").asBoolean()) {
+                    values.put(secret.get("name").asText(), v.get("value").asText());
+                }
+            }
+        }
+        return values;
     }
 
     public static String quote(String text) {
