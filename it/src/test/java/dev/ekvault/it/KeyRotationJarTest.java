@@ -54,16 +54,9 @@ class KeyRotationJarTest {
             assertThat(Files.readString(data.resolve("master.key")).strip()).as("the data folder's key is the new one").isEqualTo(newKey);
 
             // the running node switches by itself: it creates an environment (a data key wrapped under the new key)
-            AtomicInteger attempt = new AtomicInteger();
-            String[] created = new String[1];
-            EkJar.awaitCondition("the server wraps new data keys under the new key", Duration.ofSeconds(30), () -> {
-                EkJar.Reply r = api.post(PROJECT + "/environment", "{\"name\":\"after-" + attempt.incrementAndGet() + "\"}");
-                if (r.status() == 201) created[0] = r.json().get("id").asText();
-                return r.status() == 201;
-            });
-            assertThat(api.post(PROJECT + "/secret", EkJar.bulkCreateBody(List.of(created[0]), Map.of("NEW", "after"))).status()).isEqualTo(201);
+            String created = environmentOnceSwitched(api);
             assertThat(values(api, environment)).isEqualTo(expected);
-            assertThat(values(api, created[0])).isEqualTo(Map.of("NEW", "after"));
+            assertThat(values(api, created)).isEqualTo(Map.of("NEW", "after"));
             assertThat(server.stderr()).contains("the master key was rotated").doesNotContain(oldKey).doesNotContain(newKey);
         }
 
@@ -105,16 +98,9 @@ class KeyRotationJarTest {
             assertThat(rotated.exitCode()).as("rotate-master-key; stderr:\n%s", rotated.stderr()).isEqualTo(0);
 
             // each node switches by itself: B wraps a new environment's key under the new master key, A reads it
-            AtomicInteger attempt = new AtomicInteger();
-            String[] created = new String[1];
-            EkJar.awaitCondition("node B wraps new data keys under the new key", Duration.ofSeconds(30), () -> {
-                EkJar.Reply r = onB.post(PROJECT + "/environment", "{\"name\":\"after-" + attempt.incrementAndGet() + "\"}");
-                if (r.status() == 201) created[0] = r.json().get("id").asText();
-                return r.status() == 201;
-            });
-            assertThat(onB.post(PROJECT + "/secret", EkJar.bulkCreateBody(List.of(created[0]), Map.of("NEW", "after"))).status()).isEqualTo(201);
+            String created = environmentOnceSwitched(onB);
             EkJar.awaitCondition("node A switched too", Duration.ofSeconds(30), () -> a.stderr().contains("the master key was rotated"));
-            assertThat(values(onA, created[0])).isEqualTo(Map.of("NEW", "after"));
+            assertThat(values(onA, created)).isEqualTo(Map.of("NEW", "after"));
             assertThat(values(onA, environment)).isEqualTo(expected);
             assertThat(values(onB, environment)).isEqualTo(expected);
         }
@@ -176,6 +162,22 @@ class KeyRotationJarTest {
         EkJar.Result init = EkJar.init(work, env);
         assertThat(init.exitCode()).as("init; stderr:\n%s", init.stderr()).isEqualTo(0);
         return init.stdout().strip();
+    }
+
+    /**
+     * Creates an environment (its data key wrapped under the master key the node holds) once the node has switched to the
+     * rotated key (before that it refuses), with a secret NEW=after in it; returns the environment's id.
+     */
+    private static String environmentOnceSwitched(EkJar.Api api) {
+        AtomicInteger attempt = new AtomicInteger();
+        String[] created = new String[1];
+        EkJar.awaitCondition("the node wraps new data keys under the new key", Duration.ofSeconds(30), () -> {
+            EkJar.Reply r = api.post(PROJECT + "/environment", "{\"name\":\"after-" + attempt.incrementAndGet() + "\"}");
+            if (r.status() == 201) created[0] = r.json().get("id").asText();
+            return r.status() == 201;
+        });
+        assertThat(api.post(PROJECT + "/secret", EkJar.bulkCreateBody(List.of(created[0]), Map.of("NEW", "after"))).status()).isEqualTo(201);
+        return created[0];
     }
 
     /** Creates the project "web" (first call) and an environment in it; returns the environment's id. */
