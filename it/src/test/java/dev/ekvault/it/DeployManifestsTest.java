@@ -165,6 +165,14 @@ class DeployManifestsTest {
         assertThat(list(container.get("volumeMounts")).stream().map(DeployManifestsTest::map)
                 .filter(m -> m.get("mountPath").equals(keyMount)).findFirst().orElseThrow()).containsEntry("readOnly", true);
         assertThat(mounts).as("the data folder is a volume").containsKey((String) env.get("EK_DATA_DIR").get("value"));
+        // the next master key of a rotation: an optional Secret, mounted as a folder (no subPath) so that running pods see it appear
+        String nextFile = (String) env.get("EK_MASTER_KEY_NEXT_FILE").get("value");
+        String nextMount = mounts.keySet().stream().filter(m -> nextFile.startsWith(m + "/")).findFirst().orElseThrow();
+        assertThat(nextMount).isNotEqualTo(keyMount);
+        assertThat(volume(deployment, mounts.get(nextMount))).extracting(v -> at(v, "secret.optional")).isEqualTo(true);
+        assertThat(list(container.get("volumeMounts")).stream().map(DeployManifestsTest::map)
+                .filter(m -> m.get("mountPath").equals(nextMount)).findFirst().orElseThrow()).containsEntry("readOnly", true)
+                .doesNotContainKey("subPath");
 
         Map<String, Object> service = find(objects, "Service", "ek-server").orElseThrow();
         assertThat(podLabels).containsAllEntriesOf(map(at(service, "spec.selector")));

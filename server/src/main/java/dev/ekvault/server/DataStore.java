@@ -95,14 +95,16 @@ final class DataStore {
     private static DataStore open(Config config, String jdbcUrl, MasterKey masterKey, Clock clock, boolean mustExist) {
         Database database = connect(config, jdbcUrl);
         try {
-            DataKeys dataKeys = new DataKeys(masterKey, clock);
+            DataKeys probe = new DataKeys(masterKey, clock);
             byte[] verifier = database.read(c -> {
                 try {
-                    return dataKeys.readVerifier(c);
+                    return probe.readVerifier(c);
                 } catch (SQLException noSchemaYet) {
                     return null;
                 }
             });
+            masterKey = nextKeyIfRotated(config, masterKey, verifier);
+            DataKeys dataKeys = new DataKeys(masterKey, clock);
             if (verifier == null && mustExist) {
                 throw new StartFailure(StartFailure.Reason.NOT_FOUND, "the database has never been started by ek-server "
                         + "(no master-key check in it): nothing to recover; nothing was changed");
@@ -115,6 +117,20 @@ final class DataStore {
             database.close();
             throw e;
         }
+    }
+
+    /**
+     * The key to open with: the configured one, unless the database was rotated to the key in {@code master-key-next-file}
+     * (a node restarted during a rotation, before its key setting was changed); a key that opens neither is refused by
+     * the verifier check after this.
+     */
+    private static MasterKey nextKeyIfRotated(Config config, MasterKey configured, byte[] verifier) {
+        if (verifier == null || DataKeys.opens(configured, verifier)) return configured;
+        return MasterKeyFile.next(config).filter(next -> DataKeys.opens(next, verifier)).map(next -> {
+            LOG.warning("the database was rotated to the master key " + next.idHex() + " of master-key-next-file; starting with it "
+                    + "(make it the node's master-key-file)");
+            return next;
+        }).orElse(configured);
     }
 
     /** The pool checks a first connection when it is built: an unreachable database fails here, named, without a trace. */

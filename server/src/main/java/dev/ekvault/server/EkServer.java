@@ -20,6 +20,7 @@ import dev.ekvault.server.people.PeopleFeature;
 import dev.ekvault.server.platform.Platform;
 import dev.ekvault.server.ratelimit.IpRateLimiter;
 import dev.ekvault.server.ratelimit.TrustedProxies;
+import dev.ekvault.server.keyrotation.KeyRotationFeature;
 import dev.ekvault.server.secret.SecretCache;
 import dev.ekvault.server.secret.SecretFeature;
 import dev.ekvault.server.sync.SyncFeature;
@@ -76,6 +77,7 @@ public final class EkServer implements AutoCloseable {
         SsoFeature.install(p, tree, people);
         WorkloadIdentityFeature.install(p, tree, auth);
         this.syncs = SyncFeature.install(p, tree, secrets.service(), secrets.reminders());
+        KeyRotationFeature.install(p, secrets);
         BackupFeature.install(p);
     }
 

@@ -11,7 +11,10 @@ import dev.ekvault.server.config.ConfigException;
 import dev.ekvault.server.config.ConfigLoader;
 import dev.ekvault.server.config.Setting;
 import dev.ekvault.server.config.StartFailure;
+import dev.ekvault.server.crypto.MasterKey;
+import dev.ekvault.server.crypto.MasterKeyFile;
 import dev.ekvault.server.crypto.WrongMasterKeyException;
+import dev.ekvault.server.keyrotation.MasterKeyRotation;
 import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.log.Logging;
 import dev.ekvault.server.log.ShutdownSafeLogManager;
@@ -26,7 +29,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * {@code ek-server [serve|init|rotate-jwt-key|set-password|owner-token|help] [--key=value …]}. Everything but the token
+ * {@code ek-server [serve|init|rotate-jwt-key|rotate-master-key|set-password|owner-token|help] [--key=value …]}. Everything but the token
  * of {@code init} and {@code owner-token} goes to standard error, so {@code TOKEN=$(java -jar ek-server.jar init …)}
  * captures exactly the token. A start that cannot go on ends with one log line and an exit code of its own
  * ({@link #exitCode}; the README lists them).
@@ -69,6 +72,7 @@ public final class Main {
             usage: ek-server [serve] [--key=value ...]
                    ek-server init --workspace <slug> --email <email> [--expires-in 6m] [--key=value ...]
                    ek-server rotate-jwt-key [--key=value ...]
+                   ek-server rotate-master-key --new-key-file <file> [--key=value ...]
                    ek-server set-password --email <email> [--key=value ...]   (the password: one line on standard input)
                    ek-server owner-token --workspace <slug> [--expires-in 6m] [--key=value ...]
                    ek-server audit verify [--workspace <slug>] [--key=value ...]
@@ -88,6 +92,7 @@ public final class Main {
                 case "serve" -> serve(rest);
                 case "init" -> System.exit(init(rest));
                 case "rotate-jwt-key" -> rotateJwtKey(rest);
+                case "rotate-master-key" -> System.exit(rotateMasterKey(rest));
                 case "set-password" -> System.exit(setPassword(rest));
                 case "owner-token" -> System.exit(ownerToken(rest));
                 case "audit" -> System.exit(audit(rest));
@@ -291,6 +296,39 @@ public final class Main {
         try {
             String kid = new SigningKeys(store.database, store.masterKey, config.jwt(), Clock.systemUTC()).rotateAndAnnounce();
             LOG.info("rotated the JWT signing key; the new key id is " + kid + "; running nodes switch to it within a second");
+        } finally {
+            store.close();
+        }
+    }
+
+    /**
+     * Rotates the master key to the one in {@code --new-key-file}, with the server running or not: everything sealed under
+     * the current key is sealed again under the new one in one transaction, and the current key is refused from then on.
+     * Running nodes switch within a second (from their master-key-next-file, or the data folder's key file, which this
+     * replaces when the key is the embedded default).
+     */
+    private static int rotateMasterKey(List<String> args) {
+        String newKeyFile = take(args, "--new-key-file");
+        if (newKeyFile == null) {
+            System.err.println("rotate-master-key needs --new-key-file <file> (the new key: base64 of 32 random bytes)\n" + USAGE);
+            return 2;
+        }
+        Config config = new ConfigLoader().load(args, System.getenv());
+        LOG.info(ConfigLoader.describe(config));
+        MasterKey next = MasterKeyFile.readNew(java.nio.file.Path.of(newKeyFile)); // a bad file is refused before the store opens
+        DataStore store = DataStore.existing(config, Clock.systemUTC());
+        AuditLog.forCommand(store.database, Clock.systemUTC(), "rotate-master-key");
+        try {
+            MasterKey current = store.masterKey;
+            MasterKeyRotation.Resealed resealed = MasterKeyRotation.rotate(store.database, current, next);
+            LOG.warning("rotated the master key from " + current.idHex() + " to " + next.idHex() + " (" + resealed + "); the old key is "
+                    + "refused from now on");
+            if (MasterKeyFile.replaceDefault(config, java.nio.file.Path.of(newKeyFile))) {
+                LOG.info("wrote the new master key to the data folder's " + MasterKeyFile.DEFAULT_NAME + "; back it up");
+            }
+            return 0;
+        } catch (IllegalArgumentException sameKey) {
+            throw new ConfigException(sameKey.getMessage());
         } finally {
             store.close();
         }

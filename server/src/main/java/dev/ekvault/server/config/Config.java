@@ -7,7 +7,7 @@ import java.time.Duration;
  * The effective configuration, built once at start by {@link ConfigLoader} and never changed afterwards.
  * Secret-valued settings are {@link Secret}s so that printing a record never prints them.
  */
-public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Limits limits,
+public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Path masterKeyNextFile, Limits limits,
                      Jwt jwt, RateLimits rateLimits, Duration changePollInterval, Duration fullReloadInterval, People people, Sso sso,
                      Oidc oidc, Audit audit, Secrets secrets, Sync sync, Shares shares, Backup backup, String description) {
 

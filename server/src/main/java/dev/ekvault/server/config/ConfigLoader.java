@@ -147,6 +147,7 @@ public final class ConfigLoader {
                 intIn(v, "limits.max-environments-per-request", 1, 1_000),
                 intIn(v, "limits.body-idle-timeout-millis", 100, 60_000));
         String masterKeyFile = v.get("master-key-file");
+        String masterKeyNextFile = v.get("master-key-next-file");
         return new Config(
                 Path.of(nonEmpty(v, "data-dir")),
                 new Config.Http(nonEmpty(v, "http.host"), intIn(v, "http.port", 0, 65535),
@@ -155,6 +156,7 @@ public final class ConfigLoader {
                         new Config.Secret(v.get("database.password")), intIn(v, "database.pool-size", 1, 1000)),
                 new Config.Secret(v.get("master-key")),
                 masterKeyFile.isEmpty() ? null : Path.of(masterKeyFile),
+                masterKeyNextFile.isEmpty() ? null : Path.of(masterKeyNextFile),
                 limits,
                 new Config.Jwt(nonEmpty(v, "jwt.issuer"), Duration.ofSeconds(intIn(v, "jwt.lifetime-seconds", Config.Jwt.MIN_LIFETIME_SECONDS, Config.Jwt.MAX_LIFETIME_SECONDS)),
                         Duration.ofHours(intIn(v, "jwt.key-rotation-hours", 1, 24 * 365))),

@@ -26,6 +26,7 @@ public record Setting(String key, String defaultValue, boolean secret, String me
             new Setting("database.pool-size", "10", false, "database connections per node"),
             new Setting("master-key", "", true, "base64 of 32 random bytes; with PostgreSQL this or master-key-file is required"),
             new Setting("master-key-file", "", false, "a file holding the master key; empty: <data-dir>/master.key, generated on a first start"),
+            new Setting("master-key-next-file", "", false, "a file that holds the next master key during a rotation (rotate-master-key): read when the database's key changes, and at start when the current key is refused; may be absent until then"),
             new Setting("limits.max-body-bytes", Integer.toString(2 * 1024 * 1024), false, "larger request bodies get 413"),
             new Setting("limits.max-json-depth", "16", false, "deeper JSON gets 400"),
             new Setting("limits.max-key-length", "128", false, "the longest secret key (A-Z a-z 0-9 _ -)"),

@@ -9,13 +9,18 @@ import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Envelope encryption: every environment has its own data key, wrapped by the master key and stored beside the
  * data. Values are sealed with the environment's newest data key; the key id in each ciphertext names the key that
- * opens it. Unwrapped keys are cached (a key id is never reused, so a cached key is never stale).
+ * opens it, so an environment's key rotates ({@link #rotate}) with its older values still readable until they are
+ * re-encrypted ({@code keyrotation/DataKeyRotation}) and the older key is retired ({@link #retireOlder}). Unwrapped keys
+ * are cached (a key id is never reused in an environment, so a cached key is never stale); which key is the newest is
+ * read at each seal, so a rotation on another node applies to the next write here.
  */
 public final class DataKeys {
     private static final byte[] VERIFIER_PLAINTEXT = "ek master key check".getBytes(StandardCharsets.UTF_8);
@@ -26,7 +31,6 @@ public final class DataKeys {
     private final DataKeyStore store = new DataKeyStore();
     private final SecureRandom random = new SecureRandom();
     private final Map<String, SecretKey> unwrapped = new ConcurrentHashMap<>();
-    private final Map<String, Integer> currentKeyId = new ConcurrentHashMap<>();
 
     public DataKeys(MasterKey masterKey, Clock clock) {
         this.masterKey = masterKey;
@@ -42,8 +46,7 @@ public final class DataKeys {
         if (verifier == null) {
             database.write(c -> {
                 if (store.masterKeyVerifier(c) == null) {
-                    store.insertMasterKeyVerifier(c, masterKey.idHex(),
-                            Aead.seal(masterKey.secretKey(), masterKey.id(), VERIFIER_PLAINTEXT, VERIFIER_AAD), clock.millis());
+                    store.insertMasterKeyVerifier(c, masterKey.idHex(), masterKey.seal(VERIFIER_PLAINTEXT, VERIFIER_AAD), clock.millis());
                 }
                 return null;
             });
@@ -54,13 +57,19 @@ public final class DataKeys {
 
     /** Checks a database's stored verifier without touching anything; null means a database with none yet. */
     public void checkVerifier(byte[] verifier) {
-        if (verifier == null) return;
+        if (verifier == null || opens(masterKey, verifier)) return;
+        throw new WrongMasterKeyException(String.format(
+                "the master key (id %s) is not the one this database is sealed with (id %08x): start with that key (after a "
+                        + "rotate-master-key, the new one); nothing was changed", masterKey.idHex(), Aead.keyId(verifier)));
+    }
+
+    /** Whether {@code key} is the master key the stored {@code verifier} was sealed with. */
+    public static boolean opens(MasterKey key, byte[] verifier) {
         try {
-            Aead.open(masterKey.secretKey(), verifier, VERIFIER_AAD);
+            Aead.open(key.secretKey(), verifier, VERIFIER_AAD);
+            return true;
         } catch (IntegrityException e) {
-            throw new WrongMasterKeyException(String.format(
-                    "the master key (id %s) is not the one this database was created with (id %08x); "
-                            + "start with the original master key, nothing was changed", masterKey.idHex(), Aead.keyId(verifier)));
+            return false;
         }
     }
 
@@ -69,13 +78,91 @@ public final class DataKeys {
         return store.masterKeyVerifier(c);
     }
 
+    /**
+     * A master key rotation's part in crypto, inside the caller's transaction: every data key still wrapped under
+     * {@code from} is re-wrapped under {@code to} (the data key itself, and so every value, is unchanged); with
+     * {@code newVerifier} the verifier is replaced too, which is what makes {@code from} refused from then on. Returns
+     * how many data keys were re-wrapped.
+     */
+    public static int rewrap(Connection c, MasterKey from, MasterKey to, boolean newVerifier) throws SQLException {
+        DataKeyStore store = new DataKeyStore();
+        if (newVerifier) store.replaceMasterKeyVerifier(c, to.idHex(), to.seal(VERIFIER_PLAINTEXT, VERIFIER_AAD));
+        int rewrapped = 0;
+        for (DataKeyStore.Row row : store.wrappedUnder(c, from.idHex())) {
+            byte[] aad = Aad.dataKey(row.workspaceId(), row.environmentId(), row.keyId());
+            byte[] raw = from.open(row.wrapped(), aad);
+            try {
+                store.rewrap(c, row, to.idHex(), to.seal(raw, aad));
+            } finally {
+                Arrays.fill(raw, (byte) 0);
+            }
+            rewrapped++;
+        }
+        return rewrapped;
+    }
+
+    /**
+     * The id of the master key the database's verifier names, and so the one every node must seal with; a node whose key
+     * is another is refused here rather than wrap a data key no other node could open.
+     */
+    private void requireCurrentMasterKey(Connection c) throws SQLException {
+        byte[] verifier = store.masterKeyVerifier(c);
+        if (verifier != null && Aead.keyId(verifier) != masterKey.id()) {
+            throw new IllegalStateException("this node's master key " + masterKey.idHex() + " was rotated away (the database is sealed "
+                    + "with " + MasterKey.hex(Aead.keyId(verifier)) + "): give the node the new key (master-key-next-file)");
+        }
+    }
+
     /** Creates the first data key of a new environment, inside the caller's transaction. */
     public void createFor(Connection c, String workspaceId, String environmentId) throws SQLException {
+        insertKey(c, workspaceId, environmentId, 1);
+    }
+
+    /**
+     * Rotates an environment's data key, inside the caller's transaction: a new key that every value written from now on
+     * is sealed with; values under older keys stay readable until re-encrypted. Returns the new key's id.
+     */
+    public int rotate(Connection c, String workspaceId, String environmentId) throws SQLException {
+        DataKeyStore.WrappedKey newest = store.find(c, environmentId, null);
+        if (newest == null) throw new IllegalStateException("environment has no data key");
+        return insertKey(c, workspaceId, environmentId, newest.keyId() + 1);
+    }
+
+    private int insertKey(Connection c, String workspaceId, String environmentId, int keyId) throws SQLException {
+        requireCurrentMasterKey(c);
         byte[] raw = new byte[32];
         random.nextBytes(raw);
-        int keyId = 1;
-        byte[] wrapped = Aead.seal(masterKey.secretKey(), masterKey.id(), raw, Aad.dataKey(workspaceId, environmentId, keyId));
-        store.insert(c, environmentId, keyId, masterKey.idHex(), wrapped, clock.millis());
+        try {
+            store.insert(c, environmentId, keyId, masterKey.idHex(), masterKey.seal(raw, Aad.dataKey(workspaceId, environmentId, keyId)),
+                    clock.millis());
+        } finally {
+            Arrays.fill(raw, (byte) 0);
+        }
+        return keyId;
+    }
+
+    /** An environment with more than one data key, and where it is (the AAD and the journal name them). */
+    public record Rotating(String environmentId, String workspaceId, String projectId) {}
+
+    /** Environments with more than one data key: rotated, their older values still to be re-encrypted. */
+    public List<Rotating> rotating(Connection c) throws SQLException {
+        return store.rotating(c);
+    }
+
+    /** The id of an environment's newest data key (the one values are sealed with now); null when it has none. */
+    public Integer newestKeyId(Connection c, String environmentId) throws SQLException {
+        DataKeyStore.WrappedKey newest = store.find(c, environmentId, null);
+        return newest == null ? null : newest.keyId();
+    }
+
+    /**
+     * Deletes an environment's keys older than {@code keyId} once nothing is sealed under them (the caller checks, after
+     * this, in the same transaction: on PostgreSQL the delete waits for writes that chose an older key). Returns how many
+     * were deleted. Their unwrapped copies stay in memory: a read that took a ciphertext from the read cache just before
+     * the cache is dropped (after the commit) still opens it.
+     */
+    public int retireOlder(Connection c, String environmentId, int keyId) throws SQLException {
+        return store.deleteOlder(c, environmentId, keyId);
     }
 
     /**
@@ -88,15 +175,10 @@ public final class DataKeys {
     }
 
     public byte[] seal(Connection c, String workspaceId, String environmentId, byte[] plaintext, byte[] aad) throws SQLException {
-        Integer keyId = currentKeyId.get(environmentId);
-        if (keyId == null) {
-            DataKeyStore.WrappedKey newest = store.find(c, environmentId, null);
-            if (newest == null) throw new IllegalStateException("environment has no data key");
-            keyId = newest.keyId();
-            unwrapped.computeIfAbsent(cacheKey(environmentId, keyId), k -> unwrap(workspaceId, environmentId, newest));
-            currentKeyId.put(environmentId, keyId);
-        }
-        return Aead.seal(key(c, workspaceId, environmentId, keyId), keyId, plaintext, aad);
+        DataKeyStore.WrappedKey newest = store.newestForSealing(c, environmentId);
+        if (newest == null) throw new IllegalStateException("environment has no data key");
+        SecretKey key = unwrapped.computeIfAbsent(cacheKey(environmentId, newest.keyId()), k -> unwrap(workspaceId, environmentId, newest));
+        return Aead.seal(key, newest.keyId(), plaintext, aad);
     }
 
     public byte[] open(Connection c, String workspaceId, String environmentId, byte[] ciphertext, byte[] aad) throws SQLException {
@@ -126,7 +208,7 @@ public final class DataKeys {
     }
 
     private SecretKey unwrap(String workspaceId, String environmentId, DataKeyStore.WrappedKey wrapped) {
-        byte[] raw = Aead.open(masterKey.secretKey(), wrapped.wrapped(), Aad.dataKey(workspaceId, environmentId, wrapped.keyId()));
+        byte[] raw = masterKey.open(wrapped.wrapped(), Aad.dataKey(workspaceId, environmentId, wrapped.keyId()));
         return new SecretKeySpec(raw, "AES");
     }
 

@@ -9,8 +9,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.logging.Logger;
 
@@ -35,6 +39,57 @@ public final class MasterKeyFile {
     /** The configured key or the data folder's key file; never generates one. */
     public static MasterKey loadExisting(Config config) {
         return load(config, false);
+    }
+
+    /**
+     * The keys a node can find now, for following a rotation: its configured key read again (a key file may have been
+     * replaced since the start), then the {@code master-key-next-file} if it exists. Unreadable sources are skipped.
+     */
+    public static List<MasterKey> candidates(Config config) {
+        List<MasterKey> keys = new ArrayList<>();
+        try {
+            keys.add(loadExisting(config));
+        } catch (RuntimeException e) {
+            LOG.warning("cannot read the configured master key again: " + e.getMessage());
+        }
+        next(config).ifPresent(keys::add);
+        return keys;
+    }
+
+    /** The key in {@code master-key-next-file}, when that is set and the file exists. */
+    public static Optional<MasterKey> next(Config config) {
+        Path file = config.masterKeyNextFile();
+        if (file == null || !Files.exists(file)) return Optional.empty();
+        return Optional.of(read(file, "master-key-next-file"));
+    }
+
+    /** The new key of {@code rotate-master-key --new-key-file}: a file that must exist and hold a valid key. */
+    public static MasterKey readNew(Path file) {
+        if (!Files.isRegularFile(file)) throw new ConfigException("--new-key-file " + file + " is not a file");
+        return read(file, "--new-key-file");
+    }
+
+    /**
+     * After a rotation on the embedded default (the key is the data folder's {@code master.key}, no key setting), writes
+     * the new key there: written beside it (0600) and moved over it in one step, so the file holds one key or the other.
+     * Returns false (nothing written) when the key comes from a setting, which the operator changes.
+     */
+    public static boolean replaceDefault(Config config, Path newKeyFile) {
+        if (config.masterKey().isPresent() || config.masterKeyFile() != null || !config.database().embedded()) return false;
+        MasterKey key = readNew(newKeyFile);
+        Path file = config.dataDir().resolve(DEFAULT_NAME);
+        Path next = config.dataDir().resolve(DEFAULT_NAME + ".new");
+        try {
+            String base64 = Files.readString(newKeyFile, StandardCharsets.US_ASCII);
+            Files.deleteIfExists(next);
+            Files.createFile(next, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(next, base64.strip() + "\n", StandardCharsets.US_ASCII);
+            Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return true;
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new ConfigException("the database was rotated to master key " + key.idHex() + " but " + file + " could not be replaced ("
+                    + e.getClass().getSimpleName() + "): copy the new key file there before the next start");
+        }
     }
 
     private static MasterKey load(Config config, boolean mayGenerate) {

@@ -22,6 +22,16 @@ final class SigningKeyStore {
                 + "ORDER BY created_at DESC, kid DESC", ROW, retiredAfter);
     }
 
+    /** Every key, retired ones included (a master key rotation re-seals them all). */
+    List<Row> all(Connection c) throws SQLException {
+        return Sql.list(c, "SELECT " + COLUMNS + " FROM signing_key ORDER BY kid", ROW);
+    }
+
+    /** The same private key sealed under another master key; not a change of the key, so not journalled. */
+    void updateSealed(Connection c, String kid, byte[] privateSealed) throws SQLException {
+        Sql.update(c, "UPDATE signing_key SET private_sealed = ? WHERE kid = ?", privateSealed, kid);
+    }
+
     /** The newest active key, or null. */
     Row newestActive(Connection c) throws SQLException {
         return Sql.one(c, "SELECT " + COLUMNS + " FROM signing_key WHERE retired_at IS NULL ORDER BY created_at DESC, kid DESC "

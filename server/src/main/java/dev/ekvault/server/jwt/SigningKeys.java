@@ -17,6 +17,8 @@ import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 
 import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.security.SecureRandom;
 import java.text.ParseException;
 import java.time.Clock;
@@ -107,6 +109,27 @@ public final class SigningKeys {
             this.snapshot = load();
             if (snapshot.signing() == null) throw new IllegalStateException("no usable signing key after creating one");
         }
+    }
+
+    /**
+     * Re-seals, inside the caller's transaction, every private key still sealed under {@code from} with {@code to} (a
+     * master key rotation, {@code keyrotation/MasterKeyRotation}); returns how many. The keys themselves do not change,
+     * so tokens they signed stay valid.
+     */
+    public static int reseal(Connection c, MasterKey from, MasterKey to) throws SQLException {
+        SigningKeyStore store = new SigningKeyStore();
+        int resealed = 0;
+        for (SigningKeyStore.Row row : store.all(c)) {
+            if (Aead.keyId(row.privateSealed()) != from.id()) continue;
+            byte[] seed = from.open(row.privateSealed(), Aad.of(AAD_PURPOSE, row.kid()));
+            try {
+                store.updateSealed(c, row.kid(), to.seal(seed, Aad.of(AAD_PURPOSE, row.kid())));
+            } finally {
+                Arrays.fill(seed, (byte) 0);
+            }
+            resealed++;
+        }
+        return resealed;
     }
 
     /** The kid of the key that signs new tokens. */
@@ -253,7 +276,7 @@ public final class SigningKeys {
                 problem = "algorithm " + row.algorithm() + " is not " + Jws.ALGORITHM;
             } else {
                 OctetKeyPair stored = OctetKeyPair.parse(row.publicJwk());
-                byte[] seed = Aead.open(masterKey.secretKey(), row.privateSealed(), Aad.of(AAD_PURPOSE, row.kid()));
+                byte[] seed = masterKey.open(row.privateSealed(), Aad.of(AAD_PURPOSE, row.kid()));
                 try {
                     if (seed.length != Ed25519PrivateKeyParameters.KEY_SIZE) {
                         problem = "the sealed private key has the wrong length";
@@ -295,7 +318,7 @@ public final class SigningKeys {
         Ed25519PrivateKeyParameters privateKey = new Ed25519PrivateKeyParameters(random);
         byte[] seed = privateKey.getEncoded();
         try {
-            byte[] sealed = Aead.seal(masterKey.secretKey(), masterKey.id(), seed, Aad.of(AAD_PURPOSE, kid));
+            byte[] sealed = masterKey.seal(seed, Aad.of(AAD_PURPOSE, kid));
             return new SigningKeyStore.Row(kid, Jws.ALGORITHM, publicJwk(kid, privateKey.generatePublicKey()).toJSONString(), sealed, now, null);
         } finally {
             Arrays.fill(seed, (byte) 0);

@@ -339,6 +339,51 @@ public final class SecretStore {
         }
     }
 
+    // ---- an environment's data key rotation (keyrotation/DataKeyRotation re-encrypts through these) ----
+
+    /**
+     * A ciphertext sealed under one of an environment's data keys, with what its AAD names: a current value
+     * ({@code history} false) or a version row of the history.
+     */
+    public record Sealed(boolean history, String workspaceId, String projectId, String secretId, String environmentId, String ownerId,
+                         long version, byte[] ciphertext) {}
+
+    /**
+     * Up to {@code limit} of an environment's ciphertexts (current values and history) not sealed under data key
+     * {@code keyId}: the envelope's bytes 2 to 5 are its key id ({@code crypto/Aead}), compared as bytes in both databases.
+     */
+    public List<Sealed> sealedNotUnder(Connection c, String environmentId, int keyId, int limit) throws SQLException {
+        byte[] id = java.nio.ByteBuffer.allocate(4).putInt(keyId).array();
+        List<Sealed> rows = new ArrayList<>(Sql.list(c, "SELECT s.workspace_id, s.project_id, v.secret_id, v.environment_id, v.owner_id, v.version, "
+                + "v.ciphertext FROM secret_value v JOIN secret s ON s.id = v.secret_id WHERE v.environment_id = ? AND substr(v.ciphertext, 2, 4) <> ? "
+                + "LIMIT ?", r -> readSealed(r, false), environmentId, id, limit));
+        if (rows.size() < limit) {
+            rows.addAll(Sql.list(c, "SELECT e.workspace_id, h.project_id, h.secret_id, h.environment_id, h.owner_id, h.version, h.ciphertext "
+                    + "FROM secret_value_version h JOIN environment e ON e.id = h.environment_id WHERE h.environment_id = ? "
+                    + "AND h.ciphertext IS NOT NULL AND substr(h.ciphertext, 2, 4) <> ? LIMIT ?", r -> readSealed(r, true), environmentId, id,
+                    limit - rows.size()));
+        }
+        return rows;
+    }
+
+    /**
+     * The same value sealed again (under the environment's newest data key): nothing else of the row changes, so it is
+     * not a change of the value and not journalled. Only if the row still holds what was read (a write meanwhile sealed
+     * it under the newest key already); returns whether it was replaced.
+     */
+    public boolean reseal(Connection c, Sealed row, byte[] ciphertext) throws SQLException {
+        return row.history()
+                ? Sql.update(c, "UPDATE secret_value_version SET ciphertext = ? WHERE secret_id = ? AND environment_id = ? AND owner_id = ? "
+                        + "AND version = ? AND ciphertext = ?", ciphertext, row.secretId(), row.environmentId(), row.ownerId(), row.version(),
+                        row.ciphertext()) == 1
+                : Sql.update(c, "UPDATE secret_value SET ciphertext = ? WHERE secret_id = ? AND environment_id = ? AND owner_id = ? "
+                        + "AND ciphertext = ?", ciphertext, row.secretId(), row.environmentId(), row.ownerId(), row.ciphertext()) == 1;
+    }
+
+    private static Sealed readSealed(ResultSet r, boolean history) throws SQLException {
+        return new Sealed(history, r.getString(1), r.getString(2), r.getString(3), r.getString(4), r.getString(5), r.getLong(6), r.getBytes(7));
+    }
+
     private static final String DELETED = "SELECT id, workspace_id, project_id, name, note, type, data_type, created_at, updated_at, "
             + "deleted_at, deleted_by FROM deleted_secret ";
     private static final String VERSION = "SELECT secret_id, environment_id, owner_id, version, ciphertext, changed_at, changed_by, "

@@ -27,11 +27,12 @@ final class SealedState {
     /** One sign-in in flight; {@code workspace} may be null, {@code returnPath} is a validated local path. */
     record State(String state, String nonce, String verifier, String workspace, String returnPath, String redirectUri, long expiresAt) {}
 
-    private final SecretKey key;
+    /** The key is derived at each use: after a master key rotation this node seals under the new key at once. */
+    private final MasterKey masterKey;
     private final ObjectMapper json;
 
     SealedState(MasterKey masterKey, ObjectMapper json) {
-        this.key = deriveKey(masterKey);
+        this.masterKey = masterKey;
         this.json = json;
     }
 
@@ -49,7 +50,7 @@ final class SealedState {
         node.put("r", s.returnPath());
         node.put("u", s.redirectUri());
         node.put("e", s.expiresAt());
-        byte[] sealed = Aead.seal(key, KEY_ID, node.toString().getBytes(StandardCharsets.UTF_8), AAD);
+        byte[] sealed = Aead.seal(deriveKey(masterKey), KEY_ID, node.toString().getBytes(StandardCharsets.UTF_8), AAD);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(sealed);
     }
 
@@ -59,7 +60,7 @@ final class SealedState {
         if (cookie.length() > MAX_COOKIE_LENGTH) throw SsoFailure.badRequest("the sign-in state cookie is too long");
         byte[] plain;
         try {
-            plain = Aead.open(key, Base64.getUrlDecoder().decode(cookie), AAD);
+            plain = Aead.open(deriveKey(masterKey), Base64.getUrlDecoder().decode(cookie), AAD);
         } catch (IllegalArgumentException | IntegrityException e) {
             throw SsoFailure.badRequest("the sign-in state cookie does not open: altered, or sealed under another master key");
         }

@@ -103,6 +103,28 @@ public final class SyncStore {
                 + where + ")", parameters.toArray());
     }
 
+    /** What a sync keeps sealed under the master key (a master key rotation re-seals it: {@link SyncSeal#reseal}). */
+    record Sealed(String id, byte[] credential, byte[] pushedState) {}
+
+    List<Sealed> sealed(Connection c) throws SQLException {
+        return Sql.list(c, "SELECT id, credential, pushed_state FROM sync_config WHERE credential IS NOT NULL OR pushed_state IS NOT NULL",
+                r -> new Sealed(r.getString(1), r.getBytes(2), r.getBytes(3)));
+    }
+
+    /**
+     * The same credential and state sealed under another master key; each only if it is still what was read (a push
+     * that stored a new state meanwhile wins, and a node that sealed it under the old key re-seals it when it switches).
+     */
+    void updateSealed(Connection c, Sealed before, byte[] credential, byte[] pushedState) throws SQLException {
+        if (credential != before.credential()) {
+            Sql.update(c, "UPDATE sync_config SET credential = ? WHERE id = ? AND credential = ?", credential, before.id(), before.credential());
+        }
+        if (pushedState != before.pushedState()) {
+            Sql.update(c, "UPDATE sync_config SET pushed_state = ? WHERE id = ? AND pushed_state = ?", pushedState, before.id(),
+                    before.pushedState());
+        }
+    }
+
     public SyncRow find(Connection c, String workspaceId, String id) throws SQLException {
         return Sql.one(c, SELECT + "WHERE workspace_id = ? AND id = ?", SyncStore::read, workspaceId, id);
     }

@@ -18,6 +18,7 @@ public final class EnvironmentRoutes {
             Boolean overrides = body.optionalJson("hasPersonalOverrides") == null ? null : body.optionalBoolean("hasPersonalOverrides", false);
             return environments.update(ex.caller(), ex.path("ws"), ex.path("prj"), ex.path("env"), body.optionalString("name", null), overrides);
         });
+        router.post(path + "/{env}/rotate-key", "project", ex -> environments.rotateKey(ex.caller(), ex.path("ws"), ex.path("prj"), ex.path("env")));
         router.delete(path + "/{env}", "project", ex -> {
             environments.delete(ex.caller(), ex.path("ws"), ex.path("prj"), ex.path("env"));
             return Reply.noContent();

@@ -6,9 +6,11 @@ import dev.ekvault.server.crypto.DataKeys;
 import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.wire.FieldRules;
 import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.Journal;
 
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /** Environments of a project; each gets its own data key when it is created. */
@@ -96,6 +98,22 @@ public final class EnvironmentService {
             }
             cascade.deleteEnvironment(c, env);
             return null;
+        });
+    }
+
+    /**
+     * Rotates an environment's data key (an admin whose scope covers the environment): values written from now on are
+     * sealed with the new key at once; the older ones stay readable and are re-encrypted in the background
+     * ({@code keyrotation/DataKeyRotation}), which then retires the old key. Returns the new key's id.
+     */
+    public Map<String, Object> rotateKey(Caller caller, String workspaceRef, String projectRef, String environmentId) {
+        return database.write(c -> {
+            EnvironmentStore.EnvironmentRow env = resolve(c, caller, workspaceRef, projectRef, environmentId);
+            caller.requireAdminWrite();
+            int keyId = dataKeys.rotate(c, env.workspaceId(), env.id());
+            Journal.changed(c, Journal.Change.of("rotate-key", "environment", env.workspaceId(), env.id()).in(env.projectId(), env.id())
+                    .after(Journal.fields("keyId", keyId)));
+            return Map.of("environmentId", env.id(), "keyId", keyId);
         });
     }
 

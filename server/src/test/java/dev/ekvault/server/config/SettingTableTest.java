@@ -84,6 +84,7 @@ class SettingTableTest {
         s.put("database.pool-size", "4");
         s.put("master-key", "c2VjcmV0");
         s.put("master-key-file", secretFile.toString());
+        s.put("master-key-next-file", dir.resolve("next.key").toString());
         s.put("limits.max-body-bytes", "4096");
         s.put("limits.max-json-depth", "8");
         s.put("limits.max-key-length", "64");

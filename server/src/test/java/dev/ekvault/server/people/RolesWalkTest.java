@@ -55,6 +55,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * POST   /v1/workspace/{ws}/project/{prj}/environment       201     403       403
  * PATCH  /v1/workspace/{ws}/project/{prj}/environment/{env} 200    403       403
  * DELETE /v1/workspace/{ws}/project/{prj}/environment/{env} 204    403       403
+ * POST   /v1/workspace/{ws}/project/{prj}/environment/{env}/rotate-key 200 403 403
  * GET    /v1/workspace/{ws}/project/{prj}/secret            200     200       200
  * GET    /v1/workspace/{ws}/project/{prj}/secret/{key}      200     200       200
  * POST   /v1/workspace/{ws}/project/{prj}/secret            201     201       403
@@ -309,6 +310,8 @@ class RolesWalkTest {
                 r -> new Call(WS + "/project/" + freshProject(), null), expect(204, 403, 403)));
         t.add(new Probe("PATCH", "/v1/workspace/{ws}/project/{prj}/environment/{env}", "switch an environment's overrides off",
                 r -> new Call(WEB + "/environment/" + freshEnvironment(), "{\"hasPersonalOverrides\":false}"), expect(200, 403, 403)));
+        t.add(new Probe("POST", "/v1/workspace/{ws}/project/{prj}/environment/{env}/rotate-key", "rotate an environment's data key",
+                r -> new Call(WEB + "/environment/" + freshEnvironment() + "/rotate-key", null), expect(200, 403, 403)));
         t.add(new Probe("DELETE", "/v1/workspace/{ws}/project/{prj}/environment/{env}", "delete an environment",
                 r -> new Call(WEB + "/environment/" + freshEnvironment(), null), expect(204, 403, 403)));
         t.add(new Probe("GET", "/v1/workspace/{ws}/project", "list projects", r -> new Call(WS + "/project", null), expect(200, 200, 200)));

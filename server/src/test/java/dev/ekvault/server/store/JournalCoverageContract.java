@@ -201,6 +201,8 @@ abstract class JournalCoverageContract {
             heard.clear();
             return s.patch(WS + "/project/tp/environment/" + ids.get("tenv"), s.ownerToken, "{\"hasPersonalOverrides\":false}");
         }, 200, expect("update/environment", "delete/secret-value")));
+        steps.add(new Step("rotate an environment's data key", () -> s.post(WS + "/project/tp/environment/" + ids.get("tenv") + "/rotate-key",
+                s.ownerToken, ""), 200, expect("rotate-key/environment")));
         steps.add(new Step("rename an environment", () -> s.patch(WS + "/project/tp/environment/" + ids.get("tenv"), s.ownerToken,
                 "{\"name\":\"development\"}"), 200, expect("update/environment")));
         steps.add(new Step("delete an environment", () -> s.delete(WS + "/project/tp/environment/" + ids.get("tenv"), s.ownerToken), 204,

@@ -21,8 +21,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * signature with the whsec_ secret (HMAC-SHA256 over id.timestamp.body), records what arrived, and answers what the
  * test queued (a 429 with Retry-After, an outage's 503), 204 otherwise.
  */
-final class WebhookReceiver implements AutoCloseable {
-    record Delivery(String id, long timestamp, JsonNode body, boolean signatureValid) {}
+public final class WebhookReceiver implements AutoCloseable {
+    public record Delivery(String id, long timestamp, JsonNode body, boolean signatureValid) {}
 
     record Answer(int status, Map<String, String> headers) {}
 
@@ -31,7 +31,7 @@ final class WebhookReceiver implements AutoCloseable {
     private final Deque<Answer> queued = new ArrayDeque<>();
     private volatile String secret;
 
-    WebhookReceiver() throws IOException {
+    public WebhookReceiver() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/hook", exchange -> {
             byte[] body = exchange.getRequestBody().readAllBytes();
@@ -55,11 +55,11 @@ final class WebhookReceiver implements AutoCloseable {
         server.start();
     }
 
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/hook";
     }
 
-    void secret(String whsec) {
+    public void secret(String whsec) {
         this.secret = whsec;
     }
 
@@ -69,11 +69,11 @@ final class WebhookReceiver implements AutoCloseable {
         }
     }
 
-    List<Delivery> deliveries() {
+    public List<Delivery> deliveries() {
         return List.copyOf(deliveries);
     }
 
-    Delivery last() {
+    public Delivery last() {
         return deliveries.get(deliveries.size() - 1);
     }
 
