@@ -108,6 +108,25 @@ public final class AccessSnapshot {
     }
 
     /**
+     * A credential by id; one this node has not loaded — created on another node since this node's last change-feed
+     * poll — is read once from the database, and a miss is remembered briefly. Only for ids that come from stored rows
+     * or from a JWT our nodes signed, so no caller can make this read at will: a JWT exchanged on one node works on
+     * every node on its first use.
+     */
+    public Credential credentialByIdReadingMisses(String id) {
+        Credential known = byId.get(id);
+        String missKey = "credential/" + id;
+        if (known != null || recentMisses.getIfPresent(missKey) != null) return known;
+        CredentialStore.Stored stored = database.read(c -> credentials.findById(c, id));
+        if (stored == null) {
+            recentMisses.put(missKey, Boolean.TRUE);
+            return null;
+        }
+        put(stored);
+        return stored.credential();
+    }
+
+    /**
      * A membership, from memory; one not in memory (added on another node a moment ago, before its change row was
      * polled) is looked up once, and a miss is remembered briefly like a token miss.
      */

@@ -97,7 +97,7 @@ public final class Authentication {
         } catch (InvalidJwtException e) {
             throw ApiException.unauthorized();
         }
-        Credential credential = snapshot.credentialById(verified.credentialId());
+        Credential credential = snapshot.credentialByIdReadingMisses(verified.credentialId());
         if (credential == null || !credential.workspaceId().equals(verified.workspaceId())
                 || !credential.createdBy().equals(verified.userId())) {
             throw ApiException.unauthorized();
@@ -143,11 +143,7 @@ public final class Authentication {
         String parentId = credential.parentId();
         for (int depth = 0; parentId != null; depth++) {
             if (depth > dev.ekvault.server.access.CredentialAuthority.MAX_MINT_DEPTH) return false;
-            Credential parent = snapshot.credentialById(parentId);
-            if (parent == null) {
-                snapshot.reloadCredential(parentId);
-                parent = snapshot.credentialById(parentId);
-            }
+            Credential parent = snapshot.credentialByIdReadingMisses(parentId);
             if (parent == null || !parent.isLiveAt(now)) return false;
             parentId = parent.parentId();
         }

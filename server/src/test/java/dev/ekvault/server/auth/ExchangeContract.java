@@ -179,6 +179,23 @@ abstract class ExchangeContract {
         }
     }
 
+    /**
+     * A token created on one node, and the JWT it buys there, work on another node on their first use — before that
+     * node has polled the change feed (here it would not poll for a minute).
+     */
+    @Test
+    void aTokenAndItsJwtFromOneNodeWorkOnAnotherAtOnce() {
+        if (backend() != Backend.POSTGRESQL) return; // several nodes share a PostgreSQL database
+        try (TestServer b = s.anotherNode(s.clock, "--access-change-poll-millis=60000")) {
+            assertThat(b.get(SECRETS, s.ownerToken).status()).as("the control: a token b loaded at start").isEqualTo(200);
+            String token = s.createToken(s.ownerToken, "read", "{\"all\":true}");
+            String jwt = exchangeWithHeader(token).json().get("accessToken").asText();
+            assertThat(b.get(SECRETS, jwt).status()).as("the JWT, first use on b").isEqualTo(200);
+            assertThat(b.get(SECRETS, token).status()).as("the token, first use on b").isEqualTo(200);
+            assertThat(exchange(b, token).status()).as("exchanged on b").isEqualTo(200);
+        }
+    }
+
     private static HttpResult exchange(TestServer t, String token) {
         return t.send(t.request("/v1/auth/exchange", token).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.noBody()));
     }
