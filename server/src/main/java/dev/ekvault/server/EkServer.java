@@ -14,6 +14,7 @@ import dev.ekvault.server.gateway.JsonErrorHandler;
 import dev.ekvault.server.gateway.RequestLog;
 import dev.ekvault.server.http.Router;
 import dev.ekvault.server.jwt.SigningKeys;
+import dev.ekvault.server.metrics.MetricsFeature;
 import dev.ekvault.server.ops.OperationsRoutes;
 import dev.ekvault.server.people.PeopleFeature;
 import dev.ekvault.server.platform.Platform;
@@ -55,6 +56,7 @@ public final class EkServer implements AutoCloseable {
     private final AuthFeature auth;
     private final SecretFeature secrets;
     private final SyncFeature syncs;
+    private final MetricsFeature metrics;
     private final Bootstrap bootstrap;
     private Server jetty;
 
@@ -74,6 +76,7 @@ public final class EkServer implements AutoCloseable {
         SsoFeature.install(p, tree, people);
         WorkloadIdentityFeature.install(p, tree, auth, audit.events());
         this.syncs = SyncFeature.install(p, tree, secrets.service(), secrets.reminders());
+        this.metrics = MetricsFeature.install(p, auth.jwts(), secrets.cache(), audit.events(), syncs.engine());
     }
 
     /** Opens the store for {@code config}; the master key is checked before migrations write anything. */
@@ -166,7 +169,8 @@ public final class EkServer implements AutoCloseable {
         jetty = port.jetty;
         jetty.setErrorHandler(new JsonErrorHandler());
         jetty.setHandler(new GracefulHandler(new ApiHandler(platform.router(), auth.authentication(), platform.json(), config.limits(),
-                new RequestLog(), new IpRateLimiter(config.rateLimits().perIpPerMinute(), platform.clock()), trustedProxies, audit.log())));
+                new RequestLog(), new IpRateLimiter(config.rateLimits().perIpPerMinute(), platform.clock()), trustedProxies, audit.log(),
+                metrics.metrics())));
         jetty.setStopTimeout(config.http().shutdownTimeout().toMillis());
         jetty.start();
         LOG.info("listening on http://" + config.http().host() + ":" + port() + "; background jobs: " + platform.jobs().names());
@@ -175,6 +179,11 @@ public final class EkServer implements AutoCloseable {
 
     public int port() {
         return ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
+    }
+
+    /** The metrics port (metrics.port), or -1 when the node serves none. */
+    public int metricsPort() {
+        return metrics.port();
     }
 
     public Router router() {

@@ -97,6 +97,11 @@ public final class EventLog implements AutoCloseable {
         }
     }
 
+    /** Entries waiting for the writer thread right now (each is a request waiting for its answer). */
+    public int queued() {
+        return queue.size();
+    }
+
     public void start() {
         writer = Thread.ofPlatform().daemon().name("ek-audit-views").start(this::writeGroups);
     }

@@ -20,7 +20,7 @@ import java.time.Duration;
  * use of it is this record.
  */
 public record AuthFeature(CredentialStore credentials, CredentialUsage usage, AccessSnapshot snapshot, Authentication authentication,
-                          SigningKeys signingKeys, JwtIssuer issuer, SharedRateLimiter rateLimiter) {
+                          SigningKeys signingKeys, JwtIssuer issuer, SharedRateLimiter rateLimiter, JwtVerifier jwts) {
 
     public static AuthFeature install(Platform p, WorkspaceFeature tree, EventLog audit) {
         CredentialStore credentials = new CredentialStore(p.json());
@@ -45,11 +45,11 @@ public record AuthFeature(CredentialStore credentials, CredentialUsage usage, Ac
         p.jobs().every("rate-limit window pruning", Duration.ofSeconds(30), rateLimiter::prune);
 
         JwtIssuer issuer = new JwtIssuer(p.config().jwt(), signingKeys, p.clock());
-        Authentication authentication = new Authentication(snapshot, p.changes(), usage,
-                new JwtVerifier(p.config().jwt(), signingKeys, p.clock()), p.clock());
+        JwtVerifier jwts = new JwtVerifier(p.config().jwt(), signingKeys, p.clock());
+        Authentication authentication = new Authentication(snapshot, p.changes(), usage, jwts, p.clock());
         ExchangeRoutes.register(p.router(), authentication, issuer, rateLimiter, p.config().rateLimits().exchangesPerTokenPerMinute(),
                 p.config().jwt().lifetime(), audit);
         JwksRoutes.register(p.router(), signingKeys);
-        return new AuthFeature(credentials, usage, snapshot, authentication, signingKeys, issuer, rateLimiter);
+        return new AuthFeature(credentials, usage, snapshot, authentication, signingKeys, issuer, rateLimiter, jwts);
     }
 }

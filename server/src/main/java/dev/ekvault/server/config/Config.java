@@ -9,7 +9,17 @@ import java.time.Duration;
  */
 public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Limits limits,
                      Jwt jwt, RateLimits rateLimits, Duration changePollInterval, Duration fullReloadInterval, People people, Sso sso,
-                     Oidc oidc, Audit audit, Secrets secrets, Sync sync, Shares shares, String description) {
+                     Oidc oidc, Audit audit, Secrets secrets, Sync sync, Shares shares, Metrics metrics, String description) {
+
+    /**
+     * The Prometheus endpoint: its own port ({@code port} -1: none; 0: a free one) on {@code host}, so that it never
+     * shares the API's exposure, and a bearer token a scrape must present when {@code token} is set.
+     */
+    public record Metrics(String host, int port, Secret token) {
+        public boolean enabled() {
+            return port >= 0;
+        }
+    }
 
     /**
      * Sync integrations: how often each node looks for syncs to push, how long changes settle before one push takes them

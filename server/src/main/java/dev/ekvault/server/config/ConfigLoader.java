@@ -183,6 +183,7 @@ public final class ConfigLoader {
                         bool(v, "sync.allow-http-targets")),
                 new Config.Shares(Duration.ofHours(intIn(v, "share.max-expiry-hours", 1, 366 * 24)), intIn(v, "share.max-views", 1, 10_000),
                         intIn(v, "share.password-attempts", 1, 1_000), Duration.ofMinutes(intIn(v, "share.password-window-minutes", 1, 7 * 24 * 60))),
+                metrics(v),
                 description);
     }
 
@@ -214,6 +215,17 @@ public final class ConfigLoader {
             throw new ConfigException("sso.scopes must be space-separated scope names including openid");
         }
         return new Config.Sso(issuer, clientId, new Config.Secret(secret), scopes, allowHttp);
+    }
+
+    /** Off when {@code metrics.port} is empty; a token, when set, is what a scrape must present (printable, bounded). */
+    private static Config.Metrics metrics(Map<String, String> v) {
+        String token = v.get("metrics.token");
+        if (token.length() > 1024 || !token.chars().allMatch(ch -> ch > 0x20 && ch < 0x7f)) {
+            throw new ConfigException("metrics.token must be at most 1024 printable characters without spaces");
+        }
+        boolean off = v.get("metrics.port").isBlank();
+        if (off && !token.isEmpty()) throw new ConfigException("metrics.token is set but metrics.port is not");
+        return new Config.Metrics(nonEmpty(v, "metrics.host"), off ? -1 : intIn(v, "metrics.port", 0, 65535), new Config.Secret(token));
     }
 
     /** Accepts a JDBC URL or the {@code postgres://user:pass@host:port/db} form operators usually have. */

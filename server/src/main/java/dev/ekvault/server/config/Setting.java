@@ -69,7 +69,11 @@ public record Setting(String key, String defaultValue, boolean secret, String me
             new Setting("oidc.refetch-interval-seconds", "30", false, "an issuer's keys are fetched again for an unknown kid at most this often"),
             new Setting("oidc.fetch-timeout-millis", "3000", false, "connect and overall timeout of each discovery or JWKS request"),
             new Setting("oidc.max-document-bytes", Integer.toString(64 * 1024), false, "a larger discovery document or JWKS is refused"),
-            new Setting("oidc.allow-http-issuers", "false", false, "also fetch http:// cluster issuers (labs and tests only)")));
+            new Setting("oidc.allow-http-issuers", "false", false, "also fetch http:// cluster issuers (labs and tests only)"),
+            new Setting("metrics.port", "", false, "serve GET /metrics (Prometheus text format) on this port of metrics.host; empty: no metrics port"),
+            new Setting("metrics.host", "127.0.0.1", false, "the address the metrics port listens on (0.0.0.0 for a scraper on another machine)"),
+            new Setting("metrics.token", "", true, "when set, a scrape must send Authorization: Bearer <this token>"),
+            new Setting("metrics.token-file", "", false, "a file holding metrics.token")));
 
     /** {@code --http-port} for {@code http.port}. */
     public String flag() {
