@@ -7,6 +7,7 @@ import dev.ekvault.server.wire.BearerToken;
 import dev.ekvault.api.AccessToken;
 import dev.ekvault.api.ErrorCode;
 import dev.ekvault.server.wire.ApiException;
+import dev.ekvault.server.wire.Refusal;
 import dev.ekvault.server.http.Router;
 import dev.ekvault.server.ratelimit.RateLimit;
 import dev.ekvault.server.ratelimit.SharedRateLimiter;
@@ -26,7 +27,7 @@ public final class ExchangeRoutes {
         router.publicRoute("POST", "/v1/auth/exchange", "auth", ex -> {
             String token = BearerToken.from(ex.header("Authorization"));
             if (token == null) token = ex.body().optionalString("token", null);
-            if (token == null) throw ApiException.unauthorized();
+            if (token == null) throw ApiException.unauthorized(Refusal.MISSING);
             Caller caller = authentication.apiToken(token);
             RateLimit.Decision decision = limiter.hit("exchange:" + caller.credentialId(), exchangesPerMinute);
             decision.writeHeaders(ex.responseHeaders());

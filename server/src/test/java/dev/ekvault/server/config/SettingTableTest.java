@@ -128,6 +128,10 @@ class SettingTableTest {
         s.put("oidc.fetch-timeout-millis", "200");
         s.put("oidc.max-document-bytes", "2048");
         s.put("oidc.allow-http-issuers", "true");
+        s.put("metrics.port", "9464");
+        s.put("metrics.host", "0.0.0.0");
+        s.put("metrics.token", "s3cret");
+        s.put("metrics.token-file", secretFile.toString());
         return s;
     }
 
@@ -135,6 +139,7 @@ class SettingTableTest {
     private static final Map<String, String> SSO = Map.of("sso.issuer", "https://login.example.com", "sso.client-id", "ek");
 
     private static List<String> companions(String key) {
+        if (key.startsWith("metrics.token")) return List.of("--metrics-port=9464"); // a scrape token needs the port it guards
         if (!key.startsWith("sso.") || key.equals("sso.scopes") || key.equals("sso.allow-http-issuer")) return List.of();
         return SSO.entrySet().stream().filter(e -> !e.getKey().equals(key)).map(e -> "--" + e.getKey().replace('.', '-') + "=" + e.getValue()).toList();
     }
@@ -152,7 +157,8 @@ class SettingTableTest {
             String sample = samples.get(setting.key());
             assertThat(sample).as("the sample of %s differs from its default", setting.key()).isNotEqualTo(setting.defaultValue());
             List<String> companions = companions(setting.key());
-            Config without = companions.isEmpty() ? loader.load(List.of(), Map.of()) : sso;
+            Config without = companions.isEmpty() ? loader.load(List.of(), Map.of())
+                    : setting.key().startsWith("sso.") ? sso : loader.load(companions, Map.of());
             List<String> flags = new ArrayList<>(companions);
             flags.add(setting.flag() + "=" + sample);
             Config with = loader.load(flags, Map.of());
