@@ -162,7 +162,7 @@ public final class ChangeFeed implements AutoCloseable {
                 long settled = Sql.one(c, "SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE at < ?", r -> r.getLong(1), now - gapGiveUpMillis);
                 highestSeq = Math.max(settled, end - MAX_GAPS);
                 gaps.clear();
-                absorb(Sql.list(c, "SELECT seq, kind, workspace_id, entity_id FROM change_log WHERE seq > ? ORDER BY seq", ChangeFeed::change,
+                absorb(Sql.list(c, "SELECT " + columns() + " FROM change_log WHERE seq > ? ORDER BY seq", ChangeFeed::change,
                         highestSeq), now); // already covered by the load that follows: only the gaps between them matter
                 return null;
             });
@@ -278,7 +278,7 @@ public final class ChangeFeed implements AutoCloseable {
         List<Object> parameters = new ArrayList<>(missing.size() + 1);
         parameters.add(from);
         parameters.addAll(missing);
-        String sql = "SELECT seq, kind, workspace_id, entity_id, " + database.dialect().nowMillis + " - at FROM change_log WHERE seq > ?"
+        String sql = "SELECT " + columns() + " FROM change_log WHERE seq > ?"
                 + (missing.isEmpty() ? "" : " OR seq IN (" + Sql.placeholders(missing.size()) + ")") + " ORDER BY seq";
         List<Change> fresh = database.read(c -> {
             List<Change> rows = Sql.list(c, sql, ChangeFeed::change, parameters.toArray());
@@ -341,6 +341,11 @@ public final class ChangeFeed implements AutoCloseable {
 
     private long databaseNow(Connection c) throws SQLException {
         return Sql.one(c, "SELECT " + database.dialect().nowMillis, r -> r.getLong(1));
+    }
+
+    /** What {@link #change} reads: the row, and its age by the database's clock at the read. */
+    private String columns() {
+        return "seq, kind, workspace_id, entity_id, " + database.dialect().nowMillis + " - at";
     }
 
     /** A row; a kind this version does not know (written by a newer one) has no listener and is passed over. */
