@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ekvault.server.access.TokenFormat;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.HttpResult;
+import dev.ekvault.server.testing.LogCapture;
 import dev.ekvault.server.testing.TestServer;
 import org.junit.jupiter.api.Test;
 

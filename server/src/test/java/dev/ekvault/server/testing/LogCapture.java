@@ -1,4 +1,4 @@
-package dev.ekvault.server.metrics;
+package dev.ekvault.server.testing;
 
 import dev.ekvault.server.log.JsonLogFormatter;
 
@@ -9,12 +9,15 @@ import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-/** Every record any logger of this JVM publishes while it is open: the structured ones by logger, and all as JSON lines. */
-final class LogCapture extends Handler implements AutoCloseable {
+/**
+ * Every record any logger of this JVM publishes while it is open (ours and Jetty's, through slf4j-jdk14): as they
+ * came, the structured ones' fields by logger, and all as the JSON lines the server would write.
+ */
+public final class LogCapture extends Handler implements AutoCloseable {
     private final List<LogRecord> records = new CopyOnWriteArrayList<>();
     private final JsonLogFormatter formatter = new JsonLogFormatter();
 
-    static LogCapture open() {
+    public static LogCapture open() {
         LogCapture capture = new LogCapture();
         Logger.getLogger("").addHandler(capture);
         return capture;
@@ -22,15 +25,19 @@ final class LogCapture extends Handler implements AutoCloseable {
 
     /** The fields of the structured records of {@code logger} (a request line, a security event), oldest first. */
     @SuppressWarnings("unchecked")
-    List<Map<String, Object>> fields(String logger) {
+    public List<Map<String, Object>> fields(String logger) {
         return records.stream().filter(r -> logger.equals(r.getLoggerName()) && r.getParameters() != null
                         && r.getParameters().length == 1 && r.getParameters()[0] instanceof Map)
                 .map(r -> (Map<String, Object>) r.getParameters()[0]).toList();
     }
 
     /** Every record as the JSON line the server would write. */
-    List<String> lines() {
+    public List<String> lines() {
         return records.stream().map(formatter::format).toList();
+    }
+
+    public List<LogRecord> records() {
+        return List.copyOf(records);
     }
 
     @Override
