@@ -165,7 +165,12 @@ public final class EkServer implements AutoCloseable {
     /** Starts serving HTTP on a port bound before the store was opened (see {@link Port}); then the background jobs. */
     public EkServer start(Port port) throws Exception {
         Config config = platform.config();
-        platform.jobs().start();
+        try {
+            platform.jobs().start();
+        } catch (RuntimeException e) { // a service that cannot start (the metrics port taken): stop what did, then the store
+            close();
+            throw e;
+        }
         jetty = port.jetty;
         jetty.setErrorHandler(new JsonErrorHandler());
         jetty.setHandler(new GracefulHandler(new ApiHandler(platform.router(), auth.authentication(), platform.json(), config.limits(),

@@ -217,6 +217,19 @@ abstract class MetricsContract {
     }
 
     @Test
+    void aMetricsPortInUseStopsTheStartNamingIt() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> TestServer.start(backend(), "--metrics-port=" + port))
+                    .rootCause().isInstanceOf(dev.ekvault.server.config.StartFailure.class)
+                    .hasMessageContaining("cannot listen for metrics on 127.0.0.1:" + port);
+        }
+        try (TestServer s = TestServer.start(backend(), "--metrics-port=0")) {
+            assertThat(scrape(s, null, "/metrics").statusCode()).as("the positive control: a free port").isEqualTo(200);
+        }
+    }
+
+    @Test
     void refusedRequestLinesNameTheClientAndTheReasonNeverTheCredential() throws Exception {
         String client = "203.0.113.9";
         try (LogCapture log = LogCapture.open();
