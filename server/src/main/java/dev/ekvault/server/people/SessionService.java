@@ -167,10 +167,10 @@ public final class SessionService {
 
     private String chooseWorkspace(Connection c, String userId, String workspaceRef) throws SQLException {
         List<String> memberships = users.workspaceIds(c, userId);
-        if (memberships.isEmpty()) throw ApiException.unauthorized();
+        if (memberships.isEmpty()) throw ApiException.unauthorized(Refusal.NOT_A_MEMBER);
         if (workspaceRef == null) return memberships.get(0);
         WorkspaceStore.WorkspaceRow ws = workspaces.find(c, workspaceRef);
-        if (ws == null || !memberships.contains(ws.id())) throw ApiException.unauthorized();
+        if (ws == null || !memberships.contains(ws.id())) throw ApiException.unauthorized(Refusal.NOT_A_MEMBER);
         return ws.id();
     }
 
