@@ -565,6 +565,7 @@ public final class Bench {
                 expectedStatus >= 400 ? "all answered " + expectedStatus + " but " + errors : "");
         rows.add(row);
         log(row.toString());
+        log("  server CPU by thread, µs a request: " + meter.threadsPerRequest(requests));
     }
 
     JsonNode runWrk(String url, Map<String, String> env, double seconds) throws Exception {

@@ -130,6 +130,7 @@ final class Proc implements AutoCloseable {
     /** CPU and peak RSS of this tree over a stretch of time, sampled every 100 ms on a daemon thread. */
     final class Meter implements AutoCloseable {
         private final long startTicks = cpuTicks();
+        private final Map<String, Long> startThreads = threadTicks();
         private final long startMachine = machineBusyTicks();
         private final long startSelf = selfTicks();
         private final long startNanos = System.nanoTime();
@@ -140,6 +141,8 @@ final class Proc implements AutoCloseable {
         /** The CPU every other process on the machine used meanwhile (neither this server, nor wrk, nor the harness). */
         double othersPercent;
         long peakRssKib;
+        /** CPU ticks by kind of thread (names with their numbers dropped) over the measurement, most first. */
+        Map<String, Long> threads = Map.of();
 
         Meter() {
             sampler = Thread.ofPlatform().daemon().start(() -> {
@@ -164,7 +167,50 @@ final class Proc implements AutoCloseable {
             long others = machineBusyTicks() - startMachine - ticks - (selfTicks() - startSelf);
             othersPercent = Math.max(0, 100.0 * others / CLOCK_TICKS / seconds);
             peakRssKib = Math.max(peakRss, rssKib());
+            Map<String, Long> end = threadTicks();
+            Map<String, Long> spent = new java.util.TreeMap<>();
+            end.forEach((kind, t) -> {
+                long d = t - startThreads.getOrDefault(kind, 0L);
+                if (d > 0) spent.put(kind, d);
+            });
+            threads = spent;
         }
+
+        /** Where the server's CPU went, in µs a request, by kind of thread (those above 1 µs). */
+        String threadsPerRequest(long requests) {
+            StringBuilder out = new StringBuilder();
+            threads.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).forEach(e -> {
+                double us = e.getValue() * 1e6 / CLOCK_TICKS / Math.max(1, requests);
+                if (us >= 1) out.append(String.format(java.util.Locale.ROOT, "%s%s %.0f", out.isEmpty() ? "" : ", ", e.getKey(), us));
+            });
+            return out.toString();
+        }
+    }
+
+    /**
+     * CPU ticks of the tree's threads, summed by kind: a thread's name from {@code /proc/<pid>/task/<tid>/comm} with
+     * its digits dropped (the JVM's carrier threads, Jetty's selectors, the audit writer, GC). A thread that ended
+     * during the measurement is missed, which the server's long-lived threads never do.
+     */
+    Map<String, Long> threadTicks() {
+        Map<String, Long> byKind = new java.util.HashMap<>();
+        for (long pid : tree()) {
+            try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+                for (Path task : tasks.toList()) {
+                    try {
+                        String kind = Files.readString(task.resolve("comm")).trim().replaceAll("[0-9]+", "#");
+                        String stat = Files.readString(task.resolve("stat"));
+                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        byKind.merge(kind, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
+                    } catch (IOException | RuntimeException e) {
+                        // the thread ended while it was read
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // the process ended
+            }
+        }
+        return byKind;
     }
 
     /**

@@ -204,6 +204,11 @@ public final class EkServer implements AutoCloseable {
         return platform.jobs();
     }
 
+    /** The group-committed audit entries of reads and exchanges (tests watch its backlog). */
+    public dev.ekvault.server.audit.EventLog auditEvents() {
+        return audit.events();
+    }
+
     public Database database() {
         return platform.database();
     }

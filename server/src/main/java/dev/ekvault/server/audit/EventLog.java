@@ -24,6 +24,11 @@ import java.util.logging.Logger;
  * while the previous group was being written and appends them all in one transaction, so a burst costs one commit,
  * and an idle server answers after one small transaction. The request is answered only once its entry is durable;
  * if the entry cannot be written, the request fails (500) and returns nothing.
+ *
+ * <p>A thread either waits for its entry, or — a request the gateway answers later ({@link #deferDurability}) — hands
+ * the wait to the gateway, which writes the answer when the entry's group has committed, from the writer's thread,
+ * without parking the request's thread: parking and waking every read's thread cost as much as writing its entry.
+ * Nothing waits without a bound: {@link #failOverdue} fails an entry still unwritten after {@value #WAIT_SECONDS} s.
  */
 public final class EventLog implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(EventLog.class.getName());
@@ -33,7 +38,15 @@ public final class EventLog implements AutoCloseable {
     /** A read waits this long for its entry before failing: the database is stalled, and the value must not go out. */
     private static final long WAIT_SECONDS = 10;
 
-    private record Pending(AuditEntry draft, CompletableFuture<Void> durable) {}
+    private record Pending(AuditEntry draft, CompletableFuture<Void> durable, long queuedMillis) {}
+
+    /** The entries recorded on a thread that defers its answer, until {@link #durable} collects them. */
+    private static final class Deferred {
+        private final List<CompletableFuture<Void>> entries = new ArrayList<>(1);
+    }
+
+    private static final ThreadLocal<Deferred> DEFERRED = new ThreadLocal<>();
+    private static final Pending[] NONE = new Pending[0];
 
     private final boolean recordReads;
     private final Database database;
@@ -49,6 +62,8 @@ public final class EventLog implements AutoCloseable {
     private final Cache<Map<String, Object>, String> canonicalFields = Caffeine.newBuilder().maximumSize(1_000).build();
     private Thread writer;
     private long lastGroup = System.nanoTime() - MIN_INTERVAL_NANOS;
+    /** The group being written, for {@link #failOverdue} (the writer's own list is not safe to read from elsewhere). */
+    private volatile Pending[] writing = NONE;
     private volatile boolean closed;
 
     public EventLog(boolean recordReads, Database database, AuditStore store, AuditDevice device, Clock clock) {
@@ -84,22 +99,63 @@ public final class EventLog implements AutoCloseable {
         AuditEntry draft = new AuditEntry(workspaceId, 0, null, now, actor.userId(), actor.credentialId(),
                 actor.credentialKind(), actor.clientAddress(), actor.requestId(), action, entityType, entityId, projectId, environmentId,
                 null, fields == null ? null : canonicalFields.get(fields, AuditLog::canonical), "success", null, null);
-        Pending pending = new Pending(draft, new CompletableFuture<>());
+        Pending pending = new Pending(draft, new CompletableFuture<>(), now);
         if (closed) throw new IllegalStateException("the audit log is closed; the request is refused");
         queue.add(pending);
+        Deferred deferred = DEFERRED.get();
+        if (deferred != null) {
+            deferred.entries.add(pending.durable());
+            return;
+        }
         try {
-            pending.durable().get(WAIT_SECONDS, TimeUnit.SECONDS);
+            pending.durable().get(); // bounded by failOverdue
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while its audit entry was written; the request is refused", e);
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException("the request's audit entry could not be written; the request is refused", e);
         }
     }
 
-    /** Entries waiting for the writer thread right now (each is a request waiting for its answer). */
-    public int queued() {
-        return queue.size();
+    /**
+     * From here until {@link #durable} on this thread, the entries it records are queued without waiting for them.
+     * Only for a caller that answers nothing before the future {@link #durable} returns has completed (the gateway,
+     * for reads), and that writes nothing after a read it records.
+     */
+    public static void deferDurability() {
+        DEFERRED.set(new Deferred());
+    }
+
+    /**
+     * Ends {@link #deferDurability} on this thread: a future that completes once every entry recorded since is durable
+     * (exceptionally if one could not be written), or null when nothing was recorded.
+     */
+    public static CompletableFuture<Void> durable() {
+        Deferred deferred = DEFERRED.get();
+        DEFERRED.remove();
+        if (deferred == null || deferred.entries.isEmpty()) return null;
+        if (deferred.entries.size() == 1) return deferred.entries.getFirst();
+        return CompletableFuture.allOf(deferred.entries.toArray(CompletableFuture[]::new));
+    }
+
+    /** How many entries wait to be written: queued, and in the group being written (a backlog that grows is a stalled database). */
+    public int backlog() {
+        return queue.size() + writing.length;
+    }
+
+    /**
+     * Fails every entry that has waited longer than {@value #WAIT_SECONDS} s (the database is stalled): its request is
+     * refused rather than held. Run every second by the audit feature; an entry failed here may still be written later,
+     * which records a read that was refused — never the other way round.
+     */
+    public void failOverdue() {
+        long now = clock.millis();
+        long limit = TimeUnit.SECONDS.toMillis(WAIT_SECONDS);
+        for (Pending p : writing) if (now - p.queuedMillis() > limit) p.durable().completeExceptionally(new TimeoutException("audit entry overdue"));
+        for (Pending p : queue) {
+            if (now - p.queuedMillis() <= limit) break; // oldest first
+            p.durable().completeExceptionally(new TimeoutException("audit entry overdue"));
+        }
     }
 
     public void start() {
@@ -120,9 +176,10 @@ public final class EventLog implements AutoCloseable {
                 if (wait > 0) LockSupport.parkNanos(wait);
                 lastGroup = System.nanoTime();
                 queue.drainTo(group, MAX_GROUP - 1);
+                writing = group.toArray(Pending[]::new);
                 List<AuditEntry> drafts = group.stream().map(Pending::draft).toList();
                 List<AuditEntry> written = database.write(c -> store.append(c, drafts));
-                group.forEach(p -> p.durable().complete(null));
+                group.forEach(p -> p.durable().complete(null)); // deferred answers are written here, on this thread
                 device.write(written);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -134,6 +191,7 @@ public final class EventLog implements AutoCloseable {
                 group.forEach(p -> p.durable().completeExceptionally(e));
             } finally {
                 group.clear();
+                writing = NONE;
             }
         }
     }
@@ -148,5 +206,7 @@ public final class EventLog implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // whatever the writer did not take in time is refused, not left waiting
+        for (Pending p : queue) p.durable().completeExceptionally(new IllegalStateException("the audit log closed first"));
     }
 }

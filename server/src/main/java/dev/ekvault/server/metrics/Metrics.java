@@ -163,8 +163,8 @@ public final class Metrics {
     /** The audit events waiting for their group commit, and the syncs with changes not yet pushed (one count query). */
     public void queues(EventLog audit, SyncEngine sync) {
         register(GaugeWithCallback.builder().name("ek_audit_queue_entries")
-                .help("Audit entries (reads of values, exchanges) waiting for the group commit; each holds a request")
-                .callback(callback -> callback.call(audit.queued())).build());
+                .help("Audit entries (reads of values, exchanges) waiting for their group commit, queued or being written; each holds an answer")
+                .callback(callback -> callback.call(audit.backlog())).build());
         register(GaugeWithCallback.builder().name("ek_sync_pending")
                 .help("Active syncs with changes not yet pushed, across every node (read from the database when scraped)")
                 .callback(callback -> {

@@ -1,5 +1,9 @@
 package dev.ekvault.server.store;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import org.sqlite.SQLiteConnection;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -8,11 +12,17 @@ import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The JDBC steps every store repeats: prepare, bind, run, map. Parameters bind by their Java type (String, Long,
  * Integer, Boolean, byte[]; null as SQL NULL); rows map through a {@link Row} function.
+ *
+ * <p>On SQLite a statement is prepared once per connection and kept ({@link StatementCache}): preparing was a tenth
+ * of a small transaction's work (the audit log's group-commit, a bulk create's per-secret statements), and SQLite's
+ * driver keeps nothing itself. PostgreSQL's driver already keeps the statements it sees repeated, per connection.
  */
 public final class Sql {
     /** Reads the current row of a result set into a value. */
@@ -25,8 +35,8 @@ public final class Sql {
 
     /** Runs an INSERT, UPDATE or DELETE; returns the number of rows changed. */
     public static int update(Connection c, String sql, Object... parameters) throws SQLException {
-        try (PreparedStatement statement = prepare(c, sql, parameters)) {
-            return statement.executeUpdate();
+        try (Prepared statement = prepare(c, sql, parameters)) {
+            return statement.done(statement.statement.executeUpdate());
         }
     }
 
@@ -36,33 +46,34 @@ public final class Sql {
      */
     public static void batch(Connection c, String sql, List<Object[]> rows) throws SQLException {
         if (rows.isEmpty()) return;
-        try (PreparedStatement statement = c.prepareStatement(sql)) {
+        try (Prepared prepared = prepare(c, sql)) {
+            PreparedStatement statement = prepared.statement;
             for (Object[] parameters : rows) {
                 for (int i = 0; i < parameters.length; i++) bind(statement, i + 1, parameters[i]);
                 statement.addBatch();
             }
-            statement.executeBatch();
+            prepared.done(statement.executeBatch());
         }
     }
 
     public static <T> List<T> list(Connection c, String sql, Row<T> row, Object... parameters) throws SQLException {
-        try (PreparedStatement statement = prepare(c, sql, parameters); ResultSet rows = statement.executeQuery()) {
+        try (Prepared statement = prepare(c, sql, parameters); ResultSet rows = statement.statement.executeQuery()) {
             List<T> result = new ArrayList<>();
             while (rows.next()) result.add(row.read(rows));
-            return result;
+            return statement.done(result);
         }
     }
 
     /** The first row mapped, or null when there is none. */
     public static <T> T one(Connection c, String sql, Row<T> row, Object... parameters) throws SQLException {
-        try (PreparedStatement statement = prepare(c, sql, parameters); ResultSet rows = statement.executeQuery()) {
-            return rows.next() ? row.read(rows) : null;
+        try (Prepared statement = prepare(c, sql, parameters); ResultSet rows = statement.statement.executeQuery()) {
+            return statement.done(rows.next() ? row.read(rows) : null);
         }
     }
 
     public static boolean exists(Connection c, String sql, Object... parameters) throws SQLException {
-        try (PreparedStatement statement = prepare(c, sql, parameters); ResultSet rows = statement.executeQuery()) {
-            return rows.next();
+        try (Prepared statement = prepare(c, sql, parameters); ResultSet rows = statement.statement.executeQuery()) {
+            return statement.done(rows.next());
         }
     }
 
@@ -86,14 +97,106 @@ public final class Sql {
         return r.wasNull() ? null : value;
     }
 
-    private static PreparedStatement prepare(Connection c, String sql, Object... parameters) throws SQLException {
-        PreparedStatement statement = c.prepareStatement(sql);
+    private static Prepared prepare(Connection c, String sql, Object... parameters) throws SQLException {
+        Prepared prepared = c.isWrapperFor(SQLiteConnection.class) ? StatementCache.take(c.unwrap(SQLiteConnection.class), sql)
+                : new Prepared(c.prepareStatement(sql), null, sql);
         try {
-            for (int i = 0; i < parameters.length; i++) bind(statement, i + 1, parameters[i]);
-            return statement;
+            for (int i = 0; i < parameters.length; i++) bind(prepared.statement, i + 1, parameters[i]);
+            return prepared;
         } catch (SQLException | RuntimeException e) {
-            statement.close();
+            prepared.discard();
             throw e;
+        }
+    }
+
+    /**
+     * A statement for one use. Closing it closes an uncached statement, and hands a cached one back to its
+     * connection's cache with its parameters and batch cleared; one that failed is closed and dropped from the cache
+     * ({@link #discard}), so no statement in a state left by an error is ever run again.
+     */
+    private static final class Prepared implements AutoCloseable {
+        final PreparedStatement statement;
+        private final StatementCache cache;
+        private final String sql;
+        private boolean ok;
+
+        Prepared(PreparedStatement statement, StatementCache cache, String sql) {
+            this.statement = statement;
+            this.cache = cache;
+            this.sql = sql;
+        }
+
+        /** Marks this use as finished without an error (the statement may go back to its cache); returns the result. */
+        <T> T done(T result) {
+            ok = true;
+            return result;
+        }
+
+        @Override
+        public void close() throws SQLException {
+            if (cache == null || !ok) {
+                discard();
+                return;
+            }
+            try {
+                statement.clearBatch();
+                statement.clearParameters();
+                cache.giveBack(sql, statement);
+            } catch (SQLException | RuntimeException e) {
+                discard();
+                throw e;
+            }
+        }
+
+        void discard() throws SQLException {
+            if (cache != null) cache.forget(sql, statement);
+            statement.close();
+        }
+    }
+
+    /**
+     * A SQLite connection's prepared statements by their text, the most recently used kept (SQL built for a number of
+     * values, an IN list, is one entry per count). A connection is used by one thread at a time, so a cache needs no
+     * lock; a statement is lent out while in use, so a query run again inside its own result's loop gets a fresh one.
+     * Statements are prepared on the driver's connection, not the pool's wrapper, which would close them each time the
+     * connection goes back to the pool; the driver finalises them when it closes the connection.
+     */
+    private static final class StatementCache {
+        private static final int MAX_STATEMENTS = 256;
+        /** One cache per physical connection, forgotten with it (weak keys compare by identity). */
+        private static final Cache<SQLiteConnection, StatementCache> BY_CONNECTION = Caffeine.newBuilder().weakKeys().build();
+
+        private final Map<String, PreparedStatement> idle = new LinkedHashMap<>(64, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, PreparedStatement> eldest) {
+                if (size() <= MAX_STATEMENTS) return false;
+                closeQuietly(eldest.getValue());
+                return true;
+            }
+        };
+
+        static Prepared take(SQLiteConnection connection, String sql) throws SQLException {
+            StatementCache cache = BY_CONNECTION.get(connection, k -> new StatementCache());
+            PreparedStatement statement = cache.idle.remove(sql);
+            if (statement == null || statement.isClosed()) statement = connection.prepareStatement(sql);
+            return new Prepared(statement, cache, sql);
+        }
+
+        void giveBack(String sql, PreparedStatement statement) {
+            PreparedStatement other = idle.put(sql, statement);
+            if (other != null && other != statement) closeQuietly(other);
+        }
+
+        void forget(String sql, PreparedStatement statement) {
+            idle.remove(sql, statement);
+        }
+
+        private static void closeQuietly(PreparedStatement statement) {
+            try {
+                statement.close();
+            } catch (SQLException e) {
+                // closing a statement the driver no longer needs: nothing to report or to retry
+            }
         }
     }
 

@@ -8,6 +8,7 @@ import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.store.Dialect;
 import dev.ekvault.server.store.Sql;
+import dev.ekvault.server.testing.Await;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.HttpResult;
 import dev.ekvault.server.testing.TestClock;
@@ -26,7 +27,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -278,6 +282,58 @@ abstract class AuditContract {
             assertThat(refused.body()).doesNotContain("value-that-must-not-leak-2");
             t.runSql("ALTER TABLE audit_block_away RENAME TO audit_block");
             assertThat(t.get(path, t.ownerToken).status()).isEqualTo(200);
+        }
+    }
+
+    /**
+     * A read whose entry cannot be written in time (the database holds the audit table) is refused once the entry is
+     * overdue, with nothing of the answer, instead of being held; reads work again once the database does.
+     */
+    @Test
+    void aReadWhoseEntryStallsIsRefusedOnceOverdue() throws Exception {
+        try (TestServer t = TestServer.start(backend())) {
+            t.createProject("web");
+            String env = t.createEnvironment("web", "production", false);
+            t.createSecrets("web", List.of(env), Map.of("TOKEN", "value-that-must-not-leak-3"));
+            String path = "/v1/workspace/acme/project/web/secret?environmentId=" + env;
+            assertThat(t.get(path, t.ownerToken).status()).isEqualTo(200); // the control
+            CountDownLatch held = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                // a transaction that holds the audit table: SQLite's single writer, PostgreSQL's table lock
+                Future<?> holder = pool.submit(() -> t.server.database().write(c -> {
+                    if (Dialect.of(c) == Dialect.POSTGRESQL) {
+                        try (var st = c.createStatement()) {
+                            st.execute("LOCK TABLE audit_block IN EXCLUSIVE MODE");
+                        }
+                    }
+                    held.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return null;
+                }));
+                held.await();
+                Future<HttpResult> read = pool.submit(() -> t.get(path, t.ownerToken));
+                Await.until("the read's entry waits", Duration.ofSeconds(10), Duration.ofMillis(10),
+                        () -> t.server.auditEvents().backlog() > 0);
+                t.server.jobs().runNow(AuditFeature.OVERDUE_JOB);
+                assertThat(read.isDone()).as("not refused before it is overdue").isFalse();
+                t.clock.advance(Duration.ofSeconds(11));
+                t.server.jobs().runNow(AuditFeature.OVERDUE_JOB);
+                HttpResult refused = read.get(10, TimeUnit.SECONDS);
+                assertThat(refused.status()).isEqualTo(500);
+                assertThat(refused.body()).doesNotContain("value-that-must-not-leak-3");
+                release.countDown();
+                holder.get(10, TimeUnit.SECONDS);
+                assertThat(t.get(path, t.ownerToken).status()).isEqualTo(200);
+            } finally {
+                release.countDown();
+                pool.shutdownNow();
+            }
         }
     }
 
