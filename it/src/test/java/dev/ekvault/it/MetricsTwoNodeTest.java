@@ -73,6 +73,9 @@ class MetricsTwoNodeTest {
             EkJar.awaitCondition("node B refuses the revoked token", Duration.ofSeconds(5),
                     () -> onB.get("/v1/workspace/acme/project").status() == 401);
 
+            // a request is counted just after its answer is written: the last refusal may be a moment behind
+            EkJar.awaitCondition("B's metrics count the refusal", Duration.ofSeconds(5),
+                    () -> value(scrape(metricsB), "ek_auth_refusals_total", "reason=\"revoked\"") >= 1);
             String exposition = scrape(metricsB);
             double applied = value(exposition, "ek_change_feed_lag_seconds_count", "kind=\"credential\"");
             assertThat(applied).as("B applied the revocation's change row").isGreaterThan(appliedBefore);
