@@ -340,8 +340,9 @@ abstract class MetricsContract {
                     .containsEntry("client", "127.0.0.1").containsKey("requestId").containsKey("actorCredentialId");
             Map<String, Object> signOut = events.stream().filter(e -> "sign-out".equals(e.get("event"))).findFirst().orElseThrow();
             assertThat(signOut).containsEntry("actorUserId", member.userId());
-            assertThat(log.fields("ek.request")).as("the refused sign-ins name their reason")
-                    .anyMatch(l -> "bad-password".equals(l.get("refusal"))).anyMatch(l -> "locked".equals(l.get("refusal")));
+            dev.ekvault.server.testing.Await.until("the refused sign-ins' lines name their reason", Duration.ofSeconds(5), Duration.ofMillis(10),
+                    () -> log.fields("ek.request").stream().anyMatch(l -> "bad-password".equals(l.get("refusal")))
+                            && log.fields("ek.request").stream().anyMatch(l -> "locked".equals(l.get("refusal"))));
             for (String secret : List.of(token, newToken, wrong, TestServer.PASSWORD, member.cookie(), signedIn.cookie(), s.ownerToken)) {
                 assertThat(log.lines()).as("no log line holds a token or a password").noneMatch(l -> l.contains(secret));
             }
