@@ -178,8 +178,10 @@ abstract class MetricsContract {
             assertThat(value(before, "ek_cache_requests_total", "cache", "jwt", "result", "hit")).isGreaterThanOrEqualTo(1);
             assertThat(value(before, "ek_cache_requests_total", "cache", "jwt", "result", "miss")).isGreaterThanOrEqualTo(1);
             if (backend() == Backend.SQLITE) {
-                // the second read of each project's list is served from memory
-                assertThat(value(before, "ek_cache_requests_total", "cache", "secret-rows", "result", "hit")).isGreaterThanOrEqualTo(3);
+                // every list read looks its project up; a second read is served from memory unless the change feed's
+                // poll of the project's own writes dropped it in between
+                assertThat(value(before, "ek_cache_requests_total", "cache", "secret-rows")).isGreaterThanOrEqualTo(6);
+                assertThat(value(before, "ek_cache_requests_total", "cache", "secret-rows", "result", "hit")).isGreaterThanOrEqualTo(1);
             }
             assertThat(value(before, "ek_change_feed_lag_seconds_count", "kind", "credential")).as("the revocation was applied through the feed")
                     .isGreaterThanOrEqualTo(1);
