@@ -15,6 +15,7 @@ import dev.ekvault.server.gateway.JsonErrorHandler;
 import dev.ekvault.server.gateway.RequestLog;
 import dev.ekvault.server.http.Router;
 import dev.ekvault.server.jwt.SigningKeys;
+import dev.ekvault.server.metrics.MetricsFeature;
 import dev.ekvault.server.ops.OperationsRoutes;
 import dev.ekvault.server.people.PeopleFeature;
 import dev.ekvault.server.platform.Platform;
@@ -57,6 +58,7 @@ public final class EkServer implements AutoCloseable {
     private final AuthFeature auth;
     private final SecretFeature secrets;
     private final SyncFeature syncs;
+    private final MetricsFeature metrics;
     private final Bootstrap bootstrap;
     private Server jetty;
     private DataStore store;
@@ -79,6 +81,7 @@ public final class EkServer implements AutoCloseable {
         this.syncs = SyncFeature.install(p, tree, secrets.service(), secrets.reminders());
         KeyRotationFeature.install(p, secrets);
         BackupFeature.install(p);
+        this.metrics = MetricsFeature.install(p, auth.jwts(), secrets.cache(), audit.events(), syncs.engine());
     }
 
     /** Opens the store for {@code config}; the master key is checked before migrations write anything. */
@@ -169,11 +172,17 @@ public final class EkServer implements AutoCloseable {
     /** Starts serving HTTP on a port bound before the store was opened (see {@link Port}); then the background jobs. */
     public EkServer start(Port port) throws Exception {
         Config config = platform.config();
-        platform.jobs().start();
+        try {
+            platform.jobs().start();
+        } catch (RuntimeException e) { // a service that cannot start (the metrics port taken): stop what did, then the store
+            close();
+            throw e;
+        }
         jetty = port.jetty;
         jetty.setErrorHandler(new JsonErrorHandler());
         jetty.setHandler(new GracefulHandler(new ApiHandler(platform.router(), auth.authentication(), platform.json(), config.limits(),
-                new RequestLog(), new IpRateLimiter(config.rateLimits().perIpPerMinute(), platform.clock()), trustedProxies, audit.log())));
+                new RequestLog(), new IpRateLimiter(config.rateLimits().perIpPerMinute(), platform.clock()), trustedProxies, audit.log(),
+                metrics.metrics())));
         jetty.setStopTimeout(config.http().shutdownTimeout().toMillis());
         jetty.start();
         LOG.info("listening on http://" + config.http().host() + ":" + port() + "; background jobs: " + platform.jobs().names());
@@ -182,6 +191,11 @@ public final class EkServer implements AutoCloseable {
 
     public int port() {
         return ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
+    }
+
+    /** The metrics port (metrics.port), or -1 when the node serves none. */
+    public int metricsPort() {
+        return metrics.port();
     }
 
     public Router router() {

@@ -20,7 +20,8 @@ import java.time.Duration;
  * use of it is this record.
  */
 public record AuthFeature(CredentialStore credentials, CredentialUsage usage, AccessSnapshot snapshot, Authentication authentication,
-                          SigningKeys signingKeys, JwtIssuer issuer, SharedRateLimiter rateLimiter, JwtExchange exchange) {
+                          SigningKeys signingKeys, JwtIssuer issuer, SharedRateLimiter rateLimiter, JwtExchange exchange,
+                          JwtVerifier jwts) {
 
     public static AuthFeature install(Platform p, WorkspaceFeature tree, EventLog audit) {
         CredentialStore credentials = new CredentialStore(p.json());
@@ -45,12 +46,12 @@ public record AuthFeature(CredentialStore credentials, CredentialUsage usage, Ac
         p.jobs().every("rate-limit window pruning", Duration.ofSeconds(30), rateLimiter::prune);
 
         JwtIssuer issuer = new JwtIssuer(p.config().jwt(), signingKeys, p.clock());
-        Authentication authentication = new Authentication(snapshot, p.changes(), usage,
-                new JwtVerifier(p.config().jwt(), signingKeys, p.clock()), p.clock());
+        JwtVerifier jwts = new JwtVerifier(p.config().jwt(), signingKeys, p.clock());
+        Authentication authentication = new Authentication(snapshot, p.changes(), usage, jwts, p.clock());
         JwtExchange exchange = new JwtExchange(issuer, rateLimiter, p.config().rateLimits().exchangesPerTokenPerMinute(),
                 p.config().jwt().lifetime(), audit, p.clock());
         ExchangeRoutes.register(p.router(), authentication, exchange);
         JwksRoutes.register(p.router(), signingKeys);
-        return new AuthFeature(credentials, usage, snapshot, authentication, signingKeys, issuer, rateLimiter, exchange);
+        return new AuthFeature(credentials, usage, snapshot, authentication, signingKeys, issuer, rateLimiter, exchange, jwts);
     }
 }

@@ -5,6 +5,7 @@ import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.wire.BearerToken;
+import dev.ekvault.server.wire.Refusal;
 import dev.ekvault.server.wire.SessionCookie;
 import dev.ekvault.server.jwt.InvalidJwtException;
 import dev.ekvault.server.jwt.JwtVerifier;
@@ -40,7 +41,7 @@ public final class Authentication {
 
     public Caller authenticate(String authorizationHeader) {
         String token = BearerToken.from(authorizationHeader);
-        if (token == null) throw ApiException.unauthorized();
+        if (token == null) throw ApiException.unauthorized(authorizationHeader == null ? Refusal.MISSING : Refusal.MALFORMED);
         current();
         if (token.startsWith(TokenFormat.PREFIX) || token.startsWith(TokenFormat.SESSION_PREFIX)) return apiTokenCaller(token);
         return accessToken(token);
@@ -65,12 +66,13 @@ public final class Authentication {
      * which a page from another site cannot read.
      */
     public Caller sessionCookie(String sessionToken, boolean changesState, String csrfHeader) {
-        if (sessionToken == null || !sessionToken.startsWith(TokenFormat.SESSION_PREFIX)) throw ApiException.unauthorized();
+        if (sessionToken == null) throw ApiException.unauthorized(Refusal.MISSING);
+        if (!sessionToken.startsWith(TokenFormat.SESSION_PREFIX)) throw ApiException.unauthorized(Refusal.MALFORMED);
         current();
         Caller caller = apiTokenCaller(sessionToken);
-        if (caller.kind() != Credential.Kind.SESSION) throw ApiException.unauthorized();
+        if (caller.kind() != Credential.Kind.SESSION) throw ApiException.unauthorized(Refusal.MALFORMED);
         if (changesState && !SessionCookie.csrfMatches(sessionToken, csrfHeader)) {
-            throw ApiException.forbidden("missing or wrong X-CSRF-Token header");
+            throw ApiException.forbidden("missing or wrong X-CSRF-Token header").because(Refusal.CSRF);
         }
         return caller;
     }
@@ -95,12 +97,13 @@ public final class Authentication {
         try {
             verified = jwts.verify(token);
         } catch (InvalidJwtException e) {
-            throw ApiException.unauthorized();
+            throw ApiException.unauthorized(e.refusal);
         }
         Credential credential = snapshot.credentialByIdReadingMisses(verified.credentialId());
         if (credential == null || !credential.workspaceId().equals(verified.workspaceId())
                 || !credential.createdBy().equals(verified.userId())) {
-            throw ApiException.unauthorized();
+            // a JWT that verified names a credential this node does not hold: deleted with its workspace, or never ours
+            throw ApiException.unauthorized(Refusal.UNKNOWN);
         }
         return liveCaller(credential);
     }
@@ -112,7 +115,7 @@ public final class Authentication {
     }
 
     private Caller apiTokenCaller(String token) {
-        if (!TokenFormat.isWellFormed(token)) throw ApiException.unauthorized();
+        if (!TokenFormat.isWellFormed(token)) throw ApiException.unauthorized(Refusal.MALFORMED);
         return liveCaller(snapshot.credentialByTokenHash(TokenFormat.hash(token)));
     }
 
@@ -124,9 +127,11 @@ public final class Authentication {
 
     private Caller liveCaller(Credential credential) {
         long now = clock.millis();
-        if (credential == null || !credential.isLiveAt(now) || !lineageLive(credential, now)) throw ApiException.unauthorized();
+        if (credential == null) throw ApiException.unauthorized(Refusal.UNKNOWN);
+        if (!credential.isLiveAt(now)) throw ApiException.unauthorized(credential.revokedAt() != null ? Refusal.REVOKED : Refusal.EXPIRED);
+        if (!lineageLive(credential, now)) throw ApiException.unauthorized(Refusal.REVOKED);
         WorkspaceStore.Member member = snapshot.member(credential.workspaceId(), credential.createdBy());
-        if (member == null) throw ApiException.unauthorized();
+        if (member == null) throw ApiException.unauthorized(Refusal.NOT_A_MEMBER);
         usage.touch(credential.id(), now);
         Permission permission = credential.permission().and(member.role().ceiling);
         return new Caller(credential.workspaceId(), credential.createdBy(), credential, member.role(),

@@ -3,6 +3,7 @@ package dev.ekvault.server.auth;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.wire.BearerToken;
 import dev.ekvault.server.wire.ApiException;
+import dev.ekvault.server.wire.Refusal;
 import dev.ekvault.server.http.Router;
 
 /**
@@ -18,7 +19,7 @@ public final class ExchangeRoutes {
         router.publicRoute("POST", "/v1/auth/exchange", "auth", ex -> {
             String token = BearerToken.from(ex.header("Authorization"));
             if (token == null) token = ex.body().optionalString("token", null);
-            if (token == null) throw ApiException.unauthorized();
+            if (token == null) throw ApiException.unauthorized(Refusal.MISSING);
             Caller caller = authentication.apiToken(token);
             return exchange.exchange(caller, ex.responseHeaders(), "token");
         });

@@ -9,13 +9,23 @@ import java.time.Duration;
  */
 public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Path masterKeyNextFile, Limits limits,
                      Jwt jwt, RateLimits rateLimits, Duration changePollInterval, Duration fullReloadInterval, People people, Sso sso,
-                     Oidc oidc, Audit audit, Secrets secrets, Sync sync, Shares shares, Backup backup, String description) {
+                     Oidc oidc, Audit audit, Secrets secrets, Sync sync, Shares shares, Backup backup, Metrics metrics, String description) {
 
     /**
      * Scheduled backups of the embedded store (backup/BackupFeature): every {@code interval} (zero: off) a copy into
      * {@code folder}, keeping the newest {@code keep}.
      */
     public record Backup(Duration interval, Path folder, int keep) {}
+
+    /**
+     * The Prometheus endpoint: its own port ({@code port} -1: none; 0: a free one) on {@code host}, so that it never
+     * shares the API's exposure, and a bearer token a scrape must present when {@code token} is set.
+     */
+    public record Metrics(String host, int port, Secret token) {
+        public boolean enabled() {
+            return port >= 0;
+        }
+    }
 
     /**
      * Sync integrations: how often each node looks for syncs to push, how long changes settle before one push takes them

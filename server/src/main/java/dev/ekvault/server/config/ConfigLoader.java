@@ -186,6 +186,7 @@ public final class ConfigLoader {
                 new Config.Shares(Duration.ofHours(intIn(v, "share.max-expiry-hours", 1, 366 * 24)), intIn(v, "share.max-views", 1, 10_000),
                         intIn(v, "share.password-attempts", 1, 1_000), Duration.ofMinutes(intIn(v, "share.password-window-minutes", 1, 7 * 24 * 60))),
                 backup(v),
+                metrics(v),
                 description);
     }
 
@@ -232,6 +233,17 @@ public final class ConfigLoader {
         String folder = v.get("backup.folder").strip();
         return new Config.Backup(Duration.ofMinutes(minutes),
                 folder.isEmpty() ? Path.of(nonEmpty(v, "data-dir")).resolve("backups") : Path.of(folder), intIn(v, "backup.keep", 1, 10_000));
+    }
+
+    /** Off when {@code metrics.port} is empty; a token, when set, is what a scrape must present (printable, bounded). */
+    private static Config.Metrics metrics(Map<String, String> v) {
+        String token = v.get("metrics.token");
+        if (token.length() > 1024 || !token.chars().allMatch(ch -> ch > 0x20 && ch < 0x7f)) {
+            throw new ConfigException("metrics.token must be at most 1024 printable characters without spaces");
+        }
+        boolean off = v.get("metrics.port").isBlank();
+        if (off && !token.isEmpty()) throw new ConfigException("metrics.token is set but metrics.port is not");
+        return new Config.Metrics(nonEmpty(v, "metrics.host"), off ? -1 : intIn(v, "metrics.port", 0, 65535), new Config.Secret(token));
     }
 
     /** Accepts a JDBC URL or the {@code postgres://user:pass@host:port/db} form operators usually have. */

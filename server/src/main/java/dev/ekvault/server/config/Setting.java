@@ -73,7 +73,11 @@ public record Setting(String key, String defaultValue, boolean secret, String me
             new Setting("oidc.allow-http-issuers", "false", false, "also fetch http:// cluster issuers (labs and tests only)"),
             new Setting("backup.interval-minutes", "0", false, "minutes between scheduled backups of the embedded store (0 off; refused with PostgreSQL)"),
             new Setting("backup.folder", "", false, "where scheduled backups go; empty: <data-dir>/backups (better: another disk)"),
-            new Setting("backup.keep", "7", false, "how many scheduled backups to keep; older ones are deleted")));
+            new Setting("backup.keep", "7", false, "how many scheduled backups to keep; older ones are deleted"),
+            new Setting("metrics.port", "", false, "serve GET /metrics (Prometheus text format) on this port of metrics.host; empty: no metrics port"),
+            new Setting("metrics.host", "127.0.0.1", false, "the address the metrics port listens on (0.0.0.0 for a scraper on another machine)"),
+            new Setting("metrics.token", "", true, "when set, a scrape must send Authorization: Bearer <this token>"),
+            new Setting("metrics.token-file", "", false, "a file holding metrics.token")));
 
     /** {@code --http-port} for {@code http.port}. */
     public String flag() {

@@ -12,6 +12,8 @@ import dev.ekvault.server.http.RequestContext;
 import dev.ekvault.server.http.Router;
 import dev.ekvault.server.wire.SessionCookie;
 import dev.ekvault.server.wire.ApiException;
+import dev.ekvault.server.wire.Refusal;
+import dev.ekvault.server.metrics.Metrics;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -95,12 +97,14 @@ public final class ApiHandler extends Handler.Abstract {
     private final IpRateLimiter ipLimiter;
     private final TrustedProxies trustedProxies;
     private final AuditLog audit;
+    private final Metrics metrics;
     /** Where a read's answer is written once its audit entries are durable: a new virtual thread each. */
     private static final Executor ANSWERS = Thread::startVirtualThread;
 
     public ApiHandler(Router router, Authentication authentication, ObjectMapper json, Config.Limits limits, RequestLog requestLog,
-                      IpRateLimiter ipLimiter, TrustedProxies trustedProxies, AuditLog audit) {
+                      IpRateLimiter ipLimiter, TrustedProxies trustedProxies, AuditLog audit, Metrics metrics) {
         this.audit = audit;
+        this.metrics = metrics;
         this.router = router;
         this.authentication = authentication;
         this.json = json;
@@ -117,10 +121,12 @@ public final class ApiHandler extends Handler.Abstract {
         response.getHeaders().put("X-Request-Id", requestId);
         Caller caller = null;
         Router.Route route = null;
+        Refusal refusal = null;
+        String client = null;
         int status;
         try {
             List<String> path = decodePath(request.getHttpURI().getPath());
-            String client = ClientAddress.resolve(Request.getRemoteAddr(request), request.getHeaders().getValuesList("X-Forwarded-For"), trustedProxies);
+            client = ClientAddress.resolve(Request.getRemoteAddr(request), request.getHeaders().getValuesList("X-Forwarded-For"), trustedProxies);
             if (!path.isEmpty() && path.get(0).equals("v1")) {
                 response.getHeaders().add(NO_STORE);
                 limitClientAddress(client, response);
@@ -157,6 +163,7 @@ public final class ApiHandler extends Handler.Abstract {
         } catch (ApiException e) {
             if (e.retryAfterSeconds > 0) response.getHeaders().put(RateLimit.RETRY_AFTER_HEADER, Long.toString(e.retryAfterSeconds));
             if (e.code.status == 403 && caller != null) recordRefusal(caller, request.getMethod(), route, e.getMessage());
+            refusal = refusal(e);
             discardUnreadBody(request);
             status = writeError(response, callback, e.code, e.getMessage(), e.fields);
         } catch (ConflictingWrite e) {
@@ -175,9 +182,27 @@ public final class ApiHandler extends Handler.Abstract {
         }
         EventLog.durable(); // a read that failed after recording its entry: nothing is answered from it
         Actor.clear();
-        requestLog.log(requestId, request.getMethod(), route == null ? null : route.template(), status,
-                (System.nanoTime() - started) / 1_000_000.0, caller);
+        long nanos = System.nanoTime() - started;
+        String template = route == null ? null : route.template();
+        metrics.request(template, request.getMethod(), status, caller, refusal, nanos);
+        requestLog.log(requestId, request.getMethod(), template, status, nanos / 1_000_000.0, caller,
+                refusal == null ? null : client(client, request), refusal);
         return true;
+    }
+
+    /** Why a request was refused (401, 403, 429), as the log and the metrics tell it; null for every other answer. */
+    private static Refusal refusal(ApiException e) {
+        return switch (e.code.status) {
+            case 401 -> e.refusal == null ? Refusal.UNSPECIFIED : e.refusal;
+            case 403 -> e.refusal == null ? Refusal.FORBIDDEN : e.refusal;
+            case 429 -> Refusal.RATE_LIMITED;
+            default -> null;
+        };
+    }
+
+    /** The client address after trusted proxies; a request refused before it was resolved (a bad path) has the peer's. */
+    private String client(String resolved, Request request) {
+        return resolved != null ? resolved : Request.getRemoteAddr(request);
     }
 
     /**
@@ -202,7 +227,9 @@ public final class ApiHandler extends Handler.Abstract {
                         + failure.getClass().getSimpleName() + ")");
                 status = writeError(response, callback, ErrorCode.INTERNAL, "internal error (request id " + requestId + ")");
             }
-            requestLog.log(requestId, method, route.template(), status, (System.nanoTime() - started) / 1_000_000.0, caller);
+            long nanos = System.nanoTime() - started;
+            metrics.request(route.template(), method, status, caller, null, nanos);
+            requestLog.log(requestId, method, route.template(), status, nanos / 1_000_000.0, caller, null, null);
         }, ANSWERS);
     }
 

@@ -1,5 +1,7 @@
 package dev.ekvault.server.jwt;
 
+import dev.ekvault.server.wire.Refusal;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
@@ -98,7 +100,13 @@ public final class JwtVerifier {
                 .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
                 .expireAfter(Expiry.<Digest, Cached>creating((hash, cached) ->
                         Duration.ofMillis(Math.max(0, cached.jwt().expiresAtMillis() - clock.millis()))))
+                .recordStats()
                 .build();
+    }
+
+    /** Hits and misses of the verified-token cache since start (the metrics read them when scraped). */
+    public com.github.benmanes.caffeine.cache.stats.CacheStats cacheStats() {
+        return cache.stats();
     }
 
     /** The token's claims when every rule holds; otherwise {@link InvalidJwtException} with a message for the log. */
@@ -113,15 +121,15 @@ public final class JwtVerifier {
         if (cached != null) {
             if (!token.regionMatches(lastDot + 1, cached.signature(), 0, cached.signature().length())
                     || token.length() - lastDot - 1 != cached.signature().length()) {
-                throw reject("signature differs from the one verified for this header and claims");
+                throw reject("signature differs from the one verified for this header and claims", Refusal.BAD_SIGNATURE);
             }
             if (clock.millis() >= cached.jwt().expiresAtMillis() + skewMillis) {
                 cache.invalidate(hash);
-                throw reject("token expired");
+                throw reject("token expired", Refusal.EXPIRED);
             }
             if (keys.publishedKey(cached.kid()) == null) {
                 cache.invalidate(hash);
-                throw reject("signing key " + cached.kid() + " is no longer published");
+                throw reject("signing key " + cached.kid() + " is no longer published", Refusal.REVOKED);
             }
             return cached.jwt();
         }
@@ -141,7 +149,7 @@ public final class JwtVerifier {
         boolean known = kid != null;
         if (!known) kid = checkHeader(token, firstDot);
         SigningKeys.PublicKey key = publishedKey(kid);
-        if (key == null) throw reject("unknown kid " + printable(kid));
+        if (key == null) throw reject("unknown kid " + printable(kid), Refusal.UNKNOWN);
         if (!known) {
             if (knownHeaders.size() >= MAX_KNOWN_HEADERS) knownHeaders.clear();
             knownHeaders.put(headerSegment, kid);
@@ -162,7 +170,7 @@ public final class JwtVerifier {
         long nbf = epochSecond(claims, "nbf");
         long iat = epochSecond(claims, "iat");
         long now = clock.millis();
-        if (exp * 1000 + skewMillis <= now) throw reject("token expired");
+        if (exp * 1000 + skewMillis <= now) throw reject("token expired", Refusal.EXPIRED);
         if (nbf * 1000 - skewMillis > now) throw reject("token not valid yet (nbf)");
         if (iat * 1000 - skewMillis > now) throw reject("token issued in the future (iat)");
         if (exp <= iat) throw reject("exp is not after iat");
@@ -171,12 +179,12 @@ public final class JwtVerifier {
         JsonNode jti = claims.get("jti");
         JwtTag.Claims tagged = new JwtTag.Claims(issuer, jwt.credentialId(), jwt.workspaceId(), jwt.userId(), iat, nbf, exp);
         if (jti == null || !jti.isTextual() || !JwtTag.matches(key.tagKey(), jti.textValue(), tagged)) {
-            throw reject("jti is not a tag of ours for these claims");
+            throw reject("jti is not a tag of ours for these claims", Refusal.BAD_SIGNATURE);
         }
 
         // signature: the last and most expensive check
         if (!Jws.verify(token.substring(0, secondDot).getBytes(StandardCharsets.US_ASCII), signature, key.key())) {
-            throw reject("signature does not verify with key " + kid);
+            throw reject("signature does not verify with key " + kid, Refusal.BAD_SIGNATURE);
         }
 
         if (jwt.expiresAtMillis() > now) { // not when only the skew admits it
@@ -277,6 +285,10 @@ public final class JwtVerifier {
             out.append(ch >= 0x20 && ch < 0x7f ? ch : '?');
         }
         return value.length() > 64 ? out + "…" : out.toString();
+    }
+
+    private static InvalidJwtException reject(String message, Refusal refusal) {
+        return new InvalidJwtException(message, refusal);
     }
 
     private static InvalidJwtException reject(String message) {

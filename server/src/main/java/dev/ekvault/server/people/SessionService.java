@@ -11,6 +11,7 @@ import dev.ekvault.server.wire.SessionCookie;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.wire.ApiException;
+import dev.ekvault.server.wire.Refusal;
 import dev.ekvault.server.wire.FieldRules;
 import dev.ekvault.server.wire.WireTime;
 import dev.ekvault.server.store.Database;
@@ -112,11 +113,11 @@ public final class SessionService {
     public void requirePassword(UserStore.User user, String password, long now) {
         if (password == null || password.length() > MAX_PASSWORD) password = "";
         boolean matches = passwords.verify(password, user == null ? null : user.passwordHash());
-        if (user == null) throw ApiException.unauthorized();
+        if (user == null) throw ApiException.unauthorized(Refusal.BAD_PASSWORD);
         boolean locked = user.lockedUntil() != null && user.lockedUntil() > now;
         if (!matches || locked) {
             if (!locked) recordFailure(user.id(), now);
-            throw ApiException.unauthorized();
+            throw ApiException.unauthorized(locked ? Refusal.LOCKED : Refusal.BAD_PASSWORD);
         }
         if (user.failedSignIns() > 0) {
             database.write(c -> {
@@ -166,10 +167,10 @@ public final class SessionService {
 
     private String chooseWorkspace(Connection c, String userId, String workspaceRef) throws SQLException {
         List<String> memberships = users.workspaceIds(c, userId);
-        if (memberships.isEmpty()) throw ApiException.unauthorized();
+        if (memberships.isEmpty()) throw ApiException.unauthorized(Refusal.NOT_A_MEMBER);
         if (workspaceRef == null) return memberships.get(0);
         WorkspaceStore.WorkspaceRow ws = workspaces.find(c, workspaceRef);
-        if (ws == null || !memberships.contains(ws.id())) throw ApiException.unauthorized();
+        if (ws == null || !memberships.contains(ws.id())) throw ApiException.unauthorized(Refusal.NOT_A_MEMBER);
         return ws.id();
     }
 

@@ -54,10 +54,20 @@ public final class SecretCache {
 
     public SecretCache(boolean enabled) {
         this.enabled = enabled;
-        this.projects = Caffeine.newBuilder().maximumSize(1_000).expireAfterAccess(Duration.ofMinutes(30)).build();
+        this.projects = Caffeine.newBuilder().maximumSize(1_000).expireAfterAccess(Duration.ofMinutes(30)).recordStats().build();
         this.references = Caffeine.newBuilder().maximumSize(10_000).build();
         this.answers = Caffeine.newBuilder().maximumWeight(MAX_ANSWER_BYTES).weigher((String k, Answer v) -> v.json().length + 64 + 48 * v.names().size())
-                .expireAfterAccess(Duration.ofMinutes(30)).build();
+                .expireAfterAccess(Duration.ofMinutes(30)).recordStats().build();
+    }
+
+    /** Hits and misses of the projects' rows since start (a miss loads the project from the database). */
+    public com.github.benmanes.caffeine.cache.stats.CacheStats rowStats() {
+        return projects.stats();
+    }
+
+    /** Hits and misses of the serialised list answers since start (a miss serialises the list again). */
+    public com.github.benmanes.caffeine.cache.stats.CacheStats answerStats() {
+        return answers.stats();
     }
 
     /** The memory the serialised answers may take together. */

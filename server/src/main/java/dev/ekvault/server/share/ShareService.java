@@ -12,6 +12,7 @@ import dev.ekvault.server.share.ShareStore.ShareRow;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.wire.ApiException;
+import dev.ekvault.server.wire.Refusal;
 import dev.ekvault.server.wire.FieldRules;
 import dev.ekvault.server.wire.WireTime;
 import dev.ekvault.server.workspace.EnvironmentStore;
@@ -226,7 +227,7 @@ public final class ShareService {
         }
         if (row.hasPassword()) {
             if (password == null || password.isEmpty()) {
-                throw new ApiException(ErrorCode.UNAUTHORIZED, "this share is protected by a password: send it as 'password'");
+                throw new ApiException(ErrorCode.UNAUTHORIZED, "this share is protected by a password: send it as 'password'").because(Refusal.MISSING);
             }
             boolean claimed = database.write(c -> store.claimPasswordAttempt(c, row.id(), now, limits.passwordAttempts(),
                     limits.passwordWindow().toMillis()));
@@ -246,7 +247,7 @@ public final class ShareService {
             // the attempt stays counted; the refusal is an audit entry naming where it came from (the gateway's actor)
             audit.event(Journal.Change.of("refused", "secret-share", row.workspaceId(), row.id()).in(row.projectId(), row.environmentId())
                     .after(Journal.fields("reason", "wrong password")));
-            throw new ApiException(ErrorCode.UNAUTHORIZED, "wrong password for this share");
+            throw new ApiException(ErrorCode.UNAUTHORIZED, "wrong password for this share").because(Refusal.BAD_PASSWORD);
         }
         long at = clock.millis();
         Integer used = database.write(c -> {

@@ -59,7 +59,26 @@ public final class ChangeFeed implements AutoCloseable {
     /** {@code SECRET}: a project's secrets or environments changed (entity: the project id). */
     public enum Kind { CREDENTIAL, MEMBER, SIGNING_KEY, SECRET }
 
-    public record Change(long seq, Kind kind, String workspaceId, String entityId) {}
+    /**
+     * A row of the feed; {@code ageMillis} is how long ago it was committed when this node read it, in the database's
+     * own time (its {@code at} against the database's clock in the same statement), so no node's clock takes part.
+     */
+    public record Change(long seq, Kind kind, String workspaceId, String entityId, long ageMillis) {}
+
+    /**
+     * Told after each row is applied on this node: its kind and the time from its commit to its application (the
+     * revocation lag, for a credential or member row). The metrics set one.
+     */
+    @FunctionalInterface
+    public interface LagObserver {
+        void applied(Kind kind, long lagMillis);
+    }
+
+    private volatile LagObserver lagObserver = (kind, lagMillis) -> {};
+
+    public void observeLag(LagObserver observer) {
+        this.lagObserver = observer;
+    }
 
     /** This node cannot bring its copy up to date (the database is unreachable): the request should be retried. */
     public static final class Behind extends RuntimeException {
@@ -143,7 +162,7 @@ public final class ChangeFeed implements AutoCloseable {
                 long settled = Sql.one(c, "SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE at < ?", r -> r.getLong(1), now - gapGiveUpMillis);
                 highestSeq = Math.max(settled, end - MAX_GAPS);
                 gaps.clear();
-                absorb(Sql.list(c, "SELECT seq, kind, workspace_id, entity_id FROM change_log WHERE seq > ? ORDER BY seq", ChangeFeed::change,
+                absorb(Sql.list(c, "SELECT " + columns() + " FROM change_log WHERE seq > ? ORDER BY seq", ChangeFeed::change,
                         highestSeq), now); // already covered by the load that follows: only the gaps between them matter
                 return null;
             });
@@ -259,7 +278,7 @@ public final class ChangeFeed implements AutoCloseable {
         List<Object> parameters = new ArrayList<>(missing.size() + 1);
         parameters.add(from);
         parameters.addAll(missing);
-        String sql = "SELECT seq, kind, workspace_id, entity_id FROM change_log WHERE seq > ?"
+        String sql = "SELECT " + columns() + " FROM change_log WHERE seq > ?"
                 + (missing.isEmpty() ? "" : " OR seq IN (" + Sql.placeholders(missing.size()) + ")") + " ORDER BY seq";
         List<Change> fresh = database.read(c -> {
             List<Change> rows = Sql.list(c, sql, ChangeFeed::change, parameters.toArray());
@@ -267,9 +286,13 @@ public final class ChangeFeed implements AutoCloseable {
             Long now = missing.isEmpty() && !skipsAbove(rows, from) ? null : databaseNow(c);
             return absorb(rows, now);
         });
+        long read = System.nanoTime();
         for (Change change : fresh) {
             Consumer<Change> listener = change.kind() == null ? null : listeners.get(change.kind());
             if (listener != null) listener.accept(change);
+            if (change.kind() != null) {
+                lagObserver.applied(change.kind(), Math.max(0, change.ageMillis()) + (System.nanoTime() - read) / 1_000_000);
+            }
         }
     }
 
@@ -320,12 +343,17 @@ public final class ChangeFeed implements AutoCloseable {
         return Sql.one(c, "SELECT " + database.dialect().nowMillis, r -> r.getLong(1));
     }
 
+    /** What {@link #change} reads: the row, and its age by the database's clock at the read. */
+    private String columns() {
+        return "seq, kind, workspace_id, entity_id, " + database.dialect().nowMillis + " - at";
+    }
+
     /** A row; a kind this version does not know (written by a newer one) has no listener and is passed over. */
     private static Change change(java.sql.ResultSet r) throws SQLException {
         String kind = r.getString(2);
         Kind known = null;
         for (Kind k : Kind.values()) if (k.name().equals(kind)) known = k;
-        return new Change(r.getLong(1), known, r.getString(3), r.getString(4));
+        return new Change(r.getLong(1), known, r.getString(3), r.getString(4), r.getLong(5));
     }
 
     @Override

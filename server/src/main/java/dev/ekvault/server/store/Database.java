@@ -64,7 +64,7 @@ public final class Database implements AutoCloseable {
 
     /** Runs read-only work in one transaction, so several statements see one snapshot. */
     public <T> T read(Work<T> work) {
-        return transaction(work);
+        return transaction(work, false);
     }
 
     /**
@@ -82,11 +82,11 @@ public final class Database implements AutoCloseable {
                 return answer;
             };
             if (dialect != Dialect.SQLITE) {
-                result = transaction(journaled);
+                result = transaction(journaled, true);
             } else {
                 sqliteWriter.lock();
                 try {
-                    result = transaction(journaled);
+                    result = transaction(journaled, true);
                 } finally {
                     sqliteWriter.unlock();
                 }
@@ -112,13 +112,40 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /**
+     * Told of every transaction's time: waiting for a pooled connection, then holding it (statements and commit). The
+     * metrics set one; until then nothing is told. Called on the transaction's thread, so it must be cheap.
+     */
+    @FunctionalInterface
+    public interface Timer {
+        void transaction(boolean write, long waitNanos, long heldNanos);
+    }
+
+    private volatile Timer timer = (write, waitNanos, heldNanos) -> {};
+
+    public void time(Timer timer) {
+        this.timer = timer;
+    }
+
+    /** The pool's connections right now: lent out, idle, total, and threads waiting for one. */
+    public record PoolUse(int active, int idle, int total, int waiting, int maximum) {}
+
+    public PoolUse poolUse() {
+        var bean = pool.getHikariPoolMXBean();
+        if (bean == null) return new PoolUse(0, 0, 0, 0, pool.getMaximumPoolSize());
+        return new PoolUse(bean.getActiveConnections(), bean.getIdleConnections(), bean.getTotalConnections(),
+                bean.getThreadsAwaitingConnection(), pool.getMaximumPoolSize());
+    }
+
     /** Where this database's writes report what they changed. */
     public Journal journal() {
         return journal;
     }
 
-    private <T> T transaction(Work<T> work) {
+    private <T> T transaction(Work<T> work, boolean write) {
+        long asked = System.nanoTime();
         try (Connection connection = pool.getConnection()) {
+            long lent = System.nanoTime();
             connection.setAutoCommit(false);
             try {
                 T result = work.run(connection);
@@ -129,6 +156,7 @@ public final class Database implements AutoCloseable {
                 throw e;
             } finally {
                 restoreAutoCommit(connection);
+                timer.transaction(write, lent - asked, System.nanoTime() - lent);
             }
         } catch (SQLException e) {
             throw dialect.isConflict(e) ? new ConflictingWrite(e) : new StoreException(e);

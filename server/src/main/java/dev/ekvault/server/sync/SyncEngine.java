@@ -126,6 +126,11 @@ public final class SyncEngine {
         };
     }
 
+    /** How many active syncs have changes not yet pushed, across every node (one count statement, for the metrics). */
+    public long pending() {
+        return database.read(store::pendingCount);
+    }
+
     /** Pushes every sync that is due now; returns how many pushes succeeded. The worker calls it; so may a test. */
     public int runDue() {
         long now = clock.millis();

@@ -137,6 +137,11 @@ public final class SyncStore {
         return Sql.list(c, SELECT + "WHERE workspace_id = ? ORDER BY created_at DESC, id", SyncStore::read, workspaceId);
     }
 
+    /** Active syncs with changes not yet pushed (whether settling, due, backing off or being pushed), across every node. */
+    public long pendingCount(Connection c) throws SQLException {
+        return Sql.one(c, "SELECT COUNT(*) FROM sync_config WHERE status = 'active' AND change_seq > pushed_seq", r -> r.getLong(1));
+    }
+
     /** Syncs with changes whose coalescing window has passed, not backing off, and not leased by a live node. */
     public List<String> due(Connection c, long now, long changedBefore, int limit) throws SQLException {
         return Sql.list(c, "SELECT id FROM sync_config WHERE status = 'active' AND change_seq > pushed_seq AND pending_since <= ? "

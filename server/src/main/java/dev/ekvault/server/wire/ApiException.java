@@ -18,16 +18,24 @@ public final class ApiException extends RuntimeException {
      * collisions); empty for almost every error. Same rule as the message: no secret value or token.
      */
     public final Map<String, Object> fields;
+    /** Why a request was refused, for the log and the metrics only (never the body); null when no code path said. */
+    public final Refusal refusal;
 
     public ApiException(ErrorCode code, String message) {
-        this(code, message, 0, Map.of());
+        this(code, message, 0, Map.of(), null);
     }
 
-    private ApiException(ErrorCode code, String message, long retryAfterSeconds, Map<String, Object> fields) {
+    private ApiException(ErrorCode code, String message, long retryAfterSeconds, Map<String, Object> fields, Refusal refusal) {
         super(message, null, false, false);
         this.code = code;
         this.retryAfterSeconds = retryAfterSeconds;
         this.fields = fields;
+        this.refusal = refusal;
+    }
+
+    /** This error, with the reason the operator sees in the request log and the refusal counter. */
+    public ApiException because(Refusal reason) {
+        return new ApiException(code, getMessage(), retryAfterSeconds, fields, reason);
     }
 
     /** This error with one more field in its body ({@code message} stays first and is never replaced). */
@@ -35,7 +43,7 @@ public final class ApiException extends RuntimeException {
         if (field.equals("message")) throw new IllegalArgumentException("the message is the exception's own");
         Map<String, Object> more = new LinkedHashMap<>(fields);
         more.put(field, value);
-        return new ApiException(code, getMessage(), retryAfterSeconds, java.util.Collections.unmodifiableMap(more));
+        return new ApiException(code, getMessage(), retryAfterSeconds, java.util.Collections.unmodifiableMap(more), refusal);
     }
 
     public static ApiException badRequest(String message) {
@@ -56,11 +64,18 @@ public final class ApiException extends RuntimeException {
 
     /** 503: the server cannot answer this right now; the client should retry after the given time. */
     public static ApiException unavailable(String message, long retryAfterSeconds) {
-        return new ApiException(ErrorCode.UNAVAILABLE, message, retryAfterSeconds, Map.of());
+        return new ApiException(ErrorCode.UNAVAILABLE, message, retryAfterSeconds, Map.of(), null);
     }
 
     /** The single message of every 401, whatever the reason, so a caller learns nothing from it. */
     public static ApiException unauthorized() {
-        return new ApiException(ErrorCode.UNAUTHORIZED, "missing, invalid or expired credential");
+        return new ApiException(ErrorCode.UNAUTHORIZED, UNAUTHORIZED_MESSAGE);
     }
+
+    /** The same 401, with the reason only the log and the metrics see. */
+    public static ApiException unauthorized(Refusal reason) {
+        return new ApiException(ErrorCode.UNAUTHORIZED, UNAUTHORIZED_MESSAGE, 0, Map.of(), reason);
+    }
+
+    private static final String UNAUTHORIZED_MESSAGE = "missing, invalid or expired credential";
 }

@@ -1,5 +1,6 @@
 package dev.ekvault.server.workload;
 
+import dev.ekvault.server.wire.Refusal;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -65,8 +66,16 @@ final class ClusterToken {
 
     /** Why a token was refused, for the log only; the caller always gets the one 401. */
     static final class Refused extends Exception {
+        /** Which kind of rule failed, for the request log and the refusal counter (the answer is the one 401). */
+        final Refusal refusal;
+
         Refused(String reason) {
+            this(reason, Refusal.MALFORMED);
+        }
+
+        Refused(String reason, Refusal refusal) {
             super(reason, null, false, false);
+            this.refusal = refusal;
         }
     }
 
@@ -177,11 +186,11 @@ final class ClusterToken {
         long exp = epochSecond("exp", true);
         long iat = epochSecond("iat", true);
         Long nbf = claims.has("nbf") ? epochSecond("nbf", false) : null;
-        if (exp * 1000 + skewMillis <= nowMillis) throw new Refused("token expired");
+        if (exp * 1000 + skewMillis <= nowMillis) throw new Refused("token expired", Refusal.EXPIRED);
         if (nbf != null && nbf * 1000 - skewMillis > nowMillis) throw new Refused("token not valid yet (nbf)");
         if (iat * 1000 - skewMillis > nowMillis) throw new Refused("token issued in the future (iat)");
         if (exp <= iat) throw new Refused("exp is not after iat");
-        if (nowMillis - iat * 1000 > maxAgeMillis + skewMillis) throw new Refused("token older than the maximum token age");
+        if (nowMillis - iat * 1000 > maxAgeMillis + skewMillis) throw new Refused("token older than the maximum token age", Refusal.EXPIRED);
         JsonNode kubernetes = claims.get("kubernetes.io");
         if (kubernetes != null) {
             JsonNode namespace = kubernetes.get("namespace");

@@ -4,6 +4,7 @@ import dev.ekvault.api.ErrorCode;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.auth.JwtExchange;
 import dev.ekvault.server.wire.ApiException;
+import dev.ekvault.server.wire.Refusal;
 import dev.ekvault.server.wire.JsonInput;
 import dev.ekvault.server.http.Reply;
 import dev.ekvault.server.http.Router;
@@ -44,7 +45,7 @@ public final class WorkloadIdentityRoutes {
             JsonInput body = ex.body();
             String token = body.optionalString("token", null);
             String workspace = body.requiredString("workspaceId");
-            if (token == null) throw ApiException.unauthorized();
+            if (token == null) throw ApiException.unauthorized(Refusal.MISSING);
             Caller caller;
             try {
                 caller = oidc.exchange(workspace, token);

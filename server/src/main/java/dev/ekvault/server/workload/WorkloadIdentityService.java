@@ -14,6 +14,7 @@ import dev.ekvault.server.auth.Authentication;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.wire.ApiException;
+import dev.ekvault.server.wire.Refusal;
 import dev.ekvault.server.wire.FieldRules;
 import dev.ekvault.server.wire.WireTime;
 import dev.ekvault.server.store.Database;
@@ -198,7 +199,7 @@ public final class WorkloadIdentityService {
             return admit(workspaceRef, token);
         } catch (ClusterToken.Refused refused) {
             LOG.info("OIDC exchange refused: " + refused.getMessage());
-            throw ApiException.unauthorized();
+            throw ApiException.unauthorized(refused.refusal);
         }
     }
 
@@ -214,7 +215,7 @@ public final class WorkloadIdentityService {
             }
             return found;
         });
-        if (candidates == null) throw new ClusterToken.Refused("no workspace " + WorkloadIdentityRules.forLog(workspaceRef));
+        if (candidates == null) throw new ClusterToken.Refused("no workspace " + WorkloadIdentityRules.forLog(workspaceRef), Refusal.UNKNOWN);
         long now = clock.millis();
         List<Candidate> matching = candidates.stream()
                 .filter(c -> c.credential().isLiveAt(now) && t.audienceHolds(c.row().audience()) && WorkloadIdentityRules.subjectMatches(c.row().subject(), t.subject()))
@@ -223,9 +224,10 @@ public final class WorkloadIdentityService {
                         .thenComparing(c -> c.credential().id()))
                 .toList();
         String what = "iss " + WorkloadIdentityRules.forLog(t.issuer()) + ", sub " + WorkloadIdentityRules.forLog(t.subject()) + ", kid " + WorkloadIdentityRules.forLog(t.kid());
-        if (matching.isEmpty()) throw new ClusterToken.Refused("no identity of the workspace matches the token's iss, aud and sub (" + what + ")");
+        if (matching.isEmpty()) throw new ClusterToken.Refused("no identity of the workspace matches the token's iss, aud and sub (" + what + ")", Refusal.UNKNOWN);
         IssuerKeys.Unavailable unavailable = null;
         String reason = null;
+        Refusal refusal = Refusal.UNKNOWN;
         for (Candidate candidate : matching) {
             JWK key;
             try {
@@ -236,21 +238,24 @@ public final class WorkloadIdentityService {
             }
             if (key == null) {
                 reason = "the issuer has no key " + WorkloadIdentityRules.forLog(t.kid()) + " (" + what + ")";
+                refusal = Refusal.UNKNOWN;
             } else if (!t.verifiedBy(key)) {
                 reason = "the " + t.algorithm() + " signature does not verify with key " + WorkloadIdentityRules.forLog(t.kid()) + " (" + what + ")";
+                refusal = Refusal.BAD_SIGNATURE;
             } else {
                 // signed by the issuer: from here on the claims are the issuer's word
                 try {
                     t.checkClaims(now, config.clockSkew().toMillis(), config.maxTokenAge().toMillis());
                 } catch (ClusterToken.Refused refused) {
-                    throw new ClusterToken.Refused(refused.getMessage() + " (" + what + ")");
+                    throw new ClusterToken.Refused(refused.getMessage() + " (" + what + ")", refused.refusal);
                 }
                 Caller caller;
                 try {
                     caller = authentication.caller(candidate.credential());
                 } catch (ApiException e) {
                     if (e.code == ErrorCode.UNAVAILABLE) throw e; // this node cannot tell right now: 503, not a refusal
-                    throw new ClusterToken.Refused("the creator of identity " + candidate.credential().id() + " is no longer a member");
+                    throw new ClusterToken.Refused("the creator of identity " + candidate.credential().id() + " is no longer a member",
+                            Refusal.NOT_A_MEMBER);
                 }
                 // an identity registered on another node a moment ago: load it now, so its JWT works here at once
                 if (snapshot.credentialById(caller.credentialId()) == null) snapshot.reloadCredential(caller.credentialId());
@@ -262,7 +267,7 @@ public final class WorkloadIdentityService {
             LOG.info("OIDC exchange answered 503: the issuer's keys cannot be fetched (" + what + ")");
             throw unavailable;
         }
-        throw new ClusterToken.Refused(reason);
+        throw new ClusterToken.Refused(reason, refusal);
     }
 
     /** The pasted key set if the identity has one (never fetched), else the issuer's published keys. */

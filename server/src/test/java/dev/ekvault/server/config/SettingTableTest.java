@@ -132,6 +132,10 @@ class SettingTableTest {
         s.put("backup.interval-minutes", "60");
         s.put("backup.folder", dir.resolve("backups").toString());
         s.put("backup.keep", "3");
+        s.put("metrics.port", "9464");
+        s.put("metrics.host", "0.0.0.0");
+        s.put("metrics.token", "s3cret");
+        s.put("metrics.token-file", secretFile.toString());
         return s;
     }
 
@@ -139,6 +143,7 @@ class SettingTableTest {
     private static final Map<String, String> SSO = Map.of("sso.issuer", "https://login.example.com", "sso.client-id", "ek");
 
     private static List<String> companions(String key) {
+        if (key.startsWith("metrics.token")) return List.of("--metrics-port=9464"); // a scrape token needs the port it guards
         if (!key.startsWith("sso.") || key.equals("sso.scopes") || key.equals("sso.allow-http-issuer")) return List.of();
         return SSO.entrySet().stream().filter(e -> !e.getKey().equals(key)).map(e -> "--" + e.getKey().replace('.', '-') + "=" + e.getValue()).toList();
     }
@@ -156,7 +161,8 @@ class SettingTableTest {
             String sample = samples.get(setting.key());
             assertThat(sample).as("the sample of %s differs from its default", setting.key()).isNotEqualTo(setting.defaultValue());
             List<String> companions = companions(setting.key());
-            Config without = companions.isEmpty() ? loader.load(List.of(), Map.of()) : sso;
+            Config without = companions.isEmpty() ? loader.load(List.of(), Map.of())
+                    : setting.key().startsWith("sso.") ? sso : loader.load(companions, Map.of());
             List<String> flags = new ArrayList<>(companions);
             flags.add(setting.flag() + "=" + sample);
             Config with = loader.load(flags, Map.of());

@@ -1,25 +1,21 @@
 package dev.ekvault.server.http;
 
+import dev.ekvault.server.testing.LogCapture;
+
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 /**
  * Records what every logger of this JVM publishes (ours and Jetty's, through slf4j-jdk14) while it is open, so a
  * test can assert that a malformed request left no warning and no stack trace behind.
  */
-final class LogRecorder extends Handler implements AutoCloseable {
-    private final List<LogRecord> records = new CopyOnWriteArrayList<>();
+final class LogRecorder implements AutoCloseable {
+    private final LogCapture capture = LogCapture.open();
 
     private LogRecorder() {}
 
     static LogRecorder open() {
-        LogRecorder recorder = new LogRecorder();
-        Logger.getLogger("").addHandler(recorder);
-        return recorder;
+        return new LogRecorder();
     }
 
     /**
@@ -28,7 +24,7 @@ final class LogRecorder extends Handler implements AutoCloseable {
      * account of the client's mistake, with no stack trace.
      */
     List<String> troubles() {
-        return records.stream()
+        return capture.records().stream()
                 .filter(r -> r.getThrown() != null || r.getLevel().intValue() >= Level.SEVERE.intValue()
                         || r.getLevel().intValue() >= Level.WARNING.intValue() && String.valueOf(r.getLoggerName()).startsWith("dev.ekvault"))
                 .map(r -> r.getLevel() + " " + r.getLoggerName() + ": " + r.getMessage()
@@ -37,15 +33,7 @@ final class LogRecorder extends Handler implements AutoCloseable {
     }
 
     @Override
-    public void publish(LogRecord record) {
-        records.add(record);
-    }
-
-    @Override
-    public void flush() {}
-
-    @Override
     public void close() {
-        Logger.getLogger("").removeHandler(this);
+        capture.close();
     }
 }

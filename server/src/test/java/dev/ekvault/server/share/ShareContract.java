@@ -7,6 +7,7 @@ import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.HttpResult;
+import dev.ekvault.server.testing.LogCapture;
 import dev.ekvault.server.store.Sql;
 import dev.ekvault.server.testing.TestIssuer;
 import dev.ekvault.server.testing.TestServer;
@@ -26,14 +27,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.logging.Handler;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -397,20 +395,7 @@ abstract class ShareContract {
 
     @Test
     void theViewIsAuditedWithoutAnActorAndTheTokenReachesNoLog() {
-        List<LogRecord> records = new CopyOnWriteArrayList<>();
-        Handler recorder = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                records.add(record);
-            }
-
-            @Override
-            public void flush() {}
-
-            @Override
-            public void close() {}
-        };
-        Logger.getLogger("").addHandler(recorder);
+        LogCapture recorder = LogCapture.open();
         String token;
         String id;
         try {
@@ -421,10 +406,10 @@ abstract class ShareContract {
             assertThat(view(token, "audit me").status()).isEqualTo(200);
             assertThat(view(token, "audit me").status()).isEqualTo(404);
         } finally {
-            Logger.getLogger("").removeHandler(recorder);
+            recorder.close();
         }
         List<String> routes = new ArrayList<>();
-        for (LogRecord r : records) {
+        for (LogRecord r : recorder.records()) {
             StringBuilder line = new StringBuilder(String.valueOf(r.getMessage()));
             if (r.getParameters() != null) for (Object p : r.getParameters()) line.append(' ').append(p);
             assertThat(line.toString()).doesNotContain(token).doesNotContain(token.substring("ek_share_".length())).doesNotContain(VALUE);
