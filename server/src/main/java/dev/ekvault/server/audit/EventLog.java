@@ -25,10 +25,11 @@ import java.util.logging.Logger;
  * and an idle server answers after one small transaction. The request is answered only once its entry is durable;
  * if the entry cannot be written, the request fails (500) and returns nothing.
  *
- * <p>A thread either waits for its entry, or — a request the gateway answers later ({@link #deferDurability}) — hands
- * the wait to the gateway, which writes the answer when the entry's group has committed, from the writer's thread,
- * without parking the request's thread: parking and waking every read's thread cost as much as writing its entry.
- * Nothing waits without a bound: {@link #failOverdue} fails an entry still unwritten after {@value #WAIT_SECONDS} s.
+ * <p>A request's (virtual) thread parks until its entry's group has committed, without a timeout of its own: a timed
+ * park schedules and cancels a timer for every read, which cost more than the entry's share of the commit. Nothing
+ * waits without a bound all the same: {@link #failOverdue} fails an entry still unwritten after {@value #WAIT_SECONDS} s.
+ * (Answering from the writer's side instead, the request's thread ended and the answer written when the group commits,
+ * measured dearer still: Jetty then finishes each exchange on a thread of its own pool.)
  */
 public final class EventLog implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(EventLog.class.getName());
@@ -39,13 +40,6 @@ public final class EventLog implements AutoCloseable {
     private static final long WAIT_SECONDS = 10;
 
     private record Pending(AuditEntry draft, CompletableFuture<Void> durable, long queuedMillis) {}
-
-    /** The entries recorded on a thread that defers its answer, until {@link #durable} collects them. */
-    private static final class Deferred {
-        private final List<CompletableFuture<Void>> entries = new ArrayList<>(1);
-    }
-
-    private static final ThreadLocal<Deferred> DEFERRED = new ThreadLocal<>();
     private static final Pending[] NONE = new Pending[0];
 
     private final boolean recordReads;
@@ -103,11 +97,6 @@ public final class EventLog implements AutoCloseable {
         Pending pending = new Pending(draft, new CompletableFuture<>(), now);
         if (closed) throw new IllegalStateException("the audit log is closed; the request is refused");
         queue.add(pending);
-        Deferred deferred = DEFERRED.get();
-        if (deferred != null) {
-            deferred.entries.add(pending.durable());
-            return;
-        }
         try {
             pending.durable().get(); // bounded by failOverdue
         } catch (InterruptedException e) {
@@ -116,27 +105,6 @@ public final class EventLog implements AutoCloseable {
         } catch (ExecutionException e) {
             throw new IllegalStateException("the request's audit entry could not be written; the request is refused", e);
         }
-    }
-
-    /**
-     * From here until {@link #durable} on this thread, the entries it records are queued without waiting for them.
-     * Only for a caller that answers nothing before the future {@link #durable} returns has completed (the gateway,
-     * for reads), and that writes nothing after a read it records.
-     */
-    public static void deferDurability() {
-        DEFERRED.set(new Deferred());
-    }
-
-    /**
-     * Ends {@link #deferDurability} on this thread: a future that completes once every entry recorded since is durable
-     * (exceptionally if one could not be written), or null when nothing was recorded.
-     */
-    public static CompletableFuture<Void> durable() {
-        Deferred deferred = DEFERRED.get();
-        DEFERRED.remove();
-        if (deferred == null || deferred.entries.isEmpty()) return null;
-        if (deferred.entries.size() == 1) return deferred.entries.getFirst();
-        return CompletableFuture.allOf(deferred.entries.toArray(CompletableFuture[]::new));
     }
 
     /** How many entries wait to be written: queued, and in the group being written (a backlog that grows is a stalled database). */
@@ -180,7 +148,7 @@ public final class EventLog implements AutoCloseable {
                 writing = group.toArray(Pending[]::new);
                 List<AuditEntry> drafts = group.stream().map(Pending::draft).toList();
                 List<AuditEntry> written = database.write(c -> store.append(c, drafts));
-                group.forEach(p -> p.durable().complete(null)); // deferred answers are written here, on this thread
+                group.forEach(p -> p.durable().complete(null));
                 device.write(written);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -30,14 +30,12 @@ import dev.ekvault.server.ratelimit.RateLimit;
 import dev.ekvault.server.ratelimit.TrustedProxies;
 import dev.ekvault.server.audit.Actor;
 import dev.ekvault.server.audit.AuditLog;
-import dev.ekvault.server.audit.EventLog;
 import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.StoreException;
 import dev.ekvault.server.store.ConflictingWrite;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.PreEncodedHttpField;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.io.EndPoint;
@@ -58,9 +56,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -98,8 +93,6 @@ public final class ApiHandler extends Handler.Abstract {
     private final TrustedProxies trustedProxies;
     private final AuditLog audit;
     private final Metrics metrics;
-    /** Where a read's answer is written once its audit entries are durable: a new virtual thread each. */
-    private static final Executor ANSWERS = Thread::startVirtualThread;
 
     public ApiHandler(Router router, Authentication authentication, ObjectMapper json, Config.Limits limits, RequestLog requestLog,
                       IpRateLimiter ipLimiter, TrustedProxies trustedProxies, AuditLog audit, Metrics metrics) {
@@ -149,16 +142,7 @@ public final class ApiHandler extends Handler.Abstract {
             JsonInput body = readBody(request);
             RequestContext exchange = new RequestContext(match.parameters(), parseQuery(request.getHttpURI().getQuery()), body, caller, requestId,
                     request.getHeaders(), response.getHeaders());
-            boolean read = HttpMethod.GET.is(request.getMethod());
-            if (read) EventLog.deferDurability();
             Object result = route.handler().handle(exchange);
-            CompletableFuture<Void> entries = read ? EventLog.durable() : null;
-            if (entries != null && !(result instanceof StreamedBody)) {
-                answerOnceDurable(entries, response, callback, serialised(result), requestId, request.getMethod(), route, caller, started);
-                Actor.clear();
-                return true;
-            }
-            if (entries != null) waitFor(entries); // a streamed answer is written on this thread, so it waits here
             status = write(response, callback, result);
         } catch (ApiException e) {
             if (e.retryAfterSeconds > 0) response.getHeaders().put(RateLimit.RETRY_AFTER_HEADER, Long.toString(e.retryAfterSeconds));
@@ -180,7 +164,6 @@ public final class ApiHandler extends Handler.Abstract {
             LOG.log(Level.SEVERE, "request " + requestId + " failed", e);
             status = writeError(response, callback, ErrorCode.INTERNAL, "internal error (request id " + requestId + ")");
         }
-        EventLog.durable(); // a read that failed after recording its entry: nothing is answered from it
         Actor.clear();
         long nanos = System.nanoTime() - started;
         String template = route == null ? null : route.template();
@@ -203,56 +186,6 @@ public final class ApiHandler extends Handler.Abstract {
     /** The client address after trusted proxies; a request refused before it was resolved (a bad path) has the peer's. */
     private String client(String resolved, Request request) {
         return resolved != null ? resolved : Request.getRemoteAddr(request);
-    }
-
-    /**
-     * A read's answer goes out only once the audit entries it recorded are durable — or a 500 with nothing of the
-     * answer if an entry could not be written. The request's thread has ended by then (none is parked per read); the
-     * answer is written on a new virtual thread started when the entries' group commits, so that the audit writer only
-     * starts them and Jetty's work for the answer (the write, the connection's next request) runs on every core.
-     */
-    private void answerOnceDurable(CompletableFuture<Void> entries, Response response, Callback callback, Object answer, String requestId,
-                                   String method, Router.Route route, Caller caller, long started) {
-        entries.whenCompleteAsync((durable, failure) -> {
-            int status;
-            if (failure == null) {
-                try {
-                    status = write(response, callback, answer);
-                } catch (IOException | RuntimeException e) {
-                    LOG.log(Level.SEVERE, "request " + requestId + " failed", e);
-                    status = writeError(response, callback, ErrorCode.INTERNAL, "internal error (request id " + requestId + ")");
-                }
-            } else {
-                LOG.severe("request " + requestId + " refused: the audit entry of its read could not be written ("
-                        + failure.getClass().getSimpleName() + ")");
-                status = writeError(response, callback, ErrorCode.INTERNAL, "internal error (request id " + requestId + ")");
-            }
-            long nanos = System.nanoTime() - started;
-            metrics.request(route.template(), method, status, caller, null, nanos);
-            requestLog.log(requestId, method, route.template(), status, nanos / 1_000_000.0, caller, null, null);
-        }, ANSWERS);
-    }
-
-    /** Waits for a read's audit entries (bounded: the audit log fails an entry that waits too long). */
-    private static void waitFor(CompletableFuture<Void> entries) {
-        try {
-            entries.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while the read's audit entry was written; the request is refused", e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("the read's audit entry could not be written; the request is refused", e);
-        }
-    }
-
-    /** An answer with its JSON body serialised here, on the request's thread, so that the audit writer's only sends it. */
-    private Object serialised(Object result) throws IOException {
-        if (result instanceof Reply reply) {
-            Object body = serialised(reply.body());
-            return body == reply.body() ? reply : new Reply(reply.status(), body);
-        }
-        if (result == null || result instanceof RawBody || result instanceof JsonBytes || result instanceof StreamedBody) return result;
-        return new JsonBytes(json.writeValueAsBytes(result));
     }
 
     /**
