@@ -1,5 +1,6 @@
 package dev.ekvault.server.people;
 
+import dev.ekvault.server.store.Dialect;
 import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.Sql;
 
@@ -8,8 +9,12 @@ import java.sql.SQLException;
 
 /** SQL for {@code ek login}'s device codes (RFC 8628): stored by the hash of the device code, used once. */
 public final class DeviceCodeStore {
+    /**
+     * A device code; {@code sinceLastPoll} is the time since its last poll by the database's clock (null before the first),
+     * {@code lastPolledAt} that poll's time by the polling node's clock.
+     */
     public record Row(String clientId, String status, String userId, String workspaceId, long expiresAt, Long lastPolledAt, int interval,
-                      String approvedBy) {}
+                      String approvedBy, Long sinceLastPoll) {}
 
     public void insert(Connection c, String deviceCodeHash, String userCode, String clientId, long now, long expiresAt, int intervalSeconds)
             throws SQLException {
@@ -18,14 +23,16 @@ public final class DeviceCodeStore {
     }
 
     public Row find(Connection c, String deviceCodeHash) throws SQLException {
-        return Sql.one(c, "SELECT client_id, status, user_id, workspace_id, expires_at, last_polled_at, interval_seconds, approved_by "
-                + "FROM device_code WHERE device_code_hash = ?", r -> new Row(r.getString(1), r.getString(2), r.getString(3), r.getString(4),
-                r.getLong(5), Sql.nullableLong(r, 6), r.getInt(7), r.getString(8)), deviceCodeHash);
+        return Sql.one(c, "SELECT client_id, status, user_id, workspace_id, expires_at, last_polled_at, interval_seconds, approved_by, "
+                + Dialect.of(c).nowMillis + " - last_polled_db_at FROM device_code WHERE device_code_hash = ?",
+                r -> new Row(r.getString(1), r.getString(2), r.getString(3), r.getString(4), r.getLong(5), Sql.nullableLong(r, 6), r.getInt(7),
+                        r.getString(8), Sql.nullableLong(r, 9)), deviceCodeHash);
     }
 
+    /** Notes a poll at {@code now} by this node's clock, and at the database's. */
     public void notePoll(Connection c, String deviceCodeHash, long now, int intervalSeconds) throws SQLException {
-        Sql.update(c, "UPDATE device_code SET last_polled_at = ?, interval_seconds = ? WHERE device_code_hash = ?", now, intervalSeconds,
-                deviceCodeHash);
+        Sql.update(c, "UPDATE device_code SET last_polled_at = ?, last_polled_db_at = " + Dialect.of(c).nowMillis
+                + ", interval_seconds = ? WHERE device_code_hash = ?", now, intervalSeconds, deviceCodeHash);
     }
 
     public void consume(Connection c, String deviceCodeHash, long now) throws SQLException {

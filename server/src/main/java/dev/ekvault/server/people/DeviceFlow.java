@@ -83,8 +83,13 @@ public final class DeviceFlow {
             if (now >= row.expiresAt()) return new Outcome(null, "expired_token");
             if (row.status().equals("denied")) return new Outcome(null, "access_denied");
             if (row.status().equals("pending")) {
-                // RFC 8628 §3.5: a client polling faster than its interval is told to slow down, and the interval grows by 5 s
-                boolean tooSoon = row.lastPolledAt() != null && now - row.lastPolledAt() < row.interval() * 1000L;
+                // RFC 8628 §3.5: a client polling faster than its interval is told to slow down, and the interval grows by 5 s.
+                // Too soon by both clocks: this node's (the injected one), and the database's, which every node shares —
+                // the previous poll may have reached another node whose clock differs, and Enkryptify's CLI takes
+                // slow_down as fatal, so a client polling at its interval must never be told it
+                long interval = row.interval() * 1000L;
+                boolean tooSoon = row.lastPolledAt() != null && now - row.lastPolledAt() < interval
+                        && (row.sinceLastPoll() == null || row.sinceLastPoll() < interval);
                 codes.notePoll(c, hash, now, tooSoon ? row.interval() + 5 : row.interval());
                 return new Outcome(null, tooSoon ? "slow_down" : "authorization_pending");
             }

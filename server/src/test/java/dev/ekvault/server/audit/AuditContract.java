@@ -268,14 +268,20 @@ abstract class AuditContract {
         assertThat(s.get(AUDIT + "/export", s.ownerToken).body()).doesNotContain("value-that-must-not-leak-1");
     }
 
+    /** A project with one secret holding {@code value}; the path that lists it, read once successfully (the control). */
+    private static String readableSecret(TestServer t, String value) {
+        t.createProject("web");
+        String env = t.createEnvironment("web", "production", false);
+        t.createSecrets("web", List.of(env), Map.of("TOKEN", value));
+        String path = "/v1/workspace/acme/project/web/secret?environmentId=" + env;
+        assertThat(t.get(path, t.ownerToken).status()).isEqualTo(200);
+        return path;
+    }
+
     @Test
     void aReadWhoseEntryCannotBeWrittenFailsAndReturnsNothing() {
         try (TestServer t = TestServer.start(backend())) {
-            t.createProject("web");
-            String env = t.createEnvironment("web", "production", false);
-            t.createSecrets("web", List.of(env), Map.of("TOKEN", "value-that-must-not-leak-2"));
-            String path = "/v1/workspace/acme/project/web/secret?environmentId=" + env;
-            assertThat(t.get(path, t.ownerToken).status()).isEqualTo(200); // the control
+            String path = readableSecret(t, "value-that-must-not-leak-2");
             t.runSql("ALTER TABLE audit_block RENAME TO audit_block_away");
             HttpResult refused = t.get(path, t.ownerToken);
             assertThat(refused.status()).isEqualTo(500);
@@ -292,11 +298,7 @@ abstract class AuditContract {
     @Test
     void aReadWhoseEntryStallsIsRefusedOnceOverdue() throws Exception {
         try (TestServer t = TestServer.start(backend())) {
-            t.createProject("web");
-            String env = t.createEnvironment("web", "production", false);
-            t.createSecrets("web", List.of(env), Map.of("TOKEN", "value-that-must-not-leak-3"));
-            String path = "/v1/workspace/acme/project/web/secret?environmentId=" + env;
-            assertThat(t.get(path, t.ownerToken).status()).isEqualTo(200); // the control
+            String path = readableSecret(t, "value-that-must-not-leak-3");
             CountDownLatch held = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
             ExecutorService pool = Executors.newFixedThreadPool(2);

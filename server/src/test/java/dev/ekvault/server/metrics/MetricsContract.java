@@ -257,7 +257,9 @@ abstract class MetricsContract {
     void refusedRequestLinesNameTheClientAndTheReasonNeverTheCredential() throws Exception {
         String client = "203.0.113.9";
         try (LogCapture log = LogCapture.open();
-             TestServer s = TestServer.start(backend(), "--rate-limit-trusted-proxies=127.0.0.1", "--rate-limit-exchanges-per-token-per-minute=1")) {
+             // JWTs of 120 s: an exchange a second later is a new JWT, counted (a longer-lived one would be answered again)
+             TestServer s = TestServer.start(backend(), "--rate-limit-trusted-proxies=127.0.0.1", "--rate-limit-exchanges-per-token-per-minute=1",
+                     "--jwt-lifetime-seconds=120")) {
             List<String> ids = new ArrayList<>();
             String revoked = createToken(s, "gone", "read", "24h", ids);
             assertThat(s.delete("/v1/workspace/acme/tokens/" + ids.get(0), s.ownerToken).status()).isIn(200, 204);
@@ -277,6 +279,7 @@ abstract class MetricsContract {
             answers.put("revoked", send(s, "GET", projects, "Bearer " + revoked, client));
             answers.put("bad-signature", send(s, "GET", projects, "Bearer " + forged, client));
             answers.put("forbidden", send(s, "DELETE", "/v1/workspace/acme/tokens/" + ids.get(0), "Bearer " + readOnly, client));
+            s.clock.advance(Duration.ofSeconds(1));
             answers.put("rate-limited", send(s, "POST", "/v1/auth/exchange", "Bearer " + readOnly, client));
             s.clock.advance(Duration.ofHours(25));
             answers.put("expired", send(s, "GET", projects, "Bearer " + expiring, client));

@@ -93,6 +93,24 @@ abstract class DeviceFlowContract {
         }
     }
 
+    /**
+     * A client polling at its interval through nodes whose clocks differ (here the next node's clock is 3 s behind the
+     * last one's, so by node clocks only 2 s passed) is not told to slow down, since by the database's clock, which every
+     * node shares, 5 s did pass; a poll too soon by both clocks still is.
+     */
+    @Test
+    void aPollAtTheIntervalThroughNodesWithSkewedClocksIsNeverSlowDown() {
+        try (TestServer s = TestServer.start(backend())) {
+            JsonNode code = start(s);
+            String deviceCode = code.get("deviceCode").asText();
+            assertThat(poll(s, deviceCode).json().get("error").asText()).isEqualTo("authorization_pending");
+            s.clock.advance(Duration.ofSeconds(2)); // 5 s of the client's waiting, on a clock 3 s behind
+            s.runSql("UPDATE device_code SET last_polled_db_at = last_polled_db_at - 5000"); // 5 s of the database's time
+            assertThat(poll(s, deviceCode).json().get("error").asText()).as("at its interval").isEqualTo("authorization_pending");
+            assertThat(poll(s, deviceCode).json().get("error").asText()).as("the control: too soon by both clocks").isEqualTo("slow_down");
+        }
+    }
+
     @Test
     void onlyASignedInPersonApprovesAndGuessingIsCut() {
         try (TestServer s = TestServer.start(backend())) {
