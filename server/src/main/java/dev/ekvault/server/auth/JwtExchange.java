@@ -23,15 +23,16 @@ import java.time.Duration;
  * less than {@link #MIN_REUSE_SECONDS}) gets that JWT again, with the seconds it has left: no new signature and no
  * count against the exchange limit. Enkryptify's Java SDK exchanges before every uncached read and, refused at the
  * limit, falls back to its static token; answering the same JWT keeps it on JWTs. Nothing is weakened: the caller's
- * credential was authenticated just now (a revoked or expired one is refused before this), and the JWT is checked
- * against its credential and the member's current rights on every use, as any other. Past half its lifetime a new
+ * credential was authenticated just now (a revoked or expired one is refused before this), the JWT is checked against
+ * its credential and the member's current rights on every use, as any other, and one signed by a key that has since
+ * been rotated away is never answered again (the JWT then comes from the current key). Past half its lifetime a new
  * one is issued, so a client that refreshes a minute before expiry gets a fresh JWT rather than the same one again.
  */
 public final class JwtExchange {
     /** A JWT is answered again only while it has at least this long left (a client refreshing 60 s early never loops). */
     static final long MIN_REUSE_SECONDS = 120;
 
-    private record Issued(String jwt, String workspaceId, String userId, long expiresAt) {}
+    private record Issued(String jwt, String workspaceId, String userId, long expiresAt, String keyId) {}
 
     private final JwtIssuer issuer;
     private final SharedRateLimiter limiter;
@@ -61,8 +62,10 @@ public final class JwtExchange {
         long now = Math.floorDiv(clock.millis(), 1000L);
         Issued recent = issued.getIfPresent(caller.credentialId());
         long left = recent == null ? 0 : recent.expiresAt() - now;
+        String keyId = issuer.signingKeyId();
         if (recent != null && recent.workspaceId().equals(caller.workspaceId()) && recent.userId().equals(caller.userId())
-                && left >= Math.max(MIN_REUSE_SECONDS, lifetimeSeconds / 2) && left <= lifetimeSeconds) { // (not issued "in the future": a clock set back)
+                && left >= Math.max(MIN_REUSE_SECONDS, lifetimeSeconds / 2) && left <= lifetimeSeconds // not issued "in the future" (a clock set back)
+                && recent.keyId().equals(keyId)) { // nor under a key rotated away since (a rotation may answer a leaked key)
             audit.exchanged(caller, left, true);
             return new AccessToken(recent.jwt(), left, "Bearer");
         }
@@ -74,7 +77,7 @@ public final class JwtExchange {
         }
         String jwt = issuer.issue(caller.credentialId(), caller.workspaceId(), caller.userId());
         audit.exchanged(caller, lifetimeSeconds, false);
-        issued.put(caller.credentialId(), new Issued(jwt, caller.workspaceId(), caller.userId(), now + lifetimeSeconds));
+        issued.put(caller.credentialId(), new Issued(jwt, caller.workspaceId(), caller.userId(), now + lifetimeSeconds, keyId));
         return new AccessToken(jwt, lifetimeSeconds, "Bearer");
     }
 }

@@ -32,6 +32,11 @@ public final class JwtIssuer {
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
+    /** The id of the key new tokens are signed with (a rotation changes it: see auth/JwtExchange). */
+    public String signingKeyId() {
+        return keys.signingKey().kid();
+    }
+
     /** A signed access token for this credential, workspace and user. */
     public String issue(String credentialId, String workspaceId, String userId) {
         requireText(credentialId, "credentialId");

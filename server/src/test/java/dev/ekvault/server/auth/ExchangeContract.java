@@ -1,6 +1,7 @@
 package dev.ekvault.server.auth;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ekvault.server.testing.Await;
 import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.HttpResult;
 import dev.ekvault.server.testing.TestServer;
@@ -163,6 +164,25 @@ abstract class ExchangeContract {
             assertThat(exchangeWithHeader(token).status()).as("a revoked token gets no JWT, cached or not").isEqualTo(401);
         } finally {
             s.clock.advance(Duration.ofSeconds(-451));
+        }
+    }
+
+    /** A JWT signed by a key rotated away since is not answered again: the next exchange is signed by the new key. */
+    @Test
+    void aSigningKeyRotationEndsTheReuse() throws Exception {
+        String token = s.createToken(s.ownerToken, "read", "{\"all\":true}");
+        String first = exchangeWithHeader(token).json().get("accessToken").asText();
+        assertThat(exchangeWithHeader(token).json().get("accessToken").asText()).as("the control: reused").isEqualTo(first);
+        s.server.signingKeys().rotateAndAnnounce();
+        Await.until("the exchange is signed by the new key", Duration.ofSeconds(5), Duration.ofMillis(20),
+                () -> !kid(exchangeWithHeader(token).json().get("accessToken").asText()).equals(kid(first)));
+    }
+
+    private static String kid(String jwt) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(Base64.getUrlDecoder().decode(jwt.split("\\.")[0])).get("kid").asText();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
