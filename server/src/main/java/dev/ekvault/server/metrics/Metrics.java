@@ -148,7 +148,7 @@ public final class Metrics {
         List<NamedCache> caches = List.of(new NamedCache("jwt", jwts::cacheStats), new NamedCache("secret-rows", secrets::rowStats),
                 new NamedCache("secret-answers", secrets::answerStats));
         register(CounterWithCallback.builder().name("ek_cache_requests_total")
-                .help("Cache look-ups by cache and result (the verified-token cache; the secret read path's rows and list answers, SQLite only)")
+                .help("Cache look-ups by cache and result (the verified-token cache; the secret read path's rows and list answers)")
                 .labelNames("cache", "result").callback(callback -> {
                     for (NamedCache cache : caches) {
                         CacheStats stats = cache.stats().get();

@@ -22,15 +22,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * (at most {@link #MAX_ANSWER_BYTES} of them), so a repeated list neither decrypts nor serialises again: those
  * plaintexts live in this node's memory, beside the unwrapped data keys that open every value anyway.
  *
- * <p>Exact on the node that writes: every write to a project's secrets or environments invalidates the project
- * <em>after</em> its transaction committed, and a load that overlapped a write is not kept (a per-project generation
- * is read before the load and checked when it is stored). Writes made by another process reach this node through
- * the change feed ({@code SECRET} rows), so they are seen within the poll interval. Because several PostgreSQL nodes
- * are the normal case there, and a read must see a write made a moment earlier on another node, the cache is only
- * enabled on the embedded SQLite store, whose one serving node makes every write itself.
+ * <p>Exact on the node that writes: every write to a project's secrets or environments, and every change to the
+ * project itself (a new slug, its deletion), invalidates the project <em>after</em> its transaction committed and
+ * before the write is answered, and a load that overlapped a write is not kept (a per-project generation is read
+ * before the load and checked when it is stored). Writes made by another node reach this one through the change feed
+ * ({@code SECRET} rows), so they are seen within one poll ({@code change-feed.poll-millis}); a node that fell behind
+ * catches up before it authenticates anything. That is the bound a reader on another node may see an older value
+ * for, the same as revocation's, on SQLite (another process on the same file) and on PostgreSQL alike: the cache is
+ * on for both, so a PostgreSQL node reads from memory as the embedded store does.
  *
- * <p>Projects and workspaces are never renamed or deleted today, so a reference (slug or id) resolved once stays
- * valid; whatever adds renaming or deleting them must call {@link #invalidateAll()}.
+ * <p>A reference (slug or id) is kept once resolved; a load resolves it again in the same transaction, so a
+ * re-slugged or deleted project (whose change drops its rows) is answered as the database answers it.
  */
 public final class SecretCache {
     /**
@@ -135,6 +137,11 @@ public final class SecretCache {
 
     void putProject(String workspaceId, String workspaceRef, String projectRef, ProjectRow project) {
         references.put(referenceKey(workspaceId, workspaceRef, projectRef), project);
+    }
+
+    /** The reference no longer names a project the caller may see (re-slugged, deleted): resolve it again next time. */
+    void forgetProject(String workspaceId, String workspaceRef, String projectRef) {
+        references.invalidate(referenceKey(workspaceId, workspaceRef, projectRef));
     }
 
     private static String referenceKey(String workspaceId, String workspaceRef, String projectRef) {

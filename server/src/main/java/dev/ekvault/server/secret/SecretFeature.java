@@ -3,7 +3,6 @@ package dev.ekvault.server.secret;
 import dev.ekvault.server.audit.EventLog;
 import dev.ekvault.server.platform.Platform;
 import dev.ekvault.server.store.ChangeFeed;
-import dev.ekvault.server.store.Dialect;
 import dev.ekvault.server.workspace.WorkspaceFeature;
 
 /**
@@ -17,8 +16,8 @@ public record SecretFeature(SecretStore store, SecretCache cache, SecretService 
     public static SecretFeature install(Platform p, WorkspaceFeature tree, EventLog audit) {
         SecretStore store = new SecretStore(p.config().secrets().maxVersions());
         tree.dependents().register(store::deleteUnder);
-        // shared values in memory for the hot read path: only where this node makes every write (see SecretCache)
-        SecretCache cache = new SecretCache(p.database().dialect() == Dialect.SQLITE);
+        // shared values in memory for the hot read path, kept current by the journal and the change feed (see SecretCache)
+        SecretCache cache = new SecretCache(true);
         cache.follow(p.journal());
         p.changes().listen(ChangeFeed.Kind.SECRET, change -> cache.invalidate(change.entityId()));
         p.changes().onFullReload(cache::invalidateAll);

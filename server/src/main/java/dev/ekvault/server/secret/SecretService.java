@@ -521,32 +521,49 @@ public final class SecretService {
         return cache.enabled() && !resolve && !caller.seesPersonalValues();
     }
 
-    /** The caller's project, from memory when it was loaded before and has not changed since. */
+    /**
+     * The caller's project, from memory when it was loaded before and has not changed since. A load resolves the
+     * reference again in the same transaction: a re-slugged or deleted project's change drops its rows, not the
+     * references that named it, and such a reference must then answer as the database does.
+     */
     private SecretCache.ProjectData cached(Caller caller, String workspaceRef, String projectRef) {
-        ProjectRow project = cache.project(caller.workspaceId(), workspaceRef, projectRef);
-        if (project == null) {
-            project = database.read(c -> projects.resolve(c, caller, workspaceRef, projectRef));
-            cache.putProject(caller.workspaceId(), workspaceRef, projectRef, project);
-        } else if (!caller.scope().seesProject(project.id(), project.teamId())) {
+        ProjectRow remembered = cache.project(caller.workspaceId(), workspaceRef, projectRef);
+        if (remembered == null) {
+            // the generation must be read before the rows are, and it is the project's: resolve the reference first
+            remembered = database.read(c -> projects.resolve(c, caller, workspaceRef, projectRef));
+            cache.putProject(caller.workspaceId(), workspaceRef, projectRef, remembered);
+        } else if (!caller.scope().seesProject(remembered.id(), remembered.teamId())) {
             throw ApiException.notFound("project"); // as ProjectService.resolve says it
         }
-        SecretCache.ProjectData data = cache.get(project.id());
+        SecretCache.ProjectData data = cache.get(remembered.id());
         if (data != null) return data;
-        long[] generation = cache.generation(project.id());
-        ProjectRow row = project;
-        data = database.read(c -> {
-            List<EnvironmentRow> envs = environments.listByProject(c, row.id());
-            List<String> envIds = envs.stream().map(EnvironmentRow::id).toList();
-            Map<String, List<ValueRow>> shared = new HashMap<>();
-            for (ValueRow value : store.values(c, row.id(), envIds, List.of(SecretStore.SHARED))) {
-                dataKeys.load(c, row.workspaceId(), value.environmentId(), value.ciphertext());
-                shared.computeIfAbsent(value.secretId(), k -> new ArrayList<>(envs.size())).add(value);
-            }
-            return new SecretCache.ProjectData(cache.nextLoad(), row, envs, store.listByProject(c, row.id()), shared,
-                    ReminderService.ofProject(c, store, row.id(), List.of(SecretStore.SHARED)));
-        });
-        cache.put(project.id(), generation, data);
+        long[] generation = cache.generation(remembered.id());
+        try {
+            data = database.read(c -> load(c, projects.resolve(c, caller, workspaceRef, projectRef)));
+        } catch (ApiException e) {
+            cache.forgetProject(caller.workspaceId(), workspaceRef, projectRef);
+            throw e;
+        }
+        ProjectRow project = data.project();
+        if (!project.equals(remembered)) {
+            cache.putProject(caller.workspaceId(), workspaceRef, projectRef, project);
+            generation = null; // the generation read was another project's (or none): this load is answered, not kept
+        }
+        if (generation != null) cache.put(project.id(), generation, data);
         return data;
+    }
+
+    /** One project's rows as the cache keeps them, read in the caller's transaction. */
+    private SecretCache.ProjectData load(Connection c, ProjectRow row) throws SQLException {
+        List<EnvironmentRow> envs = environments.listByProject(c, row.id());
+        List<String> envIds = envs.stream().map(EnvironmentRow::id).toList();
+        Map<String, List<ValueRow>> shared = new HashMap<>();
+        for (ValueRow value : store.values(c, row.id(), envIds, List.of(SecretStore.SHARED))) {
+            dataKeys.load(c, row.workspaceId(), value.environmentId(), value.ciphertext());
+            shared.computeIfAbsent(value.secretId(), k -> new ArrayList<>(envs.size())).add(value);
+        }
+        return new SecretCache.ProjectData(cache.nextLoad(), row, envs, store.listByProject(c, row.id()), shared,
+                ReminderService.ofProject(c, store, row.id(), List.of(SecretStore.SHARED)));
     }
 
     /** {@link #views} over cached rows, for a caller that sees shared values only and wants them unresolved. */

@@ -1,5 +1,6 @@
 package dev.ekvault.server.workspace;
 
+import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.Sql;
 
@@ -22,14 +23,14 @@ public final class ProjectStore {
 
     public void update(Connection c, ProjectRow before, ProjectRow after) throws SQLException {
         Sql.update(c, "UPDATE project SET name = ?, slug = ? WHERE id = ?", after.name(), after.slug(), after.id());
-        Journal.changed(c, Journal.Change.of("update", "project", after.workspaceId(), after.id()).in(after.id(), null)
+        Journal.changed(c, Journal.Change.of("update", "project", after.workspaceId(), after.id()).feed(ChangeFeed.Kind.SECRET).in(after.id(), null)
                 .before(describe(before)).after(describe(after)));
     }
 
     /** Deletes a project row; its environments and secrets are gone already. */
     public void delete(Connection c, ProjectRow p) throws SQLException {
         Sql.update(c, "DELETE FROM project WHERE id = ?", p.id());
-        Journal.changed(c, Journal.Change.of("delete", "project", p.workspaceId(), p.id()).in(p.id(), null).before(describe(p)));
+        Journal.changed(c, Journal.Change.of("delete", "project", p.workspaceId(), p.id()).feed(ChangeFeed.Kind.SECRET).in(p.id(), null).before(describe(p)));
     }
 
     private static java.util.Map<String, Object> describe(ProjectRow p) {

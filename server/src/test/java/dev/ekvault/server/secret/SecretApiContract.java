@@ -270,4 +270,60 @@ abstract class SecretApiContract {
         }
         assertThat(order).containsExactlyElementsOf(environmentOrder).contains(prod, dev);
     }
+
+    /**
+     * A token's reads come from the node's memory (SecretCache), keyed by the project's slug as the client wrote it:
+     * a new slug or a deleted project must answer as the database does, not as the memory remembers.
+     */
+    @Test
+    void aReSluggedOrDeletedProjectIsReadAsTheDatabaseSaysFromMemoryToo() {
+        s.createProject("moving");
+        String env = s.createEnvironment("moving", "production", false);
+        s.createSecrets("moving", List.of(env), Map.of("MOVING_KEY", "v1"));
+        String reader = s.createToken(s.ownerToken, "read", "{\"all\":true}");
+        assertThat(s.sharedValues("moving", env, reader)).containsEntry("MOVING_KEY", "v1");
+        assertThat(s.get("/v1/workspace/acme/project/moving/secret/MOVING_KEY?environmentId=" + env, reader).status()).isEqualTo(200);
+
+        assertThat(s.patch("/v1/workspace/acme/project/moving", s.ownerToken, "{\"slug\":\"moved\"}").status()).isEqualTo(200);
+        assertThat(s.get("/v1/workspace/acme/project/moving/secret?environmentId=" + env, reader).status()).as("the old slug").isEqualTo(404);
+        assertThat(s.get("/v1/workspace/acme/project/moving/secret/MOVING_KEY?environmentId=" + env, reader).status()).isEqualTo(404);
+        assertThat(s.sharedValues("moved", env, reader)).as("the new slug").containsEntry("MOVING_KEY", "v1");
+
+        assertThat(s.delete("/v1/workspace/acme/project/moved", s.ownerToken).status()).isIn(200, 204);
+        assertThat(s.get("/v1/workspace/acme/project/moved/secret?environmentId=" + env, reader).status()).as("deleted").isEqualTo(404);
+        assertThat(s.get("/v1/workspace/acme/project/moved/secret/MOVING_KEY?environmentId=" + env, reader).status()).isEqualTo(404);
+    }
+
+    /**
+     * Several PostgreSQL nodes each read from memory: the node that wrote answers its write at once; another node
+     * answers it after its next change-feed poll (here polled by hand; it would otherwise poll in a minute), never later.
+     */
+    @Test
+    void anotherNodeSeesAWriteAfterOnePollAndTheWritingNodeAtOnce() {
+        if (backend() != Backend.POSTGRESQL) return; // several nodes share a PostgreSQL database
+        s.createProject("shared-reads");
+        String env = s.createEnvironment("shared-reads", "production", false);
+        String id = s.createSecrets("shared-reads", List.of(env), Map.of("READ_KEY", "before")).get(0).get("id").asText();
+        String reader = s.createToken(s.ownerToken, "read", "{\"all\":true}");
+        try (TestServer b = s.anotherNode(s.clock, "--access-change-poll-millis=60000")) {
+            assertThat(b.sharedValues("shared-reads", env, reader)).as("b loads the project").containsEntry("READ_KEY", "before");
+            assertThat(s.sharedValues("shared-reads", env, reader)).containsEntry("READ_KEY", "before");
+
+            assertThat(s.put("/v1/workspace/acme/project/shared-reads/secret/" + id, s.ownerToken,
+                    "{\"values\":[{\"environmentId\":\"" + env + "\",\"value\":\"after\"}]}").status()).isEqualTo(200);
+            assertThat(s.sharedValues("shared-reads", env, reader)).as("the writing node, at once").containsEntry("READ_KEY", "after");
+            assertThat(s.get("/v1/workspace/acme/project/shared-reads/secret/READ_KEY?environmentId=" + env, reader).json().get("values")
+                    .get(0).get("value").asText()).isEqualTo("after");
+
+            b.server.changeFeed().poll();
+            assertThat(b.sharedValues("shared-reads", env, reader)).as("b after one poll").containsEntry("READ_KEY", "after");
+            assertThat(b.get("/v1/workspace/acme/project/shared-reads/secret/READ_KEY?environmentId=" + env, reader).json().get("values")
+                    .get(0).get("value").asText()).isEqualTo("after");
+
+            assertThat(s.delete("/v1/workspace/acme/project/shared-reads", s.ownerToken).status()).isIn(200, 204);
+            b.server.changeFeed().poll();
+            assertThat(b.get("/v1/workspace/acme/project/shared-reads/secret?environmentId=" + env, reader).status())
+                    .as("a project deleted on another node").isEqualTo(404);
+        }
+    }
 }
