@@ -3,6 +3,8 @@
 --   BENCH_MODE=lines   BENCH_FILE: Authorization "Bearer <line>", the next line of the file on every request (built at init)
 --   BENCH_MODE=randtoken         a new random well-formed ek_live_ token on every request
 --   BENCH_MODE=bulk    BENCH_ENV, BENCH_BATCH: a bulk create of BENCH_BATCH secrets with keys never used before
+--   BENCH_MODE=update  BENCH_ENV: the URL's secret updated in that environment to a new value each time
+--   BENCH_DELAY_MS     with any mode: a pause after each answer on each connection (a paced load, not a flood)
 -- done() prints one line "BENCH {json}" that the harness reads.
 local mode = os.getenv("BENCH_MODE") or "static"
 local method = os.getenv("BENCH_METHOD") or "GET"
@@ -74,6 +76,23 @@ elseif mode == "bulk" then
         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")
     end
     return wrk.format("POST", nil, nil, '{"environments":["' .. env .. '"],"secrets":[' .. table.concat(parts, ",") .. ']}')
+  end
+elseif mode == "update" then
+  -- a single secret's update: BENCH_ENV, a new value every time (an update to the same value would still write)
+  local env = os.getenv("BENCH_ENV")
+  local run = os.getenv("BENCH_RUN") or "r"
+  request = function()
+    counter = counter + 1
+    return wrk.format("PUT", nil, nil, string.format('{"values":[{"environmentId":"%s","value":"v-%s-%d-%d"}]}', env, run,
+      thread_id, counter))
+  end
+end
+
+-- BENCH_DELAY_MS: each connection waits this long after an answer before its next request (the soak's paced load)
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+if pause > 0 then
+  delay = function()
+    return pause
   end
 end
 

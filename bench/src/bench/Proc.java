@@ -80,6 +80,26 @@ final class Proc implements AutoCloseable {
         return 0;
     }
 
+    /** The tree's threads now (the JVM's platform threads; virtual ones are not counted by the kernel). */
+    long threadCount() {
+        long total = 0;
+        for (long pid : tree()) total += status(pid, "Threads:");
+        return total;
+    }
+
+    /** The tree's open file descriptors now (sockets, the database's files, logs). */
+    long openFiles() {
+        long total = 0;
+        for (long pid : tree()) {
+            try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+                total += fds.count();
+            } catch (IOException | RuntimeException e) {
+                // gone
+            }
+        }
+        return total;
+    }
+
     boolean alive() {
         return process.isAlive();
     }

@@ -12,6 +12,7 @@ import dev.ekvault.server.secret.SecretStore.ValueRow;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -137,6 +138,26 @@ public final class SecretCache {
 
     void putProject(String workspaceId, String workspaceRef, String projectRef, ProjectRow project) {
         references.put(referenceKey(workspaceId, workspaceRef, projectRef), project);
+    }
+
+    /** A load under way: the generation it read, and its result when done. */
+    private record Loading(long global, long project, CompletableFuture<ProjectData> result) {}
+
+    private final Map<String, Loading> loading = new ConcurrentHashMap<>();
+
+    /**
+     * The load of this reference already under way under the same generation (its rows then hold every write this
+     * caller could have seen answered), or null after registering {@code mine} as that load; {@link #loaded} ends it.
+     */
+    CompletableFuture<ProjectData> loading(String workspaceId, String workspaceRef, String projectRef, long[] generation,
+                                           CompletableFuture<ProjectData> mine) {
+        Loading current = loading.compute(referenceKey(workspaceId, workspaceRef, projectRef), (key, old) ->
+                old != null && old.global() == generation[0] && old.project() == generation[1] ? old : new Loading(generation[0], generation[1], mine));
+        return current.result() == mine ? null : current.result();
+    }
+
+    void loaded(String workspaceId, String workspaceRef, String projectRef, CompletableFuture<ProjectData> mine) {
+        loading.computeIfPresent(referenceKey(workspaceId, workspaceRef, projectRef), (key, old) -> old.result() == mine ? null : old);
     }
 
     /** The reference no longer names a project the caller may see (re-slugged, deleted): resolve it again next time. */

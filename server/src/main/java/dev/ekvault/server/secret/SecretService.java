@@ -27,6 +27,9 @@ import dev.ekvault.server.store.Database;
 
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -538,6 +541,32 @@ public final class SecretService {
         SecretCache.ProjectData data = cache.get(remembered.id());
         if (data != null) return data;
         long[] generation = cache.generation(remembered.id());
+        // one load at a time per reference and generation: a large project's readers, arriving together after a write,
+        // wait for one load instead of each loading the same rows
+        CompletableFuture<SecretCache.ProjectData> mine = new CompletableFuture<>();
+        CompletableFuture<SecretCache.ProjectData> underWay = cache.loading(caller.workspaceId(), workspaceRef, projectRef, generation, mine);
+        if (underWay != null) {
+            try {
+                return underWay.join();
+            } catch (CompletionException | CancellationException loaderFailed) {
+                return loadAndKeep(caller, workspaceRef, projectRef, remembered, generation); // the loader's failure may be its own
+            }
+        }
+        try {
+            data = loadAndKeep(caller, workspaceRef, projectRef, remembered, generation);
+            mine.complete(data);
+            return data;
+        } catch (RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            cache.loaded(caller.workspaceId(), workspaceRef, projectRef, mine);
+        }
+    }
+
+    /** Loads the project a reference names, with the reference resolved again for the caller, and keeps it if nothing changed. */
+    private SecretCache.ProjectData loadAndKeep(Caller caller, String workspaceRef, String projectRef, ProjectRow remembered, long[] generation) {
+        SecretCache.ProjectData data;
         try {
             data = database.read(c -> load(c, projects.resolve(c, caller, workspaceRef, projectRef)));
         } catch (ApiException e) {
@@ -547,9 +576,9 @@ public final class SecretService {
         ProjectRow project = data.project();
         if (!project.equals(remembered)) {
             cache.putProject(caller.workspaceId(), workspaceRef, projectRef, project);
-            generation = null; // the generation read was another project's (or none): this load is answered, not kept
+            return data; // the generation read was another project's: this load is answered, not kept
         }
-        if (generation != null) cache.put(project.id(), generation, data);
+        cache.put(project.id(), generation, data);
         return data;
     }
 

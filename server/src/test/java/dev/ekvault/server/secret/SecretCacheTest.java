@@ -150,6 +150,31 @@ class SecretCacheTest {
         assertThat(read(api, apiDev, "HOST")).isEqualTo("api-v1");
     }
 
+    /**
+     * Readers arriving while a project loads wait for that load rather than load it again, but only a load that read
+     * the same generation: one started before a write the reader saw answered would miss that write.
+     */
+    @Test
+    void aLoadUnderWayIsJoinedOnlyUnderTheSameGeneration() {
+        long[] before = cache.generation(web.id());
+        var first = new java.util.concurrent.CompletableFuture<SecretCache.ProjectData>();
+        assertThat(cache.loading(workspace, "acme", "web", before, first)).as("no load under way: this one registers").isNull();
+        var second = new java.util.concurrent.CompletableFuture<SecretCache.ProjectData>();
+        assertThat(cache.loading(workspace, "acme", "web", cache.generation(web.id()), second)).as("the same generation joins").isSameAs(first);
+        assertThat(cache.loading(workspace, "acme", web.id(), cache.generation(web.id()), second)).as("another reference loads its own").isNull();
+        cache.loaded(workspace, "acme", web.id(), second);
+
+        cache.invalidate(web.id()); // a write committed after the first load read its generation
+        var third = new java.util.concurrent.CompletableFuture<SecretCache.ProjectData>();
+        assertThat(cache.loading(workspace, "acme", "web", cache.generation(web.id()), third)).as("a newer generation never joins").isNull();
+        cache.loaded(workspace, "acme", "web", first); // the older load ending does not end the newer one's registration
+        var fourth = new java.util.concurrent.CompletableFuture<SecretCache.ProjectData>();
+        assertThat(cache.loading(workspace, "acme", "web", cache.generation(web.id()), fourth)).isSameAs(third);
+        cache.loaded(workspace, "acme", "web", third);
+        assertThat(cache.loading(workspace, "acme", "web", cache.generation(web.id()), fourth)).as("ended: the next one registers").isNull();
+        cache.loaded(workspace, "acme", "web", fourth);
+    }
+
     @Test
     void invalidateAllDropsEveryProjectAndTheResolvedReferences() {
         read(web, webDev, "HOST");
