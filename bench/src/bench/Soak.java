@@ -82,8 +82,8 @@ final class Soak {
         int intervals = (int) Math.max(2, Math.round(minutes));
         double intervalSeconds = minutes * 60 / intervals;
         Bench.log(String.format(Locale.ROOT, "soak: peak %,.0f reads/s; %d intervals of %.0f s; per node about %,.0f reads/s (%d connections, "
-                + "%d ms pause) and %d single updates + %d bulk creates a second", peak, intervals, intervalSeconds, perNode, connections,
-                PAUSE_MS, 1000 / UPDATE_EVERY_MS, 1000 / BULK_EVERY_MS));
+                + "%d ms pause), a single update every %d ms and a bulk create every %d ms", peak, intervals, intervalSeconds, perNode, connections,
+                PAUSE_MS, UPDATE_EVERY_MS, BULK_EVERY_MS));
         List<Sample> samples = new ArrayList<>();
         for (int i = 1; i <= intervals; i++) samples.addAll(interval(i, nodes, connections, intervalSeconds));
         report(peak, perNode, connections, intervals, intervalSeconds, samples);
