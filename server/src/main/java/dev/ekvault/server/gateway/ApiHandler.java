@@ -153,7 +153,11 @@ public final class ApiHandler extends Handler.Abstract {
             if (e.code.status == 403 && caller != null) recordRefusal(caller, request.getMethod(), route, e.getMessage());
             refusal = refusal(e);
             discardUnreadBody(request);
-            status = writeError(response, callback, e.code, e.getMessage(), e.fields);
+            if (hasNoBody(request)) {
+                status = writeError(response, callback, e.code, e.getMessage(), e.fields);
+            } else {
+                status = writeErrorSeeingTheClient(response, callback, e, requestId, route);
+            }
         } catch (ConflictingWrite e) {
             // two requests raced to create the same name; the loser learns it as a conflict
             status = writeError(response, callback, ErrorCode.CONFLICT, "a conflicting change was made at the same time; retry");
@@ -183,8 +187,12 @@ public final class ApiHandler extends Handler.Abstract {
 
     /** Nobody is left to answer: not a server fault, so one INFO line, no stack trace, and no 500 in the log or metrics. */
     private static int clientGone(String requestId, Router.Route route, Callback callback, Throwable failure) {
-        LOG.info("request " + requestId + " on " + (route == null ? "(no route)" : route.template()) + ": client disconnected");
         callback.failed(failure);
+        return clientGone(requestId, route);
+    }
+
+    private static int clientGone(String requestId, Router.Route route) {
+        LOG.info("request " + requestId + " on " + (route == null ? "(no route)" : route.template()) + ": client disconnected");
         return ClientGone.STATUS;
     }
 
@@ -405,6 +413,29 @@ public final class ApiHandler extends Handler.Abstract {
         } else {
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
             response.write(true, ByteBuffer.wrap(json.writeValueAsBytes(body)), callback);
+        }
+        return status;
+    }
+
+    /**
+     * An error answer to a request that sent a body: a body that ended early may be a client that half-closed and waits
+     * for this answer, or one that reset the connection and is gone; Jetty reads both as an early end. Writing the
+     * answer tells them apart (a reset connection refuses it at once), so this waits for the write, briefly, and a
+     * refused write is the client gone ({@link ClientGone}), not a 400 nobody received.
+     */
+    private int writeErrorSeeingTheClient(Response response, Callback callback, ApiException e, String requestId, Router.Route route) {
+        Callback.Completable written = new Callback.Completable();
+        written.whenComplete((ignored, failure) -> {
+            if (failure == null) callback.succeeded();
+            else callback.failed(failure);
+        });
+        int status = writeError(response, written, e.code, e.getMessage(), e.fields);
+        try {
+            written.get(limits.bodyIdleTimeoutMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException failed) {
+            return clientGone(requestId, route);
+        } catch (java.util.concurrent.TimeoutException | InterruptedException slow) {
+            // still being written to a slow reader: the answer stands
         }
         return status;
     }
