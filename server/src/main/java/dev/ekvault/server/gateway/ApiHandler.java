@@ -153,7 +153,7 @@ public final class ApiHandler extends Handler.Abstract {
             if (e.code.status == 403 && caller != null) recordRefusal(caller, request.getMethod(), route, e.getMessage());
             refusal = refusal(e);
             discardUnreadBody(request);
-            if (hasNoBody(request)) {
+            if (hasNoBody(request) || response.isCommitted()) {
                 status = writeError(response, callback, e.code, e.getMessage(), e.fields);
             } else {
                 status = writeErrorSeeingTheClient(response, callback, e, requestId, route);
