@@ -13,6 +13,7 @@ import dev.ekvault.server.dashboard.DashboardRoutes;
 import dev.ekvault.server.gateway.ApiHandler;
 import dev.ekvault.server.gateway.JsonErrorHandler;
 import dev.ekvault.server.gateway.RequestLog;
+import dev.ekvault.server.gateway.SlowHeaders;
 import dev.ekvault.server.http.Router;
 import dev.ekvault.server.jwt.SigningKeys;
 import dev.ekvault.server.metrics.MetricsFeature;
@@ -128,7 +129,7 @@ public final class EkServer implements AutoCloseable {
         QueuedThreadPool threads = new QueuedThreadPool(256, 8);
         threads.setName("ek-http");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        Server jetty = new Server(threads);
+        Server jetty = new Server(threads, null, boundedBuffers());
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendDateHeader(false);
@@ -139,7 +140,11 @@ public final class EkServer implements AutoCloseable {
         ServerConnector connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
         connector.setHost(config.host());
         connector.setPort(config.port());
+        // Jetty's default backlog is 50: a burst of new connections overflowed it, and each overflow costs the client a
+        // SYN retry (a second or more); the kernel caps what is asked at net.core.somaxconn
+        connector.setAcceptQueueSize(config.acceptQueue());
         jetty.addConnector(connector);
+        jetty.addBean(new SlowHeaders(connector, config.minRequestDataRate()));
         String address = config.host() + ":" + config.port();
         try {
             connector.open();
@@ -149,6 +154,18 @@ public final class EkServer implements AutoCloseable {
         }
         return new Port(jetty, connector);
     }
+
+    /**
+     * The buffers Jetty reads and writes with, bounded: its default pool keeps every released buffer it has room for
+     * without a limit on their total, so many concurrent large answers left hundreds of MB of direct memory pooled.
+     * At most {@value #POOLED_DIRECT_BYTES} bytes of direct and as much of heap buffers are kept; beyond that a released
+     * buffer is dropped (heap: collected; direct: freed when its cleaner runs).
+     */
+    private static org.eclipse.jetty.io.ArrayByteBufferPool boundedBuffers() {
+        return new org.eclipse.jetty.io.ArrayByteBufferPool(0, -1, -1, -1, POOLED_DIRECT_BYTES, POOLED_DIRECT_BYTES);
+    }
+
+    static final long POOLED_DIRECT_BYTES = 32L * 1024 * 1024;
 
     private static String bindFailure(Exception e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
@@ -181,6 +198,7 @@ public final class EkServer implements AutoCloseable {
         jetty = port.jetty;
         jetty.setErrorHandler(new JsonErrorHandler());
         jetty.setHandler(new GracefulHandler(new ApiHandler(platform.router(), auth.authentication(), platform.json(), config.limits(),
+                config.http().minRequestDataRate(),
                 new RequestLog(), new IpRateLimiter(config.rateLimits().perIpPerMinute(), platform.clock()), trustedProxies, audit.log(),
                 metrics.metrics())));
         jetty.setStopTimeout(config.http().shutdownTimeout().toMillis());

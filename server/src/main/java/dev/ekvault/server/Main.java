@@ -44,6 +44,12 @@ public final class Main {
         if (System.getProperty("org.eclipse.jetty.util.referencesPerCacheLine") == null) {
             System.setProperty("org.eclipse.jetty.util.referencesPerCacheLine", "16");
         }
+        // A heap buffer written to a socket goes through a temporary direct buffer of its whole size, which the JDK
+        // keeps per thread, with no bound unless this is set: concurrent multi-MB answers left hundreds of MB of direct
+        // memory cached outside the heap. Larger temporaries are freed after use. Read once, before any NIO use.
+        if (System.getProperty("jdk.nio.maxCachedBufferSize") == null) {
+            System.setProperty("jdk.nio.maxCachedBufferSize", Integer.toString(256 * 1024));
+        }
     }
 
     /** Classes the HTTP side initialises when it starts: loaded on another core while the store opens. */

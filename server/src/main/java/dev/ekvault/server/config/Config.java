@@ -71,8 +71,21 @@ public record Config(Path dataDir, Http http, Database database, Secret masterKe
      */
     public record People(boolean openSignUp, Duration sessionLifetime, String publicUrl) {}
 
-    /** Access tokens issued by the exchange: EdDSA-signed, {@code lifetime} long; signing keys rotate every {@code keyRotation}. */
-    public record Jwt(String issuer, Duration lifetime, Duration keyRotation) {
+    /**
+     * Access tokens issued by the exchange: EdDSA-signed, {@code lifetime} long; signing keys rotate every
+     * {@code keyRotation}. {@code clockSkew}: how far apart nodes' clocks may be for a token one issues to be accepted
+     * by another ({@code exp}, {@code nbf}, {@code iat} each get that much either way); nodes are meant to run NTP.
+     */
+    public record Jwt(String issuer, Duration lifetime, Duration keyRotation, Duration clockSkew) {
+        public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
+        /** The bounds of {@code jwt.clock-skew-seconds}: past five minutes a clock is broken, not skewed. */
+        public static final int MAX_CLOCK_SKEW_SECONDS = 300;
+
+        /** With the default skew (tests). */
+        public Jwt(String issuer, Duration lifetime, Duration keyRotation) {
+            this(issuer, lifetime, keyRotation, DEFAULT_CLOCK_SKEW);
+        }
+
         /**
          * The bounds of {@code jwt.lifetime-seconds}. The floor leaves a client that refreshes a minute before expiry
          * (Enkryptify's SDKs) a minute of use; every node accepts a token of any lifetime up to the ceiling, whatever
@@ -96,7 +109,15 @@ public record Config(Path dataDir, Http http, Database database, Secret masterKe
     public record Oidc(Duration clockSkew, Duration maxTokenAge, Duration refetchInterval, Duration fetchTimeout,
                        int maxDocumentBytes, boolean allowHttpIssuers) {}
 
-    public record Http(String host, int port, Duration shutdownTimeout) {}
+    /**
+     * The HTTP listener. {@code acceptQueue}: the listen backlog (connections the kernel holds before the server
+     * accepts them; the kernel caps it at {@code net.core.somaxconn}). {@code minRequestDataRate}: bytes a second a
+     * request's header and body must average once it has taken longer than {@code MIN_RATE_GRACE} (0: no minimum),
+     * so a client trickling a byte at a time cannot hold a connection for as long as each byte beats the idle timeout.
+     */
+    public record Http(String host, int port, Duration shutdownTimeout, int acceptQueue, int minRequestDataRate) {
+        public static final Duration MIN_RATE_GRACE = Duration.ofSeconds(3);
+    }
 
     /** {@code url} is a JDBC URL; empty means the embedded SQLite file under the data folder. */
     public record Database(String url, String user, Secret password, int poolSize) {

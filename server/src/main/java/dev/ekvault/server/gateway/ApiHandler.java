@@ -93,9 +93,11 @@ public final class ApiHandler extends Handler.Abstract {
     private final TrustedProxies trustedProxies;
     private final AuditLog audit;
     private final Metrics metrics;
+    private final int minRequestDataRate;
 
-    public ApiHandler(Router router, Authentication authentication, ObjectMapper json, Config.Limits limits, RequestLog requestLog,
-                      IpRateLimiter ipLimiter, TrustedProxies trustedProxies, AuditLog audit, Metrics metrics) {
+    public ApiHandler(Router router, Authentication authentication, ObjectMapper json, Config.Limits limits, int minRequestDataRate,
+                      RequestLog requestLog, IpRateLimiter ipLimiter, TrustedProxies trustedProxies, AuditLog audit, Metrics metrics) {
+        this.minRequestDataRate = minRequestDataRate;
         this.audit = audit;
         this.metrics = metrics;
         this.router = router;
@@ -144,12 +146,18 @@ public final class ApiHandler extends Handler.Abstract {
                     request.getHeaders(), response.getHeaders());
             Object result = route.handler().handle(exchange);
             status = write(response, callback, result);
+        } catch (ClientGone e) {
+            status = clientGone(requestId, route, callback, e);
         } catch (ApiException e) {
             if (e.retryAfterSeconds > 0) response.getHeaders().put(RateLimit.RETRY_AFTER_HEADER, Long.toString(e.retryAfterSeconds));
             if (e.code.status == 403 && caller != null) recordRefusal(caller, request.getMethod(), route, e.getMessage());
             refusal = refusal(e);
             discardUnreadBody(request);
-            status = writeError(response, callback, e.code, e.getMessage(), e.fields);
+            if (hasNoBody(request) || response.isCommitted()) {
+                status = writeError(response, callback, e.code, e.getMessage(), e.fields);
+            } else {
+                status = writeErrorSeeingTheClient(response, callback, e, requestId, route);
+            }
         } catch (ConflictingWrite e) {
             // two requests raced to create the same name; the loser learns it as a conflict
             status = writeError(response, callback, ErrorCode.CONFLICT, "a conflicting change was made at the same time; retry");
@@ -161,8 +169,12 @@ public final class ApiHandler extends Handler.Abstract {
             status = writeError(response, callback, ErrorCode.INTERNAL,
                     "a stored value failed its integrity check (request id " + requestId + ")");
         } catch (Throwable e) {
-            LOG.log(Level.SEVERE, "request " + requestId + " failed", e);
-            status = writeError(response, callback, ErrorCode.INTERNAL, "internal error (request id " + requestId + ")");
+            if (ClientGone.whileWriting(e, request)) {
+                status = clientGone(requestId, route, callback, e);
+            } else {
+                LOG.log(Level.SEVERE, "request " + requestId + " failed", e);
+                status = writeError(response, callback, ErrorCode.INTERNAL, "internal error (request id " + requestId + ")");
+            }
         }
         Actor.clear();
         long nanos = System.nanoTime() - started;
@@ -171,6 +183,17 @@ public final class ApiHandler extends Handler.Abstract {
         requestLog.log(requestId, request.getMethod(), template, status, nanos / 1_000_000.0, caller,
                 refusal == null ? null : client(client, request), refusal);
         return true;
+    }
+
+    /** Nobody is left to answer: not a server fault, so one INFO line, no stack trace, and no 500 in the log or metrics. */
+    private static int clientGone(String requestId, Router.Route route, Callback callback, Throwable failure) {
+        callback.failed(failure);
+        return clientGone(requestId, route);
+    }
+
+    private static int clientGone(String requestId, Router.Route route) {
+        LOG.info("request " + requestId + " on " + (route == null ? "(no route)" : route.template()) + ": client disconnected");
+        return ClientGone.STATUS;
     }
 
     /** Why a request was refused (401, 403, 429), as the log and the metrics tell it; null for every other answer. */
@@ -212,8 +235,8 @@ public final class ApiHandler extends Handler.Abstract {
                 drain(in, 4L * limits.maxBodyBytes());
                 return null;
             });
-        } catch (ApiException e) {
-            // the body was cut short or malformed; the connection is going away anyway
+        } catch (ApiException | ClientGone e) {
+            // the body was cut short or malformed, or the client left; the connection is going away anyway
         }
     }
 
@@ -288,15 +311,20 @@ public final class ApiHandler extends Handler.Abstract {
      * Reads the body with a short idle timeout: a body that stops arriving (shorter than its Content-Length, a client
      * gone quiet) would otherwise hold the request until the connector's 30-second idle timeout and end in a 500. A
      * body cut short, silent for too long or with broken chunk framing is the client's error: 400, no stack trace.
-     * The connection's own timeout is put back for the answer and whatever follows on the connection.
+     * The connection's own timeout is put back for the answer and whatever follows on the connection. A body that
+     * keeps arriving, but slower than {@code http.min-request-data-rate} on average, is a 400 too ({@link MinimumRate}).
      */
     private <T> T readWithIdleTimeout(Request request, BodyWork<T> work) {
         EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
         long idleTimeout = endPoint.getIdleTimeout();
         endPoint.setIdleTimeout(limits.bodyIdleTimeoutMillis());
-        try (InputStream in = Content.Source.asInputStream(request)) {
+        try (InputStream in = new MinimumRate(Content.Source.asInputStream(request), minRequestDataRate)) {
             return work.read(in);
+        } catch (MinimumRate.TooSlow e) {
+            throw ApiException.badRequest("request body arrived slower than " + minRequestDataRate
+                    + " bytes a second (http.min-request-data-rate)");
         } catch (IOException | HttpException.RuntimeException | HttpException.IllegalArgumentException | RuntimeIOException e) {
+            if (ClientGone.whileReading(e, request)) throw new ClientGone(e);
             throw incompleteBody(e);
         } finally {
             endPoint.setIdleTimeout(idleTimeout);
@@ -385,6 +413,29 @@ public final class ApiHandler extends Handler.Abstract {
         } else {
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
             response.write(true, ByteBuffer.wrap(json.writeValueAsBytes(body)), callback);
+        }
+        return status;
+    }
+
+    /**
+     * An error answer to a request that sent a body: a body that ended early may be a client that half-closed and waits
+     * for this answer, or one that reset the connection and is gone; Jetty reads both as an early end. Writing the
+     * answer tells them apart (a reset connection refuses it at once), so this waits for the write, briefly, and a
+     * refused write is the client gone ({@link ClientGone}), not a 400 nobody received.
+     */
+    private int writeErrorSeeingTheClient(Response response, Callback callback, ApiException e, String requestId, Router.Route route) {
+        Callback.Completable written = new Callback.Completable();
+        written.whenComplete((ignored, failure) -> {
+            if (failure == null) callback.succeeded();
+            else callback.failed(failure);
+        });
+        int status = writeError(response, written, e.code, e.getMessage(), e.fields);
+        try {
+            written.get(limits.bodyIdleTimeoutMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException failed) {
+            return clientGone(requestId, route);
+        } catch (java.util.concurrent.TimeoutException | InterruptedException slow) {
+            // still being written to a slow reader: the answer stands
         }
         return status;
     }

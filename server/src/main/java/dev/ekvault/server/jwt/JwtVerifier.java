@@ -34,8 +34,8 @@ import java.util.logging.Logger;
  *       a token can never name its own key. An unknown kid makes at most one key reload per second (another node
  *       may have rotated) before it is refused;</li>
  *   <li>claims: {@code iss} is ours, {@code aud} holds {@value JwtIssuer#AUDIENCE}, {@code exp}, {@code nbf} and
- *       {@code iat} are integers with {@code exp} in the future and {@code nbf}, {@code iat} not (30 s skew either
- *       way), {@code exp - iat} at most the longest lifetime any node may be configured with (+ skew), and {@code sub}, {@code ws}, {@code uid}
+ *       {@code iat} are integers with {@code exp} in the future and {@code nbf}, {@code iat} not ({@code jwt.clock-skew-seconds}, 30 s by
+ *       default, either way), {@code exp - iat} at most the longest lifetime any node may be configured with (+ skew), and {@code sub}, {@code ws}, {@code uid}
  *       are non-empty strings (read before the signature is checked, so a token that fails here costs no signature
  *       check; nothing from them is used unless the signature then verifies);</li>
  *   <li>{@code jti} is a {@link JwtTag} of those claims under that key: a token we did not issue is refused here,
@@ -53,7 +53,6 @@ public final class JwtVerifier {
     static final int MAX_HEADER_SEGMENT = 512;
     static final int MAX_KID_LENGTH = 64;
     static final int MAX_ID_LENGTH = 256;
-    static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
     static final long RELOAD_INTERVAL_MILLIS = 1000;
     static final int DEFAULT_CACHE_SIZE = 100_000;
     /** 9999-12-31T23:59:59Z: time claims beyond it are refused rather than overflowing arithmetic. */
@@ -77,7 +76,7 @@ public final class JwtVerifier {
     private record Digest(long a, long b, long c, long d) {}
 
     private final String issuer;
-    private final long skewMillis = CLOCK_SKEW.toMillis();
+    private final long skewMillis;
     private final SigningKeys keys;
     private final Clock clock;
     private final Cache<Digest, Cached> cache;
@@ -93,6 +92,7 @@ public final class JwtVerifier {
         if (config.issuer() == null || config.issuer().isBlank()) throw new IllegalArgumentException("jwt issuer is required");
         if (config.lifetime() == null || config.lifetime().toSeconds() < 1) throw new IllegalArgumentException("jwt lifetime must be at least one second");
         this.issuer = config.issuer();
+        this.skewMillis = config.clockSkew().toMillis();
         this.keys = Objects.requireNonNull(keys, "keys");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.cache = Caffeine.newBuilder()
@@ -174,7 +174,7 @@ public final class JwtVerifier {
         if (nbf * 1000 - skewMillis > now) throw reject("token not valid yet (nbf)");
         if (iat * 1000 - skewMillis > now) throw reject("token issued in the future (iat)");
         if (exp <= iat) throw reject("exp is not after iat");
-        if (exp - iat > Config.Jwt.MAX_LIFETIME_SECONDS + CLOCK_SKEW.toSeconds()) throw reject("lifetime longer than allowed");
+        if (exp - iat > Config.Jwt.MAX_LIFETIME_SECONDS + skewMillis / 1000) throw reject("lifetime longer than allowed");
         VerifiedJwt jwt = new VerifiedJwt(id(claims, "sub"), id(claims, "ws"), id(claims, "uid"), exp * 1000);
         JsonNode jti = claims.get("jti");
         JwtTag.Claims tagged = new JwtTag.Claims(issuer, jwt.credentialId(), jwt.workspaceId(), jwt.userId(), iat, nbf, exp);

@@ -13,7 +13,10 @@ import java.util.regex.Pattern;
  * Expands {@code ${KEY}} (same environment) and {@code ${env-name.KEY}} (another environment of the project) in the
  * values a caller can see. A reference that cannot be resolved, or a cycle, is a 400 naming the secret, never a
  * literal left in place. Each (environment, key, view) is expanded once and remembered, and the expanded length is
- * capped, so a value that references another many times cannot blow up.
+ * capped, so a value that references another many times cannot blow up. The whole answer is bounded too: what the
+ * expansions of one answer add to the stored values is at most {@link #MAX_ADDED_CHARACTERS} characters (or one
+ * value's cap, if larger), else a 400 naming that limit: 68 KB of stored values once made a 26 MB answer, each value
+ * under its own cap, and a few such answers at once held over a GB.
  *
  * <p>Two views: a shared value expands against shared values only (what a deployment sees); a personal value
  * expands against the person's overrides first, then shared values (what that person sees).
@@ -28,10 +31,15 @@ final class References {
     private final Map<String, String> environmentIdByName = new HashMap<>();
     private final Map<String, String> expanded = new HashMap<>();
     private final int maxLength;
+    /** Characters the expansions of one answer may add in total (see the class comment). */
+    static final int MAX_ADDED_CHARACTERS = 4 * 1024 * 1024;
+    private final long maxAdded;
+    private long added;
 
     References(Map<String, EnvironmentValues> byEnvironmentId, int maxLength) {
         this.byEnvironmentId = byEnvironmentId;
         this.maxLength = maxLength;
+        this.maxAdded = Math.max(MAX_ADDED_CHARACTERS, maxLength);
         byEnvironmentId.forEach((id, values) -> environmentIdByName.put(values.name(), id));
     }
 
@@ -43,7 +51,13 @@ final class References {
     String expand(String environmentId, String key, boolean personalView, String raw) {
         List<String> path = new ArrayList<>();
         path.add(label(environmentId, key));
-        return substitute(environmentId, key, personalView, raw, path);
+        String result = substitute(environmentId, key, personalView, raw, path);
+        added += Math.max(0, result.length() - raw.length());
+        if (added > maxAdded) {
+            throw ApiException.badRequest("with resolve=true this answer would grow by more than " + maxAdded
+                    + " characters (the limit of one answer's expanded references); ask for fewer secrets or without resolve=true");
+        }
+        return result;
     }
 
     private String resolve(String environmentId, String key, boolean personalView, List<String> path, String referrer, String reference) {

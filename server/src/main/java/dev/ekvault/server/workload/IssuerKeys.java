@@ -30,7 +30,11 @@ import java.util.logging.Logger;
  *       {@value #REFRESH_AFTER_MINUTES} minutes makes a refetch, but at most one per issuer per refetch interval, so
  *       a flood of made-up kids makes no flood of fetches; concurrent requests wait for the one fetch.</li>
  *   <li>When a fetch fails, the keys fetched before keep serving for up to {@value #MAX_STALE_HOURS} hours; with
- *       none, the answer is {@link Unavailable} (503 with Retry-After), never a 401 that blames the token.</li>
+ *       none, or for a kid they lack (the cluster may have rotated while its issuer is down), the answer is
+ *       {@link Unavailable} (503 with Retry-After), never a 401 that blames the token.</li>
+ *   <li>After a failed fetch the next is allowed after a short backoff (1 s, doubling to at most
+ *       {@value #MAX_FAILURE_BACKOFF_SECONDS} s, never more than the refetch interval), not a whole refetch interval:
+ *       when the issuer returns, tokens signed by its new keys are accepted within seconds.</li>
  * </ul>
  */
 public final class IssuerKeys {
@@ -40,6 +44,7 @@ public final class IssuerKeys {
     private static final long REFRESH_AFTER_MILLIS = Duration.ofMinutes(REFRESH_AFTER_MINUTES).toMillis();
     private static final long MAX_STALE_MILLIS = Duration.ofHours(MAX_STALE_HOURS).toMillis();
     private static final long NEVER = Long.MIN_VALUE;
+    static final long MAX_FAILURE_BACKOFF_SECONDS = 5;
 
     /** The issuer's keys cannot be had right now; the client should retry after {@code retryAfterSeconds}. */
     public static final class Unavailable extends Exception {
@@ -64,6 +69,7 @@ public final class IssuerKeys {
         volatile long fetchedAt = NEVER;
         long lastAttempt = NEVER; // guarded by lock
         boolean lastFailed;       // guarded by lock
+        int failures;             // consecutive failed fetches, guarded by lock
     }
 
     private final Config.Oidc config;
@@ -92,14 +98,16 @@ public final class IssuerKeys {
             long now = clock.millis();
             fresh = freshKey(state, kid, now); // another request may have fetched while this one waited
             if (fresh != null) return fresh;
-            if (state.lastAttempt == NEVER || now - state.lastAttempt >= config.refetchInterval().toMillis()) {
+            if (state.lastAttempt == NEVER || now - state.lastAttempt >= nextAttemptGap(state)) {
                 state.lastAttempt = now;
                 try {
                     state.keys = fetch(issuer);
                     state.fetchedAt = now;
                     state.lastFailed = false;
+                    state.failures = 0;
                 } catch (FetchFailed e) {
                     state.lastFailed = true;
+                    state.failures++;
                     LOG.warning("could not fetch the signing keys of OIDC issuer " + WorkloadIdentityRules.forLog(issuer) + ": " + e.getMessage()
                             + (state.keys == null ? "; its exchanges answer 503 until a fetch succeeds" : "; the keys fetched before stay in use"));
                 }
@@ -110,11 +118,23 @@ public final class IssuerKeys {
                 if (known != null) return known;
                 if (!state.lastFailed) return null; // the issuer's current set truly lacks it
             }
-            long retryAt = state.lastAttempt + config.refetchInterval().toMillis();
+            long retryAt = state.lastAttempt + nextAttemptGap(state);
             throw new Unavailable(Math.max(1, (retryAt - now + 999) / 1000));
         } finally {
             state.lock.unlock();
         }
+    }
+
+    /**
+     * How long after the last fetch the next may start: after a success, the refetch interval (a flood of made-up kids
+     * makes one fetch per interval); after failures, a backoff of 1 s doubling per failure up to
+     * {@value #MAX_FAILURE_BACKOFF_SECONDS} s (and never above the interval), so a returning issuer is seen at once.
+     */
+    private long nextAttemptGap(IssuerState state) {
+        long interval = config.refetchInterval().toMillis();
+        if (!state.lastFailed) return interval;
+        long backoff = Math.min(MAX_FAILURE_BACKOFF_SECONDS * 1000, 1000L << Math.min(10, Math.max(0, state.failures - 1)));
+        return Math.min(interval, backoff);
     }
 
     private static JWK freshKey(IssuerState state, String kid, long now) {

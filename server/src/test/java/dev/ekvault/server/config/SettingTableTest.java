@@ -76,6 +76,8 @@ class SettingTableTest {
         s.put("http.host", "127.0.0.1");
         s.put("http.port", "9090");
         s.put("http.shutdown-timeout-seconds", "5");
+        s.put("http.accept-queue", "4096");
+        s.put("http.min-request-data-rate", "1024");
         s.put("http.public-url", "https://ek.example.com");
         s.put("database.url", "postgresql://db:5432/ek");
         s.put("database.user", "ek");
@@ -95,6 +97,7 @@ class SettingTableTest {
         s.put("jwt.issuer", "ek-test");
         s.put("jwt.lifetime-seconds", "120");
         s.put("jwt.key-rotation-hours", "2");
+        s.put("jwt.clock-skew-seconds", "60");
         s.put("rate-limit.per-ip-per-minute", "0");
         s.put("rate-limit.trusted-proxies", "10.0.0.0/8");
         s.put("rate-limit.exchanges-per-token-per-minute", "3");

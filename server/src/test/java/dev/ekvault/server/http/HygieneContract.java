@@ -32,6 +32,7 @@ abstract class HygieneContract {
     private static final String SECRETS = "/v1/workspace/acme/project/hyg/secret";
     /** Far below the connector's 30-second idle timeout, far above the 2-second body idle timeout. */
     private static final int PROMPT_MILLIS = 10_000;
+    private static final String SECRETS_ROUTE = "/v1/workspace/{ws}/project/{prj}/secret";
 
     TestServer s;
     String env;
@@ -223,6 +224,33 @@ abstract class HygieneContract {
             assertThat(r.body()).contains("ended before its declared length");
             assertThat(log.troubles()).isEmpty();
         }
+    }
+
+    /**
+     * A client that resets its connection mid-body is gone: one INFO line naming the request and route, status 499 in
+     * the request log (never a 500), no stack trace; the half-closed client above still gets its 400.
+     */
+    @Test
+    void aClientThatResetsMidBodyIsOneInfoLineAnd499() throws Exception {
+        try (dev.ekvault.server.testing.LogCapture capture = dev.ekvault.server.testing.LogCapture.open();
+             LogRecorder log = LogRecorder.open()) {
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", s.server.port())) {
+                socket.getOutputStream().write(ascii(head("POST", SECRETS, bearer(), "Content-Type: application/json", "Content-Length: 100")
+                        + "{\"secrets\""));
+                socket.getOutputStream().flush();
+                Thread.sleep(200); // the body has begun to be read
+                socket.setSoLinger(true, 0); // close with a reset
+            }
+            dev.ekvault.server.testing.Await.until("the request's log line", java.time.Duration.ofSeconds(10), java.time.Duration.ofMillis(20),
+                    () -> capture.fields("ek.request").stream().anyMatch(f -> SECRETS_ROUTE.equals(f.get("route"))));
+            Map<String, Object> line = capture.fields("ek.request").stream().filter(f -> SECRETS_ROUTE.equals(f.get("route"))).findFirst().orElseThrow();
+            assertThat(line.get("status")).isEqualTo(499);
+            List<String> gone = capture.records().stream().filter(r -> String.valueOf(r.getMessage()).contains("client disconnected"))
+                    .map(r -> r.getLevel() + " " + r.getMessage()).toList();
+            assertThat(gone).containsExactly("INFO request " + line.get("requestId") + " on " + SECRETS_ROUTE + ": client disconnected");
+            assertThat(log.troubles()).isEmpty();
+        }
+        assertThat(s.get("/v1/workspace", s.ownerToken).status()).as("the server still answers").isEqualTo(200);
     }
 
     @Test

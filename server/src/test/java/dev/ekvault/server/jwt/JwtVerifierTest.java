@@ -1,6 +1,7 @@
 package dev.ekvault.server.jwt;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ekvault.server.config.Config;
 import dev.ekvault.server.crypto.MasterKey;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.testing.Backend;
@@ -392,7 +393,7 @@ class JwtVerifierTest {
         String token = issuer.issue("cred-1", "ws-1", "user-1");
         assertThat(verifier.verify(token).credentialId()).isEqualTo("cred-1");
 
-        clock.advance(LIFETIME.plus(JwtVerifier.CLOCK_SKEW).minusMillis(1));
+        clock.advance(LIFETIME.plus(dev.ekvault.server.config.Config.Jwt.DEFAULT_CLOCK_SKEW).minusMillis(1));
         assertThat(verifier.verify(token).credentialId()).isEqualTo("cred-1"); // within the skew
         clock.advance(Duration.ofMillis(1));
         assertThatThrownBy(() -> verifier.verify(token)).isInstanceOf(InvalidJwtException.class).hasMessageContaining("expired");
@@ -412,6 +413,20 @@ class JwtVerifierTest {
         assertRejected(ours(validClaims(clock).put("iat", now + 300).put("nbf", now).put("exp", now + 600)), "iat");
         // inside the skew is fine
         assertThat(verifier.verify(ours(validClaims(clock).put("nbf", now + 29).put("iat", now + 29))).userId()).isEqualTo("user-1");
+    }
+
+    /** jwt.clock-skew-seconds: a peer 40 s ahead is refused at the default 30 s and accepted at 60 s; 0 allows none. */
+    @Test
+    void theClockSkewIsTheSetting() {
+        long now = clock.millis() / 1000;
+        ObjectNode ahead40 = validClaims(clock).put("iat", now + 40).put("nbf", now + 40).put("exp", now + 40 + LIFETIME.toSeconds());
+        assertRejected(ours(ahead40.deepCopy()), "not valid yet");
+        JwtVerifier tolerant = new JwtVerifier(new Config.Jwt(JwtTesting.ISSUER, LIFETIME, JwtTesting.ROTATION, java.time.Duration.ofSeconds(60)), keys, clock);
+        assertThat(tolerant.verify(ours(ahead40.deepCopy())).userId()).isEqualTo("user-1");
+        JwtVerifier strict = new JwtVerifier(new Config.Jwt(JwtTesting.ISSUER, LIFETIME, JwtTesting.ROTATION, java.time.Duration.ZERO), keys, clock);
+        assertThatThrownBy(() -> strict.verify(ours(validClaims(clock).put("iat", now + 1).put("nbf", now + 1))))
+                .isInstanceOf(InvalidJwtException.class).hasMessageContaining("not valid yet");
+        assertThat(strict.verify(ours(validClaims(clock))).userId()).isEqualTo("user-1");
     }
 
     @Test
@@ -442,8 +457,8 @@ class JwtVerifierTest {
     void aLifetimeLongerThanAllowedIsRefused() {
         long now = clock.millis() / 1000;
         // the ceiling any node may be configured with, not this node's own lifetime: nodes set differently accept each other's
-        long allowed = dev.ekvault.server.config.Config.Jwt.MAX_LIFETIME_SECONDS + JwtVerifier.CLOCK_SKEW.toSeconds();
-        assertThat(allowed).isGreaterThan(LIFETIME.toSeconds() + JwtVerifier.CLOCK_SKEW.toSeconds());
+        long allowed = dev.ekvault.server.config.Config.Jwt.MAX_LIFETIME_SECONDS + dev.ekvault.server.config.Config.Jwt.DEFAULT_CLOCK_SKEW.toSeconds();
+        assertThat(allowed).isGreaterThan(LIFETIME.toSeconds() + dev.ekvault.server.config.Config.Jwt.DEFAULT_CLOCK_SKEW.toSeconds());
         assertRejected(ours(validClaims(clock).put("exp", now + allowed + 1)), "lifetime longer than allowed");
         assertRejected(ours(validClaims(clock).put("exp", now + 365L * 24 * 3600)), "lifetime longer than allowed");
         assertThat(verifier.verify(ours(validClaims(clock).put("exp", now + allowed))).credentialId()).isEqualTo("cred-1");

@@ -149,6 +149,27 @@ class ReferencesTest {
         assertBadRequest(() -> expandShared("L30"), "secret 'dev.L30' expands to more than " + CAP + " characters");
     }
 
+    /** Each value under its own cap, but together past the answer's bound: the answer is a 400 naming the bound. */
+    @Test
+    void theWholeAnswerIsBoundedNotOnlyEachValue() {
+        int valueCap = 1024 * 1024;
+        dev.shared().put("BIG", "b".repeat(valueCap / 2));
+        References references = references(valueCap);
+        long added = 0;
+        int expanded = 0;
+        String reference = "${BIG}${BIG}";
+        while (added + valueCap - reference.length() <= References.MAX_ADDED_CHARACTERS) {
+            assertThat(references.expand("d", "COPY" + expanded, false, reference)).hasSize(valueCap);
+            added += valueCap - reference.length();
+            expanded++;
+        }
+        assertThat(expanded).as("several values, each at its cap, fit").isGreaterThan(1);
+        int next = expanded;
+        assertBadRequest(() -> references.expand("d", "COPY" + next, false, reference),
+                "with resolve=true this answer would grow by more than " + References.MAX_ADDED_CHARACTERS + " characters");
+        assertThat(references(valueCap).expand("d", "COPY0", false, reference)).as("a new answer starts its own count").hasSize(valueCap);
+    }
+
     @Test
     void anExpansionOfExactlyTheCapIsAllowed() {
         dev.shared().put("HALF", "y".repeat(CAP / 2));

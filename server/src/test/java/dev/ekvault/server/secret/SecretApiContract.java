@@ -138,6 +138,28 @@ abstract class SecretApiContract {
         assertThat(looped.message()).contains("cycle").contains("main.A -> main.B -> main.C -> main.A");
     }
 
+    /**
+     * Each value under its cap, the answer as a whole not: 80 values that each expand a 60 KiB value would add 4.8 M
+     * characters to one list answer, past References.MAX_ADDED_CHARACTERS; the list is a 400 naming the limit, while
+     * one of them, or the list without resolve, is answered.
+     */
+    @Test
+    void resolveBoundsTheWholeAnswer() {
+        String project = "wide-" + backend().name().toLowerCase();
+        s.createProject(project);
+        String env = s.createEnvironment(project, "main", false);
+        Map<String, String> wide = new LinkedHashMap<>();
+        wide.put("BIG", "b".repeat(60 * 1024));
+        for (int i = 0; i < 80; i++) wide.put("COPY_" + i, "${BIG}");
+        s.createSecrets(project, List.of(env), wide);
+        String base = "/v1/workspace/acme/project/" + project + "/secret";
+        HttpResult whole = s.get(base + "?environmentId=" + env + "&resolve=true", s.ownerToken);
+        assertThat(whole.status()).as("%s", whole).isEqualTo(400);
+        assertThat(whole.message()).contains("resolve=true").contains(Integer.toString(References.MAX_ADDED_CHARACTERS));
+        assertThat(s.get(base + "/COPY_1?environmentId=" + env + "&resolve=true", s.ownerToken).status()).isEqualTo(200);
+        assertThat(s.get(base + "?environmentId=" + env, s.ownerToken).status()).isEqualTo(200);
+    }
+
     @Test
     void resolveCapsExponentialExpansion() {
         String project = "bomb-" + backend().name().toLowerCase();

@@ -195,6 +195,35 @@ class OidcIssuerKeysTest {
         assertThat(c.issuer().jwksRequests()).isEqualTo(1);
     }
 
+    /**
+     * A cluster that rotates while its issuer is down: the new kid is a 503 with a short Retry-After (the token is not
+     * blamed), failures back off to at most a few seconds, and once the issuer answers again the new key is accepted
+     * after that backoff, not after a whole refetch interval.
+     */
+    @Test
+    void aRotatedKeyWhileTheIssuerIsDownIs503AndAcceptedSoonAfterItReturns() {
+        Cluster c = cluster(TestIssuer.Mode.NORMAL);
+        assertThat(exchangeOf(c.token()).status()).isEqualTo(200);
+        c.issuer().mode(TestIssuer.Mode.NOT_FOUND);
+        c.issuer().rotate();
+        s.clock.advance(INTERVAL);
+        int discoveries = c.issuer().discoveryRequests();
+        for (int failure = 1; failure <= 5; failure++) {
+            HttpResult r = exchangeOf(c.token());
+            unavailable("new kid, issuer down, failure " + failure, r);
+            long retryAfter = Long.parseLong(r.headers().firstValue("Retry-After").orElseThrow());
+            assertThat(retryAfter).as("failure %d: a short, bounded backoff", failure)
+                    .isEqualTo(Math.min(IssuerKeys.MAX_FAILURE_BACKOFF_SECONDS, 1L << (failure - 1)));
+            assertThat(c.issuer().discoveryRequests()).as("one fetch per backoff").isEqualTo(discoveries + failure);
+            unavailable("within the backoff", exchangeOf(c.token()));
+            assertThat(c.issuer().discoveryRequests()).as("no fetch within the backoff").isEqualTo(discoveries + failure);
+            s.clock.advance(Duration.ofSeconds(retryAfter));
+        }
+        c.issuer().mode(TestIssuer.Mode.NORMAL);
+        assertThat(exchangeOf(c.token()).status()).as("the issuer is back: the new key works at once").isEqualTo(200);
+        assertThat(exchangeOf(c.token()).status()).isEqualTo(200);
+    }
+
     @Test
     void missingOrBrokenIssuersAre503() {
         for (TestIssuer.Mode mode : List.of(TestIssuer.Mode.NOT_FOUND, TestIssuer.Mode.GARBAGE, TestIssuer.Mode.WRONG_CONTENT_TYPE,
