@@ -752,31 +752,37 @@ public final class Bench {
 
     static final String CEILING = "ceiling: the same bytes from the JDK's HTTP server";
 
-    /**
-     * The ceiling, three times, each in a new process: from one process to the next it moved between 35,000 and 53,000
-     * a second on this machine (while ek's figures moved by a few percent), so one run can make any ratio to it look
-     * better or worse than it is. The table keeps the median run and notes all three.
-     */
+    /** The ceiling: the JDK's own HTTP server answering the list's bytes ({@link Ceiling}), median of three processes. */
     void ceiling() throws Exception {
         Path body = work.resolve("list-body.json");
         Files.write(body, listBody);
         versions.put("ceiling", "JDK " + Runtime.version() + " com.sun.net.httpserver, a thread per core; median of three processes");
+        ceilingSpread = medianOfThree(CEILING, "ceiling", port -> List.of(java, "-cp", benchClasses.toString(), "bench.Ceiling",
+                String.valueOf(port), body.toString()));
+    }
+
+    /**
+     * A ceiling measured in three processes, one after the other, the median run kept as its row and all three noted:
+     * from one process to the next a ceiling moved between 35,000 and 53,000 a second on this machine (while ek's
+     * figures moved by a few percent), so one run can make any ratio to it look better or worse than it is. Returns
+     * the spread, slowest to fastest.
+     */
+    double medianOfThree(String scenario, String name, java.util.function.IntFunction<List<String>> command) throws Exception {
         List<Row> runs = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             int port = Proc.freePort();
-            Proc ceiling = Proc.start("ceiling", List.of(java, "-cp", benchClasses.toString(), "bench.Ceiling", String.valueOf(port),
-                    body.toString()), Map.of(), work.resolve("ceiling.log"));
-            started.add(ceiling);
-            awaitPort(ceiling, port, 30);
-            wrk(CEILING, "ceiling", ceiling, "http://127.0.0.1:" + port + "/", Map.of(), 200, warmup);
+            Proc proc = Proc.start(name, command.apply(port), Map.of(), work.resolve(name + ".log"));
+            started.add(proc);
+            awaitPort(proc, port, 30);
+            wrk(scenario, name, proc, "http://127.0.0.1:" + port + "/", Map.of(), 200, warmup);
             runs.add(rows.remove(rows.size() - 1));
-            ceiling.stop();
-            started.remove(ceiling);
+            proc.stop();
+            started.remove(proc);
         }
         runs.sort(Comparator.comparingDouble(Row::rps));
         rows.add(runs.get(1));
-        ceilingSpread = (runs.get(2).rps() - runs.get(0).rps()) / runs.get(0).rps();
-        notes.add("ceiling runs (requests/s): " + runs.stream().map(r -> String.format(Locale.ROOT, "%,.0f", r.rps())).toList());
+        notes.add(name + " runs (requests/s): " + runs.stream().map(r -> String.format(Locale.ROOT, "%,.0f", r.rps())).toList());
+        return (runs.get(2).rps() - runs.get(0).rps()) / runs.get(0).rps();
     }
 
     static final String NGINX = "ceiling: the same bytes from nginx";
@@ -795,42 +801,34 @@ public final class Bench {
         versions.put("nginx", firstLine(exec(List.of(nginx, "-v"))) + " (Debian), a worker per core, the body from a file");
         Path dir = Files.createDirectories(work.resolve("nginx"));
         Files.write(dir.resolve("list.json"), listBody);
-        List<Row> runs = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            int port = Proc.freePort();
-            Path conf = dir.resolve("nginx.conf");
-            Files.writeString(conf, String.join("\n",
-                    "daemon off;",
-                    "worker_processes auto;",
-                    ProcessHandle.current().info().user().orElse("").equals("root") ? "user root;" : "",
-                    "pid " + dir.resolve("nginx.pid") + ";",
-                    "error_log " + dir.resolve("error.log") + " warn;",
-                    "events { worker_connections 4096; }",
-                    "http {",
-                    "  access_log off;",
-                    "  keepalive_requests 100000000;",
-                    "  client_body_temp_path " + dir.resolve("body") + ";",
-                    "  proxy_temp_path " + dir.resolve("proxy") + "; fastcgi_temp_path " + dir.resolve("fastcgi") + ";",
-                    "  uwsgi_temp_path " + dir.resolve("uwsgi") + "; scgi_temp_path " + dir.resolve("scgi") + ";",
-                    "  server {",
-                    "    listen 127.0.0.1:" + port + ";",
-                    "    etag off;",
-                    "    default_type application/json;",
-                    "    location / { root " + dir + "; try_files /list.json =404; }",
-                    "  }",
-                    "}", ""));
-            Proc proc = Proc.start("nginx", List.of(nginx, "-c", conf.toString(), "-p", dir.toString()), Map.of(), work.resolve("nginx.log"));
-            started.add(proc);
-            awaitPort(proc, port, 30);
-            wrk(NGINX, "nginx", proc, "http://127.0.0.1:" + port + "/", Map.of(), 200, warmup);
-            runs.add(rows.remove(rows.size() - 1));
-            proc.stop();
-            started.remove(proc);
-        }
-        runs.sort(Comparator.comparingDouble(Row::rps));
-        rows.add(runs.get(1));
-        nginxSpread = (runs.get(2).rps() - runs.get(0).rps()) / runs.get(0).rps();
-        notes.add("nginx runs (requests/s): " + runs.stream().map(r -> String.format(Locale.ROOT, "%,.0f", r.rps())).toList());
+        Path conf = dir.resolve("nginx.conf");
+        nginxSpread = medianOfThree(NGINX, "nginx", port -> {
+            try {
+                Files.writeString(conf, String.join("\n",
+                        "daemon off;",
+                        "worker_processes auto;",
+                        ProcessHandle.current().info().user().orElse("").equals("root") ? "user root;" : "",
+                        "pid " + dir.resolve("nginx.pid") + ";",
+                        "error_log " + dir.resolve("error.log") + " warn;",
+                        "events { worker_connections 4096; }",
+                        "http {",
+                        "  access_log off;",
+                        "  keepalive_requests 100000000;",
+                        "  client_body_temp_path " + dir.resolve("body") + ";",
+                        "  proxy_temp_path " + dir.resolve("proxy") + "; fastcgi_temp_path " + dir.resolve("fastcgi") + ";",
+                        "  uwsgi_temp_path " + dir.resolve("uwsgi") + "; scgi_temp_path " + dir.resolve("scgi") + ";",
+                        "  server {",
+                        "    listen 127.0.0.1:" + port + ";",
+                        "    etag off;",
+                        "    default_type application/json;",
+                        "    location / { root " + dir + "; try_files /list.json =404; }",
+                        "  }",
+                        "}", ""));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return List.of(nginx, "-c", conf.toString(), "-p", dir.toString());
+        });
     }
 
     double nginxSpread = Double.NaN;
