@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.DatabaseUnavailable;
 import dev.ekvault.server.store.Journal;
 
 import java.time.Clock;
@@ -103,6 +104,12 @@ public final class EventLog implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while its audit entry was written; the request is refused", e);
         } catch (ExecutionException e) {
+            // the database could not take the entry (down, stalled past the bound, disk full): the request answers 503
+            // or 507 like any other that needs the database (gateway/ApiHandler), not 500
+            if (e.getCause() instanceof DatabaseUnavailable unavailable) throw unavailable;
+            if (e.getCause() instanceof TimeoutException) {
+                throw new DatabaseUnavailable(DatabaseUnavailable.Reason.UNREACHABLE, new java.sql.SQLTimeoutException("audit entry overdue"));
+            }
             throw new IllegalStateException("the request's audit entry could not be written; the request is refused", e);
         }
     }
