@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.store.DatabaseUnavailable;
+import dev.ekvault.server.store.FailureStreak;
 import dev.ekvault.server.store.Journal;
 
 import java.time.Clock;
@@ -60,6 +61,7 @@ public final class EventLog implements AutoCloseable {
     /** The group being written, for {@link #failOverdue} (the writer's own list is not safe to read from elsewhere). */
     private volatile Pending[] writing = NONE;
     private volatile boolean closed;
+    private final FailureStreak groupFailures = new FailureStreak(LOG, "writing the audit entries of reads and exchanges");
 
     public EventLog(boolean recordReads, Database database, AuditStore store, AuditDevice device, Clock clock) {
         this.recordReads = recordReads;
@@ -155,13 +157,17 @@ public final class EventLog implements AutoCloseable {
                 writing = group.toArray(Pending[]::new);
                 List<AuditEntry> drafts = group.stream().map(Pending::draft).toList();
                 List<AuditEntry> written = database.write(c -> store.append(c, drafts));
+                groupFailures.succeeded();
                 group.forEach(p -> p.durable().complete(null));
                 device.write(written);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 group.forEach(p -> p.durable().completeExceptionally(e));
                 return;
-            } catch (RuntimeException | Error e) {
+            } catch (RuntimeException e) {
+                groupFailures.failed(e); // those requests are refused (503 when the database is away)
+                group.forEach(p -> p.durable().completeExceptionally(e));
+            } catch (Error e) {
                 LOG.warning("a group of " + group.size() + " audit entries was not written (" + e.getClass().getSimpleName()
                         + "); those requests are refused");
                 group.forEach(p -> p.durable().completeExceptionally(e));

@@ -223,13 +223,20 @@ public final class ChangeFeed implements AutoCloseable {
      * otherwise catches up first, or throws {@link Behind} when it cannot within a few seconds.
      */
     public void ensureCurrent() {
-        long age = System.nanoTime() - currentAsOfNanos;
-        if (age <= staleNanos) return;
-        // the database is down: nothing can be written to it by any node that reaches it the same way (a revocation
-        // included), so what this node holds stays right for a while; past the grace, or for a node that was merely
-        // paused (its feed did not fail), the copy must be brought up to date first
-        if (databaseUnavailable && age <= staleNanos + outageGraceNanos) return;
+        if (System.nanoTime() - currentAsOfNanos <= staleNanos || withinOutageGrace()) return;
         catchUp();
+    }
+
+    /**
+     * The feed fails because the database is unavailable, and the last successful poll is at most the outage grace
+     * older than the staleness bound: the copy in memory is still trusted. With the database down nothing can be
+     * written to it — a revocation included — by any node that reaches it the same way, so what this node holds stays
+     * right; past the grace, or for a node that was merely paused (its feed did not fail), it must catch up first. The
+     * price (README, "When the database is unavailable"): a node cut off from a database the other nodes still reach
+     * honours what they revoke meanwhile for up to the grace.
+     */
+    private boolean withinOutageGrace() {
+        return databaseUnavailable && System.nanoTime() - currentAsOfNanos <= staleNanos + outageGraceNanos;
     }
 
     private void catchUp() {
@@ -243,11 +250,15 @@ public final class ChangeFeed implements AutoCloseable {
         try {
             long now = System.nanoTime();
             if (now - currentAsOfNanos <= staleNanos) return; // another thread caught up while this one waited
-            if (failing) throw new Behind(null); // failed while this thread waited
+            if (failing) { // failed while this thread waited
+                if (withinOutageGrace()) return;
+                throw new Behind(null);
+            }
             refresh(false);
         } catch (Behind e) {
             throw e;
         } catch (RuntimeException e) {
+            if (withinOutageGrace()) return;
             throw new Behind(e);
         } finally {
             lock.unlock();
