@@ -62,6 +62,14 @@ class DatabaseOutageTest {
                     assertThat(readyz.status()).as("/readyz while PostgreSQL is stopped: %s", readyz).isEqualTo(503);
                     EkJar.Reply unknown = node.timed(new EkJar.Api(node.server, UNKNOWN_TOKEN).builder(SECRETS).GET());
                     assertThat(unknown.status()).as("an unknown token is refused as unknown, not blamed on the outage: %s", unknown).isEqualTo(401);
+                    // what the node answers from memory it keeps answering
+                    assertThat(node.timed(node.anonymous.builder("/healthz").GET()).status()).isEqualTo(200);
+                    assertThat(node.timed(node.anonymous.builder("/.well-known/jwks.json").GET()).status()).isEqualTo(200);
+                    // the owner's token is still authenticated from memory (access.outage-grace-seconds): the 503 is the
+                    // database's, for the read itself, not a refusal of the credential
+                    EkJar.Reply known = node.timed(node.owner.builder("/v1/workspace/acme/tokens").GET());
+                    assertThat(known.status()).as(known.toString()).isEqualTo(503);
+                    assertThat(known.json().get("message").asText()).isEqualTo("the database is unavailable; retry later");
                     Thread.sleep(200);
                 }
                 stream.assertAllAnswersFastAndRight("PostgreSQL stopped");
