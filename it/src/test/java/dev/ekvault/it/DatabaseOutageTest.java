@@ -50,7 +50,8 @@ class DatabaseOutageTest {
 
     @Test
     void postgresStoppedAndStartedUnderLoad() throws Exception {
-        try (ThrowAwayPostgres pg = ThrowAwayPostgres.start(); Node node = Node.on(pg.url(pg.port))) {
+        try (ThrowAwayPostgres pg = ThrowAwayPostgres.start(); Node node = Node.on(pg.url(pg.port));
+             EkJar.Server other = EkJar.serve(EkJar.tempDir("ek-outage-b"), node.env)) {
             try (Stream stream = new Stream(node)) {
                 stream.awaitAcknowledged(5);
                 pg.stop();
@@ -87,6 +88,16 @@ class DatabaseOutageTest {
                 assertThat(node.timed(node.anonymous.builder("/readyz").GET()).status()).isEqualTo(200);
             }
             node.assertEveryAcknowledgedKeyPresent();
+            // the node's change feed resumed by itself: a token made and revoked on the other node is honoured, then refused
+            EkJar.Reply created = new EkJar.Api(other, node.ownerToken).post("/v1/workspace/acme/tokens",
+                    "{\"name\":\"after\",\"permission\":\"read\",\"scope\":{\"all\":true},\"expiresIn\":\"24h\"}");
+            assertThat(created.status()).as(created.toString()).isEqualTo(201);
+            EkJar.Api fresh = new EkJar.Api(node.server, created.json().get("token").asText());
+            assertThat(fresh.get(SECRETS + "?environment=" + node.environment).status()).isEqualTo(200);
+            assertThat(new EkJar.Api(other, node.ownerToken).delete("/v1/workspace/acme/tokens/" + created.json().get("id").asText()).status())
+                    .isEqualTo(204);
+            EkJar.awaitCondition("the recovered node applies the other node's revocation", Duration.ofSeconds(2),
+                    () -> fresh.get(SECRETS + "?environment=" + node.environment).status() == 401);
             assertThat(node.server.stderr()).as("no stack trace per failed request").doesNotContain("\tat ");
         }
     }
@@ -94,7 +105,7 @@ class DatabaseOutageTest {
     @Test
     void aStalledConnectionIsAnswered503WithinTheBoundAndRecovers() throws Exception {
         try (ThrowAwayPostgres pg = ThrowAwayPostgres.start(); StallingProxy proxy = new StallingProxy(pg.port);
-             Node node = Node.on(pg.url(proxy.port()))) {
+             Node node = Node.on(pg.url(proxy.port()), Map.of("EK_ACCESS_OUTAGE_GRACE_SECONDS", "2"))) {
             try (Stream stream = new Stream(node)) {
                 stream.awaitAcknowledged(5);
                 proxy.stall();
@@ -104,6 +115,10 @@ class DatabaseOutageTest {
                         .POST(HttpRequest.BodyPublishers.ofString(node.secretBody("STALLED_WRITE"))));
                 assertThat(write.status()).as(write.toString()).isEqualTo(503);
                 assertThat(write.headers().firstValue("Retry-After")).isPresent();
+                // past access.outage-grace-seconds (2 s here) the node no longer vouches for what it holds
+                EkJar.Reply known = node.timed(node.owner.builder("/v1/workspace/acme/tokens").GET());
+                assertThat(known.status()).as(known.toString()).isEqualTo(503);
+                assertThat(known.json().get("message").asText()).isEqualTo("this node cannot check credentials right now; retry");
                 stream.assertAllAnswersFastAndRight("the connection stalled");
                 assertThat(stream.unavailable.get()).as("answers during the stall were 503").isPositive();
 
@@ -124,17 +139,27 @@ class DatabaseOutageTest {
         final EkJar.Api owner;
         final EkJar.Api anonymous;
         final String environment;
+        final String ownerToken;
+        /** The settings it was started with, for another node on the same database. */
+        final Map<String, String> env;
         final List<String> acknowledged = new CopyOnWriteArrayList<>();
 
-        private Node(EkJar.Server server, String ownerToken, String environment) {
+        private Node(EkJar.Server server, String ownerToken, String environment, Map<String, String> env) {
             this.server = server;
+            this.ownerToken = ownerToken;
+            this.env = env;
             this.owner = new EkJar.Api(server, ownerToken);
             this.anonymous = new EkJar.Api(server, null);
             this.environment = environment;
         }
 
         static Node on(String databaseUrl) {
+            return on(databaseUrl, Map.of());
+        }
+
+        static Node on(String databaseUrl, Map<String, String> settings) {
             Map<String, String> env = new HashMap<>(BOUNDS);
+            env.putAll(settings);
             env.put("EK_DATABASE_URL", databaseUrl);
             env.put("EK_MASTER_KEY", EkJar.newMasterKey());
             Path dir = EkJar.tempDir("ek-outage");
@@ -146,7 +171,7 @@ class DatabaseOutageTest {
             String team = api.get("/v1/workspace/acme/team").json().get(0).get("id").asText();
             api.post("/v1/workspace/acme/project", "{\"name\":\"Web\",\"slug\":\"web\",\"teamId\":" + EkJar.quote(team) + "}");
             String environment = api.post("/v1/workspace/acme/project/web/environment", "{\"name\":\"production\"}").json().get("id").asText();
-            return new Node(server, ownerToken, environment);
+            return new Node(server, ownerToken, environment, env);
         }
 
         String secretBody(String key) {
