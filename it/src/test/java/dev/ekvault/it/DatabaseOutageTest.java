@@ -88,6 +88,10 @@ class DatabaseOutageTest {
                 assertThat(node.timed(node.anonymous.builder("/readyz").GET()).status()).isEqualTo(200);
             }
             node.assertEveryAcknowledgedKeyPresent();
+            EkJar.awaitCondition("the feed logs its recovery once", Duration.ofSeconds(10),
+                    () -> node.server.stderr().contains("change feed reading again after"));
+            assertThat(node.server.stderr().split("change feed poll failed", -1).length - 1)
+                    .as("one line for the feed's failure streak, not one per poll").isEqualTo(1);
             // the node's change feed resumed by itself: a token made and revoked on the other node is honoured, then refused
             EkJar.Reply created = new EkJar.Api(other, node.ownerToken).post("/v1/workspace/acme/tokens",
                     "{\"name\":\"after\",\"permission\":\"read\",\"scope\":{\"all\":true},\"expiresIn\":\"24h\"}");
@@ -167,10 +171,7 @@ class DatabaseOutageTest {
             assertThat(init.exitCode()).as(init.stderr()).isZero();
             String ownerToken = init.stdoutLines().get(0);
             EkJar.Server server = EkJar.serve(dir, env);
-            EkJar.Api api = new EkJar.Api(server, ownerToken);
-            String team = api.get("/v1/workspace/acme/team").json().get(0).get("id").asText();
-            api.post("/v1/workspace/acme/project", "{\"name\":\"Web\",\"slug\":\"web\",\"teamId\":" + EkJar.quote(team) + "}");
-            String environment = api.post("/v1/workspace/acme/project/web/environment", "{\"name\":\"production\"}").json().get("id").asText();
+            String environment = EkJar.webProduction(new EkJar.Api(server, ownerToken));
             return new Node(server, ownerToken, environment, env);
         }
 

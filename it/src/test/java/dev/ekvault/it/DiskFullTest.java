@@ -42,9 +42,7 @@ class DiskFullTest {
             String ownerToken = init.stdoutLines().get(0);
             try (EkJar.Server server = EkJar.serve(work, env)) {
                 EkJar.Api owner = new EkJar.Api(server, ownerToken);
-                String team = owner.get("/v1/workspace/acme/team").json().get(0).get("id").asText();
-                owner.post("/v1/workspace/acme/project", "{\"name\":\"Web\",\"slug\":\"web\",\"teamId\":" + EkJar.quote(team) + "}");
-                String environment = owner.post("/v1/workspace/acme/project/web/environment", "{\"name\":\"production\"}").json().get("id").asText();
+                String environment = EkJar.webProduction(owner);
                 List<String> acknowledged = new ArrayList<>();
                 for (int i = 0; i < 5; i++) {
                     EkJar.Reply r = owner.post(SECRETS, body(environment, "BEFORE_" + i));
