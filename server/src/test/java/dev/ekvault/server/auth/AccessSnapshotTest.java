@@ -50,4 +50,54 @@ class AccessSnapshotTest {
             assertThat(snapshot.member("w1", "u1")).as("a removal delivered by the feed is seen").isNull();
         }
     }
+
+    /**
+     * A token this node does not hold, looked up while the database cannot answer (its one connection held elsewhere,
+     * past the acquisition bound: the pool's timeout, as in an outage), is unknown — a 401 for the gateway, not a 500 —
+     * and the failed look-up is not remembered as a miss: once the database answers, the same token is found.
+     */
+    @Test
+    void anUnknownTokenIsUnknownWhileTheDatabaseCannotBeAskedAndFoundOnceItCan(@TempDir Path dir) throws Exception {
+        Database.Bounds quick = new Database.Bounds(Duration.ofMillis(250), Duration.ofSeconds(1));
+        try (Database db = new Database("jdbc:sqlite:" + dir.resolve("ek.db"), "", "", 1, quick)) {
+            Migrations.apply(db, new TestClock());
+            WorkspaceStore workspaces = new WorkspaceStore(json);
+            CredentialStore credentials = new CredentialStore(json);
+            AccessSnapshot snapshot = new AccessSnapshot(db, credentials, workspaces, Duration.ofMinutes(5));
+            snapshot.loadAll();
+            String token = TokenFormat.generate();
+            db.write(c -> {
+                new dev.ekvault.server.workspace.UserStore().insert(c, "u1", "a@b.c", "a", null, 0);
+                workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow("w1", "acme", "acme", "u1", 0));
+                workspaces.insertMember(c, new WorkspaceStore.Member("w1", "u1", Role.DEVELOPER, Scope.ALL), 0);
+                credentials.insert(c, new Credential("c1", "w1", Credential.Kind.STATIC, "t", "p", Permission.READ, Scope.ALL, false,
+                        "u1", 0, null, null, null, null), TokenFormat.hash(token), null);
+                return null;
+            });
+
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            Thread holder = Thread.ofVirtual().start(() -> db.read(c -> {
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return null;
+            }));
+            held.await();
+            try {
+                assertThat(snapshot.credentialByTokenHash(TokenFormat.hash(token))).as("not found while the database cannot be asked").isNull();
+                assertThat(snapshot.credentialByIdReadingMisses("c1")).isNull();
+                assertThat(snapshot.member("w1", "u1")).isNull();
+            } finally {
+                release.countDown();
+                holder.join();
+            }
+            assertThat(snapshot.credentialByTokenHash(TokenFormat.hash(token))).as("no miss remembered: found once it can be asked")
+                    .extracting(Credential::id).isEqualTo("c1");
+            assertThat(snapshot.member("w1", "u1")).isNotNull();
+        }
+    }
 }
