@@ -25,7 +25,7 @@ public record Setting(String key, String defaultValue, boolean secret, String me
             new Setting("database.password-file", "", false, "a file holding database.password"),
             new Setting("database.pool-size", "10", false, "database connections per node"),
             new Setting("database.acquire-timeout-millis", "3000", false, "how long a request waits for a database connection (PostgreSQL: also to open one) before it is answered 503"),
-            new Setting("database.statement-timeout-millis", "5000", false, "the longest one database statement may take (PostgreSQL: statement and socket timeout; SQLite: busy timeout) before its request is answered 503"),
+            new Setting("database.statement-timeout-millis", "5000", false, "the longest one database statement may take (PostgreSQL: statement_timeout and a socket timeout; SQLite: busy timeout) before its request is answered 503"),
             new Setting("master-key", "", true, "base64 of 32 random bytes; with PostgreSQL this or master-key-file is required"),
             new Setting("master-key-file", "", false, "a file holding the master key; empty: <data-dir>/master.key, generated on a first start"),
             new Setting("master-key-next-file", "", false, "a file that holds the next master key during a rotation (rotate-master-key): read when the database's key changes, and at start when the current key is refused; may be absent until then"),

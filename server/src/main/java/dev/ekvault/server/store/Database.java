@@ -91,7 +91,8 @@ public final class Database implements AutoCloseable {
             config.addDataSourceProperty("loginTimeout", Long.toString(acquireSeconds));
             config.addDataSourceProperty("socketTimeout", Long.toString(ceilSeconds(bounds.statement()) + 1));
             config.addDataSourceProperty("tcpKeepAlive", "true");
-            config.addDataSourceProperty("options", "-c statement_timeout=" + bounds.statement().toMillis());
+            // set once per connection by a statement, not as a startup parameter ("options"), which PgBouncer refuses
+            config.setConnectionInitSql("SET statement_timeout = " + bounds.statement().toMillis());
         }
         this.pool = new HikariDataSource(config);
     }
