@@ -12,7 +12,9 @@ public enum ErrorCode {
     UNSUPPORTED_MEDIA_TYPE(415),
     TOO_MANY_REQUESTS(429),
     INTERNAL(500),
-    UNAVAILABLE(503);
+    UNAVAILABLE(503),
+    /** The database's disk is full: changes are refused until space is freed (reads still answer). */
+    INSUFFICIENT_STORAGE(507);
 
     public final int status;
 

@@ -380,6 +380,16 @@ final class EkJar {
         }
     }
 
+    /**
+     * Creates the project {@code web} in the workspace's first team, with one environment {@code production}, as the
+     * owner; returns the environment's id.
+     */
+    static String webProduction(Api owner) {
+        String team = owner.get("/v1/workspace/acme/team").json().get(0).get("id").asText();
+        owner.post("/v1/workspace/acme/project", "{\"name\":\"Web\",\"slug\":\"web\",\"teamId\":" + quote(team) + "}");
+        return owner.post("/v1/workspace/acme/project/web/environment", "{\"name\":\"production\"}").json().get("id").asText();
+    }
+
     static String urlEncode(String text) {
         return URLEncoder.encode(text, StandardCharsets.UTF_8);
     }

@@ -136,7 +136,8 @@ final class DataStore {
     /** The pool checks a first connection when it is built: an unreachable database fails here, named, without a trace. */
     private static Database connect(Config config, String jdbcUrl) {
         try {
-            return new Database(jdbcUrl, config.database().user(), config.database().password().value(), config.database().poolSize());
+            return new Database(jdbcUrl, config.database().user(), config.database().password().value(), config.database().poolSize(),
+                    new Database.Bounds(config.database().acquireTimeout(), config.database().statementTimeout()));
         } catch (RuntimeException e) {
             Throwable root = e;
             while (root.getCause() != null) root = root.getCause();

@@ -1,6 +1,7 @@
 package dev.ekvault.server.access;
 
 import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.FailureStreak;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -68,10 +69,13 @@ public final class CredentialUsage implements AutoCloseable {
     private void flushQuietly() {
         try {
             flush();
+            flushFailures.succeeded();
         } catch (RuntimeException e) {
-            LOG.warning("could not record credential use (" + e.getClass().getSimpleName() + "); will retry");
+            flushFailures.failed(e);
         }
     }
+
+    private final FailureStreak flushFailures = new FailureStreak(LOG, "recording credential use");
 
     @Override
     public void close() {

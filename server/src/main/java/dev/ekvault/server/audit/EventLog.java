@@ -4,6 +4,8 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.DatabaseUnavailable;
+import dev.ekvault.server.store.FailureStreak;
 import dev.ekvault.server.store.Journal;
 
 import java.time.Clock;
@@ -59,6 +61,7 @@ public final class EventLog implements AutoCloseable {
     /** The group being written, for {@link #failOverdue} (the writer's own list is not safe to read from elsewhere). */
     private volatile Pending[] writing = NONE;
     private volatile boolean closed;
+    private final FailureStreak groupFailures = new FailureStreak(LOG, "writing the audit entries of reads and exchanges");
 
     public EventLog(boolean recordReads, Database database, AuditStore store, AuditDevice device, Clock clock) {
         this.recordReads = recordReads;
@@ -103,6 +106,12 @@ public final class EventLog implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while its audit entry was written; the request is refused", e);
         } catch (ExecutionException e) {
+            // the database could not take the entry (down, stalled past the bound, disk full): the request answers 503
+            // or 507 like any other that needs the database (gateway/ApiHandler), not 500
+            if (e.getCause() instanceof DatabaseUnavailable unavailable) throw unavailable;
+            if (e.getCause() instanceof TimeoutException) {
+                throw new DatabaseUnavailable(DatabaseUnavailable.Reason.UNREACHABLE, new java.sql.SQLTimeoutException("audit entry overdue"));
+            }
             throw new IllegalStateException("the request's audit entry could not be written; the request is refused", e);
         }
     }
@@ -148,13 +157,17 @@ public final class EventLog implements AutoCloseable {
                 writing = group.toArray(Pending[]::new);
                 List<AuditEntry> drafts = group.stream().map(Pending::draft).toList();
                 List<AuditEntry> written = database.write(c -> store.append(c, drafts));
+                groupFailures.succeeded();
                 group.forEach(p -> p.durable().complete(null));
                 device.write(written);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 group.forEach(p -> p.durable().completeExceptionally(e));
                 return;
-            } catch (RuntimeException | Error e) {
+            } catch (RuntimeException e) {
+                groupFailures.failed(e); // those requests are refused (503 when the database is away)
+                group.forEach(p -> p.durable().completeExceptionally(e));
+            } catch (Error e) {
                 LOG.warning("a group of " + group.size() + " audit entries was not written (" + e.getClass().getSimpleName()
                         + "); those requests are refused");
                 group.forEach(p -> p.durable().completeExceptionally(e));

@@ -3,6 +3,8 @@ package dev.ekvault.server.auth;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.DatabaseUnavailable;
+import dev.ekvault.server.store.ChangeFeed;
 import dev.ekvault.server.access.Credential;
 import dev.ekvault.server.access.CredentialStore;
 import dev.ekvault.server.workspace.WorkspaceStore;
@@ -26,6 +28,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * otherwise cost a database read apiece. Past the ration an unknown token is refused without one; the only token that
  * can be refused wrongly so is one another node created since this node's last change-feed poll, used here during a
  * flood, and it works from the next poll on (within {@code access.change-poll-millis}).
+ *
+ * <p><b>When the database cannot be asked</b> ({@link DatabaseUnavailable}), what is not in memory is unknown: a token,
+ * credential or membership this node does not hold is refused with 401, never 500 or 503, and the failed look-up is
+ * not remembered as a miss. That is right because this snapshot is current as of the feed's last successful poll (the
+ * request got here only through {@link ChangeFeed#ensureCurrent}, within {@code access.outage-grace-seconds} of it):
+ * a credential the database holds and this node does not was created since, and the only one refused wrongly so is
+ * one created on another node in the last poll interval before the database went away; it works once it is back.
  */
 public final class AccessSnapshot {
     private final Database database;
@@ -76,13 +85,18 @@ public final class AccessSnapshot {
         Credential known = knownId == null ? null : byId.get(knownId);
         if (known != null || recentMisses.getIfPresent(tokenHash) != null) return known;
         if (!mayLookUpMiss()) return null;
-        CredentialStore.Stored stored = database.read(c -> {
-            CredentialStore.Stored found = credentials.findByTokenHash(c, tokenHash);
-            if (found != null && workspaces.findMember(c, found.credential().workspaceId(), found.credential().createdBy()) instanceof WorkspaceStore.Member m) {
-                members.put(memberKey(m.workspaceId(), m.userId()), m);
-            }
-            return found;
-        });
+        CredentialStore.Stored stored;
+        try {
+            stored = database.read(c -> {
+                CredentialStore.Stored found = credentials.findByTokenHash(c, tokenHash);
+                if (found != null && workspaces.findMember(c, found.credential().workspaceId(), found.credential().createdBy()) instanceof WorkspaceStore.Member m) {
+                    members.put(memberKey(m.workspaceId(), m.userId()), m);
+                }
+                return found;
+            });
+        } catch (DatabaseUnavailable e) {
+            return null; // unknown, and not remembered as a miss (see the class comment)
+        }
         if (stored == null) {
             recentMisses.put(tokenHash, Boolean.TRUE);
             return null;
@@ -117,7 +131,12 @@ public final class AccessSnapshot {
         Credential known = byId.get(id);
         String missKey = "credential/" + id;
         if (known != null || recentMisses.getIfPresent(missKey) != null) return known;
-        CredentialStore.Stored stored = database.read(c -> credentials.findById(c, id));
+        CredentialStore.Stored stored;
+        try {
+            stored = database.read(c -> credentials.findById(c, id));
+        } catch (DatabaseUnavailable e) {
+            return null;
+        }
         if (stored == null) {
             recentMisses.put(missKey, Boolean.TRUE);
             return null;
@@ -134,7 +153,12 @@ public final class AccessSnapshot {
         String key = memberKey(workspaceId, userId);
         WorkspaceStore.Member known = members.get(key);
         if (known != null || recentMisses.getIfPresent(key) != null) return known;
-        WorkspaceStore.Member found = database.read(c -> workspaces.findMember(c, workspaceId, userId));
+        WorkspaceStore.Member found;
+        try {
+            found = database.read(c -> workspaces.findMember(c, workspaceId, userId));
+        } catch (DatabaseUnavailable e) {
+            return null;
+        }
         if (found == null) recentMisses.put(key, Boolean.TRUE);
         else members.put(key, found);
         return found;

@@ -8,7 +8,7 @@ import java.time.Duration;
  * Secret-valued settings are {@link Secret}s so that printing a record never prints them.
  */
 public record Config(Path dataDir, Http http, Database database, Secret masterKey, Path masterKeyFile, Path masterKeyNextFile, Limits limits,
-                     Jwt jwt, RateLimits rateLimits, Duration changePollInterval, Duration fullReloadInterval, People people, Sso sso,
+                     Jwt jwt, RateLimits rateLimits, Duration changePollInterval, Duration fullReloadInterval, Duration outageGrace, People people, Sso sso,
                      Oidc oidc, Audit audit, Secrets secrets, Sync sync, Shares shares, Backup backup, Metrics metrics, String description) {
 
     /**
@@ -119,8 +119,11 @@ public record Config(Path dataDir, Http http, Database database, Secret masterKe
         public static final Duration MIN_RATE_GRACE = Duration.ofSeconds(3);
     }
 
-    /** {@code url} is a JDBC URL; empty means the embedded SQLite file under the data folder. */
-    public record Database(String url, String user, Secret password, int poolSize) {
+    /**
+     * {@code url} is a JDBC URL; empty means the embedded SQLite file under the data folder. The two timeouts bound every
+     * database call (store/Database.Bounds): waiting for a connection, and one statement.
+     */
+    public record Database(String url, String user, Secret password, int poolSize, Duration acquireTimeout, Duration statementTimeout) {
         public boolean embedded() {
             return url.isEmpty();
         }

@@ -32,6 +32,7 @@ import dev.ekvault.server.audit.Actor;
 import dev.ekvault.server.audit.AuditLog;
 import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.StoreException;
+import dev.ekvault.server.store.DatabaseUnavailable;
 import dev.ekvault.server.store.ConflictingWrite;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpField;
@@ -161,6 +162,8 @@ public final class ApiHandler extends Handler.Abstract {
         } catch (ConflictingWrite e) {
             // two requests raced to create the same name; the loser learns it as a conflict
             status = writeError(response, callback, ErrorCode.CONFLICT, "a conflicting change was made at the same time; retry");
+        } catch (DatabaseUnavailable e) {
+            status = writeUnavailable(response, callback, e);
         } catch (StoreException e) {
             LOG.log(Level.SEVERE, "request " + requestId + " failed in the store", e);
             status = writeError(response, callback, ErrorCode.INTERNAL, "internal error (request id " + requestId + ")");
@@ -169,8 +172,11 @@ public final class ApiHandler extends Handler.Abstract {
             status = writeError(response, callback, ErrorCode.INTERNAL,
                     "a stored value failed its integrity check (request id " + requestId + ")");
         } catch (Throwable e) {
+            DatabaseUnavailable cause = unavailableCause(e);
             if (ClientGone.whileWriting(e, request)) {
                 status = clientGone(requestId, route, callback, e);
+            } else if (cause != null) {
+                status = writeUnavailable(response, callback, cause);
             } else {
                 LOG.log(Level.SEVERE, "request " + requestId + " failed", e);
                 status = writeError(response, callback, ErrorCode.INTERNAL, "internal error (request id " + requestId + ")");
@@ -194,6 +200,36 @@ public final class ApiHandler extends Handler.Abstract {
     private static int clientGone(String requestId, Router.Route route) {
         LOG.info("request " + requestId + " on " + (route == null ? "(no route)" : route.template()) + ": client disconnected");
         return ClientGone.STATUS;
+    }
+
+    /**
+     * The database could not do the request's work now (unreachable, timed out, disk full, read-only): 503 (507 for a
+     * full disk) with {@code Retry-After} and the reason's fixed message, never the driver's text. Logged once per
+     * {@value #UNAVAILABLE_LOG_EVERY_MILLIS} ms, not per request: every request fails alike during an outage, and each
+     * one's status is in its request log line.
+     */
+    private int writeUnavailable(Response response, Callback callback, DatabaseUnavailable e) {
+        long now = System.currentTimeMillis();
+        long last = lastUnavailableLogged.get();
+        if (now - last >= UNAVAILABLE_LOG_EVERY_MILLIS && lastUnavailableLogged.compareAndSet(last, now)) {
+            LOG.warning("database unavailable (" + e.reason.name().toLowerCase(java.util.Locale.ROOT) + ", "
+                    + e.getCause().getClass().getSimpleName() + "); requests that need it are answered "
+                    + (e.reason == DatabaseUnavailable.Reason.DISK_FULL ? 507 : 503));
+        }
+        response.getHeaders().put(RateLimit.RETRY_AFTER_HEADER, Long.toString(DatabaseUnavailable.RETRY_AFTER_SECONDS));
+        ErrorCode code = e.reason == DatabaseUnavailable.Reason.DISK_FULL ? ErrorCode.INSUFFICIENT_STORAGE : ErrorCode.UNAVAILABLE;
+        return writeError(response, callback, code, e.reason.message);
+    }
+
+    private static final long UNAVAILABLE_LOG_EVERY_MILLIS = 10_000;
+    private final java.util.concurrent.atomic.AtomicLong lastUnavailableLogged = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE / 2);
+
+    /** A database failure wrapped by the work it interrupted (an audit entry that could not be written, a cache load). */
+    private static DatabaseUnavailable unavailableCause(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof DatabaseUnavailable unavailable) return unavailable;
+        }
+        return null;
     }
 
     /** Why a request was refused (401, 403, 429), as the log and the metrics tell it; null for every other answer. */

@@ -3,10 +3,10 @@ package dev.ekvault.server.ops;
 import dev.ekvault.api.Status;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ekvault.api.ErrorCode;
 import dev.ekvault.server.wire.ApiException;
 import dev.ekvault.server.http.Router;
 import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.DatabaseUnavailable;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,7 +24,7 @@ public final class OperationsRoutes {
         // (a read-only file, a standby) is not ready, or the load balancer sends sign-ins here to fail with 500
         router.publicRoute("GET", "/readyz", "ops", ex -> {
             String problem = database.writeProblem();
-            if (problem != null) throw new ApiException(ErrorCode.UNAVAILABLE, problem);
+            if (problem != null) throw ApiException.unavailable(problem, DatabaseUnavailable.RETRY_AFTER_SECONDS);
             return new Status("ready");
         });
         router.publicRoute("GET", "/openapi.json", "ops", ex -> openApi);

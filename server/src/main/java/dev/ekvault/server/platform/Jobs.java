@@ -1,5 +1,7 @@
 package dev.ekvault.server.platform;
 
+import dev.ekvault.server.store.FailureStreak;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,11 +93,13 @@ public final class Jobs implements AutoCloseable {
         });
         for (Periodic job : periodic) {
             long millis = job.period().toMillis();
+            FailureStreak streak = new FailureStreak(LOG, job.name());
             scheduler.scheduleWithFixedDelay(() -> {
                 try {
                     job.work().run();
+                    streak.succeeded();
                 } catch (RuntimeException e) {
-                    LOG.warning(job.name() + " failed (" + e.getClass().getSimpleName() + "); will try again");
+                    streak.failed(e);
                 }
             }, millis, millis, TimeUnit.MILLISECONDS);
         }

@@ -28,7 +28,7 @@ public record Platform(Config config, Database database, MasterKey masterKey, Da
      * into memory, so a change committed in between is read by the first poll.
      */
     public static Platform open(Config config, Database database, MasterKey masterKey, DataKeys dataKeys, Clock clock) {
-        ChangeFeed changes = new ChangeFeed(database, clock, config.changePollInterval(), config.fullReloadInterval());
+        ChangeFeed changes = new ChangeFeed(database, clock, config.changePollInterval(), config.fullReloadInterval(), config.outageGrace());
         changes.skipToEnd();
         Jobs jobs = new Jobs();
         jobs.service("change feed", changes::start, changes::close);

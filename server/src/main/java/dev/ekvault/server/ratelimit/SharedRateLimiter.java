@@ -3,6 +3,7 @@ package dev.ekvault.server.ratelimit;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.DatabaseUnavailable;
 import dev.ekvault.server.store.Sql;
 
 import java.time.Clock;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Logger;
 
 /**
  * Hits per bucket per one-minute window, counted in the database so that every node sharing it shares the count:
@@ -42,6 +44,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * change, and a flood on one bucket costs no database writes.
  */
 public final class SharedRateLimiter {
+    private static final Logger LOG = Logger.getLogger(SharedRateLimiter.class.getName());
     public static final Duration WINDOW = Duration.ofMinutes(1);
     private static final long WINDOW_MILLIS = WINDOW.toMillis();
 
@@ -114,13 +117,69 @@ public final class SharedRateLimiter {
             return new RateLimit.Decision(false, limit, 0, reset);
         }
         int block = limit >= BLOCK_FROM ? limit / 100 : 1;
-        int hits = block == 1 ? count(bucket, start, 1) : leased(bucket, start, block);
+        int hits;
+        try {
+            hits = block == 1 ? count(bucket, start, 1) : leased(bucket, start, block);
+            if (failingSince != NOT_FAILING) recovered();
+        } catch (DatabaseUnavailable e) {
+            hits = countedHere(bucket, start, now, e);
+        }
         if (hits > limit) {
             exhausted.put(bucket, new Exhausted(start, hits));
             return new RateLimit.Decision(false, limit, 0, reset);
         }
         return new RateLimit.Decision(true, limit, limit - hits, reset);
     }
+
+    /**
+     * The database cannot count this hit (down, stalled, its disk full): for up to {@link #TOLERANCE} from the first
+     * such failure the hit is counted in this node's memory instead, per bucket and window, so clients keep
+     * exchanging through an outage; past it the failure stands (503). Each node then allows up to the limit on its
+     * own — a cluster of n nodes at most n times the limit for that while — and its memory counts are not added to
+     * the shared ones when the database returns (the next window starts afresh anyway).
+     */
+    private int countedHere(String bucket, long windowStart, long now, DatabaseUnavailable failure) {
+        long since = failingSince;
+        if (since == NOT_FAILING) {
+            synchronized (this) {
+                if (failingSince == NOT_FAILING) {
+                    failingSince = now;
+                    LOG.warning("the shared rate limit cannot be written (" + failure.reason.name().toLowerCase(java.util.Locale.ROOT)
+                            + "); counting in this node's memory for up to " + TOLERANCE.toSeconds() + " s");
+                }
+                since = failingSince;
+            }
+        }
+        if (now - since > TOLERANCE.toMillis()) throw failure;
+        LocalCount local = localCounts.get(bucket, k -> new LocalCount());
+        synchronized (local) {
+            if (local.windowStart != windowStart) {
+                local.windowStart = windowStart;
+                local.hits = 0;
+            }
+            return ++local.hits;
+        }
+    }
+
+    private synchronized void recovered() {
+        if (failingSince == NOT_FAILING) return;
+        LOG.info("the shared rate limit is written again after " + (clock.millis() - failingSince) / 1000 + " s in memory");
+        failingSince = NOT_FAILING;
+        localCounts.invalidateAll();
+    }
+
+    /** How long a node counts hits in memory while the database cannot take them. */
+    public static final Duration TOLERANCE = Duration.ofMinutes(1);
+    private static final long NOT_FAILING = Long.MIN_VALUE;
+    /** When the database first failed to count a hit in the current streak (the clock's millis), or NOT_FAILING. */
+    private volatile long failingSince = NOT_FAILING;
+
+    private static final class LocalCount {
+        long windowStart = Long.MIN_VALUE;
+        int hits;
+    }
+
+    private final Cache<String, LocalCount> localCounts = Caffeine.newBuilder().maximumSize(100_000).expireAfterAccess(WINDOW.multipliedBy(2)).build();
 
     /** The number of one hit from this node's block for the bucket, claiming a new block when it is used up. */
     private int leased(String bucket, long windowStart, int block) {

@@ -107,17 +107,36 @@ public final class ChangeFeed implements AutoCloseable {
     private long lastPruneNanos;
     /** The last poll failed: a stale node answers 503 at once instead of queueing every request behind the database. */
     private volatile boolean failing;
-    private long lastFailureLogged;
+    /**
+     * The last poll failed because the database is unavailable ({@link DatabaseUnavailable}), not for another reason:
+     * for {@link #outageGraceNanos} past the staleness bound requests are still authenticated from memory (see
+     * {@link #ensureCurrent}).
+     */
+    private volatile boolean databaseUnavailable;
+    private final long outageGraceNanos;
+    /** Scheduled polls failed in a row, and when the first of them failed (guarded by lock). */
+    private long failedPolls;
+    private long failingSinceMillis;
     /** When the last successful poll began ({@link System#nanoTime}): this node has every change committed before it. */
     private volatile long currentAsOfNanos;
     private ScheduledExecutorService poller;
 
     public ChangeFeed(Database database, Clock clock, Duration interval, Duration fullReloadInterval) {
-        this(database, clock, interval, fullReloadInterval, GAP_GIVE_UP_MILLIS);
+        this(database, clock, interval, fullReloadInterval, Duration.ZERO);
+    }
+
+    public ChangeFeed(Database database, Clock clock, Duration interval, Duration fullReloadInterval, Duration outageGrace) {
+        this(database, clock, interval, fullReloadInterval, outageGrace, GAP_GIVE_UP_MILLIS);
     }
 
     ChangeFeed(Database database, Clock clock, Duration interval, Duration fullReloadInterval, long gapGiveUpMillis) {
+        this(database, clock, interval, fullReloadInterval, Duration.ZERO, gapGiveUpMillis);
+    }
+
+    private ChangeFeed(Database database, Clock clock, Duration interval, Duration fullReloadInterval, Duration outageGrace,
+                       long gapGiveUpMillis) {
         this.database = database;
+        this.outageGraceNanos = outageGrace.toNanos();
         this.clock = clock;
         this.intervalNanos = interval.toNanos();
         this.staleNanos = 2 * intervalNanos;
@@ -204,8 +223,20 @@ public final class ChangeFeed implements AutoCloseable {
      * otherwise catches up first, or throws {@link Behind} when it cannot within a few seconds.
      */
     public void ensureCurrent() {
-        if (System.nanoTime() - currentAsOfNanos <= staleNanos) return;
+        if (System.nanoTime() - currentAsOfNanos <= staleNanos || withinOutageGrace()) return;
         catchUp();
+    }
+
+    /**
+     * The feed fails because the database is unavailable, and the last successful poll is at most the outage grace
+     * older than the staleness bound: the copy in memory is still trusted. With the database down nothing can be
+     * written to it — a revocation included — by any node that reaches it the same way, so what this node holds stays
+     * right; past the grace, or for a node that was merely paused (its feed did not fail), it must catch up first. The
+     * price (README, "When the database is unavailable"): a node cut off from a database the other nodes still reach
+     * honours what they revoke meanwhile for up to the grace.
+     */
+    private boolean withinOutageGrace() {
+        return databaseUnavailable && System.nanoTime() - currentAsOfNanos <= staleNanos + outageGraceNanos;
     }
 
     private void catchUp() {
@@ -219,14 +250,30 @@ public final class ChangeFeed implements AutoCloseable {
         try {
             long now = System.nanoTime();
             if (now - currentAsOfNanos <= staleNanos) return; // another thread caught up while this one waited
-            if (failing) throw new Behind(null); // failed while this thread waited
+            if (failing) { // failed while this thread waited
+                if (withinOutageGrace()) return;
+                throw new Behind(null);
+            }
             refresh(false);
         } catch (Behind e) {
             throw e;
         } catch (RuntimeException e) {
+            if (withinOutageGrace()) return;
             throw new Behind(e);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Deletes old rows. The only write of a poll, and not needed for it: a database that refuses writes (a full disk,
+     * a read-only file) must not fail the poll, or every request would be answered 503 while reads still work.
+     */
+    private void prune() {
+        try {
+            database.write(c -> Sql.update(c, "DELETE FROM change_log WHERE at < " + database.dialect().nowMillis + " - ?", RETENTION_MILLIS));
+        } catch (DatabaseUnavailable e) {
+            LOG.warning("change feed: old rows not pruned (" + e.reason.name().toLowerCase(java.util.Locale.ROOT) + "); tried again in a minute");
         }
     }
 
@@ -234,11 +281,19 @@ public final class ChangeFeed implements AutoCloseable {
         lock.lock();
         try {
             refresh(true);
+            if (failedPolls > 0) {
+                LOG.info("change feed reading again after " + failedPolls + " failed polls in "
+                        + (System.currentTimeMillis() - failingSinceMillis) / 1000 + " s; everything missed was applied");
+                failedPolls = 0;
+            }
         } catch (RuntimeException e) {
-            long now = System.currentTimeMillis();
-            if (now - lastFailureLogged > 60_000) {
-                lastFailureLogged = now;
-                LOG.warning("change feed poll failed (" + e.getClass().getSimpleName() + "); requests are answered 503 until it recovers");
+            // one line per failure streak, not one per poll (five a second during an outage)
+            if (failedPolls++ == 0) {
+                failingSinceMillis = System.currentTimeMillis();
+                LOG.warning("change feed poll failed (" + (e instanceof DatabaseUnavailable u ? u.reason.message : e.getClass().getSimpleName())
+                        + "); credentials held in memory are " + (databaseUnavailable && outageGraceNanos > 0
+                        ? "still honoured for " + TimeUnit.NANOSECONDS.toSeconds(outageGraceNanos) + " s, then requests are answered 503"
+                        : "not trusted: requests are answered 503") + " until it recovers");
             }
         } finally {
             lock.unlock();
@@ -253,7 +308,7 @@ public final class ChangeFeed implements AutoCloseable {
             applyNew();
             if (started - lastPruneNanos > PRUNE_EVERY_NANOS) {
                 lastPruneNanos = started;
-                database.write(c -> Sql.update(c, "DELETE FROM change_log WHERE at < " + database.dialect().nowMillis + " - ?", RETENTION_MILLIS));
+                prune();
             }
             long now = clock.millis();
             // a clock set back counts as due too, so the backstop never waits on a clock's mistake
@@ -264,10 +319,12 @@ public final class ChangeFeed implements AutoCloseable {
             }
             currentAsOfNanos = started;
             failing = false;
+            databaseUnavailable = false;
         } catch (RuntimeException e) {
             // whatever the failed poll had taken in but not applied is covered by the reload that follows
             reloadDue = true;
             failing = true;
+            databaseUnavailable = e instanceof DatabaseUnavailable;
             throw e;
         }
     }

@@ -7,6 +7,10 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -27,18 +31,40 @@ public final class Database implements AutoCloseable {
     /** SQLite has one writer; taking it here instead of in the file lock means no SQLITE_BUSY under load. */
     private final ReentrantLock sqliteWriter = new ReentrantLock();
     private final Journal journal = new Journal();
-    private static final int SQLITE_BUSY_TIMEOUT_MILLIS = 10_000;
+    private final Bounds bounds;
     /**
      * SQLite's own checkpoint runs inside the commit that grows the log past this many pages, holding up every write
      * behind it (and every read waiting for its audit entry); {@link #checkpoint} runs it in the background instead, so
      * this is only the backstop for a node whose job has fallen behind (64 MB of 4 KB pages; SQLite's default is 1,000).
      */
     private static final int SQLITE_AUTOCHECKPOINT_PAGES = 16_384;
+    /** Free space below which {@link #writeProblem} calls the SQLite file's disk full. */
+    static final long MIN_FREE_BYTES = 4L * 1024 * 1024;
+    /** The SQLite database file (its folder's file system is the one that can fill up); null on PostgreSQL. */
+    private final Path sqliteFile;
     /** How long {@link #writeProblem} waits for the writer or the file's write lock before calling the database busy. */
     private static final int PROBE_TIMEOUT_SECONDS = 1;
 
+    /**
+     * How long any database call may wait, so that no request waits on the database longer than these (settings
+     * {@code database.acquire-timeout-millis} and {@code database.statement-timeout-millis}): {@code acquire} for a
+     * pooled connection (on PostgreSQL also to open one: connect and login timeouts), {@code statement} for one
+     * statement (PostgreSQL: {@code statement_timeout} on the server, and a socket timeout a second longer for a
+     * stalled network that answers nothing; SQLite: the busy timeout and the wait for this process's writer). Past
+     * either the call fails as {@link DatabaseUnavailable}.
+     */
+    public record Bounds(Duration acquire, Duration statement) {
+        public static final Bounds DEFAULT = new Bounds(Duration.ofSeconds(3), Duration.ofSeconds(5));
+    }
+
     public Database(String jdbcUrl, String user, String password, int poolSize) {
+        this(jdbcUrl, user, password, poolSize, Bounds.DEFAULT);
+    }
+
+    public Database(String jdbcUrl, String user, String password, int poolSize, Bounds bounds) {
         this.dialect = Dialect.ofJdbcUrl(jdbcUrl);
+        this.bounds = bounds;
+        this.sqliteFile = dialect == Dialect.SQLITE ? sqliteFile(jdbcUrl) : null;
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(jdbcUrl);
         if (user != null && !user.isEmpty()) config.setUsername(user);
@@ -46,16 +72,50 @@ public final class Database implements AutoCloseable {
         config.setMaximumPoolSize(poolSize);
         config.setPoolName("ek-db");
         config.setAutoCommit(true);
-        config.setConnectionTimeout(10_000);
-        config.setInitializationFailTimeout(10_000);
+        long acquireMillis = bounds.acquire().toMillis();
+        config.setConnectionTimeout(acquireMillis);
+        // a pooled connection idle for a while is checked before it is lent: on a stalled network that check must
+        // give up well within the acquisition bound, so the pool can try another connection
+        config.setValidationTimeout(Math.max(250, acquireMillis / 2));
+        config.setInitializationFailTimeout(Math.max(10_000, acquireMillis));
         if (dialect == Dialect.SQLITE) {
             config.addDataSourceProperty("journal_mode", "WAL");
             config.addDataSourceProperty("synchronous", "NORMAL");
             config.addDataSourceProperty("foreign_keys", "true");
-            config.addDataSourceProperty("busy_timeout", Integer.toString(SQLITE_BUSY_TIMEOUT_MILLIS));
+            config.addDataSourceProperty("busy_timeout", Long.toString(bounds.statement().toMillis()));
             config.setConnectionInitSql("PRAGMA wal_autocheckpoint = " + SQLITE_AUTOCHECKPOINT_PAGES);
+        } else {
+            // pgjdbc's timeouts are whole seconds; a setting in the operator's URL wins over these
+            long acquireSeconds = Math.max(1, ceilSeconds(bounds.acquire()));
+            config.addDataSourceProperty("connectTimeout", Long.toString(acquireSeconds));
+            config.addDataSourceProperty("loginTimeout", Long.toString(acquireSeconds));
+            config.addDataSourceProperty("socketTimeout", Long.toString(ceilSeconds(bounds.statement()) + 1));
+            config.addDataSourceProperty("tcpKeepAlive", "true");
+            // set once per connection by a statement, not as a startup parameter ("options"), which PgBouncer refuses
+            config.setConnectionInitSql("SET statement_timeout = " + bounds.statement().toMillis());
         }
         this.pool = new HikariDataSource(config);
+    }
+
+    /** The file a {@code jdbc:sqlite:} URL names, or null (in memory, or not a path). */
+    private static Path sqliteFile(String jdbcUrl) {
+        String name = jdbcUrl.substring("jdbc:sqlite:".length());
+        int query = name.indexOf('?');
+        if (query >= 0) name = name.substring(0, query);
+        if (name.isEmpty() || name.startsWith(":memory:") || name.startsWith("file:")) return null;
+        try {
+            return Path.of(name).toAbsolutePath();
+        } catch (java.nio.file.InvalidPathException e) {
+            return null;
+        }
+    }
+
+    private static long ceilSeconds(Duration duration) {
+        return (duration.toMillis() + 999) / 1000;
+    }
+
+    public Bounds bounds() {
+        return bounds;
     }
 
     public Dialect dialect() {
@@ -84,7 +144,7 @@ public final class Database implements AutoCloseable {
             if (dialect != Dialect.SQLITE) {
                 result = transaction(journaled, true);
             } else {
-                sqliteWriter.lock();
+                lockWriter();
                 try {
                     result = transaction(journaled, true);
                 } finally {
@@ -108,7 +168,7 @@ public final class Database implements AutoCloseable {
         try (Connection connection = pool.getConnection(); Statement statement = connection.createStatement()) {
             statement.execute("PRAGMA wal_checkpoint(PASSIVE)");
         } catch (SQLException e) {
-            throw new StoreException(e);
+            throw DatabaseUnavailable.of(e);
         }
     }
 
@@ -137,6 +197,19 @@ public final class Database implements AutoCloseable {
                 bean.getThreadsAwaitingConnection(), pool.getMaximumPoolSize());
     }
 
+    /**
+     * SQLite's one writer, waited for no longer than one statement may take: a write stuck behind a slow disk fails
+     * as busy (503) instead of holding its request.
+     */
+    private void lockWriter() {
+        try {
+            if (sqliteWriter.tryLock(bounds.statement().toMillis(), TimeUnit.MILLISECONDS)) return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        throw new DatabaseUnavailable(DatabaseUnavailable.Reason.BUSY, new SQLException("waited too long for the database's writer"));
+    }
+
     /** Where this database's writes report what they changed. */
     public Journal journal() {
         return journal;
@@ -159,7 +232,7 @@ public final class Database implements AutoCloseable {
                 timer.transaction(write, lent - asked, System.nanoTime() - lent);
             }
         } catch (SQLException e) {
-            throw dialect.isConflict(e) ? new ConflictingWrite(e) : new StoreException(e);
+            throw dialect.isConflict(e) ? new ConflictingWrite(e) : DatabaseUnavailable.of(e);
         }
     }
 
@@ -194,6 +267,8 @@ public final class Database implements AutoCloseable {
      * connection comes first, so a wait for one never holds up this process's writers.
      */
     private String sqliteWriteProblem() {
+        String disk = sqliteDiskProblem();
+        if (disk != null) return disk;
         try (Connection connection = pool.getConnection(); Statement statement = connection.createStatement()) {
             if (!sqliteWriter.tryLock(PROBE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) return "a write has held the database for over a second";
             try {
@@ -224,6 +299,20 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /**
+     * A full disk lets {@code BEGIN IMMEDIATE} pass (nothing is written until a commit), so the probe also looks at the
+     * free space of the database's file system: below {@value #MIN_FREE_BYTES} bytes the next commit may fail.
+     */
+    private String sqliteDiskProblem() {
+        if (sqliteFile == null) return null;
+        try {
+            long free = Files.getFileStore(sqliteFile.getParent()).getUsableSpace();
+            return free < MIN_FREE_BYTES ? DatabaseUnavailable.Reason.DISK_FULL.message + " (" + free / 1024 + " KiB free)" : null;
+        } catch (IOException e) {
+            return null; // no file store to ask (a file not yet created): the write probe decides
+        }
+    }
+
     private static String sqliteCode(SQLException e) {
         return e instanceof org.sqlite.SQLiteException sqlite ? sqlite.getResultCode().name() : "SQLite error " + e.getErrorCode();
     }
@@ -232,7 +321,7 @@ public final class Database implements AutoCloseable {
     private void restoreBusyTimeout(Connection connection, Statement statement, boolean transactionOpen) {
         try {
             if (transactionOpen) throw new SQLException("the probe's transaction is still open");
-            statement.execute("PRAGMA busy_timeout = " + SQLITE_BUSY_TIMEOUT_MILLIS);
+            statement.execute("PRAGMA busy_timeout = " + bounds.statement().toMillis());
         } catch (SQLException e) {
             pool.evictConnection(connection);
         }
@@ -249,7 +338,8 @@ public final class Database implements AutoCloseable {
                 return null;
             }
         } catch (SQLException e) {
-            return "database is not reachable";
+            DatabaseUnavailable.Reason reason = DatabaseUnavailable.classify(e);
+            return reason == null ? "database is not reachable" : reason.message;
         }
     }
 

@@ -58,6 +58,10 @@ public final class Migrations {
         return database.write(connection -> {
             if (database.dialect() == Dialect.POSTGRESQL) {
                 try (Statement lock = connection.createStatement()) {
+                    // a migration may rewrite a large table, and a node starting beside another waits for its migrations:
+                    // neither is a request, so the statement and socket bounds (Database.Bounds) do not apply here
+                    lock.execute("SET LOCAL statement_timeout = 0");
+                    connection.setNetworkTimeout(Runnable::run, 0);
                     lock.execute("SELECT pg_advisory_xact_lock(" + POSTGRES_LOCK_KEY + ")");
                 }
             }

@@ -8,6 +8,7 @@ import dev.ekvault.server.access.Credential;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.config.Config;
 import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.FailureStreak;
 import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.sync.SyncStore.SyncRow;
 import dev.ekvault.server.wire.ApiException;
@@ -44,6 +45,7 @@ import java.util.logging.Logger;
  */
 public final class SyncEngine {
     private static final Logger LOG = Logger.getLogger(SyncEngine.class.getName());
+    private final FailureStreak roundFailures = new FailureStreak(LOG, "the sync worker's round");
 
     /** Reads an environment's shared values, references resolved, with a caller's rights (the secrets feature's read). */
     @FunctionalInterface
@@ -245,8 +247,9 @@ public final class SyncEngine {
     void tick() {
         try {
             runDue();
+            roundFailures.succeeded();
         } catch (RuntimeException e) {
-            LOG.warning("sync worker round failed (" + e.getClass().getSimpleName() + ")");
+            roundFailures.failed(e);
         }
     }
 }

@@ -33,14 +33,7 @@ class AccessSnapshotTest {
             snapshot.loadAll(); // empty: everything below is "created on another node" afterwards
 
             String token = TokenFormat.generate();
-            db.write(c -> {
-                new dev.ekvault.server.workspace.UserStore().insert(c, "u1", "a@b.c", "a", null, 0);
-                workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow("w1", "acme", "acme", "u1", 0));
-                workspaces.insertMember(c, new WorkspaceStore.Member("w1", "u1", Role.DEVELOPER, Scope.ALL), 0);
-                credentials.insert(c, new Credential("c1", "w1", Credential.Kind.STATIC, "t", "p", Permission.READ, Scope.ALL, false,
-                        "u1", 0, null, null, null, null), TokenFormat.hash(token), null);
-                return null;
-            });
+            createMemberWithToken(db, workspaces, credentials, token);
             snapshot.reloadCredential("c1"); // the feed delivered the credential's row, not (yet) the member's
             assertThat(snapshot.credentialByTokenHash(TokenFormat.hash(token)).id()).isEqualTo("c1");
             assertThat(snapshot.member("w1", "u1")).as("a member not yet in memory is looked up").isNotNull();
@@ -48,6 +41,61 @@ class AccessSnapshotTest {
             db.write(c -> c.createStatement().executeUpdate("DELETE FROM member"));
             snapshot.reloadMember("w1", "u1");
             assertThat(snapshot.member("w1", "u1")).as("a removal delivered by the feed is seen").isNull();
+        }
+    }
+
+    /** Writes user u1, workspace w1 with u1 a developer in it, and u1's credential c1 whose token is {@code token}. */
+    private static void createMemberWithToken(Database db, WorkspaceStore workspaces, CredentialStore credentials, String token) {
+        db.write(c -> {
+            new dev.ekvault.server.workspace.UserStore().insert(c, "u1", "a@b.c", "a", null, 0);
+            workspaces.insertWorkspace(c, new WorkspaceStore.WorkspaceRow("w1", "acme", "acme", "u1", 0));
+            workspaces.insertMember(c, new WorkspaceStore.Member("w1", "u1", Role.DEVELOPER, Scope.ALL), 0);
+            credentials.insert(c, new Credential("c1", "w1", Credential.Kind.STATIC, "t", "p", Permission.READ, Scope.ALL, false,
+                    "u1", 0, null, null, null, null), TokenFormat.hash(token), null);
+            return null;
+        });
+    }
+
+    /**
+     * A token this node does not hold, looked up while the database cannot answer (its one connection held elsewhere,
+     * past the acquisition bound: the pool's timeout, as in an outage), is unknown — a 401 for the gateway, not a 500 —
+     * and the failed look-up is not remembered as a miss: once the database answers, the same token is found.
+     */
+    @Test
+    void anUnknownTokenIsUnknownWhileTheDatabaseCannotBeAskedAndFoundOnceItCan(@TempDir Path dir) throws Exception {
+        Database.Bounds quick = new Database.Bounds(Duration.ofMillis(250), Duration.ofSeconds(1));
+        try (Database db = new Database("jdbc:sqlite:" + dir.resolve("ek.db"), "", "", 1, quick)) {
+            Migrations.apply(db, new TestClock());
+            WorkspaceStore workspaces = new WorkspaceStore(json);
+            CredentialStore credentials = new CredentialStore(json);
+            AccessSnapshot snapshot = new AccessSnapshot(db, credentials, workspaces, Duration.ofMinutes(5));
+            snapshot.loadAll();
+            String token = TokenFormat.generate();
+            createMemberWithToken(db, workspaces, credentials, token);
+
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            Thread holder = Thread.ofVirtual().start(() -> db.read(c -> {
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return null;
+            }));
+            held.await();
+            try {
+                assertThat(snapshot.credentialByTokenHash(TokenFormat.hash(token))).as("not found while the database cannot be asked").isNull();
+                assertThat(snapshot.credentialByIdReadingMisses("c1")).isNull();
+                assertThat(snapshot.member("w1", "u1")).isNull();
+            } finally {
+                release.countDown();
+                holder.join();
+            }
+            assertThat(snapshot.credentialByTokenHash(TokenFormat.hash(token))).as("no miss remembered: found once it can be asked")
+                    .extracting(Credential::id).isEqualTo("c1");
+            assertThat(snapshot.member("w1", "u1")).isNotNull();
         }
     }
 }

@@ -84,6 +84,8 @@ class SettingTableTest {
         s.put("database.password", "pw");
         s.put("database.password-file", secretFile.toString());
         s.put("database.pool-size", "4");
+        s.put("database.acquire-timeout-millis", "1500");
+        s.put("database.statement-timeout-millis", "2000");
         s.put("master-key", "c2VjcmV0");
         s.put("master-key-file", secretFile.toString());
         s.put("master-key-next-file", dir.resolve("next.key").toString());
@@ -103,6 +105,7 @@ class SettingTableTest {
         s.put("rate-limit.exchanges-per-token-per-minute", "3");
         s.put("access.change-poll-millis", "100");
         s.put("access.full-reload-seconds", "60");
+        s.put("access.outage-grace-seconds", "0");
         s.put("audit.record-reads", "false");
         s.put("audit.head-log-minutes", "5");
         s.put("audit.file", "-");

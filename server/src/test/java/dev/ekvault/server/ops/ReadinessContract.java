@@ -52,10 +52,13 @@ abstract class ReadinessContract {
             assertThat(notReady.message()).contains("refuses writes");
             assertThat(notReady.body()).doesNotContain("jdbc:").doesNotContain("password");
             if (backend() == Backend.SQLITE) {
-                // the state the probe reports is real: a change through the API fails there
+                // the state the probe reports is real: a change through the API fails there, as the database's fault
+                // (503 with Retry-After and a fixed message), not as a 500
                 HttpResult write = s.post("/v1/workspace/acme/project", s.ownerToken,
                         "{\"name\":\"ro\",\"slug\":\"ro\",\"teamId\":\"" + s.defaultTeamId() + "\"}");
-                assertThat(write.status()).as("%s", write).isEqualTo(500);
+                assertThat(write.status()).as("%s", write).isEqualTo(503);
+                assertThat(write.headers().firstValue("Retry-After")).isPresent();
+                assertThat(write.message()).isEqualTo("the database refuses writes (read-only); retry later");
             }
             setReadOnly(s, false);
             assertReady(awaitReadyz(s, r -> r.status() == 200));

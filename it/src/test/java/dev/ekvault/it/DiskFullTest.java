@@ -1,0 +1,110 @@
+package dev.ekvault.it;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The embedded store's disk fills up under a running node (its data folder on a small tmpfs, filled by a file beside
+ * the database): a change answers 507 with a clear message (never 500), {@code /readyz} is not ready and says why,
+ * reads keep answering, nothing acknowledged is lost, and changes are taken again once space returns — with no
+ * restart. Mounting needs root; where it is refused the test is skipped, saying so.
+ */
+class DiskFullTest {
+    private static final String SECRETS = "/v1/workspace/acme/project/web/secret";
+
+    @Test
+    void aFullDiskRefusesChangesClearlyKeepsReadingAndRecovers() throws Exception {
+        Path mount = Files.createTempDirectory("ek-small-disk");
+        Process mounting = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mount.toString()).redirectErrorStream(true).start();
+        String why = new String(mounting.getInputStream().readAllBytes());
+        Assumptions.assumeTrue(mounting.waitFor(30, TimeUnit.SECONDS) && mounting.exitValue() == 0,
+                "cannot mount a small tmpfs here (needs root): " + why.strip());
+        try {
+            Path data = mount.resolve("data");
+            Map<String, String> env = new HashMap<>(Map.of("EK_DATA_DIR", data.toString(), "EK_RATE_LIMIT_PER_IP_PER_MINUTE", "0",
+                    "EK_AUDIT_RECORD_READS", "false", "EK_DATABASE_STATEMENT_TIMEOUT_MILLIS", "2000"));
+            Path work = EkJar.tempDir("ek-disk-full");
+            EkJar.Result init = EkJar.init(work, env);
+            assertThat(init.exitCode()).as(init.stderr()).isZero();
+            String ownerToken = init.stdoutLines().get(0);
+            try (EkJar.Server server = EkJar.serve(work, env)) {
+                EkJar.Api owner = new EkJar.Api(server, ownerToken);
+                String environment = EkJar.webProduction(owner);
+                List<String> acknowledged = new ArrayList<>();
+                for (int i = 0; i < 5; i++) {
+                    EkJar.Reply r = owner.post(SECRETS, body(environment, "BEFORE_" + i));
+                    assertThat(r.status()).as(r.toString()).isEqualTo(201);
+                    acknowledged.add("BEFORE_" + i);
+                }
+
+                Path filler = mount.resolve("filler");
+                fill(filler);
+                // the write-ahead log may still have room in pages it already holds: write until the disk says no
+                EkJar.Reply refused = null;
+                for (int i = 0; i < 200 && refused == null; i++) {
+                    EkJar.Reply r = owner.post(SECRETS, body(environment, "FULL_" + i, "X".repeat(8000)));
+                    if (r.status() == 201) acknowledged.add("FULL_" + i);
+                    else refused = r;
+                }
+                assertThat(refused).as("a change is refused once the disk is full").isNotNull();
+                assertThat(refused.status()).as(refused.toString()).isEqualTo(507);
+                assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+                assertThat(refused.json().get("message").asText()).contains("disk is full");
+
+                EkJar.Reply readyz = new EkJar.Api(server, null).get("/readyz");
+                assertThat(readyz.status()).as(readyz.toString()).isEqualTo(503);
+                assertThat(readyz.json().get("message").asText()).contains("disk is full");
+                EkJar.Reply read = owner.get(SECRETS + "?environment=" + environment);
+                assertThat(read.status()).as("reads keep answering: %s", read).isEqualTo(200);
+                EkJar.Reply exchange = owner.send(owner.builder("/v1/auth/exchange").header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+                // an exchange is an audit entry, durable before the JWT goes out: with no room for it, a clear 507, not a 500
+                assertThat(exchange.status()).as(exchange.toString()).isIn(200, 507);
+                System.out.println("token exchange with the disk full: " + exchange.status());
+
+                Files.delete(filler);
+                EkJar.awaitCondition("changes are taken again once space returns", Duration.ofSeconds(20),
+                        () -> owner.post(SECRETS, body(environment, "AFTER")).status() == 201);
+                acknowledged.add("AFTER");
+                assertThat(new EkJar.Api(server, null).get("/readyz").status()).isEqualTo(200);
+                EkJar.Reply list = owner.get(SECRETS + "?environment=" + environment);
+                for (String key : acknowledged) assertThat(list.body()).as("acknowledged %s", key).contains("\"" + key + "\"");
+                DatabaseOutageTest.assertNoStackTracePerRequest(server);
+            }
+        } finally {
+            new ProcessBuilder("umount", "-l", mount.toString()).inheritIO().start().waitFor(30, TimeUnit.SECONDS);
+            Files.deleteIfExists(mount);
+        }
+    }
+
+    private static String body(String environment, String key) {
+        return body(environment, key, "value-of-" + key);
+    }
+
+    private static String body(String environment, String key, String value) {
+        return EkJar.bulkCreateBody(List.of(environment), Map.of(key, value));
+    }
+
+    /** Writes zeros until the file system refuses: what is left is only what SQLite already holds. */
+    private static void fill(Path filler) throws IOException {
+        byte[] block = new byte[64 * 1024];
+        try (OutputStream out = Files.newOutputStream(filler)) {
+            while (true) out.write(block);
+        } catch (IOException e) {
+            if (!String.valueOf(e.getMessage()).contains("No space left")) throw e;
+        }
+    }
+}
