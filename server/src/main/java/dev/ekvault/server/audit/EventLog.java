@@ -41,7 +41,17 @@ public final class EventLog implements AutoCloseable {
     /** A read waits this long for its entry before failing: the database is stalled, and the value must not go out. */
     private static final long WAIT_SECONDS = 10;
 
-    private record Pending(AuditEntry draft, CompletableFuture<Void> durable, long queuedMillis) {}
+    /** An entry waiting for its group; one that {@code mayBeHeld} (an exchange) is held when the database cannot take it. */
+    private record Pending(AuditEntry draft, CompletableFuture<Void> durable, long queuedMillis, boolean mayBeHeld) {}
+    /**
+     * Exchange entries the database could not take (it was unavailable: down, stalled, disk full), written first by the
+     * next group that commits; the writer thread's own. An exchange is answered meanwhile, so SDK clients keep their
+     * JWTs through an outage (issue 18); a read of values never is (its entry is durable before the value goes out).
+     * Bounded: past {@value #MAX_HELD} held entries, exchanges are refused like reads.
+     */
+    private final List<AuditEntry> held = new ArrayList<>();
+    private volatile int heldCount;
+    static final int MAX_HELD = 10_000;
     private static final Pending[] NONE = new Pending[0];
 
     private final boolean recordReads;
@@ -76,28 +86,29 @@ public final class EventLog implements AutoCloseable {
      * what was read (secret names, environments), never a value. Nothing is recorded when reads are not audited.
      */
     public void read(String workspaceId, String entityId, String projectId, String environmentId, Map<String, Object> fields) {
-        if (recordReads) record(Actor.current(), "view", "secret", workspaceId, entityId, projectId, environmentId, fields);
+        if (recordReads) record(Actor.current(), "view", "secret", workspaceId, entityId, projectId, environmentId, fields, false);
     }
 
     /**
-     * A token exchange (an API token or a cluster token for a JWT), durable before the JWT goes out: the exchanging
-     * credential is the actor, at the address the request came from; {@code reused} when the answer is a JWT the
-     * credential was issued earlier, with {@code lifetimeSeconds} left.
+     * A token exchange (an API token or a cluster token for a JWT), durable before the JWT goes out — unless the database
+     * cannot take it (unavailable), when it is held in memory and written once the database is back ({@link #held}):
+     * the exchanging credential is the actor, at the address the request came from; {@code reused} when the answer is a
+     * JWT the credential was issued earlier, with {@code lifetimeSeconds} left.
      */
     public void exchanged(Caller caller, long lifetimeSeconds, boolean reused) {
         Actor request = Actor.current();
         record(new Actor(caller.userId(), caller.credentialId(), caller.kind().wire, request.clientAddress(), request.requestId()),
                 "exchange", "credential", caller.workspaceId(), caller.credentialId(), null, null,
-                Journal.fields("kind", caller.kind().wire, "jwtLifetimeSeconds", lifetimeSeconds, "reused", reused ? Boolean.TRUE : null));
+                Journal.fields("kind", caller.kind().wire, "jwtLifetimeSeconds", lifetimeSeconds, "reused", reused ? Boolean.TRUE : null), true);
     }
 
     private void record(Actor actor, String action, String entityType, String workspaceId, String entityId, String projectId,
-                        String environmentId, Map<String, Object> fields) {
+                        String environmentId, Map<String, Object> fields, boolean mayBeHeld) {
         long now = clock.millis();
         AuditEntry draft = new AuditEntry(workspaceId, 0, null, now, actor.userId(), actor.credentialId(),
                 actor.credentialKind(), actor.clientAddress(), actor.requestId(), action, entityType, entityId, projectId, environmentId,
                 null, fields == null ? null : canonicalFields.get(fields, AuditLog::canonical), "success", null, null);
-        Pending pending = new Pending(draft, new CompletableFuture<>(), now);
+        Pending pending = new Pending(draft, new CompletableFuture<>(), now, mayBeHeld);
         if (closed) throw new IllegalStateException("the audit log is closed; the request is refused");
         queue.add(pending);
         try {
@@ -118,7 +129,7 @@ public final class EventLog implements AutoCloseable {
 
     /** How many entries wait to be written: queued, and in the group being written (a backlog that grows is a stalled database). */
     public int backlog() {
-        return queue.size() + writing.length;
+        return queue.size() + writing.length + heldCount;
     }
 
     /**
@@ -155,9 +166,12 @@ public final class EventLog implements AutoCloseable {
                 lastGroup = System.nanoTime();
                 queue.drainTo(group, MAX_GROUP - 1);
                 writing = group.toArray(Pending[]::new);
-                List<AuditEntry> drafts = group.stream().map(Pending::draft).toList();
+                List<AuditEntry> drafts = new ArrayList<>(held.size() + group.size());
+                drafts.addAll(held);
+                for (Pending p : group) drafts.add(p.draft());
                 List<AuditEntry> written = database.write(c -> store.append(c, drafts));
                 groupFailures.succeeded();
+                forgetHeld();
                 group.forEach(p -> p.durable().complete(null));
                 device.write(written);
             } catch (InterruptedException e) {
@@ -165,8 +179,17 @@ public final class EventLog implements AutoCloseable {
                 group.forEach(p -> p.durable().completeExceptionally(e));
                 return;
             } catch (RuntimeException e) {
-                groupFailures.failed(e); // those requests are refused (503 when the database is away)
-                group.forEach(p -> p.durable().completeExceptionally(e));
+                groupFailures.failed(e); // those requests are refused (503 when the database is away), exchanges held
+                boolean unavailable = DatabaseUnavailable.in(e) != null;
+                for (Pending p : group) {
+                    if (unavailable && p.mayBeHeld() && held.size() < MAX_HELD) {
+                        held.add(p.draft());
+                        p.durable().complete(null);
+                    } else {
+                        p.durable().completeExceptionally(e);
+                    }
+                }
+                heldCount = held.size();
             } catch (Error e) {
                 LOG.warning("a group of " + group.size() + " audit entries was not written (" + e.getClass().getSimpleName()
                         + "); those requests are refused");
@@ -176,6 +199,13 @@ public final class EventLog implements AutoCloseable {
                 writing = NONE;
             }
         }
+    }
+
+    private void forgetHeld() {
+        if (held.isEmpty()) return;
+        LOG.info(held.size() + " exchange audit entries held while the database was unavailable are written");
+        held.clear();
+        heldCount = 0;
     }
 
     /** Writes what is queued, then stops; requests that need an entry after this are refused. */
@@ -190,5 +220,6 @@ public final class EventLog implements AutoCloseable {
         }
         // whatever the writer did not take in time is refused, not left waiting
         for (Pending p : queue) p.durable().completeExceptionally(new IllegalStateException("the audit log closed first"));
+        if (heldCount > 0) LOG.warning(heldCount + " exchange audit entries held while the database was unavailable could not be written before shutdown");
     }
 }

@@ -172,7 +172,7 @@ public final class ApiHandler extends Handler.Abstract {
             status = writeError(response, callback, ErrorCode.INTERNAL,
                     "a stored value failed its integrity check (request id " + requestId + ")");
         } catch (Throwable e) {
-            DatabaseUnavailable cause = unavailableCause(e);
+            DatabaseUnavailable cause = DatabaseUnavailable.in(e);
             if (ClientGone.whileWriting(e, request)) {
                 status = clientGone(requestId, route, callback, e);
             } else if (cause != null) {
@@ -223,14 +223,6 @@ public final class ApiHandler extends Handler.Abstract {
 
     private static final long UNAVAILABLE_LOG_EVERY_MILLIS = 10_000;
     private final java.util.concurrent.atomic.AtomicLong lastUnavailableLogged = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE / 2);
-
-    /** A database failure wrapped by the work it interrupted (an audit entry that could not be written, a cache load). */
-    private static DatabaseUnavailable unavailableCause(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof DatabaseUnavailable unavailable) return unavailable;
-        }
-        return null;
-    }
 
     /** Why a request was refused (401, 403, 429), as the log and the metrics tell it; null for every other answer. */
     private static Refusal refusal(ApiException e) {

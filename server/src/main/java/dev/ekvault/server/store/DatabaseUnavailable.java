@@ -66,6 +66,14 @@ public final class DatabaseUnavailable extends StoreException {
         return null;
     }
 
+    /** This failure wrapped by the work it interrupted (an audit entry that could not be written, a cache load), or null. */
+    public static DatabaseUnavailable in(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof DatabaseUnavailable unavailable) return unavailable;
+        }
+        return null;
+    }
+
     /** A failure as this type when it is one, else as a plain {@link StoreException}. */
     static StoreException of(SQLException failure) {
         Reason reason = classify(failure);
