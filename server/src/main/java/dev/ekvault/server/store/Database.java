@@ -107,6 +107,10 @@ public final class Database implements AutoCloseable {
      * commit. A writer whose work succeeded waits for its group's commit, then answers: committed, or the commit's
      * failure. In-transaction subscribers (the audit entries) run inside each writer's savepoint, on its own thread;
      * after-commit subscribers run on each writer's thread once the group's commit told whether it committed.
+     *
+     * <p>One rule follows for callers: a write's work must not wait for a lock that another thread may hold while it
+     * calls {@code write} (that thread may be waiting for this very group's commit). No work does: the locks held
+     * around writes (the change feed's, the shared rate limiter's) are never taken inside one.
      */
     private <T> T sqliteWrite(Work<T> work) {
         List<Journal.Change> enclosing = journal.begin();
