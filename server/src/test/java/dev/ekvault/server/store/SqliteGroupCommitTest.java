@@ -60,12 +60,7 @@ class SqliteGroupCommitTest {
 
     @Test
     void aWriterQueuedBehindAnotherSharesItsTransactionAndNeitherIsAnsweredBeforeTheCommit() throws Exception {
-        Future<?> first = threads.submit(() -> db.write(c -> {
-            insert(c, 1);
-            Await.until("a second writer queued", DEADLINE, Duration.ofMillis(2), () -> db.queuedWriters() >= 1);
-            return null;
-        }));
-        Await.until("the first writer holds the writer", DEADLINE, Duration.ofMillis(2), this::firstStarted);
+        Future<?> first = firstWriterHoldingUntilQueued(1);
         List<Long> seenInside = new ArrayList<>();
         List<Long> seenOutside = new ArrayList<>();
         Future<?> second = threads.submit(() -> db.write(c -> {
@@ -86,12 +81,7 @@ class SqliteGroupCommitTest {
 
     @Test
     void aFailingWriterRollsBackOnlyItsOwnWorkAndGetsItsOwnFailure() throws Exception {
-        Future<?> first = threads.submit(() -> db.write(c -> {
-            insert(c, 1);
-            Await.until("three writers queued", DEADLINE, Duration.ofMillis(2), () -> db.queuedWriters() >= 3);
-            return null;
-        }));
-        Await.until("the first writer holds the writer", DEADLINE, Duration.ofMillis(2), this::firstStarted);
+        Future<?> first = firstWriterHoldingUntilQueued(3);
         Future<?> failing = threads.submit(() -> db.write(c -> {
             insert(c, 2);
             throw new IllegalStateException("this request's own failure");
@@ -142,8 +132,18 @@ class SqliteGroupCommitTest {
 
     private volatile boolean started;
 
-    private boolean firstStarted() {
-        return started;
+    /**
+     * Starts a writer that inserts item 1 and then holds the writer until {@code queued} others wait for it, so they
+     * join its group; returns once it holds the writer.
+     */
+    private Future<?> firstWriterHoldingUntilQueued(int queued) {
+        Future<?> first = threads.submit(() -> db.write(c -> {
+            insert(c, 1);
+            Await.until(queued + " writers queued", DEADLINE, Duration.ofMillis(2), () -> db.queuedWriters() >= queued);
+            return null;
+        }));
+        Await.until("the first writer holds the writer", DEADLINE, Duration.ofMillis(2), () -> started);
+        return first;
     }
 
     /** Inserts an item and says so to the journal, as a service's write would. */
