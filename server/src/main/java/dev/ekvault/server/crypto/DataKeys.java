@@ -175,10 +175,25 @@ public final class DataKeys {
     }
 
     public byte[] seal(Connection c, String workspaceId, String environmentId, byte[] plaintext, byte[] aad) throws SQLException {
+        return sealer(c, workspaceId, environmentId).seal(plaintext, aad);
+    }
+
+    /** Seals under one key read once; each call a fresh nonce. */
+    @FunctionalInterface
+    public interface Sealer {
+        byte[] seal(byte[] plaintext, byte[] aad);
+    }
+
+    /**
+     * The environment's newest key, read once for a transaction that seals many values (a bulk create): the same key
+     * {@link #seal} would read for each of them inside that transaction.
+     */
+    public Sealer sealer(Connection c, String workspaceId, String environmentId) throws SQLException {
         DataKeyStore.WrappedKey newest = store.newestForSealing(c, environmentId);
         if (newest == null) throw new IllegalStateException("environment has no data key");
         SecretKey key = unwrapped.computeIfAbsent(cacheKey(environmentId, newest.keyId()), k -> unwrap(workspaceId, environmentId, newest));
-        return Aead.seal(key, newest.keyId(), plaintext, aad);
+        int keyId = newest.keyId();
+        return (plaintext, aad) -> Aead.seal(key, keyId, plaintext, aad);
     }
 
     public byte[] open(Connection c, String workspaceId, String environmentId, byte[] ciphertext, byte[] aad) throws SQLException {

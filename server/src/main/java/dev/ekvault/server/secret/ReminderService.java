@@ -142,6 +142,14 @@ public final class ReminderService {
         return wire;
     }
 
+    /** {@link #ofProject} for one secret's values only. */
+    static Map<String, SecretReminder> ofSecret(Connection c, SecretStore secrets, String secretId, Collection<String> owners)
+            throws SQLException {
+        Map<String, SecretReminder> wire = new HashMap<>();
+        secrets.reminders.ofSecret(c, secretId, owners).forEach((key, r) -> wire.put(key, wire(r)));
+        return wire;
+    }
+
     static SecretReminder wire(ReminderRow r) {
         return new SecretReminder(r.id(), r.type(), WireTime.format(r.nextAt()), r.intervalDays());
     }

@@ -55,12 +55,21 @@ public final class ReminderStore {
 
     /** The reminders of a project's values owned by any of {@code owners}, by {@link #valueKey}. */
     public Map<String, ReminderRow> ofProject(Connection c, String projectId, Collection<String> owners) throws SQLException {
+        return ofValues(c, "r.project_id", projectId, owners);
+    }
+
+    /** The reminders of one secret's values owned by any of {@code owners}, by {@link #valueKey}: a get's or an update's own. */
+    public Map<String, ReminderRow> ofSecret(Connection c, String secretId, Collection<String> owners) throws SQLException {
+        return ofValues(c, "r.secret_id", secretId, owners);
+    }
+
+    private static Map<String, ReminderRow> ofValues(Connection c, String column, String id, Collection<String> owners) throws SQLException {
         Map<String, ReminderRow> byValue = new HashMap<>();
         if (owners.isEmpty()) return byValue;
         List<Object> parameters = new ArrayList<>();
-        parameters.add(projectId);
+        parameters.add(id);
         parameters.addAll(owners);
-        for (ReminderRow r : Sql.list(c, "SELECT " + COLUMNS + " FROM secret_reminder r WHERE r.project_id = ? AND r.owner_id IN ("
+        for (ReminderRow r : Sql.list(c, "SELECT " + COLUMNS + " FROM secret_reminder r WHERE " + column + " = ? AND r.owner_id IN ("
                 + Sql.placeholders(owners.size()) + ")", ReminderStore::read, parameters.toArray())) {
             byValue.put(valueKey(r.secretId(), r.environmentId(), r.ownerId()), r);
         }

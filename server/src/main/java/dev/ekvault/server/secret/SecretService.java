@@ -221,7 +221,9 @@ public final class SecretService {
                 ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
                 SecretRow secret = store.find(c, project.id(), key);
                 if (secret == null) throw ApiException.notFound("secret");
-                return new Read(project, views(c, caller, project, environmentId, resolve, s -> s.id().equals(secret.id())));
+                if (resolve) return new Read(project, views(c, caller, project, environmentId, true, s -> s.id().equals(secret.id())));
+                Secret found = oneView(c, caller, project, visibleEnvironments(c, caller, project), environmentId, secret);
+                return new Read(project, found == null ? List.of() : List.of(found));
             });
         }
         if (read.secrets().isEmpty()) throw ApiException.notFound("secret");
@@ -272,11 +274,11 @@ public final class SecretService {
                 if (!targets.contains(env)) targets.add(env);
             }
             // every collision first, before anything is written: a 409 names them all, and an upsert knows its updates
+            Map<String, SecretRow> named = store.findByNames(c, project.id(), firstIndex.keySet());
             List<SecretRow> existing = new ArrayList<>(secrets.size());
             List<Collision> collisions = new ArrayList<>();
             for (NewSecret input : secrets) {
-                SecretRow secret = store.find(c, project.id(), input.key());
-                if (secret != null && !secret.name().equals(input.key())) secret = null; // matched an id, not a name
+                SecretRow secret = named.get(input.key());
                 existing.add(secret);
                 if (secret == null) continue;
                 for (EnvironmentRow env : targets) {
@@ -287,25 +289,42 @@ public final class SecretService {
             }
             if (mode == Mode.CREATE && !collisions.isEmpty()) throw collisionError(collisions);
             long now = clock.millis();
+            SecretStore.Author by = author(caller);
+            // per request, not per secret: each environment's key is read once, and the new secrets are written in one
+            // batch per table (a new secret has no value and no history yet: its first version is 1)
+            Map<String, DataKeys.Sealer> sealers = new HashMap<>();
+            for (EnvironmentRow env : targets) sealers.put(env.id(), dataKeys.sealer(c, project.workspaceId(), env.id()));
+            List<SecretRow> fresh = new ArrayList<>();
+            List<List<ValueRow>> freshValues = new ArrayList<>();
             List<Secret> created = new ArrayList<>();
             for (int i = 0; i < secrets.size(); i++) {
                 NewSecret input = secrets.get(i);
                 SecretRow secret = existing.get(i);
+                List<Plain> values = new ArrayList<>(targets.size());
                 if (secret == null) {
                     secret = new SecretRow(FieldRules.newId(), project.workspaceId(), project.id(), input.key(), "",
                             input.type(), input.dataType(), now, now);
-                    store.insert(c, secret);
+                    byte[] plain = input.value().getBytes(StandardCharsets.UTF_8);
+                    List<ValueRow> rows = new ArrayList<>(targets.size());
+                    for (EnvironmentRow env : targets) {
+                        byte[] aad = Aad.secretValue(project.workspaceId(), project.id(), env.id(), secret.id(), 1, SecretStore.SHARED);
+                        ValueRow row = new ValueRow(secret.id(), env.id(), SecretStore.SHARED, 1, sealers.get(env.id()).seal(plain, aad), now);
+                        rows.add(row);
+                        values.add(new Plain(row, input.value()));
+                    }
+                    fresh.add(secret);
+                    freshValues.add(rows);
                 } else {
                     secret = new SecretRow(secret.id(), secret.workspaceId(), secret.projectId(), secret.name(), secret.note(),
                             secret.type(), secret.dataType(), secret.createdAt(), now);
                     store.update(c, secret);
-                }
-                List<Plain> values = new ArrayList<>();
-                for (EnvironmentRow env : targets) {
-                    values.add(writeValue(c, project, secret, env.id(), SecretStore.SHARED, input.value(), now, author(caller)));
+                    for (EnvironmentRow env : targets) {
+                        values.add(writeValue(c, project, secret, env.id(), SecretStore.SHARED, input.value(), now, by));
+                    }
                 }
                 created.add(view(secret, values, visible, null, false, Map.of()));
             }
+            store.insertNew(c, fresh, freshValues, by);
             return created;
         });
     }
@@ -357,8 +376,8 @@ public final class SecretService {
                     ReminderService.apply(c, store, project, secret, env, owner, change.reminder(), "values[" + i + "].reminder", now);
                 }
             }
-            return views(c, caller, project, null, false, s -> s.id().equals(secret.id())).stream().findFirst()
-                    .orElseGet(() -> view(secret, List.of(), visible, null, false, Map.of()));
+            Secret updated = oneView(c, caller, project, visible, null, secret);
+            return updated != null ? updated : view(secret, List.of(), visible, null, false, Map.of());
         });
     }
 
@@ -675,6 +694,20 @@ public final class SecretService {
     private List<Secret> views(Connection c, Caller caller, ProjectRow project, String environmentId, boolean resolve,
                                Predicate<SecretRow> wanted) throws SQLException {
         return views(c, caller, project, environmentId, resolve, wanted, null);
+    }
+
+    /**
+     * {@link #views} of one secret as it is now, unresolved, reading only its own rows (its values and their reminders):
+     * a get or an update costs the same in a project of 30 secrets or of 3,000. Null when the caller sees no value of it.
+     */
+    private Secret oneView(Connection c, Caller caller, ProjectRow project, Map<String, EnvironmentRow> visible, String environmentId,
+                           SecretRow secret) throws SQLException {
+        Collection<String> selected = selected(visible, environmentId);
+        List<String> owners = owners(caller);
+        List<Plain> values = new ArrayList<>();
+        for (ValueRow row : store.valuesOf(c, secret.id(), selected, owners)) values.add(new Plain(row, open(c, project, row)));
+        if (values.isEmpty()) return null;
+        return view(secret, values, visible, null, false, ReminderService.ofSecret(c, store, secret.id(), owners));
     }
 
     /** The caller's view of a project's secrets, as they are now or ({@code at}) as they were then. */

@@ -57,11 +57,38 @@ public final class SecretStore {
 
     private static final String SELECT = "SELECT id, workspace_id, project_id, name, note, type, data_type, created_at, updated_at FROM secret ";
 
-    public void insert(Connection c, SecretRow s) throws SQLException {
-        Sql.update(c, "INSERT INTO secret (id, workspace_id, project_id, name, note, type, data_type, created_at, updated_at) "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", s.id(), s.workspaceId(), s.projectId(), s.name(), s.note(), s.type(),
-                s.dataType(), s.createdAt(), s.updatedAt());
-        Journal.changed(c, secretChange("create", s).after(describe(s)));
+    private static final String INSERT_SECRET = "INSERT INTO secret (id, workspace_id, project_id, name, note, type, data_type, created_at, "
+            + "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String INSERT_VALUE = "INSERT INTO secret_value (secret_id, environment_id, owner_id, version, ciphertext, updated_at) "
+            + "VALUES (?, ?, ?, ?, ?, ?)";
+    private static final String INSERT_VERSION = "INSERT INTO secret_value_version (secret_id, project_id, environment_id, owner_id, version, "
+            + "ciphertext, changed_at, changed_by, credential_id, credential_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+    /**
+     * New secrets, each with its first values (version 1, nothing in the history before it: the ids are new), as one
+     * batch per table (a bulk create's 50 secrets are three statements, not 150), each journalled as a create.
+     */
+    public void insertNew(Connection c, List<SecretRow> secrets, List<List<ValueRow>> values, Author by) throws SQLException {
+        List<Object[]> secretRows = new ArrayList<>(secrets.size());
+        List<Object[]> valueRows = new ArrayList<>();
+        List<Object[]> versionRows = new ArrayList<>();
+        for (int i = 0; i < secrets.size(); i++) {
+            SecretRow s = secrets.get(i);
+            secretRows.add(new Object[]{s.id(), s.workspaceId(), s.projectId(), s.name(), s.note(), s.type(), s.dataType(), s.createdAt(), s.updatedAt()});
+            for (ValueRow v : values.get(i)) {
+                if (v.version() != 1) throw new IllegalArgumentException("a new secret's value starts at version 1");
+                valueRows.add(new Object[]{v.secretId(), v.environmentId(), v.ownerId(), v.version(), v.ciphertext(), v.updatedAt()});
+                versionRows.add(versionRow(s, v, by));
+            }
+        }
+        Sql.batch(c, INSERT_SECRET, secretRows);
+        Sql.batch(c, INSERT_VALUE, valueRows);
+        Sql.batch(c, INSERT_VERSION, versionRows);
+        for (int i = 0; i < secrets.size(); i++) {
+            SecretRow s = secrets.get(i);
+            Journal.changed(c, secretChange("create", s).after(describe(s)));
+            for (ValueRow v : values.get(i)) journalValue(c, "create", s, v.environmentId(), v.ownerId(), v.version());
+        }
     }
 
     public void update(Connection c, SecretRow s) throws SQLException {
@@ -102,6 +129,17 @@ public final class SecretStore {
     }
 
     /** The secret of this project with the given name, else the one with the given id, or null. */
+    /** The project's secrets named (by name only, never by id) in {@code names}, by name: a bulk create's one look-up. */
+    public java.util.Map<String, SecretRow> findByNames(Connection c, String projectId, Collection<String> names) throws SQLException {
+        java.util.Map<String, SecretRow> byName = new java.util.HashMap<>();
+        if (names.isEmpty()) return byName;
+        for (SecretRow s : Sql.list(c, SELECT + "WHERE project_id = ? AND name IN (" + Sql.placeholders(names.size()) + ")",
+                SecretStore::readSecret, Sql.spread(projectId, names))) {
+            byName.put(s.name(), s);
+        }
+        return byName;
+    }
+
     public SecretRow find(Connection c, String projectId, String nameOrId) throws SQLException {
         return Sql.one(c, SELECT + "WHERE project_id = ? AND (name = ? OR id = ?) ORDER BY CASE WHEN name = ? THEN 0 ELSE 1 END LIMIT 1",
                 SecretStore::readSecret, projectId, nameOrId, nameOrId, nameOrId);
@@ -275,12 +313,18 @@ public final class SecretStore {
     }
 
     private void recordVersion(Connection c, SecretRow secret, ValueRow v, Author by) throws SQLException {
-        Sql.update(c, "INSERT INTO secret_value_version (secret_id, project_id, environment_id, owner_id, version, ciphertext, changed_at, "
-                        + "changed_by, credential_id, credential_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", v.secretId(), secret.projectId(),
-                v.environmentId(), v.ownerId(), v.version(), v.ciphertext(), v.updatedAt(), by.userId(), by.credentialId(), by.credentialKind());
-        // the bound on history: the oldest versions beyond it go (the newest, the current one, always stays)
-        Sql.update(c, "DELETE FROM secret_value_version WHERE secret_id = ? AND environment_id = ? AND owner_id = ? AND version <= ?",
-                v.secretId(), v.environmentId(), v.ownerId(), v.version() - maxVersions);
+        Sql.update(c, INSERT_VERSION, versionRow(secret, v, by));
+        // the bound on history: the oldest versions beyond it go (the newest, the current one, always stays); none can
+        // be beyond it before there are more versions than it holds
+        if (v.version() > maxVersions) {
+            Sql.update(c, "DELETE FROM secret_value_version WHERE secret_id = ? AND environment_id = ? AND owner_id = ? AND version <= ?",
+                    v.secretId(), v.environmentId(), v.ownerId(), v.version() - maxVersions);
+        }
+    }
+
+    private static Object[] versionRow(SecretRow secret, ValueRow v, Author by) {
+        return new Object[]{v.secretId(), secret.projectId(), v.environmentId(), v.ownerId(), v.version(), v.ciphertext(), v.updatedAt(),
+                by.userId(), by.credentialId(), by.credentialKind()};
     }
 
     private void recordDeletion(Connection c, SecretRow secret, String environmentId, String ownerId, Author by, long now, boolean withSecret)
@@ -289,6 +333,15 @@ public final class SecretStore {
         Sql.update(c, "INSERT INTO secret_value_version (secret_id, project_id, environment_id, owner_id, version, ciphertext, changed_at, "
                         + "changed_by, credential_id, credential_kind, secret_deleted) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)", secret.id(),
                 secret.projectId(), environmentId, ownerId, version, now, by.userId(), by.credentialId(), by.credentialKind(), withSecret ? 1 : 0);
+    }
+
+    /** One secret's values in these environments owned by any of {@code owners}: what a get or an update answers, and no more. */
+    public List<ValueRow> valuesOf(Connection c, String secretId, Collection<String> environmentIds, Collection<String> owners) throws SQLException {
+        if (environmentIds.isEmpty() || owners.isEmpty()) return List.of();
+        return Sql.list(c, "SELECT secret_id, environment_id, owner_id, version, ciphertext, updated_at FROM secret_value WHERE secret_id = ? "
+                        + "AND environment_id IN (" + Sql.placeholders(environmentIds.size()) + ") "
+                        + "AND owner_id IN (" + Sql.placeholders(owners.size()) + ")",
+                SecretStore::readValue, Sql.spread(secretId, environmentIds, owners));
     }
 
     /**
@@ -317,8 +370,7 @@ public final class SecretStore {
 
     /** Stores a value of {@code secret} (whose workspace and project the journal names), and it as a version. */
     public void insertValue(Connection c, SecretRow secret, ValueRow v, Author by) throws SQLException {
-        Sql.update(c, "INSERT INTO secret_value (secret_id, environment_id, owner_id, version, ciphertext, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                v.secretId(), v.environmentId(), v.ownerId(), v.version(), v.ciphertext(), v.updatedAt());
+        Sql.update(c, INSERT_VALUE, v.secretId(), v.environmentId(), v.ownerId(), v.version(), v.ciphertext(), v.updatedAt());
         recordVersion(c, secret, v, by);
         journalValue(c, "create", secret, v.environmentId(), v.ownerId(), v.version());
     }

@@ -37,6 +37,8 @@ public enum Dialect {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (!(t instanceof SQLException e)) continue;
             if (this == POSTGRESQL && ("23505".equals(e.getSQLState()) || "23503".equals(e.getSQLState()))) return true;
+            // a batch's failure names the failing statement's own exception as the next one
+            if (e.getNextException() != null && e.getNextException() != e && isConflict(e.getNextException())) return true;
             String message = String.valueOf(e.getMessage());
             if (this == SQLITE && (message.contains("SQLITE_CONSTRAINT_UNIQUE") || message.contains("SQLITE_CONSTRAINT_PRIMARYKEY")
                     || message.contains("SQLITE_CONSTRAINT_FOREIGNKEY"))) {

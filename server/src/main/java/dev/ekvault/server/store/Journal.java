@@ -134,6 +134,23 @@ public final class Journal {
         for (InTransaction subscriber : inTransaction) subscriber.beforeCommit(c, told);
     }
 
+    /** Where this thread's transaction stood before a savepoint: its changes so far and the feed rows written. */
+    record Mark(int changes, java.util.Set<String> fed) {}
+
+    /** Marks this thread's transaction before a write inside it (a savepoint); null outside a write. */
+    Mark mark() {
+        List<Change> changes = PENDING.get();
+        return changes == null ? null : new Mark(changes.size(), new java.util.HashSet<>(FED.get()));
+    }
+
+    /** The write inside rolled back to its savepoint: what it said it changed is forgotten with its rows. */
+    void rollBackTo(Mark mark) {
+        if (mark == null) return;
+        List<Change> changes = PENDING.get();
+        changes.subList(mark.changes(), changes.size()).clear();
+        FED.set(mark.fed());
+    }
+
     /** Opens a transaction's list on this thread; returns the enclosing one (a write inside a write) to restore. */
     List<Change> begin() {
         List<Change> enclosing = PENDING.get();

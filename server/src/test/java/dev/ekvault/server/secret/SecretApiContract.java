@@ -49,7 +49,7 @@ abstract class SecretApiContract {
         s.close();
     }
 
-    private JsonNode byName(JsonNode list, String name) {
+    private JsonNode byName(Iterable<JsonNode> list, String name) {
         for (JsonNode secret : list) if (secret.get("name").asText().equals(name)) return secret;
         return null;
     }
@@ -264,6 +264,44 @@ abstract class SecretApiContract {
 
         HttpResult fromStatic = s.put(BASE + "/" + id, s.ownerToken, "{\"values\":[{\"environmentId\":\"" + dev + "\",\"value\":\"x\",\"isPersonal\":true}]}");
         assertThat(fromStatic.status()).isEqualTo(403);
+    }
+
+    /**
+     * A get and an update read only their own secret's rows: the answer holds that secret's values (the caller's own
+     * personal one with the shared ones) and that value's reminder, never a neighbour's.
+     */
+    @Test
+    void aGetOrAnUpdateAnswersItsOwnSecretsValuesAndRemindersOnly() {
+        String dana = s.addPersonWithCredential("dana-" + backend() + "@example.com", Role.DEVELOPER, Scope.ALL,
+                Credential.Kind.CLI, Permission.READ_WRITE, Scope.ALL);
+        JsonNode created = s.createSecrets("web", List.of(prod, dev), new LinkedHashMap<>(Map.of("OWN_A", "a-shared", "OWN_B", "b-shared")));
+        String a = byName(created, "OWN_A").get("id").asText();
+        String b = byName(created, "OWN_B").get("id").asText();
+        String when = java.time.Instant.now().plus(java.time.Duration.ofDays(3)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        assertThat(s.put(BASE + "/" + b, dana, "{\"values\":[{\"environmentId\":\"" + dev + "\",\"value\":\"b-mine\",\"isPersonal\":true,"
+                + "\"reminder\":{\"type\":\"one_time\",\"nextReminderDate\":\"" + when + "\"}}]}").status()).isEqualTo(200);
+
+        HttpResult updated = s.put(BASE + "/" + a, dana, "{\"values\":[{\"environmentId\":\"" + dev + "\",\"value\":\"a-mine\",\"isPersonal\":true}]}");
+        assertThat(updated.status()).isEqualTo(200);
+        assertThat(updated.json().get("name").asText()).isEqualTo("OWN_A");
+        assertThat(updated.json().get("values")).hasSize(3);
+        assertThat(valueIn(updated.json(), dev, true)).isEqualTo("a-mine");
+        assertThat(valueIn(updated.json(), dev, false)).isEqualTo("a-shared");
+        assertThat(valueIn(updated.json(), prod, false)).isEqualTo("a-shared");
+        for (JsonNode v : updated.json().get("values")) assertThat(v.path("reminder").isMissingNode() || v.path("reminder").isNull()).isTrue();
+
+        JsonNode gotB = s.get(BASE + "/OWN_B?environmentId=" + dev, dana).json();
+        assertThat(gotB.get("values")).hasSize(2);
+        assertThat(valueIn(gotB, dev, true)).isEqualTo("b-mine");
+        assertThat(valueIn(gotB, dev, false)).isEqualTo("b-shared");
+        for (JsonNode v : gotB.get("values")) {
+            boolean personal = v.get("isPersonal").asBoolean();
+            assertThat(v.path("reminder").path("nextReminderDate").isTextual()).as("only dana's value of OWN_B has the reminder").isEqualTo(personal);
+        }
+        // a static token sees the shared value only, without dana's reminder
+        JsonNode gotByToken = s.get(BASE + "/" + b + "?environmentId=" + dev, s.ownerToken).json();
+        assertThat(gotByToken.get("values")).hasSize(1);
+        assertThat(valueIn(gotByToken, dev, false)).isEqualTo("b-shared");
     }
 
     @Test
