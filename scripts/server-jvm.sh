@@ -4,7 +4,9 @@
 #    off a cold start (a new jar makes the JVM write a new archive). Only `serve` uses it, so that a short `init`
 #    cannot be the run that fills it; -Xlog keeps the JVM's notices about it quiet;
 #  - the serial collector and a bounded heap: on a small machine it costs less CPU per request than G1 (measured
-#    with bench/run) and keeps the process well under 512 MB resident.
+#    with bench/run) and keeps the process under 512 MB resident. The serial collector grows its heap to the limit
+#    under a burst of allocation (bulk writes) and keeps it, whatever the live data (about 30 MB then): the resident
+#    size is the limit plus about 130 MB outside the heap (code, classes, threads, buffers), so 320 MB, not 384.
 #   ek_server_java_opts JAR [ARGS...]   (the server's arguments: the first says the command, serve by default)
 ek_server_java_opts() {
   local jar="$1" command="${2:-serve}"
@@ -12,7 +14,7 @@ ek_server_java_opts() {
     echo "$EK_JAVA_OPTS"
     return
   fi
-  local opts="-XX:+UseSerialGC -Xms64m -Xmx384m"
+  local opts="-XX:+UseSerialGC -Xms64m -Xmx320m"
   case "$command" in
     serve|--*)
       # the archive is named after the jar's size and time: the JVM refuses an archive of another jar without writing

@@ -57,7 +57,8 @@ public final class SecretCache {
 
     public SecretCache(boolean enabled) {
         this.enabled = enabled;
-        this.projects = Caffeine.newBuilder().maximumSize(1_000).expireAfterAccess(Duration.ofMinutes(30)).recordStats().build();
+        this.projects = Caffeine.newBuilder().maximumWeight(MAX_PROJECT_BYTES).weigher((String k, ProjectData v) -> weight(v))
+                .expireAfterAccess(Duration.ofMinutes(30)).recordStats().build();
         this.references = Caffeine.newBuilder().maximumSize(10_000).build();
         this.answers = Caffeine.newBuilder().maximumWeight(MAX_ANSWER_BYTES).weigher((String k, Answer v) -> v.json().length + 64 + 48 * v.names().size())
                 .expireAfterAccess(Duration.ofMinutes(30)).recordStats().build();
@@ -75,6 +76,21 @@ public final class SecretCache {
 
     /** The memory the serialised answers may take together. */
     static final long MAX_ANSWER_BYTES = 32L * 1024 * 1024;
+
+    /**
+     * The memory the projects' rows may take together, roughly: bounded by size, not by count, since one project of
+     * 3,000 secrets holds as much as a hundred small ones (and the heap is a few hundred MB). The least used go first.
+     */
+    static final long MAX_PROJECT_BYTES = 64L * 1024 * 1024;
+
+    /** A project's rows' approximate footprint: the ciphertexts and names, and a fixed cost per row for the rest. */
+    static int weight(ProjectData data) {
+        long bytes = 1_024L + 256L * data.environments().size();
+        for (var secret : data.secrets()) bytes += 160 + 2L * secret.name().length() + (secret.note() == null ? 0 : 2L * secret.note().length());
+        for (var values : data.sharedValues().values()) for (var value : values) bytes += 120 + value.ciphertext().length;
+        bytes += 200L * data.reminders().size();
+        return (int) Math.min(Integer.MAX_VALUE, bytes);
+    }
 
     long nextLoad() {
         return loads.incrementAndGet();

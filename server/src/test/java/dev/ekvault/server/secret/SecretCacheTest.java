@@ -256,6 +256,22 @@ class SecretCacheTest {
         return new SecretCache.ProjectData(cache.nextLoad(), project, List.of(), List.of(), Map.of(), Map.of());
     }
 
+    /** The projects' rows are bounded by their size, not their count: a large project weighs what its values do. */
+    @Test
+    void aProjectWeighsWhatItsRowsHold() {
+        List<SecretStore.SecretRow> secrets = new java.util.ArrayList<>();
+        Map<String, List<SecretStore.ValueRow>> values = new java.util.HashMap<>();
+        for (int i = 0; i < 3_000; i++) {
+            String id = "secret-" + i;
+            secrets.add(new SecretStore.SecretRow(id, workspace, web.id(), "KEY_" + i, null, "secret", "string", 0, 0));
+            values.put(id, List.of(new SecretStore.ValueRow(id, webDev.id(), SecretStore.SHARED, 1, new byte[100], 0)));
+        }
+        int large = SecretCache.weight(new SecretCache.ProjectData(1, web, List.of(webDev), secrets, values, Map.of()));
+        int empty = SecretCache.weight(loadedRows(web));
+        assertThat(large).as("3,000 values of 100 bytes").isGreaterThan(3_000 * 100).isGreaterThan(100 * empty);
+        assertThat((long) large * 300).as("a few hundred such projects fill the bound").isGreaterThan(SecretCache.MAX_PROJECT_BYTES);
+    }
+
     @Test
     void listAnswersAreKeptPerLoadAndEnvironment() {
         SecretCache.ProjectData first = loadedRows(web);
@@ -278,10 +294,15 @@ class SecretCacheTest {
                 IntStream.range(0, answers).filter(i -> cache.answer(data, "env-" + i) != null).count() * (1 << 20)
                         <= SecretCache.MAX_ANSWER_BYTES);
 
-        int projects = 1_000 + 50;
-        for (int i = 0; i < projects; i++) cache.put("p" + i, cache.generation("p" + i), data);
-        Await.until("at most 1,000 projects are kept", Duration.ofSeconds(20), Duration.ofMillis(20), () ->
-                IntStream.range(0, projects).filter(i -> cache.get("p" + i) != null).count() <= 1_000);
+        // projects of about 1 MB of values each: no more are kept than the bytes allow
+        SecretCache.ProjectData megabyte = new SecretCache.ProjectData(cache.nextLoad(), web, List.of(webDev),
+                List.of(new SecretStore.SecretRow("s", workspace, web.id(), "BIG", null, "secret", "string", 0, 0)),
+                Map.of("s", List.of(new SecretStore.ValueRow("s", webDev.id(), SecretStore.SHARED, 1, new byte[1 << 20], 0))), Map.of());
+        int projects = (int) (SecretCache.MAX_PROJECT_BYTES / (1 << 20)) + 8;
+        for (int i = 0; i < projects; i++) cache.put("p" + i, cache.generation("p" + i), megabyte);
+        Await.until("the projects fit their byte budget", Duration.ofSeconds(20), Duration.ofMillis(20), () ->
+                IntStream.range(0, projects).filter(i -> cache.get("p" + i) != null).count() * SecretCache.weight(megabyte)
+                        <= SecretCache.MAX_PROJECT_BYTES);
     }
 
     @Test
