@@ -1,6 +1,7 @@
 package dev.ekvault.server.auth;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ekvault.server.testing.HeldTransaction;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
@@ -73,25 +74,10 @@ class AccessSnapshotTest {
             String token = TokenFormat.generate();
             createMemberWithToken(db, workspaces, credentials, token);
 
-            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-            Thread holder = Thread.ofVirtual().start(() -> db.read(c -> {
-                held.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return null;
-            }));
-            held.await();
-            try {
+            try (var outage = HeldTransaction.read(db)) {
                 assertThat(snapshot.credentialByTokenHash(TokenFormat.hash(token))).as("not found while the database cannot be asked").isNull();
                 assertThat(snapshot.credentialByIdReadingMisses("c1")).isNull();
                 assertThat(snapshot.member("w1", "u1")).isNull();
-            } finally {
-                release.countDown();
-                holder.join();
             }
             assertThat(snapshot.credentialByTokenHash(TokenFormat.hash(token))).as("no miss remembered: found once it can be asked")
                     .extracting(Credential::id).isEqualTo("c1");

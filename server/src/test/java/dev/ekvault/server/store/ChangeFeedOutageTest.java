@@ -1,13 +1,13 @@
 package dev.ekvault.server.store;
 
 import dev.ekvault.server.testing.Await;
+import dev.ekvault.server.testing.HeldTransaction;
 import dev.ekvault.server.testing.TestClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
@@ -32,24 +32,9 @@ class ChangeFeedOutageTest {
             strict.start();
             lenient.start();
 
-            CountDownLatch held = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            Thread holder = Thread.ofVirtual().start(() -> db.read(c -> {
-                held.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return null;
-            }));
-            held.await();
-            try {
+            try (var outage = HeldTransaction.read(db)) {
                 Await.until("the node with no grace refuses once stale", Duration.ofSeconds(10), Duration.ofMillis(20), () -> refuses(strict));
                 assertThatCode(lenient::ensureCurrent).as("the node with a grace still answers from memory").doesNotThrowAnyException();
-            } finally {
-                release.countDown();
-                holder.join();
             }
             Await.until("both are current again once the database answers", Duration.ofSeconds(10), Duration.ofMillis(20),
                     () -> !refuses(strict) && !refuses(lenient));
