@@ -23,7 +23,8 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The soak (issue 18): one node on the embedded store and two on one PostgreSQL, all three at once, under a paced
- * load of about 80% of the peak measured first (reads from wrk on each node, with a pause after each answer; single
+ * load aimed at 80% of the peak measured first (reads from wrk on each node, with a pause after each answer, so the
+ * rate achieved is lower by the answers' latency and the table says what it was; single
  * updates and 50-secret bulk creates from a writer per node) for {@code --soak=MINUTES}. Every interval it notes,
  * per node, the reads' rate, p99 and errors, the writes' p99 and errors, and the node's resident memory, threads and
  * open files: errors should be zero and the last three flat. {@code bench/run --soak[=10] --small}.
