@@ -98,6 +98,40 @@ class OpenApiTest {
         assertThat(error.path("properties").path("message").path("type").asText()).isEqualTo("string");
     }
 
+    /**
+     * Routes answered from memory (health, this document, the JWKS, the dashboard's static files) are the only ones a
+     * database outage cannot reach; /readyz documents its own 503. Every other operation tells its client that it may
+     * answer 503 (507 for a full disk) with Retry-After: that is the difference between "retry later" and "your
+     * request is wrong" which issue 18 asks clients to be able to see.
+     */
+    private static final Set<String> SERVED_WITHOUT_THE_DATABASE = Set.of("GET /healthz", "GET /readyz", "GET /openapi.json",
+            "GET /.well-known/jwks.json");
+
+    @Test
+    void everyOperationThatNeedsTheDatabaseDocuments503And507WithRetryAfter() {
+        JsonNode components = doc.path("components").path("responses");
+        for (String name : List.of("Unavailable", "DiskFull")) {
+            assertThat(components.path(name).path("headers").has("Retry-After")).as("components.responses.%s has Retry-After", name).isTrue();
+            assertThat(components.path(name).path("content").path("application/json").path("schema").path("$ref").asText())
+                    .isEqualTo("#/components/schemas/Error");
+        }
+        List<String> missing = new ArrayList<>();
+        int checked = 0;
+        for (Operation op : operations) {
+            String tag = op.node().path("tags").path(0).asText();
+            if (SERVED_WITHOUT_THE_DATABASE.contains(op.method() + " " + op.path()) || tag.equals("dashboard")) continue;
+            checked++;
+            JsonNode responses = op.node().path("responses");
+            JsonNode unavailable = responses.path("503");
+            boolean retryAfter = unavailable.path("$ref").asText().equals("#/components/responses/Unavailable")
+                    || unavailable.path("headers").has("Retry-After");
+            if (!retryAfter) missing.add(op.key() + " 503");
+            if (!responses.path("507").path("$ref").asText().equals("#/components/responses/DiskFull")) missing.add(op.key() + " 507");
+        }
+        assertThat(checked).as("operations that need the database").isGreaterThan(50);
+        assertThat(missing).as("operations that do not say they may answer 503/507 with Retry-After").isEmpty();
+    }
+
     @Test
     void documentedOperationsAreExactlyTheServedRoutes() {
         Set<String> served = new TreeSet<>(servedRoutes().keySet());
