@@ -52,6 +52,7 @@ class MalformedAndSlowClientsTest {
     private EkJar.Api api;
     private String environment;
     private String token;
+    private int metricsPort;
 
     @BeforeAll
     void start() throws IOException {
@@ -61,7 +62,8 @@ class MalformedAndSlowClientsTest {
         env.put("JAVA_TOOL_OPTIONS", "-Xmx256m");
         EkJar.Result init = EkJar.init(work, env);
         assertThat(init.exitCode()).as("init; stderr:\n%s", init.stderr()).isEqualTo(0);
-        server = EkJar.serve(work, env);
+        metricsPort = EkJar.freePort();
+        server = EkJar.serve(work, env, "--metrics-port=" + metricsPort);
         token = init.stdoutLines().get(0);
         api = new EkJar.Api(server, token);
         String teamId = api.get("/v1/workspace/acme/team").json().get(0).get("id").asText();
@@ -235,8 +237,13 @@ class MalformedAndSlowClientsTest {
             for (Future<Integer> f : done) assertThat(f.get(60, TimeUnit.SECONDS)).isGreaterThan(80 * VALUE.length());
         }
         long rss = serverRssKb();
-        System.out.println("[MalformedAndSlowClientsTest] RSS after 160 answers of 4.8 MB, 16 at a time: " + rss / 1024 + " MB");
+        double direct = directBufferBytes();
+        System.out.println("[MalformedAndSlowClientsTest] RSS after 160 answers of 4.8 MB, 16 at a time: " + rss / 1024 + " MB; direct buffers "
+                + Math.round(direct / 1024) + " KiB");
         assertThat(rss).isLessThan(RSS_BUDGET_KB);
+        // what the issue saw was 716 MB of direct buffers under 16 concurrent large answers: they must not scale with
+        // them (Jetty's pool is bounded at 32 MiB, the JDK's temporary buffers over 256 KiB are not cached)
+        assertThat(direct).as("direct buffers in use after the large answers, bytes").isLessThan(48.0 * 1024 * 1024);
     }
 
     // ---- helpers ----
@@ -343,6 +350,18 @@ class MalformedAndSlowClientsTest {
 
     private List<String> severeLines() {
         return server.stderrLines().stream().filter(l -> l.contains("\"SEVERE\"") || l.contains("\"WARNING\"") && l.contains("Exception")).toList();
+    }
+
+    /** The JVM's direct buffer pool in use, from the node's own metrics port (jvm_buffer_pool_used_bytes). */
+    private double directBufferBytes() throws Exception {
+        String text = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        for (String line : text.split("\n")) {
+            if (line.startsWith("jvm_buffer_pool_used_bytes{") && line.contains("pool=\"direct\"")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new IllegalStateException("no jvm_buffer_pool_used_bytes for the direct pool in:\n" + text);
     }
 
     private long serverRssKb() throws IOException {
