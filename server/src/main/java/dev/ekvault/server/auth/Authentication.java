@@ -49,7 +49,7 @@ public final class Authentication {
 
     /**
      * Every public way in starts here: a node whose snapshot may be stale (its last change-feed poll began more than
-     * two intervals ago: paused, starved, or cut off from the database) catches up before it answers, or answers 503.
+     * one interval ago: paused, starved, or cut off from the database) catches up before it answers, or answers 503.
      * In the steady state this is a volatile read and a monotonic clock read (about 60 ns on the build machine).
      */
     private void current() {

@@ -45,7 +45,7 @@ public record Setting(String key, String defaultValue, boolean secret, String me
             new Setting("rate-limit.per-ip-per-minute", "200", false, "requests per client address across /v1; 0 turns the limit off"),
             new Setting("rate-limit.trusted-proxies", "", false, "comma-separated IPs or CIDRs whose X-Forwarded-For is believed"),
             new Setting("rate-limit.exchanges-per-token-per-minute", "10", false, "token exchanges per API token, counted across every node"),
-            new Setting("access.change-poll-millis", "200", false, "how often a node reads the change feed (the revocation bound)"),
+            new Setting("access.change-poll-millis", "200", false, "the revocation bound: every node applies a change before it authenticates a request this long after its commit"),
             new Setting("access.full-reload-seconds", "300", false, "how often a node reloads every credential, membership and signing key (10-86400)"),
             new Setting("access.outage-grace-seconds", "30", false, "while the database is unavailable, credentials this node holds are still authenticated from memory for this long (0: refuse with 503 at once; see \"When the database is unavailable\")"),
             new Setting("audit.record-reads", "true", false, "record every read of secret values in the audit log (VIEW entries)"),
