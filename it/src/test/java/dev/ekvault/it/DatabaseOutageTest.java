@@ -1,6 +1,5 @@
 package dev.ekvault.it;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -11,7 +10,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.http.HttpRequest;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,7 +34,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@link DiskFullTest}; the paused node is {@code TwoNodeTest.aNodeResumingFromAPauseRefusesWhatWasRevokedDuringIt}.
  */
 class DatabaseOutageTest {
-    private static final Path PG_BIN = Path.of("/usr/lib/postgresql/15/bin");
     /** Small bounds, so the test is quick: a connection within 1 s, a statement within 2 s (the socket 3 s). */
     private static final Map<String, String> BOUNDS = Map.of("EK_DATABASE_ACQUIRE_TIMEOUT_MILLIS", "1000",
             "EK_DATABASE_STATEMENT_TIMEOUT_MILLIS", "2000", "EK_RATE_LIMIT_PER_IP_PER_MINUTE", "0", "EK_ACCESS_OUTAGE_GRACE_SECONDS", "60");
@@ -308,61 +305,7 @@ class DatabaseOutageTest {
         }
     }
 
-    // ---- the throw-away PostgreSQL and the stalling proxy ----
-
-    /** A PostgreSQL cluster of its own in a temporary folder, on a free port, run as user postgres; stopped and deleted at the end. */
-    static final class ThrowAwayPostgres implements AutoCloseable {
-        final int port;
-        private final Path folder;
-
-        private ThrowAwayPostgres(Path folder, int port) {
-            this.folder = folder;
-            this.port = port;
-        }
-
-        static ThrowAwayPostgres start() throws Exception {
-            Assumptions.assumeTrue(Files.isExecutable(PG_BIN.resolve("pg_ctl")), "no PostgreSQL 15 binaries in " + PG_BIN);
-            Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "starting a throw-away PostgreSQL needs root (runuser -u postgres)");
-            Path folder = Files.createTempDirectory("ek-throwaway-pg");
-            run("chown", "postgres:postgres", folder.toString());
-            run("runuser", "-u", "postgres", "--", PG_BIN.resolve("initdb").toString(), "-D", folder.resolve("data").toString(),
-                    "-A", "trust", "-U", "postgres", "--no-sync");
-            ThrowAwayPostgres pg = new ThrowAwayPostgres(folder, EkJar.freePort());
-            pg.startAgain();
-            return pg;
-        }
-
-        String url(int port) {
-            return "postgresql://postgres@127.0.0.1:" + port + "/postgres";
-        }
-
-        void startAgain() throws Exception {
-            run("runuser", "-u", "postgres", "--", PG_BIN.resolve("pg_ctl").toString(), "-D", folder.resolve("data").toString(),
-                    "-l", folder.resolve("log").toString(), "-w", "-t", "60", "-o",
-                    "-p " + port + " -c listen_addresses=127.0.0.1 -k " + folder + " -c fsync=off", "start");
-        }
-
-        void stop() throws Exception {
-            run("runuser", "-u", "postgres", "--", PG_BIN.resolve("pg_ctl").toString(), "-D", folder.resolve("data").toString(),
-                    "-w", "-t", "60", "-m", "fast", "stop");
-        }
-
-        @Override
-        public void close() throws Exception {
-            try {
-                if (Files.exists(folder.resolve("data/postmaster.pid"))) stop();
-            } finally {
-                run("rm", "-rf", folder.toString());
-            }
-        }
-
-        private static void run(String... command) throws Exception {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes());
-            assertThat(p.waitFor(90, TimeUnit.SECONDS)).as("%s finished", List.of(command)).isTrue();
-            assertThat(p.exitValue()).as("%s: %s", List.of(command), out).isZero();
-        }
-    }
+    // ---- the stalling proxy ----
 
     /**
      * A TCP proxy to PostgreSQL that can stall: while stalled it forwards nothing either way and opens nothing new,

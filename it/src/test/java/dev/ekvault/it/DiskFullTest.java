@@ -1,10 +1,7 @@
 package dev.ekvault.it;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,7 +9,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -28,12 +24,8 @@ class DiskFullTest {
 
     @Test
     void aFullDiskRefusesChangesClearlyKeepsReadingAndRecovers() throws Exception {
-        Path mount = Files.createTempDirectory("ek-small-disk");
-        Process mounting = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mount.toString()).redirectErrorStream(true).start();
-        String why = new String(mounting.getInputStream().readAllBytes());
-        Assumptions.assumeTrue(mounting.waitFor(30, TimeUnit.SECONDS) && mounting.exitValue() == 0,
-                "cannot mount a small tmpfs here (needs root): " + why.strip());
-        try {
+        try (SmallDisk disk = SmallDisk.mount("ek-small-disk", 16)) {
+            Path mount = disk.mount;
             Path data = mount.resolve("data");
             Map<String, String> env = new HashMap<>(Map.of("EK_DATA_DIR", data.toString(), "EK_RATE_LIMIT_PER_IP_PER_MINUTE", "0",
                     "EK_AUDIT_RECORD_READS", "false", "EK_DATABASE_STATEMENT_TIMEOUT_MILLIS", "2000"));
@@ -52,7 +44,7 @@ class DiskFullTest {
                 }
 
                 Path filler = mount.resolve("filler");
-                fill(filler);
+                SmallDisk.fill(filler, 0);
                 // the write-ahead log may still have room in pages it already holds: write until the disk says no
                 EkJar.Reply refused = null;
                 for (int i = 0; i < 200 && refused == null; i++) {
@@ -94,9 +86,6 @@ class DiskFullTest {
                 assertThat(verified.json().get("intact").asBoolean()).as(verified.toString()).isTrue();
                 DatabaseOutageTest.assertNoStackTracePerRequest(server);
             }
-        } finally {
-            new ProcessBuilder("umount", "-l", mount.toString()).inheritIO().start().waitFor(30, TimeUnit.SECONDS);
-            Files.deleteIfExists(mount);
         }
     }
 
@@ -106,15 +95,5 @@ class DiskFullTest {
 
     private static String body(String environment, String key, String value) {
         return EkJar.bulkCreateBody(List.of(environment), Map.of(key, value));
-    }
-
-    /** Writes zeros until the file system refuses: what is left is only what SQLite already holds. */
-    private static void fill(Path filler) throws IOException {
-        byte[] block = new byte[64 * 1024];
-        try (OutputStream out = Files.newOutputStream(filler)) {
-            while (true) out.write(block);
-        } catch (IOException e) {
-            if (!String.valueOf(e.getMessage()).contains("No space left")) throw e;
-        }
     }
 }
