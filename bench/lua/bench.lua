@@ -5,6 +5,8 @@
 --   BENCH_MODE=bulk    BENCH_ENV, BENCH_BATCH: a bulk create of BENCH_BATCH secrets with keys never used before
 --   BENCH_MODE=update  BENCH_ENV: the URL's secret updated in that environment to a new value each time
 --   BENCH_DELAY_MS     with any mode: a pause after each answer on each connection (a paced load, not a flood)
+--   BENCH_RATE         with any mode: requests a second for each wrk thread, on a fixed schedule over its connections
+--                      (the soak's paced load: at most that rate whatever the answers' latency, given enough connections)
 -- done() prints one line "BENCH {json}" that the harness reads.
 local mode = os.getenv("BENCH_MODE") or "static"
 local method = os.getenv("BENCH_METHOD") or "GET"
@@ -93,6 +95,36 @@ local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
 if pause > 0 then
   delay = function()
     return pause
+  end
+end
+
+-- BENCH_RATE: a schedule of slots 1/rate apart shared by the thread's connections; before each request a connection
+-- waits for the next free slot, so the rate is the schedule's as long as some connection is free when a slot comes.
+-- A connection waits at most until its slot: when every connection was busy, the slots missed are caught up, but no
+-- more than a second's worth (a stall must not be followed by an unbounded burst). wrk's delays are whole ms and Lua
+-- has no wall clock finer than a second, so the time is the monotonic clock through LuaJIT's ffi.
+local rate = tonumber(os.getenv("BENCH_RATE") or "0")
+if rate > 0 then
+  local ffi = require("ffi")
+  ffi.cdef[[
+    typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+    int clock_gettime(int clock, bench_timespec *ts);
+  ]]
+  local ts = ffi.new("bench_timespec")
+  local CLOCK_MONOTONIC = 1
+  local function now_ms()
+    ffi.C.clock_gettime(CLOCK_MONOTONIC, ts)
+    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+  end
+  local every = 1000 / rate
+  local slot = nil
+  delay = function()
+    local now = now_ms()
+    if slot == nil or slot < now - 1000 then slot = now end
+    local wait = slot - now
+    slot = slot + every
+    if wait <= 0 then return 0 end
+    return math.floor(wait)
   end
 end
 

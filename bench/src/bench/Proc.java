@@ -214,23 +214,53 @@ final class Proc implements AutoCloseable {
      */
     Map<String, Long> threadTicks() {
         Map<String, Long> byKind = new java.util.HashMap<>();
+        for (Path task : tasks()) {
+            try {
+                String kind = Files.readString(task.resolve("comm")).trim().replaceAll("[0-9]+", "#");
+                String stat = Files.readString(task.resolve("stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                byKind.merge(kind, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
+            } catch (IOException | RuntimeException e) {
+                // the thread ended while it was read
+            }
+        }
+        return byKind;
+    }
+
+    /** A trailing number, with the '-' or '#' before it ("qtp123-45", "GC Thread#0", "pool-3-thread-7"). */
+    private static final java.util.regex.Pattern TRAILING_NUMBER = java.util.regex.Pattern.compile("-*(?:[-#]?[0-9]+)?-*$");
+
+    /**
+     * The tree's threads now, counted by group: the name the kernel has ({@code /proc/<pid>/task/<tid>/comm}, the
+     * JVM's thread name cut to 15 characters) without its trailing number, so "qtp1234-56" counts under "qtp1234",
+     * "ForkJoinPool-1-worker-3" (cut to "ForkJoinPool-1-") under "ForkJoinPool" and "C2 CompilerThread1" under
+     * "C2 CompilerThre". Cheaper than a thread dump (no safepoint in the server), and enough to say which kind grew.
+     */
+    Map<String, Integer> threadGroups() {
+        Map<String, Integer> groups = new java.util.TreeMap<>();
+        for (Path task : tasks()) {
+            try {
+                String comm = Files.readString(task.resolve("comm")).strip();
+                String group = TRAILING_NUMBER.matcher(comm).replaceFirst("");
+                groups.merge(group.isEmpty() ? comm : group, 1, Integer::sum);
+            } catch (IOException | RuntimeException e) {
+                // the thread ended while it was read
+            }
+        }
+        return groups;
+    }
+
+    /** The task (thread) folders of the tree's processes now; a process that ended meanwhile has none. */
+    private List<Path> tasks() {
+        List<Path> all = new ArrayList<>();
         for (long pid : tree()) {
             try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-                for (Path task : tasks.toList()) {
-                    try {
-                        String kind = Files.readString(task.resolve("comm")).trim().replaceAll("[0-9]+", "#");
-                        String stat = Files.readString(task.resolve("stat"));
-                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                        byKind.merge(kind, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
-                    } catch (IOException | RuntimeException e) {
-                        // the thread ended while it was read
-                    }
-                }
+                all.addAll(tasks.toList());
             } catch (IOException | RuntimeException e) {
                 // the process ended
             }
         }
-        return byKind;
+        return all;
     }
 
     /**
