@@ -23,9 +23,9 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The soak (issue 18): one node on the embedded store and two on one PostgreSQL, all three at once, under a paced
- * load of 80% of the peak measured first (reads from wrk on each node, with a pause after each answer, the connections
- * a node gets calibrated first in a few short rounds under the whole load until its reads reach its share of the
- * target; single updates and 50-secret bulk creates from a writer per node) for {@code --soak=MINUTES}. Every interval
+ * load of 80% of the peak measured first (reads from wrk on each node on a fixed schedule of its share, over as many
+ * connections as a calibration of a few short rounds under the whole load found it needs; single updates and
+ * 50-secret bulk creates from a writer per node) for {@code --soak=MINUTES}. Every interval
  * it notes, per node, the reads' rate and its share of the target, p99 and errors, the writes' p99 and errors, and the
  * node's resident memory, threads (by group) and open files: errors should be zero and the last three flat. Meanwhile
  * a {@link RevocationProbe} measures how long a token revoked on one PostgreSQL node is still honoured on the other.
@@ -370,10 +370,13 @@ final class Soak {
                     .append(String.join("; ", probeFailures.subList(0, Math.min(3, probeFailures.size())))).append(")\n");
         }
 
-        out.append("\nThreads by group at the end (the kernel's name for each thread, its trailing number dropped):\n\n");
+        out.append("\nThreads by group at the end (the kernel's name for each thread, its trailing number dropped), and the groups whose "
+                + "count changed, interval by interval:\n\n");
         for (String node : samples.stream().map(Sample::node).distinct().toList()) {
-            Sample last = samples.stream().filter(s -> s.node().equals(node)).reduce((a, b) -> b).orElseThrow();
-            out.append("- ").append(node).append(" (").append(last.threads()).append("): ").append(groups(last.threadGroups())).append('\n');
+            List<Sample> mine = samples.stream().filter(s -> s.node().equals(node)).toList();
+            Sample last = mine.get(mine.size() - 1);
+            out.append("- ").append(node).append(" (").append(last.threads()).append("): ").append(groups(last.threadGroups()))
+                    .append(changed(mine)).append('\n');
         }
 
         out.append("\nGoals:\n\n");
@@ -434,6 +437,18 @@ final class Soak {
     private static String groups(Map<String, Integer> groups) {
         return String.join(", ", groups.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()
                 .thenComparing(Map.Entry.comparingByKey())).map(e -> e.getKey() + " " + e.getValue()).toList());
+    }
+
+    /** "; changed: ek-http 56, 58, 61; …" for the groups whose count was not the same in every interval. */
+    private static String changed(List<Sample> intervals) {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        for (Sample s : intervals) names.addAll(s.threadGroups().keySet());
+        List<String> out = new ArrayList<>();
+        for (String name : names) {
+            List<Integer> counts = intervals.stream().map(s -> s.threadGroups().getOrDefault(name, 0)).toList();
+            if (counts.stream().distinct().count() > 1) out.add(name + " " + String.join(", ", counts.stream().map(String::valueOf).toList()));
+        }
+        return out.isEmpty() ? "; no group changed" : "; changed: " + String.join("; ", out);
     }
 
     /** The groups with more threads at the end than in the middle: "ForkJoinPool 8 → 12, …" (nothing when none did). */
