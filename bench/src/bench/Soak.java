@@ -107,20 +107,18 @@ final class Soak {
         // thread at the first attach and keeps it, so attach once now, or it shows as a thread the soak grew
         for (Node node : nodes) Bench.exec(List.of(jcmd(), String.valueOf(node.proc().pid()), "VM.uptime"));
         List<Sample> samples = new ArrayList<>();
-        Map<String, Double> liveAtMiddle = new LinkedHashMap<>();
+        Map<String, Heap> liveAtMiddle = new LinkedHashMap<>();
         RevocationProbe probe = new RevocationProbe(bench, first.port(), port, first.listPath(), first.ownerToken());
         try (probe) {
             for (int i = 1; i <= intervals; i++) {
-                probe.interval = i;
-                samples.addAll(interval(i, nodes, calibration.connections(), intervalSeconds, perNode));
-                probe.interval = 0; // between intervals the nodes are not loaded (and collect their heaps in full in the middle)
-                if (i == (intervals + 1) / 2) for (Node node : nodes) liveAtMiddle.put(node.name(), liveHeapMb(node.proc()));
+                samples.addAll(interval(i, nodes, calibration.connections(), intervalSeconds, perNode, probe));
+                if (i == (intervals + 1) / 2) for (Node node : nodes) liveAtMiddle.put(node.name(), liveHeap(node.proc()));
             }
         }
         List<RevocationProbe.Result> revocations = probe.results();
         List<String> probeFailures = probe.failures();
-        Map<String, Double> liveAtEnd = new LinkedHashMap<>();
-        for (Node node : nodes) liveAtEnd.put(node.name(), liveHeapMb(node.proc()));
+        Map<String, Heap> liveAtEnd = new LinkedHashMap<>();
+        for (Node node : nodes) liveAtEnd.put(node.name(), liveHeap(node.proc()));
         report(peak, perNode, calibration, intervals, intervalSeconds, samples, liveAtMiddle, liveAtEnd, revocations, probeFailures);
     }
 
@@ -187,8 +185,23 @@ final class Soak {
                 bench.readEnvironmentId, base + "bulk/secret", bench.bulkEnvironmentId);
     }
 
-    private List<Sample> interval(int number, List<Node> nodes, int[] connections, double seconds, double perNode) throws Exception {
-        Load load = load(nodes, connections, perNode, seconds, String.valueOf(number));
+    /** Settling after a stretch of load, before its counts are read: the nodes finish the requests still queued. */
+    static final long SETTLE_MS = 2000;
+
+    /**
+     * One interval of the load, the probe measuring meanwhile; then, once the nodes have settled, each one's counts
+     * (read at once instead, a node still answering the requests queued when wrk stopped held hundreds of sockets).
+     */
+    private List<Sample> interval(int number, List<Node> nodes, int[] connections, double seconds, double perNode, RevocationProbe probe)
+            throws Exception {
+        probe.interval = number;
+        Load load;
+        try {
+            load = load(nodes, connections, perNode, seconds, String.valueOf(number));
+        } finally {
+            probe.interval = 0; // between intervals the nodes are not loaded (and collect their heaps in full in the middle)
+        }
+        Thread.sleep(SETTLE_MS);
         List<Sample> out = new ArrayList<>();
         for (int i = 0; i < nodes.size(); i++) {
             Node node = nodes.get(i);
@@ -289,24 +302,47 @@ final class Soak {
     /** A generation's line of {@code GC.heap_info} ("Tenured total 138176K, used 20253K …"). */
     private static final java.util.regex.Pattern GENERATION = java.util.regex.Pattern.compile("^\\S.*total \\d+K, used (\\d+)K");
 
+    /** What a node's live objects take after a full collection, and their bytes by class (what says which grew). */
+    private record Heap(double liveMb, Map<String, Long> classBytes) {}
+
+    /** A line of {@code GC.class_histogram}: "   1:   12345   6789012  [B (java.base@25)". */
+    private static final java.util.regex.Pattern HISTOGRAM_LINE = java.util.regex.Pattern.compile("^\\s*\\d+:\\s+\\d+\\s+(\\d+)\\s+(\\S+)");
+
     /**
      * The heap a node's live objects take: a full collection first ({@code jcmd GC.run}), then what each generation
-     * uses ({@code GC.heap_info}). The serial collector grows its old generation toward the heap limit with garbage
-     * between full collections, so the resident size climbs for a while whatever is live; this is what says a leak.
+     * uses ({@code GC.heap_info}) and the bytes of each class ({@code GC.class_histogram}, itself after a full
+     * collection). The serial collector grows its old generation toward the heap limit with garbage between full
+     * collections, so the resident size climbs for a while whatever is live; this is what says a leak.
      */
-    private double liveHeapMb(Proc proc) throws Exception {
-        Bench.exec(List.of(jcmd(), String.valueOf(proc.pid()), "GC.run"));
-        String info = Bench.exec(List.of(jcmd(), String.valueOf(proc.pid()), "GC.heap_info"));
+    private Heap liveHeap(Proc proc) throws Exception {
+        String pid = String.valueOf(proc.pid());
+        Bench.exec(List.of(jcmd(), pid, "GC.run"));
+        String info = Bench.exec(List.of(jcmd(), pid, "GC.heap_info"));
         long usedKib = 0;
         for (String line : info.split("\n")) {
             var m = GENERATION.matcher(line);
             if (m.find()) usedKib += Long.parseLong(m.group(1));
         }
-        return usedKib / 1024.0;
+        Map<String, Long> classes = new java.util.HashMap<>();
+        for (String line : Bench.exec(List.of(jcmd(), pid, "GC.class_histogram")).split("\n")) {
+            var m = HISTOGRAM_LINE.matcher(line);
+            if (m.find()) classes.merge(m.group(2), Long.parseLong(m.group(1)), Long::sum);
+        }
+        return new Heap(usedKib / 1024.0, classes);
+    }
+
+    /** "; grew most: [B +6.1 MB, …": the classes whose live bytes grew most from the middle to the end (above 0.1 MB). */
+    private static String grownClasses(Heap middle, Heap end) {
+        if (middle == null || end == null) return "";
+        List<String> out = end.classBytes().entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - middle.classBytes().getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() > 100 * 1024).sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(5)
+                .map(e -> String.format(Locale.ROOT, "%s +%.1f MB", e.getKey(), e.getValue() / 1048576.0)).toList();
+        return out.isEmpty() ? "" : "; grew most: " + String.join(", ", out);
     }
 
     private void report(double peak, double perNode, Calibration calibration, int intervals, double intervalSeconds, List<Sample> samples,
-                        Map<String, Double> liveAtMiddle, Map<String, Double> liveAtEnd, List<RevocationProbe.Result> revocations,
+                        Map<String, Heap> liveAtMiddle, Map<String, Heap> liveAtEnd, List<RevocationProbe.Result> revocations,
                         List<String> probeFailures) throws Exception {
         StringBuilder out = new StringBuilder();
         out.append("\n## Soak of ").append(ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z"))).append("\n\n");
@@ -403,10 +439,13 @@ final class Soak {
             double peakRss = mine.stream().mapToDouble(Sample::rssMb).max().orElse(0);
             out.append(Bench.check(node + ": RSS under 512 MB in every interval", peakRss < 512,
                     String.format(Locale.ROOT, "%.0f → %.0f MB, peak %.0f MB", settled.rssMb(), last.rssMb(), peakRss)));
-            double middle = liveAtMiddle.getOrDefault(node, Double.NaN);
-            double end = liveAtEnd.getOrDefault(node, Double.NaN);
+            Heap middleHeap = liveAtMiddle.get(node);
+            Heap endHeap = liveAtEnd.get(node);
+            double middle = middleHeap == null ? Double.NaN : middleHeap.liveMb();
+            double end = endHeap == null ? Double.NaN : endHeap.liveMb();
             out.append(Bench.check(node + ": live heap flat (after a full collection, the end within 10 MB of the middle)",
-                    end <= middle + 10, String.format(Locale.ROOT, "%.0f → %.0f MB", middle, end)));
+                    end <= middle + 10, String.format(Locale.ROOT, "%.0f → %.0f MB", middle, end)
+                            + (end > middle ? grownClasses(middleHeap, endHeap) : "")));
             String grew = last.threads() > settled.threads() ? "; grew: " + grown(settled.threadGroups(), last.threadGroups()) : "";
             out.append(Bench.check(node + ": threads flat from the middle (within 4)", last.threads() <= settled.threads() + 4,
                     settled.threads() + " → " + last.threads() + grew));
