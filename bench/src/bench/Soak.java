@@ -127,7 +127,11 @@ final class Soak {
     static final double TARGET_TOLERANCE = 0.10;
     static final int UPDATE_EVERY_MS = 50;
     static final int BULK_EVERY_MS = 2000;
-    /** The revocation bound under load: two change-feed polls of 200 ms (ChangeFeed's staleness rule). */
+    /**
+     * The revocation goal under load: two change-feed polls of 200 ms, ChangeFeed's staleness rule when the goal was set.
+     * The rule is now one interval (a node whose last poll began more than 200 ms ago catches up before it
+     * authenticates), which the report's "last honoured" figures show; the goal is left at what was asked.
+     */
     static final double REVOCATION_BOUND_MS = 400;
 
     /** The connections each node's wrk keeps for the soak, and each calibration round's reads a second per node. */
