@@ -19,10 +19,10 @@ import java.util.concurrent.locks.LockSupport;
  * answered 200: issue 16 says a token made on one node works on every node at once), exchanges it there for a JWT,
  * revokes it on the first node and, from the moment the revoke is acknowledged, polls the second node with the token
  * and with the JWT (each on its own connection, in a tight loop) until each is refused with 401. The latencies say how
- * long a revoked credential is still honoured by a node other than the one that revoked it under load. The soak's
- * goal is 400 ms (two 200 ms polls, the rule when it was set); since then a node whose last successful change-feed
- * poll began more than one interval ago catches up before it authenticates ({@code ChangeFeed}), so no request sent
- * more than 200 ms after the revoke committed should be honoured, however starved the poller.
+ * long a revoked credential is still honoured by a node other than the one that revoked it under load. A node
+ * whose last successful change-feed poll began more than one interval ago catches up before it authenticates
+ * ({@code ChangeFeed}), so no request sent more than 200 ms after the revoke committed is honoured, however starved
+ * the poller: the soak's goal ({@link Soak#REVOCATION_BOUND_MS}).
  *
  * <p>It stays cheap beside the soak's thousands of reads a second: one token a cycle, and the polls last only until the
  * refusal (a few hundred requests a cycle at most). It only measures while {@link #interval} is set, so the gaps

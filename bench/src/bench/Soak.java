@@ -128,11 +128,12 @@ final class Soak {
     static final int UPDATE_EVERY_MS = 50;
     static final int BULK_EVERY_MS = 2000;
     /**
-     * The revocation goal under load: two change-feed polls of 200 ms, ChangeFeed's staleness rule when the goal was set.
-     * The rule is now one interval (a node whose last poll began more than 200 ms ago catches up before it
-     * authenticates), which the report's "last honoured" figures show; the goal is left at what was asked.
+     * The revocation bound the README promises under any load ({@code access.change-poll-millis}, 200 ms): a node whose
+     * last poll began longer ago catches up before it authenticates. What a client can check of it: no request it sent
+     * later than this after the revoke was acknowledged is honoured. The time until the first refusal also holds the
+     * refused request's own wait in the queue of an overloaded node, so it is reported, not judged.
      */
-    static final double REVOCATION_BOUND_MS = 400;
+    static final double REVOCATION_BOUND_MS = 200;
 
     /** The connections each node's wrk keeps for the soak, and each calibration round's reads a second per node. */
     private record Calibration(int[] connections, List<int[]> roundConnections, List<double[]> roundReads) {}
@@ -427,8 +428,12 @@ final class Soak {
                 String.format(Locale.ROOT, "furthest interval at %.0f%% of the target", 100 * worstShare)));
         double worstToken = RevocationProbe.worst(tokenMs);
         double worstJwt = RevocationProbe.worst(jwtMs);
-        out.append(Bench.check(String.format(Locale.ROOT, "revocation seen on the other node within %.0f ms (two 200 ms polls)", REVOCATION_BOUND_MS),
-                !revocations.isEmpty() && worstToken <= REVOCATION_BOUND_MS && worstJwt <= REVOCATION_BOUND_MS,
+        double lastTokenHonoured = revocations.stream().mapToDouble(RevocationProbe.Result::tokenHonouredMs).max().orElse(Double.NaN);
+        double lastJwtHonoured = revocations.stream().mapToDouble(RevocationProbe.Result::jwtHonouredMs).max().orElse(Double.NaN);
+        out.append(Bench.check(String.format(Locale.ROOT, "no revoked token or JWT honoured on the other node in a request sent more than %.0f ms "
+                        + "after the revoke was acknowledged (access.change-poll-millis), and every one refused in the end", REVOCATION_BOUND_MS),
+                !revocations.isEmpty() && Double.isFinite(worstToken) && Double.isFinite(worstJwt) && lastTokenHonoured <= REVOCATION_BOUND_MS
+                        && lastJwtHonoured <= REVOCATION_BOUND_MS,
                 String.format(Locale.ROOT, "%d probes; worst refusal: token %s, JWT %s; the last request honoured sent up to %s ms (token) "
                                 + "and %s ms (JWT) after the acknowledgement", revocations.size(), RevocationProbe.ms(worstToken),
                         RevocationProbe.ms(worstJwt), maxMs(revocations.stream().map(RevocationProbe.Result::tokenHonouredMs).toList()),
