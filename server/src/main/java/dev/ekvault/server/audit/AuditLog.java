@@ -117,11 +117,65 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
 
     static String canonical(Map<String, Object> fields) {
         if (fields == null) return null;
+        String flat = flatCanonical(fields);
+        if (flat != null) return flat;
         try {
             return CANONICAL.writeValueAsString(fields);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("audit fields must be plain JSON values", e);
         }
+    }
+
+    private static final com.fasterxml.jackson.core.io.JsonStringEncoder ESCAPES = com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance();
+
+    /**
+     * {@link #canonical} written by hand, exactly as the mapper writes it (keys in {@code String} order, no spaces, text
+     * escaped by Jackson's own encoder), for the common fields: text, booleans, whole numbers, nulls and lists of text.
+     * Null for anything else, which the mapper writes. A bulk create's hundred entries are built under the database's
+     * writer, and the mapper (a sorted copy of each map, a generator each) was a fifth of the audit's cost there.
+     */
+    static String flatCanonical(Map<String, Object> fields) {
+        String[] keys = fields.keySet().toArray(new String[0]);
+        for (String key : keys) if (key == null) return null;
+        java.util.Arrays.sort(keys);
+        StringBuilder out = new StringBuilder(32 * keys.length + 2).append('{');
+        for (int i = 0; i < keys.length; i++) {
+            if (i > 0) out.append(',');
+            quoted(out, keys[i]).append(':');
+            Object value = fields.get(keys[i]);
+            if (value instanceof java.util.List<?> list) {
+                out.append('[');
+                for (int j = 0; j < list.size(); j++) {
+                    if (j > 0) out.append(',');
+                    if (!scalar(out, list.get(j))) return null;
+                }
+                out.append(']');
+            } else if (!scalar(out, value)) {
+                return null;
+            }
+        }
+        return out.append('}').toString();
+    }
+
+    /** Writes text, a boolean, a whole number or null; false (nothing usable written) for anything else. */
+    private static boolean scalar(StringBuilder out, Object value) {
+        switch (value) {
+            case null -> out.append("null");
+            case String text -> quoted(out, text);
+            case Boolean b -> out.append(b.booleanValue());
+            case Integer n -> out.append(n.intValue());
+            case Long n -> out.append(n.longValue());
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static StringBuilder quoted(StringBuilder out, String text) {
+        out.append('"');
+        ESCAPES.quoteAsString(text, out);
+        return out.append('"');
     }
 
     /**

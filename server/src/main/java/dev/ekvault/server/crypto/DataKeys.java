@@ -178,10 +178,40 @@ public final class DataKeys {
         return sealer(c, workspaceId, environmentId).seal(plaintext, aad);
     }
 
-    /** Seals under one key read once; each call a fresh nonce. */
-    @FunctionalInterface
-    public interface Sealer {
-        byte[] seal(byte[] plaintext, byte[] aad);
+    /**
+     * Seals under one key read once; each call a fresh nonce. Two are equal when they seal with the same key of the same
+     * environment (a key id is never reused in an environment): values sealed with one before a transaction may be
+     * written in it when the transaction's own sealer is equal.
+     */
+    public static final class Sealer {
+        private final String environmentId;
+        private final int keyId;
+        private final SecretKey key;
+
+        private Sealer(String environmentId, int keyId, SecretKey key) {
+            this.environmentId = environmentId;
+            this.keyId = keyId;
+            this.key = key;
+        }
+
+        public byte[] seal(byte[] plaintext, byte[] aad) {
+            return Aead.seal(key, keyId, plaintext, aad);
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Sealer that && that.keyId == keyId && that.environmentId.equals(environmentId);
+        }
+
+        @Override
+        public int hashCode() {
+            return environmentId.hashCode() * 31 + keyId;
+        }
+
+        @Override
+        public String toString() {
+            return "Sealer[" + environmentId + "/" + keyId + "]"; // never the key
+        }
     }
 
     /**
@@ -192,8 +222,7 @@ public final class DataKeys {
         DataKeyStore.WrappedKey newest = store.newestForSealing(c, environmentId);
         if (newest == null) throw new IllegalStateException("environment has no data key");
         SecretKey key = unwrapped.computeIfAbsent(cacheKey(environmentId, newest.keyId()), k -> unwrap(workspaceId, environmentId, newest));
-        int keyId = newest.keyId();
-        return (plaintext, aad) -> Aead.seal(key, keyId, plaintext, aad);
+        return new Sealer(environmentId, newest.keyId(), key);
     }
 
     public byte[] open(Connection c, String workspaceId, String environmentId, byte[] ciphertext, byte[] aad) throws SQLException {

@@ -24,6 +24,7 @@ import dev.ekvault.server.workspace.ProjectStore.ProjectRow;
 import dev.ekvault.server.secret.SecretStore.SecretRow;
 import dev.ekvault.server.secret.SecretStore.ValueRow;
 import dev.ekvault.server.store.Database;
+import dev.ekvault.server.store.Dialect;
 
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -264,69 +265,109 @@ public final class SecretService {
             Integer earlier = firstIndex.putIfAbsent(secrets.get(i).key(), i);
             if (earlier != null) throw ApiException.badRequest("field 'secrets[" + i + "].key' repeats 'secrets[" + earlier + "].key'");
         }
+        long now = clock.millis();
+        SecretStore.Author by = author(caller);
+        // SQLite's writes take turns on its one writer, so there whatever needs no lock is done before the writer is taken:
+        // the same reads in a read transaction (404 and 409 answered from them) and the new secrets' rows built and sealed.
+        // Under the writer the reads are made again; if they find the same project, environments, names and data keys,
+        // the rows are written as built, else built again there. PostgreSQL's writers do not take turns: it reads once.
+        BulkTarget before = database.dialect() == Dialect.SQLITE
+                ? database.read(c -> bulkTarget(c, caller, workspaceRef, projectRef, environmentIds, secrets, mode)) : null;
+        FreshRows built = before == null ? null : freshRows(before, secrets, now);
         return database.write(c -> {
-            ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
-            Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
-            List<EnvironmentRow> targets = new ArrayList<>();
-            for (int i = 0; i < environmentIds.size(); i++) {
-                EnvironmentRow env = visible.get(environmentIds.get(i));
-                if (env == null) throw ApiException.notFound("environment (environments[" + i + "])");
-                if (!targets.contains(env)) targets.add(env);
-            }
-            // every collision first, before anything is written: a 409 names them all, and an upsert knows its updates
-            Map<String, SecretRow> named = store.findByNames(c, project.id(), firstIndex.keySet());
-            List<SecretRow> existing = new ArrayList<>(secrets.size());
-            List<Collision> collisions = new ArrayList<>();
-            for (NewSecret input : secrets) {
-                SecretRow secret = named.get(input.key());
-                existing.add(secret);
-                if (secret == null) continue;
-                for (EnvironmentRow env : targets) {
-                    if (store.version(c, secret.id(), env.id(), SecretStore.SHARED) != null) {
-                        collisions.add(new Collision(input.key(), env.id(), env.name()));
-                    }
-                }
-            }
-            if (mode == Mode.CREATE && !collisions.isEmpty()) throw collisionError(collisions);
-            long now = clock.millis();
-            SecretStore.Author by = author(caller);
-            // per request, not per secret: each environment's key is read once, and the new secrets are written in one
-            // batch per table (a new secret has no value and no history yet: its first version is 1)
-            Map<String, DataKeys.Sealer> sealers = new HashMap<>();
-            for (EnvironmentRow env : targets) sealers.put(env.id(), dataKeys.sealer(c, project.workspaceId(), env.id()));
-            List<SecretRow> fresh = new ArrayList<>();
-            List<List<ValueRow>> freshValues = new ArrayList<>();
-            List<Secret> created = new ArrayList<>();
+            BulkTarget target = bulkTarget(c, caller, workspaceRef, projectRef, environmentIds, secrets, mode);
+            FreshRows rows = target.equals(before) ? built : freshRows(target, secrets, now);
+            List<Secret> created = new ArrayList<>(rows.views());
             for (int i = 0; i < secrets.size(); i++) {
-                NewSecret input = secrets.get(i);
-                SecretRow secret = existing.get(i);
-                List<Plain> values = new ArrayList<>(targets.size());
-                if (secret == null) {
-                    secret = new SecretRow(FieldRules.newId(), project.workspaceId(), project.id(), input.key(), "",
-                            input.type(), input.dataType(), now, now);
-                    byte[] plain = input.value().getBytes(StandardCharsets.UTF_8);
-                    List<ValueRow> rows = new ArrayList<>(targets.size());
-                    for (EnvironmentRow env : targets) {
-                        byte[] aad = Aad.secretValue(project.workspaceId(), project.id(), env.id(), secret.id(), 1, SecretStore.SHARED);
-                        ValueRow row = new ValueRow(secret.id(), env.id(), SecretStore.SHARED, 1, sealers.get(env.id()).seal(plain, aad), now);
-                        rows.add(row);
-                        values.add(new Plain(row, input.value()));
-                    }
-                    fresh.add(secret);
-                    freshValues.add(rows);
-                } else {
-                    secret = new SecretRow(secret.id(), secret.workspaceId(), secret.projectId(), secret.name(), secret.note(),
-                            secret.type(), secret.dataType(), secret.createdAt(), now);
-                    store.update(c, secret);
-                    for (EnvironmentRow env : targets) {
-                        values.add(writeValue(c, project, secret, env.id(), SecretStore.SHARED, input.value(), now, by));
-                    }
+                SecretRow existing = target.named().get(secrets.get(i).key());
+                if (existing == null) continue;
+                // an upsert's existing secret: a new version of each value, in this transaction (its current version is read here)
+                SecretRow secret = new SecretRow(existing.id(), existing.workspaceId(), existing.projectId(), existing.name(), existing.note(),
+                        existing.type(), existing.dataType(), existing.createdAt(), now);
+                store.update(c, secret);
+                List<Plain> values = new ArrayList<>(target.targets().size());
+                for (EnvironmentRow env : target.targets()) {
+                    values.add(writeValue(c, target.project(), secret, env.id(), SecretStore.SHARED, secrets.get(i).value(), now, by));
                 }
-                created.add(view(secret, values, visible, null, false, Map.of()));
+                created.set(i, view(secret, values, target.visible(), null, false, Map.of()));
             }
-            store.insertNew(c, fresh, freshValues, by);
+            store.insertNew(c, rows.secrets(), rows.values(), by);
             return created;
         });
+    }
+
+    /**
+     * What a bulk create writes into, as one transaction reads it: the project, the environments the caller sees and the
+     * ones named (each once), the secrets that already have a named key, and the data key each named environment seals
+     * with now (its id). Compared whole ({@code equals}) between the read before the writer and the one under it.
+     */
+    private record BulkTarget(ProjectRow project, Map<String, EnvironmentRow> visible, List<EnvironmentRow> targets,
+                              Map<String, SecretRow> named, Map<String, DataKeys.Sealer> sealers) {}
+
+    /** Reads a bulk create's {@link BulkTarget}; 404 for an environment the caller cannot see, 409 for a create that collides. */
+    private BulkTarget bulkTarget(Connection c, Caller caller, String workspaceRef, String projectRef, List<String> environmentIds,
+                                  List<NewSecret> secrets, Mode mode) throws SQLException {
+        ProjectRow project = projects.resolve(c, caller, workspaceRef, projectRef);
+        Map<String, EnvironmentRow> visible = visibleEnvironments(c, caller, project);
+        List<EnvironmentRow> targets = new ArrayList<>();
+        for (int i = 0; i < environmentIds.size(); i++) {
+            EnvironmentRow env = visible.get(environmentIds.get(i));
+            if (env == null) throw ApiException.notFound("environment (environments[" + i + "])");
+            if (!targets.contains(env)) targets.add(env);
+        }
+        // every collision first, before anything is written: a 409 names them all, and an upsert knows its updates
+        List<String> keys = new ArrayList<>(secrets.size());
+        for (NewSecret input : secrets) keys.add(input.key());
+        Map<String, SecretRow> named = store.findByNames(c, project.id(), keys);
+        List<Collision> collisions = new ArrayList<>();
+        for (NewSecret input : secrets) {
+            SecretRow secret = named.get(input.key());
+            if (secret == null) continue;
+            for (EnvironmentRow env : targets) {
+                if (store.version(c, secret.id(), env.id(), SecretStore.SHARED) != null) {
+                    collisions.add(new Collision(input.key(), env.id(), env.name()));
+                }
+            }
+        }
+        if (mode == Mode.CREATE && !collisions.isEmpty()) throw collisionError(collisions);
+        // per request, not per secret: each environment's key is read once
+        Map<String, DataKeys.Sealer> sealers = new HashMap<>();
+        for (EnvironmentRow env : targets) sealers.put(env.id(), dataKeys.sealer(c, project.workspaceId(), env.id()));
+        return new BulkTarget(project, visible, targets, named, sealers);
+    }
+
+    /**
+     * The new secrets of a bulk create, built for {@code target}: their rows, their values sealed (version 1: a new
+     * secret has no value and no history yet) and their views; an existing secret's place in {@code views} is null.
+     */
+    private record FreshRows(List<SecretRow> secrets, List<List<ValueRow>> values, List<Secret> views) {}
+
+    private FreshRows freshRows(BulkTarget target, List<NewSecret> secrets, long now) {
+        ProjectRow project = target.project();
+        List<SecretRow> fresh = new ArrayList<>();
+        List<List<ValueRow>> freshValues = new ArrayList<>();
+        List<Secret> views = new ArrayList<>(secrets.size());
+        for (NewSecret input : secrets) {
+            if (target.named().containsKey(input.key())) {
+                views.add(null);
+                continue;
+            }
+            SecretRow secret = new SecretRow(FieldRules.newOrderedId(now), project.workspaceId(), project.id(), input.key(), "",
+                    input.type(), input.dataType(), now, now);
+            byte[] plain = input.value().getBytes(StandardCharsets.UTF_8);
+            List<ValueRow> rows = new ArrayList<>(target.targets().size());
+            List<Plain> values = new ArrayList<>(target.targets().size());
+            for (EnvironmentRow env : target.targets()) {
+                byte[] aad = Aad.secretValue(project.workspaceId(), project.id(), env.id(), secret.id(), 1, SecretStore.SHARED);
+                ValueRow row = new ValueRow(secret.id(), env.id(), SecretStore.SHARED, 1, target.sealers().get(env.id()).seal(plain, aad), now);
+                rows.add(row);
+                values.add(new Plain(row, input.value()));
+            }
+            fresh.add(secret);
+            freshValues.add(rows);
+            views.add(view(secret, values, target.visible(), null, false, Map.of()));
+        }
+        return new FreshRows(fresh, freshValues, views);
     }
 
     /** The 409 of a bulk create: the first few collisions and their count in the message, every one in {@code collisions}. */

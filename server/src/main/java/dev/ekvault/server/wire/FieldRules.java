@@ -56,4 +56,22 @@ public final class FieldRules {
     public static String newId() {
         return UUID.randomUUID().toString();
     }
+
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+    /**
+     * A version-7 UUID: {@code millis} first, then 74 random bits. For rows written many at a time (a bulk create's
+     * secrets): the random ids of {@link #newId} land anywhere in a primary-key index, so each new row dirties a page of
+     * its own in every index keyed by it (about 150 pages, 600 KB, to write and sync for a request of 50 secrets), where
+     * ids in time order land together at the end. The time they show is the row's creation time, which the API shows
+     * anyway.
+     */
+    public static String newOrderedId(long millis) {
+        byte[] random = new byte[10];
+        RANDOM.nextBytes(random);
+        long high = (millis << 16) | 0x7000L | ((random[0] & 0x0FL) << 8) | (random[1] & 0xFFL);
+        long low = 0x8000000000000000L;
+        for (int i = 2; i < 10; i++) low |= (random[i] & 0xFFL) << (8 * (9 - i));
+        return new UUID(high, low & 0xBFFFFFFFFFFFFFFFL).toString();
+    }
 }

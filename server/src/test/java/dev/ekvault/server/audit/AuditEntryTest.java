@@ -6,7 +6,9 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.StringWriter;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -31,6 +33,35 @@ class AuditEntryTest {
             assertThat(AuditEntry.parse(chained.line())).isEqualTo(chained.entry());
             assertThat(chained.line()).isEqualTo(chained.entry().exportLine());
         }
+    }
+
+    /**
+     * A change's before and after fields are written by hand too when they are flat (text, booleans, whole numbers,
+     * nulls, lists of text): byte for byte what the mapper with sorted keys writes, which stored hashes rest on.
+     */
+    @Test
+    void flatFieldsWrittenByHandAreWhatTheMapperWrites() throws IOException {
+        com.fasterxml.jackson.databind.ObjectMapper mapper = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+                .enable(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
+        for (String text : AWKWARD) {
+            Map<String, Object> fields = new LinkedHashMap<>();
+            fields.put("zeta", text);
+            fields.put(text, true);
+            fields.put("alpha", 42L);
+            fields.put("Beta", -7);
+            fields.put("none", null);
+            fields.put("names", List.of(text, "b"));
+            fields.put("empty", List.of());
+            fields.put("flag", false);
+            assertThat(AuditLog.flatCanonical(fields)).as(text).isEqualTo(mapper.writeValueAsString(fields));
+            assertThat(AuditLog.canonical(fields)).as(text).isEqualTo(mapper.writeValueAsString(fields));
+        }
+        // anything else is the mapper's to write
+        Map<String, Object> nested = Map.of("nested", Map.of("b", 2, "a", 1), "x", "y");
+        assertThat(AuditLog.flatCanonical(nested)).isNull();
+        assertThat(AuditLog.flatCanonical(Map.of("fraction", 1.5))).isNull();
+        assertThat(AuditLog.flatCanonical(Map.of("lists", List.of(List.of("a"))))).isNull();
+        assertThat(AuditLog.canonical(nested)).isEqualTo(mapper.writeValueAsString(nested)).isEqualTo("{\"nested\":{\"a\":1,\"b\":2},\"x\":\"y\"}");
     }
 
     /** The canonical line as the generator writes it (how entries were written before, and how a reader may). */

@@ -71,6 +71,27 @@ class DataKeysTest {
         return tree.database.read(c -> new DataKeyStore().find(c, env.id(), null).wrapped());
     }
 
+    /**
+     * A bulk create seals its values before it takes the database's writer and writes them only if the sealer it reads
+     * under the writer is equal: equal while the environment's newest key is the same, on any node, and not after a
+     * rotation, nor for another environment.
+     */
+    @Test
+    void sealersAreEqualExactlyWhileTheyWouldSealWithTheSameKey() {
+        DataKeys.Sealer before = tree.database.read(c -> tree.dataKeys.sealer(c, workspace, dev.id()));
+        DataKeys.Sealer again = tree.database.write(c -> restarted().sealer(c, workspace, dev.id()));
+        assertThat(again).isEqualTo(before).hasSameHashCodeAs(before);
+        DataKeys.Sealer otherEnvironment = tree.database.read(c -> tree.dataKeys.sealer(c, workspace, prod.id()));
+        assertThat(otherEnvironment).isNotEqualTo(before);
+        byte[] aad = aad(dev, "s1", 1, "");
+        byte[] sealedBefore = before.seal(PLAIN, aad);
+        tree.database.write(c -> tree.dataKeys.rotate(c, workspace, dev.id()));
+        DataKeys.Sealer rotated = tree.database.read(c -> tree.dataKeys.sealer(c, workspace, dev.id()));
+        assertThat(rotated).isNotEqualTo(before);
+        assertThat(Aead.keyId(rotated.seal(PLAIN, aad))).isEqualTo(Aead.keyId(sealedBefore) + 1);
+        assertThat(before.toString()).doesNotContain(java.util.HexFormat.of().formatHex(PLAIN));
+    }
+
     @Test
     void aValueSealedForARowOpensForThatRowAlsoAfterARestart() {
         byte[] aad = aad(dev, "s1", 1, "");
