@@ -126,7 +126,12 @@ public final class EkServer implements AutoCloseable {
 
     /** Binds the configured host and port now; a failure is one line naming the address (exit code 5). */
     public static Port bind(Config.Http config) {
-        QueuedThreadPool threads = new QueuedThreadPool(256, 8);
+        // Handlers run on virtual threads; the platform pool only runs the acceptor, the selectors and short non-blocking
+        // tasks. Jetty grows it for every burst and evicts one idle thread a minute, so with room for 256 it crept up
+        // under a steady load (issue 18's soak: 48 -> 71 and 84 -> 116 over ten minutes, most of them idle): a small
+        // bound keeps the thread count flat, and a burst's extra threads go within a minute.
+        QueuedThreadPool threads = new QueuedThreadPool(PLATFORM_THREADS, 8);
+        threads.setMaxEvictCount(PLATFORM_THREADS);
         threads.setName("ek-http");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
         Server jetty = new Server(threads, null, boundedBuffers());
@@ -166,6 +171,8 @@ public final class EkServer implements AutoCloseable {
     }
 
     static final long POOLED_DIRECT_BYTES = 32L * 1024 * 1024;
+    /** Jetty's platform threads: its acceptor and selectors (at most 8 by its own defaults) and room for bursts. */
+    static final int PLATFORM_THREADS = 32;
 
     private static String bindFailure(Exception e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
