@@ -123,6 +123,7 @@ public final class ChangeFeed implements AutoCloseable {
     private long failingSinceMillis;
     /** When the last successful poll began ({@link System#nanoTime}): this node has every change committed before it. */
     private volatile long currentAsOfNanos;
+    private final java.util.function.LongSupplier monotonic;
     private ScheduledExecutorService poller;
 
     public ChangeFeed(Database database, Clock clock, Duration interval, Duration fullReloadInterval) {
@@ -139,6 +140,16 @@ public final class ChangeFeed implements AutoCloseable {
 
     private ChangeFeed(Database database, Clock clock, Duration interval, Duration fullReloadInterval, Duration outageGrace,
                        long gapGiveUpMillis) {
+        this(database, clock, interval, fullReloadInterval, outageGrace, gapGiveUpMillis, System::nanoTime);
+    }
+
+    /**
+     * {@code monotonic}: the clock of the staleness rule ({@link System#nanoTime} in a server: it keeps running while
+     * the process is stopped); a test drives it to either side of the bound.
+     */
+    ChangeFeed(Database database, Clock clock, Duration interval, Duration fullReloadInterval, Duration outageGrace,
+               long gapGiveUpMillis, java.util.function.LongSupplier monotonic) {
+        this.monotonic = monotonic;
         this.database = database;
         this.outageGraceNanos = outageGrace.toNanos();
         this.clock = clock;
@@ -146,7 +157,7 @@ public final class ChangeFeed implements AutoCloseable {
         this.staleNanos = intervalNanos;
         this.fullReloadMillis = fullReloadInterval.toMillis();
         this.gapGiveUpMillis = gapGiveUpMillis;
-        this.currentAsOfNanos = System.nanoTime();
+        this.currentAsOfNanos = monotonic.getAsLong();
         this.lastPruneNanos = currentAsOfNanos - PRUNE_EVERY_NANOS; // the first poll prunes
     }
 
@@ -178,7 +189,7 @@ public final class ChangeFeed implements AutoCloseable {
     public void skipToEnd() {
         lock.lock();
         try {
-            long started = System.nanoTime();
+            long started = monotonic.getAsLong();
             database.read(c -> {
                 long now = databaseNow(c);
                 long end = Sql.one(c, "SELECT COALESCE(MAX(seq), 0) FROM change_log", r -> r.getLong(1));
@@ -227,7 +238,7 @@ public final class ChangeFeed implements AutoCloseable {
      * otherwise catches up first, or throws {@link Behind} when it cannot within a few seconds.
      */
     public void ensureCurrent() {
-        if (System.nanoTime() - currentAsOfNanos <= staleNanos || withinOutageGrace()) return;
+        if (monotonic.getAsLong() - currentAsOfNanos <= staleNanos || withinOutageGrace()) return;
         catchUp();
     }
 
@@ -240,7 +251,7 @@ public final class ChangeFeed implements AutoCloseable {
      * honours what they revoke meanwhile for up to the grace.
      */
     private boolean withinOutageGrace() {
-        return databaseUnavailable && System.nanoTime() - currentAsOfNanos <= staleNanos + outageGraceNanos;
+        return databaseUnavailable && monotonic.getAsLong() - currentAsOfNanos <= staleNanos + outageGraceNanos;
     }
 
     private void catchUp() {
@@ -252,7 +263,7 @@ public final class ChangeFeed implements AutoCloseable {
             throw new Behind(e);
         }
         try {
-            long now = System.nanoTime();
+            long now = monotonic.getAsLong();
             if (now - currentAsOfNanos <= staleNanos) return; // another thread caught up while this one waited
             if (failing) { // failed while this thread waited
                 if (withinOutageGrace()) return;
@@ -306,7 +317,7 @@ public final class ChangeFeed implements AutoCloseable {
 
     /** Reads and applies what is new, then reloads everything if that is due. Holds the lock. */
     private void refresh(boolean scheduled) {
-        long started = System.nanoTime();
+        long started = monotonic.getAsLong();
         if (started - currentAsOfNanos > STALL_NANOS) reloadDue = true;
         try {
             applyNew();
