@@ -1,0 +1,2 @@
+-- Audit groups compressed with lz4 on PostgreSQL; SQLite stores text uncompressed, so nothing changes here (the two
+-- dialects keep the same migration numbers).
