@@ -248,7 +248,7 @@ public final class Bench {
         if (wanted("valid-lines")) bracketControl(ek, scenarios.stream().filter(sc -> sc.key().equals("valid-lines")).findFirst().orElseThrow());
         if (wanted("fixed-rate")) fixedRate(ek, list);
         if (wanted("sweep")) sweep(ek);
-        if (wanted("audit-off")) ek = auditReadsOff(ek, list, getOne);
+        if (wanted("audit-off")) ek = auditPairs(ek, list, getOne);
         rows.add(new Row("cold start to first answered request", "ek", Double.NaN, coldStart, Double.NaN, Double.NaN, 0, 1,
                 Double.NaN, Double.NaN, Double.NaN, "ms, process start to an authenticated list answered 200, median of 3"));
         long rssAfter = ek.rssKib();
@@ -267,27 +267,65 @@ public final class Bench {
         printTable();
     }
 
+    /** Rounds of {@link #auditPairs}: audited and unaudited nodes one after the other, each round a pair. */
+    static final int AUDIT_ROUNDS = 3;
+    /** Audited over unaudited requests a second, per round, by the read's name (the check takes the median). */
+    final Map<String, List<Double>> auditRatios = new LinkedHashMap<>();
+
     /**
-     * The read rows again on a node that does not record reads ({@code audit.record-reads=false}): every row above runs
-     * with each read's VIEW entry made durable before the answer, and these show what that costs. Returns the node.
+     * What recording reads costs ({@code audit.record-reads=false} against the default), as {@value #AUDIT_ROUNDS}
+     * pairs: in each round a node that records reads, then one that does not, on the same data, the list and the get
+     * each. Measured once each, far apart in the run, the two moved by up to 20% with the host between consecutive runs
+     * and the ratio flipped across 0.8; paired and interleaved, a drift lands on both sides of a pair, and the check
+     * takes the median pair. The table keeps the unaudited rows of the median list pair. Returns the last node.
      */
-    Proc auditReadsOff(Proc ek, String list, String getOne) throws Exception {
-        ek.stop();
-        started.remove(ek);
-        Proc off = Proc.start("ek", ekCommand("serve", "--audit-record-reads=false"), ekEnv(), work.resolve("ek-audit-off.log"));
-        started.add(off);
-        awaitHttp(off, ekPort, "/readyz", 60);
+    Proc auditPairs(Proc ek, String list, String getOne) throws Exception {
         Map<String, String> headers = Map.of("BENCH_HEADERS", "Authorization: Bearer " + jwt);
-        call("GET", list, jwt, null);
-        runWrk(getOne, withRun(headers), warmup);
-        runWrk(list, withRun(headers), warmup);
-        wrk("secret list, cached JWT, reads not audited", "ek", off, list, headers, 200);
-        wrk("get one secret by key, JWT, reads not audited", "ek", off, getOne, headers, 200);
-        return off;
+        List<Row[]> unauditedRounds = new ArrayList<>();
+        Proc node = ek;
+        for (int round = 1; round <= AUDIT_ROUNDS; round++) {
+            Row[] audited = null;
+            Row[] unaudited = null;
+            for (boolean record : new boolean[] {true, false}) {
+                node.stop();
+                started.remove(node);
+                node = Proc.start("ek", record ? ekCommand("serve") : ekCommand("serve", "--audit-record-reads=false"), ekEnv(),
+                        work.resolve("ek-audit-" + (record ? "on-" : "off-") + round + ".log"));
+                started.add(node);
+                awaitHttp(node, ekPort, "/readyz", 60);
+                call("GET", list, jwt, null);
+                runWrk(getOne, withRun(headers), warmup);
+                runWrk(list, withRun(headers), warmup);
+                String suffix = record ? "" : ", reads not audited";
+                Row[] pair = {measure("secret list, cached JWT" + suffix, "ek", node, list, headers, 200),
+                        measure("get one secret by key, JWT" + suffix, "ek", node, getOne, headers, 200)};
+                log("  round " + round + ": " + pair[0] + "\n  round " + round + ": " + pair[1]);
+                if (record) audited = pair;
+                else unaudited = pair;
+            }
+            for (int i = 0; i < 2; i++) auditRatios.computeIfAbsent(audited[i].scenario(), k -> new ArrayList<>()).add(audited[i].rps() / unaudited[i].rps());
+            unauditedRounds.add(unaudited);
+        }
+        List<Double> listRatios = auditRatios.get("secret list, cached JWT");
+        int median = medianIndex(listRatios);
+        rows.add(unauditedRounds.get(median)[0]);
+        rows.add(unauditedRounds.get(median)[1]);
+        auditRatios.forEach((name, ratios) -> notes.add(String.format(Locale.ROOT, "%s, audited / not audited, %d interleaved pairs: %s",
+                name, ratios.size(), ratios.stream().map(r -> String.format(Locale.ROOT, "%.2f", r)).toList())));
+        return node;
+    }
+
+    /** The index of the median of an odd number of values. */
+    static int medianIndex(List<Double> values) {
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < values.size(); i++) order.add(i);
+        order.sort(Comparator.comparing(values::get));
+        return order.get(order.size() / 2);
     }
 
     // ------------------------------------------------------------------------------------------------ PostgreSQL reads, nodes, sweep
 
+    static final String PG_SUFFIX = ", PostgreSQL";
     static final String PG_LIST = "secret list, cached JWT, PostgreSQL";
     static final String PG_GET = "get one secret by key, JWT, PostgreSQL";
 
@@ -311,6 +349,7 @@ public final class Bench {
         if (wanted("pg-reads")) {
             wrk(PG_LIST, "ek", pg, list, headers, 200);
             wrk(PG_GET, "ek", pg, getOne, headers, 200);
+            fixedRate(pg, list, PG_SUFFIX); // issue 16, 1: p99 under 5 ms at 1,000 requests/s on PostgreSQL too
         }
         if (wanted("nodes") && nodes > 1) nodesAtOnce(pg, headers);
         pg.stop();
@@ -677,6 +716,11 @@ public final class Bench {
     }
 
     void fixedRate(Proc ek, String listUrl) throws Exception {
+        fixedRate(ek, listUrl, "");
+    }
+
+    /** The fixed-rate row on this node; {@code suffix} names the database when it is not the embedded one. */
+    void fixedRate(Proc ek, String listUrl, String suffix) throws Exception {
         URI uri = URI.create(listUrl);
         byte[] request = ("GET " + uri.getRawPath() + "?" + uri.getRawQuery() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
                 + jwt + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
@@ -686,7 +730,7 @@ public final class Bench {
         try (meter) {
             r = FixedRate.run(ekPort, request, fixedRate, duration, 16);
         }
-        Row row = new Row("secret list at a fixed " + fixedRate + " requests/s, JWT", "ek", r.ok() / r.seconds(), r.p50Us() / 1000.0,
+        Row row = new Row("secret list at a fixed " + fixedRate + " requests/s, JWT" + suffix, "ek", r.ok() / r.seconds(), r.p50Us() / 1000.0,
                 r.p99Us() / 1000.0, r.p999Us() / 1000.0, r.errors(), r.sent(), meter.cpuPercent, meter.peakRssKib / 1024.0, meter.othersPercent,
                 "latency from when each request was due (open loop)");
         rows.add(row);
@@ -702,6 +746,18 @@ public final class Bench {
     /** Warms up for {@code warmSeconds} (JIT, caches, connections), then measures for the run's duration. */
     void wrk(String scenario, String target, Proc server, String url, Map<String, String> env, int expectedStatus, double warmSeconds)
             throws Exception {
+        Row row = measure(scenario, target, server, url, env, expectedStatus, warmSeconds);
+        rows.add(row);
+        log(row.toString());
+    }
+
+    /** A short warm-up, then one measured wrk run, as a row not (yet) in the table. */
+    Row measure(String scenario, String target, Proc server, String url, Map<String, String> env, int expectedStatus) throws Exception {
+        return measure(scenario, target, server, url, env, expectedStatus, Math.min(2, warmup));
+    }
+
+    Row measure(String scenario, String target, Proc server, String url, Map<String, String> env, int expectedStatus, double warmSeconds)
+            throws Exception {
         Map<String, String> full = new LinkedHashMap<>(env);
         full.putIfAbsent("BENCH_RUN", "w" + System.nanoTime() % 100000);
         runWrk(url, full, warmSeconds);
@@ -712,9 +768,8 @@ public final class Bench {
             result = runWrk(url, full, duration);
         }
         Row row = rowOf(scenario, target, result, meter, expectedStatus, "");
-        rows.add(row);
-        log(row.toString());
         log("  server CPU by thread, µs a request: " + meter.threadsPerRequest(row.requests()));
+        return row;
     }
 
     /** A table row from wrk's result and the server's meter over the same seconds. */
@@ -1121,13 +1176,11 @@ public final class Bench {
             }
         }
         // the audit log's cost on reads (issue 12): the same reads on a node that does not record them, in this run
-        for (String name : List.of("secret list, cached JWT", "get one secret by key, JWT")) {
-            Row audited = find("ek", name);
-            Row unaudited = rows.stream().filter(r -> r.target.equals("ek") && r.scenario.equals(name + ", reads not audited")).findFirst().orElse(null);
-            if (audited != null && unaudited != null) {
-                t.append(check(name + ", audited ≥ 80% of not audited", audited.rps / unaudited.rps >= 0.8, ratio(audited.rps, unaudited.rps)));
-            }
-        }
+        auditRatios.forEach((name, ratios) -> {
+            double median = ratios.get(medianIndex(ratios));
+            t.append(check(name + ", audited ≥ 80% of not audited", median >= 0.8, String.format(Locale.ROOT,
+                    "%.2f×, the median of %d interleaved pairs", median, ratios.size())));
+        });
         // PostgreSQL reads against the same reads on the embedded store, and nodes that add up (issue 16)
         for (String[] pair : new String[][] {{PG_LIST, "secret list, cached JWT"}, {PG_GET, "get one secret by key, JWT"}}) {
             Row pg = rows.stream().filter(r -> r.target.equals("ek") && r.scenario.equals(pair[0])).findFirst().orElse(null);
@@ -1135,8 +1188,11 @@ public final class Bench {
             if (pg != null && embedded != null) t.append(check(pair[0] + " ≥ 80% of SQLite", pg.rps / embedded.rps >= 0.8, ratio(pg.rps, embedded.rps)));
         }
         if (!Double.isNaN(nodesGain) && nodes == 2) t.append(check("two nodes at once ≥ 1.6× one node", nodesGain >= 1.6, String.format(Locale.ROOT, "%.2f×", nodesGain)));
-        Row fixed = find("ek", "secret list at a fixed");
-        if (fixed != null) t.append(check("p99 < 5 ms at " + fixedRate + " requests/s", fixed.p99Ms < 5, String.format(Locale.ROOT, "%.2f ms", fixed.p99Ms)));
+        for (Row fixed : rows) {
+            if (!fixed.target.equals("ek") || !fixed.scenario.startsWith("secret list at a fixed")) continue;
+            String database = fixed.scenario.endsWith(PG_SUFFIX) ? " on PostgreSQL" : "";
+            t.append(check("p99 < 5 ms at " + fixedRate + " requests/s" + database, fixed.p99Ms < 5, String.format(Locale.ROOT, "%.2f ms", fixed.p99Ms)));
+        }
         Row exchange = find("ek", "token exchange");
         if (exchange != null && keycloak != null) t.append(check("exchange ≥ 5× Keycloak", exchange.rps / keycloak.rps >= 5, ratio(exchange.rps, keycloak.rps)));
         if (exchange != null && !Double.isNaN(signsPerSecond)) {
