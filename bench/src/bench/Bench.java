@@ -382,6 +382,9 @@ public final class Bench {
             }
             sqlite.stop();
             started.remove(sqlite);
+            // the SQLite node leaves hundreds of MB of its log and database to the kernel's write-back; written while the
+            // fixed rate below runs, they slowed PostgreSQL's commits (p99 6.6-10.8 ms there, 3.4-4.2 ms before the pairs)
+            new ProcessBuilder("sync").inheritIO().start().waitFor();
             int median = medianIndex(postgresRatios.get(PG_LIST));
             rows.add(postgresRounds.get(median)[0]);
             rows.add(postgresRounds.get(median)[1]);
