@@ -287,8 +287,7 @@ public final class Bench {
             Row[] audited = null;
             Row[] unaudited = null;
             for (boolean record : new boolean[] {true, false}) {
-                node.stop();
-                started.remove(node);
+                retire(node);
                 node = Proc.start("ek", record ? ekCommand("serve") : ekCommand("serve", "--audit-record-reads=false"), ekEnv(),
                         work.resolve("ek-audit-" + (record ? "on-" : "off-") + round + ".log"));
                 started.add(node);
@@ -310,9 +309,36 @@ public final class Bench {
         int median = medianIndex(listRatios);
         rows.add(unauditedRounds.get(median)[0]);
         rows.add(unauditedRounds.get(median)[1]);
-        auditRatios.forEach((name, ratios) -> notes.add(String.format(Locale.ROOT, "%s, audited / not audited, %d interleaved pairs: %s",
-                name, ratios.size(), ratios.stream().map(r -> String.format(Locale.ROOT, "%.2f", r)).toList())));
+        notePairs(auditRatios, ", audited / not audited");
         return node;
+    }
+
+    /**
+     * Stops a node that is measured no more, and waits until what it wrote is on the disk: a node that took a round of
+     * audited reads leaves hundreds of MB of its log and database to the kernel's write-back, and written while the next
+     * row runs they slowed that row (PostgreSQL's fixed-rate p99 6.6-10.8 ms right after the pairs, 4.3 ms with this).
+     */
+    void retire(Proc node) throws Exception {
+        node.stop();
+        started.remove(node);
+        new ProcessBuilder("sync").inheritIO().start().waitFor();
+    }
+
+    /** The median of an odd number of values. */
+    static double median(List<Double> values) {
+        return values.get(medianIndex(values));
+    }
+
+    /** The ratios of interleaved pairs, as noted under the table and judged by the targets. */
+    void notePairs(Map<String, List<Double>> ratios, String against) {
+        ratios.forEach((name, each) -> notes.add(String.format(Locale.ROOT, "%s%s, %d interleaved pairs: %s", name, against, each.size(),
+                each.stream().map(r -> String.format(Locale.ROOT, "%.2f", r)).toList())));
+    }
+
+    /** A target judged on the median of interleaved pairs, for each read. */
+    static void checkPairs(StringBuilder t, Map<String, List<Double>> ratios, String target) {
+        ratios.forEach((name, each) -> t.append(check(name + target, median(each) >= 0.8,
+                String.format(Locale.ROOT, "%.2f×, the median of %d interleaved pairs", median(each), each.size()))));
     }
 
     /** The index of the median of an odd number of values. */
@@ -380,16 +406,11 @@ public final class Bench {
                 }
                 postgresRounds.add(onPostgres);
             }
-            sqlite.stop();
-            started.remove(sqlite);
-            // the SQLite node leaves hundreds of MB of its log and database to the kernel's write-back; written while the
-            // fixed rate below runs, they slowed PostgreSQL's commits (p99 6.6-10.8 ms there, 3.4-4.2 ms before the pairs)
-            new ProcessBuilder("sync").inheritIO().start().waitFor();
+            retire(sqlite);
             int median = medianIndex(postgresRatios.get(PG_LIST));
             rows.add(postgresRounds.get(median)[0]);
             rows.add(postgresRounds.get(median)[1]);
-            postgresRatios.forEach((name, ratios) -> notes.add(String.format(Locale.ROOT, "%s / the same on SQLite, %d interleaved pairs: %s",
-                    name, ratios.size(), ratios.stream().map(r -> String.format(Locale.ROOT, "%.2f", r)).toList())));
+            notePairs(postgresRatios, " / the same on SQLite");
             fixedRate(pg, list, PG_SUFFIX); // issue 16, 1: p99 under 5 ms at 1,000 requests/s on PostgreSQL too
         }
         if (wanted("nodes") && nodes > 1) nodesAtOnce(pg, headers);
@@ -1152,8 +1173,7 @@ public final class Bench {
             if (r.target.equals("ek") && !Double.isNaN(r.rps) && ceiling != null) vsCeiling = ratio(r.rps, ceiling.rps);
             if ((r.target.equals("ek") || r.target.equals("ceiling")) && !Double.isNaN(r.rps) && nginx != null) vsNginx = ratio(r.rps, nginx.rps);
             if (postgresRatios.containsKey(r.scenario)) {
-                List<Double> ratios = postgresRatios.get(r.scenario);
-                vsPeer = String.format(Locale.ROOT, "%.2f× SQLite (median pair)", ratios.get(medianIndex(ratios)));
+                vsPeer = String.format(Locale.ROOT, "%.2f× SQLite (median pair)", median(postgresRatios.get(r.scenario)));
             }
             if (r.target.equals("ek") && (r.scenario.startsWith("secret list,") || r.scenario.startsWith("get one"))) {
                 if (etcd != null) vsPeer = ratio(r.rps, etcd.rps) + " etcd";
@@ -1217,17 +1237,9 @@ public final class Bench {
             }
         }
         // the audit log's cost on reads (issue 12): the same reads on a node that does not record them, in this run
-        auditRatios.forEach((name, ratios) -> {
-            double median = ratios.get(medianIndex(ratios));
-            t.append(check(name + ", audited ≥ 80% of not audited", median >= 0.8, String.format(Locale.ROOT,
-                    "%.2f×, the median of %d interleaved pairs", median, ratios.size())));
-        });
+        checkPairs(t, auditRatios, ", audited ≥ 80% of not audited");
         // PostgreSQL reads against the same reads on the embedded store, and nodes that add up (issue 16)
-        postgresRatios.forEach((name, ratios) -> {
-            double median = ratios.get(medianIndex(ratios));
-            t.append(check(name + " ≥ 80% of SQLite", median >= 0.8, String.format(Locale.ROOT,
-                    "%.2f×, the median of %d interleaved pairs", median, ratios.size())));
-        });
+        checkPairs(t, postgresRatios, " ≥ 80% of SQLite");
         if (!Double.isNaN(nodesGain) && nodes == 2) t.append(check("two nodes at once ≥ 1.6× one node", nodesGain >= 1.6, String.format(Locale.ROOT, "%.2f×", nodesGain)));
         for (Row fixed : rows) {
             if (!fixed.target.equals("ek") || !fixed.scenario.startsWith("secret list at a fixed")) continue;
