@@ -102,14 +102,28 @@ public record AuditEntry(String workspaceId, long seq, String id, long at, Strin
 
     /** This draft with the sequence number, id and previous hash it takes in its chain, and its hash computed. */
     Chained chained(long seq, String id, String prevHash) {
-        AuditEntry placed = new AuditEntry(workspaceId, seq, id, at, actorUserId, credentialId, credentialKind, clientAddress, requestId,
-                action, entityType, entityId, projectId, environmentId, beforeJson, afterJson, outcome, prevHash, null);
+        AuditEntry placed = placed(seq, id, prevHash);
         StringBuilder line = placed.canonicalText(prevHash);
-        String hash = sha256(line.toString());
+        String hash = sha256(line);
         line.setLength(line.length() - 1); // the export line: the canonical one with the hash as its last field
         line.append(",\"hash\":\"").append(hash).append("\"}");
-        return new Chained(new AuditEntry(workspaceId, seq, id, at, actorUserId, credentialId, credentialKind, clientAddress, requestId,
-                action, entityType, entityId, projectId, environmentId, beforeJson, afterJson, outcome, prevHash, hash), line.toString());
+        return new Chained(placed.withHash(hash), line.toString());
+    }
+
+    /** This draft placed in its chain with its hash computed (no line: a compact line is written from the entry). */
+    AuditEntry chainedEntry(long seq, String id, String prevHash) {
+        AuditEntry placed = placed(seq, id, prevHash);
+        return placed.withHash(sha256(placed.canonicalText(prevHash)));
+    }
+
+    private AuditEntry placed(long seq, String id, String prevHash) {
+        return new AuditEntry(workspaceId, seq, id, at, actorUserId, credentialId, credentialKind, clientAddress, requestId,
+                action, entityType, entityId, projectId, environmentId, beforeJson, afterJson, outcome, prevHash, null);
+    }
+
+    private AuditEntry withHash(String hash) {
+        return new AuditEntry(workspaceId, seq, id, at, actorUserId, credentialId, credentialKind, clientAddress, requestId,
+                action, entityType, entityId, projectId, environmentId, beforeJson, afterJson, outcome, prevHash, hash);
     }
 
     /**
@@ -117,8 +131,27 @@ public record AuditEntry(String workspaceId, long seq, String id, long at, Strin
      * exact text they are in the line. A line that is not one is an {@link IllegalArgumentException}.
      */
     static AuditEntry parse(String line) {
+        return parse(line, null, null);
+    }
+
+    /**
+     * Reads a stored line: an export line, or — after the first line of a group, {@code previous} being the entry before
+     * it there and {@code first} the group's first entry — a compact line ({@link #compactLine}), whose missing fields are
+     * the previous entry's, whose previous hash is the previous entry's hash, and whose id is the group's first id
+     * numbered by its sequence number's distance from the first entry's ({@link #entryId}).
+     */
+    static AuditEntry parse(String line, AuditEntry previous, AuditEntry first) {
+        boolean compact = previous != null && line.startsWith(COMPACT_START);
         String[] text = new String[FIELDS.length];
         long[] number = new long[2];
+        if (compact) {
+            String[] inherited = {previous.workspaceId, null, null, null, previous.actorUserId, previous.credentialId,
+                    previous.credentialKind, previous.clientAddress, previous.requestId, previous.action, previous.entityType,
+                    previous.entityId, previous.projectId, previous.environmentId, previous.beforeJson, previous.afterJson,
+                    previous.outcome, previous.hash, null};
+            System.arraycopy(inherited, 0, text, 0, text.length);
+            number[1] = previous.at;
+        }
         try (JsonParser p = JSON.createParser(line)) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw new IllegalArgumentException("an audit line is a JSON object");
             while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -130,6 +163,7 @@ public record AuditEntry(String workspaceId, long seq, String id, long at, Strin
                     case "before", "after" -> text[field(name)] = raw(p, value, line);
                     default -> {
                         int at = field(name);
+                        if (compact && (at == 2 || at == 17)) throw new IllegalArgumentException("a compact audit line names no " + name);
                         if (value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NULL) throw new IllegalArgumentException(name + " is not text");
                         text[at] = value == JsonToken.VALUE_NULL ? null : p.getText();
                     }
@@ -139,8 +173,50 @@ public record AuditEntry(String workspaceId, long seq, String id, long at, Strin
         } catch (IOException e) {
             throw new IllegalArgumentException("an audit line is not JSON", e);
         }
+        if (compact) {
+            long index = number[0] - first.seq;
+            if (index <= 0 || index > 0xFFFF) throw new IllegalArgumentException("a compact audit line's sequence number is outside its group");
+            text[2] = entryId(first.id, (int) index);
+        }
         return new AuditEntry(text[0], number[0], text[2], number[1], text[4], text[5], text[6], text[7], text[8], text[9], text[10],
                 text[11], text[12], text[13], text[14], text[15], text[16], text[17], text[18]);
+    }
+
+    /** How a compact line starts (an export line starts with the workspace id). */
+    private static final String COMPACT_START = "{\"seq\":";
+
+    /**
+     * This (chained) entry as a compact line after {@code previous}, the entry before it in the same stored group: its
+     * sequence number, the fields whose values differ from the previous entry's (in the canonical order, written as the
+     * canonical line writes them) and its hash. Its id and previous hash are not written: the group's first entry and the
+     * previous entry give them ({@link #parse(String, AuditEntry, AuditEntry)}). The reads of one environment within a few
+     * milliseconds differ in little more than the time and the request id, so their group is stored in an eighth of the
+     * text, and storing that text was half of what recording a read cost.
+     */
+    String compactLine(AuditEntry previous) {
+        StringBuilder out = new StringBuilder(160).append(COMPACT_START).append(seq);
+        if (!java.util.Objects.equals(workspaceId, previous.workspaceId)) string(out.append(",\"workspaceId\":"), workspaceId);
+        if (at != previous.at) out.append(",\"at\":").append(at);
+        differing(out, "actorUserId", actorUserId, previous.actorUserId);
+        differing(out, "credentialId", credentialId, previous.credentialId);
+        differing(out, "credentialKind", credentialKind, previous.credentialKind);
+        differing(out, "clientAddress", clientAddress, previous.clientAddress);
+        differing(out, "requestId", requestId, previous.requestId);
+        differing(out, "action", action, previous.action);
+        differing(out, "entityType", entityType, previous.entityType);
+        differing(out, "entityId", entityId, previous.entityId);
+        differing(out, "projectId", projectId, previous.projectId);
+        differing(out, "environmentId", environmentId, previous.environmentId);
+        if (!java.util.Objects.equals(beforeJson, previous.beforeJson)) out.append(",\"before\":").append(beforeJson == null ? "null" : beforeJson);
+        if (!java.util.Objects.equals(afterJson, previous.afterJson)) out.append(",\"after\":").append(afterJson == null ? "null" : afterJson);
+        differing(out, "outcome", outcome, previous.outcome);
+        return out.append(",\"hash\":\"").append(hash).append("\"}").toString();
+    }
+
+    private static void differing(StringBuilder out, String name, String value, String previous) {
+        if (java.util.Objects.equals(value, previous)) return;
+        out.append(",\"").append(name).append("\":");
+        string(out, value);
     }
 
     /** The line's field names, in the record's order (seq and at are numbers, before and after raw JSON). */
@@ -196,9 +272,22 @@ public record AuditEntry(String workspaceId, long seq, String id, long at, Strin
         }
     }
 
-    static String sha256(String text) {
-        return HexFormat.of().formatHex(SHA256.get().digest(text.getBytes(StandardCharsets.UTF_8)));
+    static String sha256(CharSequence text) {
+        MessageDigest digest = SHA256.get();
+        int length = text.length();
+        byte[] buffer = ASCII_BUFFER.get();
+        if (buffer.length < length) ASCII_BUFFER.set(buffer = new byte[Math.max(length, buffer.length * 2)]);
+        for (int i = 0; i < length; i++) {
+            char ch = text.charAt(i);
+            if (ch >= 0x80) return HexFormat.of().formatHex(digest.digest(text.toString().getBytes(StandardCharsets.UTF_8)));
+            buffer[i] = (byte) ch;
+        }
+        digest.update(buffer, 0, length); // ASCII is its own UTF-8: hashed without a String and its byte copy
+        return HexFormat.of().formatHex(digest.digest());
     }
+
+    /** The bytes of an ASCII line being hashed, reused by the thread (most lines are ASCII). */
+    private static final ThreadLocal<byte[]> ASCII_BUFFER = ThreadLocal.withInitial(() -> new byte[2048]);
 
     /** One digest per thread (looking the algorithm up again for every entry cost as much as hashing it). */
     private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {

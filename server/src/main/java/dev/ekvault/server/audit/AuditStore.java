@@ -62,7 +62,9 @@ public final class AuditStore {
             while (from <= lines.length()) {
                 int end = lines.indexOf('\n', from);
                 if (end < 0) end = lines.length();
-                entries.add(AuditEntry.parse(lines.substring(from, end)));
+                String line = lines.substring(from, end);
+                entries.add(entries.isEmpty() ? AuditEntry.parse(line)
+                        : AuditEntry.parse(line, entries.getLast(), entries.getFirst()));
                 from = end + 1;
             }
             return entries;
@@ -98,6 +100,18 @@ public final class AuditStore {
      * entries become one row (several past {@value #MAX_GROUP} entries). Returns the stored entries.
      */
     public List<AuditEntry> append(Connection c, List<AuditEntry> drafts) throws SQLException {
+        return append(c, drafts, false);
+    }
+
+    /**
+     * {@link #append}, each group's entries after its first stored as compact lines ({@link AuditEntry#compactLine}):
+     * for the groups of reads and exchanges, which repeat most of their fields from one entry to the next.
+     */
+    public List<AuditEntry> appendCompact(Connection c, List<AuditEntry> drafts) throws SQLException {
+        return append(c, drafts, true);
+    }
+
+    private List<AuditEntry> append(Connection c, List<AuditEntry> drafts, boolean compact) throws SQLException {
         boolean postgres = Dialect.of(c) == Dialect.POSTGRESQL;
         Map<String, List<AuditEntry>> byWorkspace = new LinkedHashMap<>();
         for (AuditEntry draft : drafts) byWorkspace.computeIfAbsent(draft.workspaceId(), w -> new ArrayList<>()).add(draft);
@@ -113,7 +127,7 @@ public final class AuditStore {
             Head head = heads.get(chain.getKey());
             List<AuditEntry> all = chain.getValue();
             for (int from = 0; from < all.size(); from += MAX_GROUP) {
-                rows.add(row(chain.getKey(), all.subList(from, Math.min(from + MAX_GROUP, all.size())), head, stored));
+                rows.add(row(chain.getKey(), all.subList(from, Math.min(from + MAX_GROUP, all.size())), head, stored, compact));
                 AuditEntry last = stored.getLast();
                 head = new Head(chain.getKey(), last.seq(), last.hash());
             }
@@ -122,22 +136,34 @@ public final class AuditStore {
         return stored;
     }
 
-    /** One row: the drafts chained after {@code head} (null: the chain's first), each added to {@code stored}. */
-    private static Object[] row(String workspaceId, List<AuditEntry> group, Head head, List<AuditEntry> stored) {
+    /**
+     * One row: the drafts chained after {@code head} (null: the chain's first), each added to {@code stored}; the first
+     * entry as its export line, the others too or, when {@code compact}, as compact lines.
+     */
+    private static Object[] row(String workspaceId, List<AuditEntry> group, Head head, List<AuditEntry> stored, boolean compact) {
         long seq = head == null ? 0 : head.seq();
         String previous = head == null ? AuditEntry.GENESIS : head.hash();
         String firstId = AuditEntry.newGroupId(group.getFirst().at());
-        StringBuilder lines = new StringBuilder(group.size() * 1024);
+        StringBuilder lines = new StringBuilder(compact ? 1024 + group.size() * 160 : group.size() * 1024);
         long minAt = Long.MAX_VALUE;
         long maxAt = Long.MIN_VALUE;
+        AuditEntry last = null;
         for (int i = 0; i < group.size(); i++) {
-            AuditEntry.Chained entry = group.get(i).chained(++seq, AuditEntry.entryId(firstId, i), previous);
-            if (i > 0) lines.append('\n');
-            lines.append(entry.line());
-            previous = entry.entry().hash();
-            minAt = Math.min(minAt, entry.entry().at());
-            maxAt = Math.max(maxAt, entry.entry().at());
-            stored.add(entry.entry());
+            AuditEntry entry;
+            if (i > 0 && compact) {
+                entry = group.get(i).chainedEntry(++seq, AuditEntry.entryId(firstId, i), previous);
+                lines.append('\n').append(entry.compactLine(last));
+            } else {
+                AuditEntry.Chained chained = group.get(i).chained(++seq, AuditEntry.entryId(firstId, i), previous);
+                entry = chained.entry();
+                if (i > 0) lines.append('\n');
+                lines.append(chained.line());
+            }
+            previous = entry.hash();
+            minAt = Math.min(minAt, entry.at());
+            maxAt = Math.max(maxAt, entry.at());
+            stored.add(entry);
+            last = entry;
         }
         return new Object[] {workspaceId, seq - group.size() + 1, seq, firstId, minAt, maxAt, previous, lines.toString()};
     }

@@ -554,6 +554,95 @@ abstract class AuditContract {
         }
     }
 
+    /**
+     * Eight reads at once while the audit table is held, so their entries are group-committed together: returns the
+     * largest group of reads that holds them (two groups at most: the writer may have taken the first before it waited).
+     */
+    private static AuditStore.Group groupOfReads(TestServer t, String path) throws Exception {
+        String ws = t.server.database().read(c -> Sql.one(c, "SELECT id FROM workspace WHERE slug = 'acme'", r -> r.getString(1)));
+        long before = groups(t, ws).getLast().lastSeq();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<HttpResult>> reads = new ArrayList<>();
+            try (var held = HeldTransaction.write(t.server.database(), c -> {
+                if (Dialect.of(c) == Dialect.POSTGRESQL) {
+                    try (var st = c.createStatement()) {
+                        st.execute("LOCK TABLE audit_block IN EXCLUSIVE MODE");
+                    }
+                }
+            })) {
+                for (int i = 0; i < 8; i++) reads.add(pool.submit(() -> t.get(path, t.ownerToken)));
+                Await.until("the reads' entries wait", Duration.ofSeconds(10), Duration.ofMillis(5), () -> t.server.auditEvents().backlog() >= 8);
+            }
+            for (Future<HttpResult> read : reads) assertThat(read.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+        } finally {
+            pool.shutdownNow();
+        }
+        AuditStore.Group largest = groups(t, ws).stream().filter(g -> g.seq() > before)
+                .max(java.util.Comparator.comparingLong(g -> g.lastSeq() - g.seq())).orElseThrow();
+        assertThat(largest.lastSeq() - largest.seq()).as("a group of at least four reads").isGreaterThanOrEqualTo(3);
+        return largest;
+    }
+
+    /**
+     * A group of reads is stored compactly (each entry after the first holds what differs from the one before), and reads
+     * back, verifies and exports as the full entries.
+     */
+    @Test
+    void aGroupOfReadsIsStoredCompactlyAndReadsBackWhole() throws Exception {
+        try (TestServer t = TestServer.start(backend())) {
+            String path = readableSecret(t, "value-that-must-not-leak-4");
+            AuditStore.Group group = groupOfReads(t, path);
+            String[] lines = group.lines().split("\n");
+            assertThat(lines[0]).startsWith("{\"workspaceId\":").contains("\"secrets\":[\"TOKEN\"]");
+            for (int i = 1; i < lines.length; i++) {
+                assertThat(lines[i]).startsWith("{\"seq\":").contains("\"requestId\":").doesNotContain("TOKEN").doesNotContain("\"projectId\"");
+                assertThat(lines[i].length()).as(lines[i]).isLessThan(lines[0].length() / 3);
+            }
+            List<AuditEntry> entries = group.entries();
+            assertThat(entries).extracting(AuditEntry::requestId).doesNotHaveDuplicates();
+            for (AuditEntry e : entries) {
+                JsonNode one = t.get(AUDIT + "/" + e.id(), t.ownerToken).json();
+                assertThat(one.get("action").asText()).isEqualTo("view");
+                assertThat(one.get("requestId").asText()).isEqualTo(e.requestId());
+                assertThat(one.get("after").get("secrets").get(0).asText()).isEqualTo("TOKEN");
+                assertThat(one.get("clientAddress").asText()).isEqualTo("127.0.0.1");
+            }
+            assertThat(verify(t).get("intact").asBoolean()).isTrue();
+            // the export holds each entry whole, hashed as its canonical form
+            String exported = t.get(AUDIT + "/export", t.ownerToken).body();
+            for (AuditEntry e : entries) {
+                String line = exported.lines().filter(l -> l.contains("\"id\":\"" + e.id() + "\"")).findFirst().orElseThrow();
+                assertThat(line).isEqualTo(e.exportLine()).contains("\"secrets\":[\"TOKEN\"]").doesNotContain("value-that-must-not-leak-4");
+            }
+        }
+    }
+
+    /** On a server of its own with its triggers off, edits a group of reads' lines and expects the chain to break there. */
+    private void editedReadsBreakAt(java.util.function.Consumer<List<String>> edit, int at, int found, String problem) throws Exception {
+        try (TestServer t = tampered()) {
+            AuditStore.Group group = groupOfReads(t, readableSecret(t, "value"));
+            rewrite(t, group, edit);
+            brokenAt(verify(t), group.seq() + at, group.entries().get(found).id(), problem);
+        }
+    }
+
+    @Test
+    void tamperingWithACompactGroupIsFoundAtItsEntry() throws Exception {
+        // a field of a compact line
+        editedReadsBreakAt(lines -> lines.set(2, lines.get(2).replaceFirst("\"requestId\":\"[^\"]*\"", "\"requestId\":\"forged\"")), 2, 2,
+                "changed");
+        // a field the later lines inherit, changed in the first line: found there
+        editedReadsBreakAt(lines -> lines.set(0, lines.getFirst().replace("\"clientAddress\":\"127.0.0.1\"", "\"clientAddress\":\"10.6.6.6\"")),
+                0, 0, "changed");
+        // a field added to a compact line (it inherited it before)
+        editedReadsBreakAt(lines -> lines.set(1, lines.get(1).replace("\"hash\"", "\"clientAddress\":\"10.6.6.6\",\"hash\"")), 1, 1,
+                "changed");
+        // a line removed, and two swapped: the entry found in its place is named
+        editedReadsBreakAt(lines -> lines.remove(1), 1, 2, "removed");
+        editedReadsBreakAt(lines -> java.util.Collections.swap(lines, 1, 2), 1, 2, "sequence");
+    }
+
     @Test
     void twoNodesWritingAtOnceKeepOneChain() throws Exception {
         if (backend() != Backend.POSTGRESQL) return; // one SQLite file has one writer process

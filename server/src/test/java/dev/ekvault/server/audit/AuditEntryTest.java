@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * An entry's canonical line is written by hand for speed; the chain's hashes (and every hash stored before) rest on it
@@ -62,6 +63,61 @@ class AuditEntryTest {
         assertThat(AuditLog.flatCanonical(Map.of("fraction", 1.5))).isNull();
         assertThat(AuditLog.flatCanonical(Map.of("lists", List.of(List.of("a"))))).isNull();
         assertThat(AuditLog.canonical(nested)).isEqualTo(mapper.writeValueAsString(nested)).isEqualTo("{\"nested\":{\"a\":1,\"b\":2},\"x\":\"y\"}");
+    }
+
+    /** The hash is SHA-256 of the line's UTF-8 bytes, whether the line is ASCII (hashed from a reused buffer) or not. */
+    @Test
+    void theHashIsSha256OfTheUtf8Line() throws Exception {
+        java.security.MessageDigest reference = java.security.MessageDigest.getInstance("SHA-256");
+        for (String text : AWKWARD) {
+            String line = "{\"x\":\"" + text + "\"}" + "y".repeat(3000); // past the reused buffer's first size too
+            assertThat(AuditEntry.sha256(line)).as(text)
+                    .isEqualTo(java.util.HexFormat.of().formatHex(reference.digest(line.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+        }
+    }
+
+    /**
+     * A compact line holds only what differs from the entry before it, and reads back as exactly the entry it was
+     * written from: fields that stay, change, become null or stop being null, awkward text among them.
+     */
+    @Test
+    void aCompactLineReadsBackAsItsEntry() {
+        AuditEntry.Chained first = new AuditEntry("ws", 0, null, 1_000L, "user", "cred", "static", "10.0.0.1", "req-0", "view", "secret",
+                null, "prj", "env", null, "{\"secrets\":[\"A\",\"B\"]}", "success", null, null).chained(7, AuditEntry.newGroupId(1_000L), "prev");
+        String firstId = first.entry().id();
+        AuditEntry previous = AuditEntry.parse(first.line());
+        assertThat(previous).isEqualTo(first.entry());
+        AuditEntry head = previous;
+        for (int i = 0; i < AWKWARD.size(); i++) {
+            String text = AWKWARD.get(i);
+            boolean odd = i % 2 == 1;
+            AuditEntry draft = new AuditEntry("ws", 0, null, odd ? previous.at() : previous.at() + 1, "user", odd ? null : "cred", "static",
+                    text, "req-" + i, "view", "secret", odd ? text : null, "prj", "env", odd ? "{\"was\":true}" : null,
+                    odd ? previous.afterJson() : "{\"secrets\":[" + "\"" + i + "\"]}", "success", null, null);
+            AuditEntry entry = draft.chainedEntry(previous.seq() + 1, AuditEntry.entryId(firstId, i + 1), previous.hash());
+            assertThat(entry.hash()).isEqualTo(AuditEntry.sha256(entry.canonical()));
+            String line = entry.compactLine(previous);
+            assertThat(line).as("only what differs").doesNotContain("\"projectId\"").doesNotContain("\"prevHash\"").doesNotContain("\"id\"");
+            assertThat(AuditEntry.parse(line, previous, head)).as(line).isEqualTo(entry);
+            previous = entry;
+        }
+        // a read like the one before it, another request: a short line, not the whole entry again
+        AuditEntry again = new AuditEntry("ws", 0, null, previous.at(), previous.actorUserId(), previous.credentialId(), "static",
+                previous.clientAddress(), "req-again", "view", "secret", previous.entityId(), "prj", "env", previous.beforeJson(),
+                previous.afterJson(), "success", null, null).chainedEntry(previous.seq() + 1, AuditEntry.entryId(firstId, AWKWARD.size() + 1),
+                previous.hash());
+        AuditEntry last = previous;
+        String line = again.compactLine(last);
+        assertThat(line).isEqualTo("{\"seq\":" + again.seq() + ",\"requestId\":\"req-again\",\"hash\":\"" + again.hash() + "\"}");
+        assertThat(AuditEntry.parse(line, last, head)).isEqualTo(again);
+        // a compact line may not name its id or previous hash (they are implied), nor stand first in its group
+        assertThatThrownBy(() -> AuditEntry.parse(line.replace("{\"seq\":" + again.seq(), "{\"seq\":" + again.seq() + ",\"id\":\"x\""), last, head))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> AuditEntry.parse(line.replace("\"hash\"", "\"prevHash\":\"x\",\"hash\""), last, head))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> AuditEntry.parse(line.replace("{\"seq\":" + again.seq(), "{\"seq\":" + head.seq()), last, head))
+                .as("a sequence number not after the group's first").isInstanceOf(IllegalArgumentException.class);
+        assertThat(AuditEntry.parse(line).workspaceId()).as("read as a first line, nothing is inherited").isNull();
     }
 
     /** The canonical line as the generator writes it (how entries were written before, and how a reader may). */
