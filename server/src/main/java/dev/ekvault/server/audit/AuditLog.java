@@ -126,7 +126,6 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
         }
     }
 
-    private static final com.fasterxml.jackson.core.io.JsonStringEncoder ESCAPES = com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance();
 
     /**
      * {@link #canonical} written by hand, exactly as the mapper writes it (keys in {@code String} order, no spaces, text
@@ -141,7 +140,7 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
         StringBuilder out = new StringBuilder(32 * keys.length + 2).append('{');
         for (int i = 0; i < keys.length; i++) {
             if (i > 0) out.append(',');
-            quoted(out, keys[i]).append(':');
+            AuditEntry.quoted(out, keys[i]).append(':');
             Object value = fields.get(keys[i]);
             if (value instanceof java.util.List<?> list) {
                 out.append('[');
@@ -161,7 +160,7 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
     private static boolean scalar(StringBuilder out, Object value) {
         switch (value) {
             case null -> out.append("null");
-            case String text -> quoted(out, text);
+            case String text -> AuditEntry.quoted(out, text);
             case Boolean b -> out.append(b.booleanValue());
             case Integer n -> out.append(n.intValue());
             case Long n -> out.append(n.longValue());
@@ -172,11 +171,6 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
         return true;
     }
 
-    private static StringBuilder quoted(StringBuilder out, String text) {
-        out.append('"');
-        ESCAPES.quoteAsString(text, out);
-        return out.append('"');
-    }
 
     /**
      * A chain's verification: how many entries matched, and where the chain first breaks — the sequence number due

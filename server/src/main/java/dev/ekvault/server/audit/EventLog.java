@@ -154,50 +154,60 @@ public final class EventLog implements AutoCloseable {
     private void writeGroups() {
         List<Pending> group = new ArrayList<>();
         while (!closed || !queue.isEmpty()) {
+            Pending first;
             try {
-                Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
-                if (first == null) continue;
-                group.add(first);
-                // groups start at most every MIN_INTERVAL: an entry that finds the writer idle for that long is written
-                // at once (no added wait at a low rate); under load, the entries of that interval share one commit
-                // instead of each waking the writer for a group of two or three
-                long wait = lastGroup + MIN_INTERVAL_NANOS - System.nanoTime();
-                if (wait > 0) LockSupport.parkNanos(wait);
-                lastGroup = System.nanoTime();
-                queue.drainTo(group, MAX_GROUP - 1);
-                writing = group.toArray(Pending[]::new);
-                List<AuditEntry> drafts = new ArrayList<>(held.size() + group.size());
-                drafts.addAll(held);
-                for (Pending p : group) drafts.add(p.draft());
-                List<AuditEntry> written = database.write(c -> store.appendCompact(c, drafts));
-                groupFailures.succeeded();
-                forgetHeld();
-                group.forEach(p -> p.durable().complete(null));
-                device.write(written);
+                first = queue.poll(200, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                group.forEach(p -> p.durable().completeExceptionally(e));
                 return;
-            } catch (RuntimeException e) {
-                groupFailures.failed(e); // those requests are refused (503 when the database is away), exchanges held
-                boolean unavailable = DatabaseUnavailable.in(e) != null;
-                for (Pending p : group) {
-                    if (unavailable && p.mayBeHeld() && held.size() < MAX_HELD) {
-                        held.add(p.draft());
-                        p.durable().complete(null);
-                    } else {
-                        p.durable().completeExceptionally(e);
-                    }
-                }
-                heldCount = held.size();
-            } catch (Error e) {
-                LOG.warning("a group of " + group.size() + " audit entries was not written (" + e.getClass().getSimpleName()
-                        + "); those requests are refused");
-                group.forEach(p -> p.durable().completeExceptionally(e));
-            } finally {
-                group.clear();
-                writing = NONE;
             }
+            if (first != null) writeGroup(first, group);
+        }
+    }
+
+    /**
+     * Writes {@code first} and what queued behind it as one group, and answers their requests. A method of its own, not
+     * the body of the writer's loop: a loop that never returns is compiled on the stack, and the JIT compiled and
+     * discarded that compilation again and again half a minute into a load.
+     */
+    private void writeGroup(Pending first, List<Pending> group) {
+        try {
+            group.add(first);
+            // groups start at most every MIN_INTERVAL: an entry that finds the writer idle for that long is written
+            // at once (no added wait at a low rate); under load, the entries of that interval share one commit
+            // instead of each waking the writer for a group of two or three
+            long wait = lastGroup + MIN_INTERVAL_NANOS - System.nanoTime();
+            if (wait > 0) LockSupport.parkNanos(wait);
+            lastGroup = System.nanoTime();
+            queue.drainTo(group, MAX_GROUP - 1);
+            writing = group.toArray(Pending[]::new);
+            List<AuditEntry> drafts = new ArrayList<>(held.size() + group.size());
+            drafts.addAll(held);
+            for (Pending p : group) drafts.add(p.draft());
+            List<AuditEntry> written = database.write(c -> store.appendCompact(c, drafts));
+            groupFailures.succeeded();
+            forgetHeld();
+            group.forEach(p -> p.durable().complete(null));
+            device.write(written);
+        } catch (RuntimeException e) {
+            groupFailures.failed(e); // those requests are refused (503 when the database is away), exchanges held
+            boolean unavailable = DatabaseUnavailable.in(e) != null;
+            for (Pending p : group) {
+                if (unavailable && p.mayBeHeld() && held.size() < MAX_HELD) {
+                    held.add(p.draft());
+                    p.durable().complete(null);
+                } else {
+                    p.durable().completeExceptionally(e);
+                }
+            }
+            heldCount = held.size();
+        } catch (Error e) {
+            LOG.warning("a group of " + group.size() + " audit entries was not written (" + e.getClass().getSimpleName()
+                    + "); those requests are refused");
+            group.forEach(p -> p.durable().completeExceptionally(e));
+        } finally {
+            group.clear();
+            writing = NONE;
         }
     }
 
