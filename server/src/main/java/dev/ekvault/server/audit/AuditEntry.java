@@ -169,11 +169,13 @@ public record AuditEntry(String workspaceId, long seq, String id, long at, Strin
             System.arraycopy(inherited, 0, text, 0, text.length);
             number[1] = previous.at;
         }
+        int seen = 0; // a bit per field of FIELDS
         try (JsonParser p = JSON.createParser(line)) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw new IllegalArgumentException("an audit line is a JSON object");
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
                 JsonToken value = p.nextToken();
+                seen |= 1 << field(name);
                 switch (name) {
                     case "seq" -> number[0] = integer(p, value);
                     case "at" -> number[1] = integer(p, value);
@@ -190,6 +192,9 @@ public record AuditEntry(String workspaceId, long seq, String id, long at, Strin
         } catch (IOException e) {
             throw new IllegalArgumentException("an audit line is not JSON", e);
         }
+        // an export line names every field (a null one as null); a compact line at least its sequence number and hash
+        int required = compact ? 1 << 1 | 1 << 18 : (1 << FIELDS.length) - 1;
+        if ((seen & required) != required) throw new IllegalArgumentException("an audit line lacks a field");
         if (compact) {
             long index = number[0] - first.seq;
             if (index <= 0 || index > 0xFFFF) throw new IllegalArgumentException("a compact audit line's sequence number is outside its group");

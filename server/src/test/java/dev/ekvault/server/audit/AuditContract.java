@@ -609,6 +609,11 @@ abstract class AuditContract {
                 assertThat(one.get("clientAddress").asText()).isEqualTo("127.0.0.1");
             }
             assertThat(verify(t).get("intact").asBoolean()).isTrue();
+            // the query's filters find the entries whose fields a compact line inherits (the database's coarse test reads
+            // the group's text, where each value is written once)
+            List<String> found = entries(t, "action=view&credential=" + ownerCredentialId(t) + "&limit=200").stream()
+                    .map(e -> e.get("id").asText()).toList();
+            assertThat(found).containsAll(entries.stream().map(AuditEntry::id).toList());
             // the export holds each entry whole, hashed as its canonical form
             String exported = t.get(AUDIT + "/export", t.ownerToken).body();
             for (AuditEntry e : entries) {
@@ -641,6 +646,12 @@ abstract class AuditContract {
         // a line removed, and two swapped: the entry found in its place is named
         editedReadsBreakAt(lines -> lines.remove(1), 1, 2, "removed");
         editedReadsBreakAt(lines -> java.util.Collections.swap(lines, 1, 2), 1, 2, "sequence");
+        // the group's first line removed: a compact line cannot stand first (it names neither its id nor the hash before)
+        try (TestServer t = tampered()) {
+            AuditStore.Group group = groupOfReads(t, readableSecret(t, "value"));
+            rewrite(t, group, lines -> lines.removeFirst());
+            brokenAt(verify(t), group.seq(), group.firstId(), "does not read as entries");
+        }
     }
 
     @Test

@@ -117,7 +117,11 @@ class AuditEntryTest {
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> AuditEntry.parse(line.replace("{\"seq\":" + again.seq(), "{\"seq\":" + head.seq()), last, head))
                 .as("a sequence number not after the group's first").isInstanceOf(IllegalArgumentException.class);
-        assertThat(AuditEntry.parse(line).workspaceId()).as("read as a first line, nothing is inherited").isNull();
+        assertThatThrownBy(() -> AuditEntry.parse(line)).as("read as a first line, it lacks the fields it did not repeat")
+                .isInstanceOf(IllegalArgumentException.class);
+        // an export line names every field
+        String full = first.line();
+        assertThatThrownBy(() -> AuditEntry.parse(full.replace(",\"outcome\":\"success\"", ""))).isInstanceOf(IllegalArgumentException.class);
     }
 
     /** The canonical line as the generator writes it (how entries were written before, and how a reader may). */
