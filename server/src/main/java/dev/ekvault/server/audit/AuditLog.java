@@ -220,7 +220,7 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
             }
             for (AuditEntry entry : entries) {
                 String problem = entry.seq() != due ? "sequence " + entry.seq() + " where " + due + " was due (an entry was removed or inserted)"
-                        : !entry.prevHash().equals(previous) ? "its previous hash is not the hash of the entry before it (entries were removed, inserted or reordered)"
+                        : !previous.equals(entry.prevHash()) ? "its previous hash is not the hash of the entry before it (entries were removed, inserted or reordered)"
                         : !entry.computeHash().equals(entry.hash()) ? "its content does not give its hash (the entry was changed)"
                         : null;
                 if (problem != null) {

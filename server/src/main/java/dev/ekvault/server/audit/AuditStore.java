@@ -77,14 +77,15 @@ public final class AuditStore {
         String columnsProblem(List<AuditEntry> entries) {
             AuditEntry first = entries.getFirst();
             AuditEntry last = entries.getLast();
-            if (first.seq() != seq || last.seq() != lastSeq || !first.id().equals(firstId) || !last.hash().equals(hash)) {
+            // the row's columns first: a tampered line may hold null anywhere
+            if (first.seq() != seq || last.seq() != lastSeq || !firstId.equals(first.id()) || !hash.equals(last.hash())) {
                 return "its group's row does not match its entries (sequence numbers, id or hash)";
             }
             long min = Long.MAX_VALUE;
             long max = Long.MIN_VALUE;
             for (int i = 0; i < entries.size(); i++) {
                 AuditEntry e = entries.get(i);
-                if (!e.workspaceId().equals(workspaceId) || !e.id().equals(AuditEntry.entryId(firstId, i))) {
+                if (!workspaceId.equals(e.workspaceId()) || !AuditEntry.entryId(firstId, i).equals(e.id())) {
                     return "its group's row does not match its entries (workspace or id)";
                 }
                 min = Math.min(min, e.at());

@@ -478,6 +478,9 @@ abstract class AuditContract {
         // the third entry of a group of several
         editedGroupBreaksAt(lines -> lines.set(2, lines.get(2).replace("\"outcome\":\"success\"", "\"outcome\":\"failure\"")), 2, 2,
                 "changed");
+        // fields set to null: reported like any other change, not a failure of the verification
+        editedGroupBreaksAt(lines -> lines.set(2, lines.get(2).replaceFirst("\"prevHash\":\"[0-9a-f]+\"", "\"prevHash\":null")
+                .replaceFirst("\"hash\":\"[0-9a-f]+\"", "\"hash\":null")), 2, 2, "previous hash");
     }
 
     @Test
