@@ -175,13 +175,13 @@ public record AuditEntry(String workspaceId, long seq, String id, long at, Strin
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
                 JsonToken value = p.nextToken();
-                seen |= 1 << field(name);
+                int at = field(name);
+                seen |= 1 << at;
                 switch (name) {
                     case "seq" -> number[0] = integer(p, value);
                     case "at" -> number[1] = integer(p, value);
-                    case "before", "after" -> text[field(name)] = raw(p, value, line);
+                    case "before", "after" -> text[at] = raw(p, value, line);
                     default -> {
-                        int at = field(name);
                         if (compact && (at == 2 || at == 17)) throw new IllegalArgumentException("a compact audit line names no " + name);
                         if (value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NULL) throw new IllegalArgumentException(name + " is not text");
                         text[at] = value == JsonToken.VALUE_NULL ? null : p.getText();
@@ -196,6 +196,7 @@ public record AuditEntry(String workspaceId, long seq, String id, long at, Strin
         int required = compact ? 1 << 1 | 1 << 18 : (1 << FIELDS.length) - 1;
         if ((seen & required) != required) throw new IllegalArgumentException("an audit line lacks a field");
         if (compact) {
+            if (first.id == null || groupId(first.id) == null) throw new IllegalArgumentException("a compact audit line follows a first line without an id");
             long index = number[0] - first.seq;
             if (index <= 0 || index > 0xFFFF) throw new IllegalArgumentException("a compact audit line's sequence number is outside its group");
             text[2] = entryId(first.id, (int) index);

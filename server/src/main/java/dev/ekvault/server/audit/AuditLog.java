@@ -126,7 +126,6 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
         }
     }
 
-
     /**
      * {@link #canonical} written by hand, exactly as the mapper writes it (keys in {@code String} order, no spaces, text
      * escaped by Jackson's own encoder), for the common fields: text, booleans, whole numbers, nulls and lists of text.
@@ -170,7 +169,6 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
         }
         return true;
     }
-
 
     /**
      * A chain's verification: how many entries matched, and where the chain first breaks — the sequence number due

@@ -655,6 +655,12 @@ abstract class AuditContract {
             rewrite(t, group, lines -> lines.removeFirst());
             brokenAt(verify(t), group.seq(), group.firstId(), "does not read as entries");
         }
+        // the first line's id, which the compact lines' ids derive from, set to null
+        try (TestServer t = tampered()) {
+            AuditStore.Group group = groupOfReads(t, readableSecret(t, "value"));
+            rewrite(t, group, lines -> lines.set(0, lines.getFirst().replaceFirst("\"id\":\"[^\"]*\"", "\"id\":null")));
+            brokenAt(verify(t), group.seq(), group.firstId(), "does not read as entries");
+        }
     }
 
     @Test
