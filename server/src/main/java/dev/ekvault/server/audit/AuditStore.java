@@ -98,21 +98,12 @@ public final class AuditStore {
     /**
      * Appends entries, in order, to their workspaces' chains inside the caller's transaction: each draft's seq, id,
      * prevHash and hash are ignored and set here. Each chain's head is locked and read once, and each workspace's
-     * entries become one row (several past {@value #MAX_GROUP} entries). Returns the stored entries.
+     * entries become one row (several past {@value #MAX_GROUP} entries): the first entry as its export line, each later
+     * one as a compact line ({@link AuditEntry#compactLine}, what differs from the entry before). The entries of one
+     * row repeat most of their fields: reads of the same secrets differ in the time and the request, a bulk create's in
+     * the secret. Returns the stored entries.
      */
     public List<AuditEntry> append(Connection c, List<AuditEntry> drafts) throws SQLException {
-        return append(c, drafts, false);
-    }
-
-    /**
-     * {@link #append}, each group's entries after its first stored as compact lines ({@link AuditEntry#compactLine}):
-     * for the groups of reads and exchanges, which repeat most of their fields from one entry to the next.
-     */
-    public List<AuditEntry> appendCompact(Connection c, List<AuditEntry> drafts) throws SQLException {
-        return append(c, drafts, true);
-    }
-
-    private List<AuditEntry> append(Connection c, List<AuditEntry> drafts, boolean compact) throws SQLException {
         boolean postgres = Dialect.of(c) == Dialect.POSTGRESQL;
         Map<String, List<AuditEntry>> byWorkspace = new LinkedHashMap<>();
         for (AuditEntry draft : drafts) byWorkspace.computeIfAbsent(draft.workspaceId(), w -> new ArrayList<>()).add(draft);
@@ -128,7 +119,7 @@ public final class AuditStore {
             Head head = heads.get(chain.getKey());
             List<AuditEntry> all = chain.getValue();
             for (int from = 0; from < all.size(); from += MAX_GROUP) {
-                rows.add(row(chain.getKey(), all.subList(from, Math.min(from + MAX_GROUP, all.size())), head, stored, compact));
+                rows.add(row(chain.getKey(), all.subList(from, Math.min(from + MAX_GROUP, all.size())), head, stored));
                 AuditEntry last = stored.getLast();
                 head = new Head(chain.getKey(), last.seq(), last.hash());
             }
@@ -139,25 +130,24 @@ public final class AuditStore {
 
     /**
      * One row: the drafts chained after {@code head} (null: the chain's first), each added to {@code stored}; the first
-     * entry as its export line, the others too or, when {@code compact}, as compact lines.
+     * entry as its export line, the others as compact lines.
      */
-    private static Object[] row(String workspaceId, List<AuditEntry> group, Head head, List<AuditEntry> stored, boolean compact) {
+    private static Object[] row(String workspaceId, List<AuditEntry> group, Head head, List<AuditEntry> stored) {
         long seq = head == null ? 0 : head.seq();
         String previous = head == null ? AuditEntry.GENESIS : head.hash();
         String firstId = AuditEntry.newGroupId(group.getFirst().at());
-        StringBuilder lines = new StringBuilder(compact ? 1024 + group.size() * 160 : group.size() * 1024);
+        StringBuilder lines = new StringBuilder(1024 + group.size() * 200);
         long minAt = Long.MAX_VALUE;
         long maxAt = Long.MIN_VALUE;
         AuditEntry last = null;
         for (int i = 0; i < group.size(); i++) {
             AuditEntry entry;
-            if (i > 0 && compact) {
+            if (i > 0) {
                 entry = group.get(i).chainedEntry(++seq, AuditEntry.entryId(firstId, i), previous);
                 lines.append('\n').append(entry.compactLine(last));
             } else {
                 AuditEntry.Chained chained = group.get(i).chained(++seq, AuditEntry.entryId(firstId, i), previous);
                 entry = chained.entry();
-                if (i > 0) lines.append('\n');
                 lines.append(chained.line());
             }
             previous = entry.hash();

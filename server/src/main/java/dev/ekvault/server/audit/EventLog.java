@@ -184,7 +184,7 @@ public final class EventLog implements AutoCloseable {
             List<AuditEntry> drafts = new ArrayList<>(held.size() + group.size());
             drafts.addAll(held);
             for (Pending p : group) drafts.add(p.draft());
-            List<AuditEntry> written = database.write(c -> store.appendCompact(c, drafts));
+            List<AuditEntry> written = database.write(c -> store.append(c, drafts));
             groupFailures.succeeded();
             forgetHeld();
             group.forEach(p -> p.durable().complete(null));

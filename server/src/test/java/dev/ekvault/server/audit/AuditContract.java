@@ -475,12 +475,14 @@ abstract class AuditContract {
             rewrite(t, one, lines -> lines.set(0, lines.getFirst().replace("\"clientAddress\":\"127.0.0.1\"", "\"clientAddress\":\"10.6.6.6\"")));
             brokenAt(verify(t), one.seq(), one.firstId(), "changed");
         }
-        // the third entry of a group of several
-        editedGroupBreaksAt(lines -> lines.set(2, lines.get(2).replace("\"outcome\":\"success\"", "\"outcome\":\"failure\"")), 2, 2,
+        // the third entry of a group of several (stored compactly: it names only what differs from the entry before, so
+        // the outcome it inherits is written into it)
+        editedGroupBreaksAt(lines -> lines.set(2, lines.get(2).replace("\"hash\":\"", "\"outcome\":\"failure\",\"hash\":\"")), 2, 2,
                 "changed");
-        // fields set to null: reported like any other change, not a failure of the verification
-        editedGroupBreaksAt(lines -> lines.set(2, lines.get(2).replaceFirst("\"prevHash\":\"[0-9a-f]+\"", "\"prevHash\":null")
-                .replaceFirst("\"hash\":\"[0-9a-f]+\"", "\"hash\":null")), 2, 2, "previous hash");
+        // fields set to null in the group's first line (the one that names them all): reported like any other change, not
+        // a failure of the verification
+        editedGroupBreaksAt(lines -> lines.set(0, lines.get(0).replaceFirst("\"prevHash\":\"[0-9a-f]+\"", "\"prevHash\":null")
+                .replaceFirst("\"hash\":\"[0-9a-f]+\"", "\"hash\":null")), 0, 0, "previous hash");
     }
 
     @Test
@@ -622,6 +624,45 @@ abstract class AuditContract {
             for (AuditEntry e : entries) {
                 String line = exported.lines().filter(l -> l.contains("\"id\":\"" + e.id() + "\"")).findFirst().orElseThrow();
                 assertThat(line).isEqualTo(e.exportLine()).contains("\"secrets\":[\"TOKEN\"]").doesNotContain("value-that-must-not-leak-4");
+            }
+        }
+    }
+
+    /**
+     * A write's entries are one group stored compactly too (a bulk create of 50 secrets is about a hundred entries that
+     * differ in little but the secret), and they read back, verify and export whole.
+     */
+    @Test
+    void aWriteGroupIsStoredCompactlyAndReadsBackWhole() {
+        try (TestServer t = TestServer.start(backend())) {
+            t.createProject("bulk");
+            String env = t.createEnvironment("bulk", "production", false);
+            t.createSecrets("bulk", List.of(env), Map.of("ALPHA", "value-that-must-not-leak-5", "BRAVO", "value-that-must-not-leak-6",
+                    "CHARLIE", "value-that-must-not-leak-7"));
+            AuditStore.Group group = groups(t, workspaceId(t)).getLast();
+            String[] lines = group.lines().split("\n");
+            assertThat(lines).as("a create and a value for each secret").hasSize(6);
+            assertThat(lines[0]).startsWith("{\"workspaceId\":");
+            for (int i = 1; i < lines.length; i++) {
+                assertThat(lines[i]).startsWith("{\"seq\":").doesNotContain("\"clientAddress\"").doesNotContain("\"workspaceId\"");
+                assertThat(lines[i].length()).as(lines[i]).isLessThan(lines[0].length());
+            }
+            List<AuditEntry> entries = group.entries();
+            assertThat(entries).extracting(AuditEntry::entityType).containsOnly("secret", "secret-value");
+            for (AuditEntry e : entries) {
+                JsonNode one = t.get(AUDIT + "/" + e.id(), t.ownerToken).json();
+                assertThat(one.get("action").asText()).isEqualTo("create");
+                assertThat(one.get("entityId").asText()).isEqualTo(e.entityId());
+                assertThat(one.get("clientAddress").asText()).isEqualTo("127.0.0.1");
+            }
+            assertThat(entries.stream().filter(e -> e.entityType().equals("secret")).map(e -> e.afterJson()))
+                    .anySatisfy(after -> assertThat(after).contains("\"name\":\"ALPHA\""))
+                    .anySatisfy(after -> assertThat(after).contains("\"name\":\"CHARLIE\""));
+            assertThat(verify(t).get("intact").asBoolean()).isTrue();
+            String exported = t.get(AUDIT + "/export", t.ownerToken).body();
+            for (AuditEntry e : entries) {
+                String line = exported.lines().filter(l -> l.contains("\"id\":\"" + e.id() + "\"")).findFirst().orElseThrow();
+                assertThat(line).isEqualTo(e.exportLine()).doesNotContain("value-that-must-not-leak");
             }
         }
     }
