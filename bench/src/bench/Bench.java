@@ -28,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -81,6 +82,17 @@ public final class Bench {
     final List<Row> rows = new ArrayList<>();
     final Map<String, String> versions = new LinkedHashMap<>();
     final List<String> notes = new ArrayList<>();
+    /**
+     * The disk's syncs beside each row whose every answer waits for one (writes; the fixed-rate audited reads), by
+     * scenario: a target on such a row's latency is judged only when the disk itself did not stall past it (DiskProbe).
+     */
+    final Map<String, DiskProbe.Result> diskSyncs = new LinkedHashMap<>();
+    /** The run's own database is PostgreSQL (--postgres); the PostgreSQL rows of a SQLite run are measured after. */
+    boolean onPostgres;
+    /** The bulk-create rate the issue measured before any of this work (issue 16, 3), on the run's own database. */
+    double bulkBefore = 83;
+    /** Rows whose answers each wait for a sync (wrk modes that write). */
+    static final Set<String> SYNCED_MODES = Set.of("bulk", "update");
     final List<Proc> started = new ArrayList<>();
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -173,6 +185,8 @@ public final class Bench {
         versions.put("ek", git("describe", "--always", "--dirty"));
         versions.put("wrk", firstLine(exec(List.of("wrk", "-v"))));
         versions.put("database", postgresUrl == null ? "embedded SQLite" : "PostgreSQL " + postgresVersion());
+        onPostgres = postgresUrl != null;
+        if (onPostgres) bulkBefore = 56;
         versions.put("server JVM options", System.getProperty("bench.serverJavaOpts", ""));
         versions.put("load", "wrk -t" + threads + " -c" + connections + ", " + warmup + " s warm-up then " + duration
                 + " s per scenario; fixed rate: open-loop Java client, 16 connections");
@@ -784,6 +798,33 @@ public final class Bench {
         return file;
     }
 
+    static final double FIXED_RATE_P99_MS = 5;
+    static final double BULK_P99_MS = 200;
+    static final double UPDATE_P999_MS = 100;
+    /** A latency target is not judged when the disk spent more than this share of the row in syncs longer than it. */
+    static final double MAX_STALLED_SHARE = 0.01;
+
+    void diskSynced(String scenario, DiskProbe.Result disk, double thresholdMs) {
+        diskSyncs.put(scenario, disk);
+        notes.add(scenario + ": " + disk.summary(thresholdMs));
+        log("  " + disk.summary(thresholdMs));
+    }
+
+    /**
+     * A p99 target on a row whose answers each wait for a sync: met, not met, or not judged when the disk's own syncs
+     * took longer than the target for more than {@value #MAX_STALLED_SHARE} of the row (no grouping of commits gets a
+     * p99 under the target then: every commit waits out the stall in the kernel).
+     */
+    String checkP99(String what, Row row, double targetMs) {
+        String figure = String.format(Locale.ROOT, "%.2f ms", row.p99Ms);
+        DiskProbe.Result disk = diskSyncs.get(row.scenario);
+        if (disk != null && row.p99Ms >= targetMs && disk.stalledShare(targetMs) > MAX_STALLED_SHARE) {
+            return String.format(Locale.ROOT, "- not judged: %s (%s; the disk's own syncs took over %.0f ms for %.0f ms of the row's %.0f s, max %.0f ms)%n",
+                    what, figure, targetMs, disk.stalledMs(targetMs), disk.seconds(), disk.maxMs());
+        }
+        return check(what, row.p99Ms < targetMs, figure);
+    }
+
     void fixedRate(Proc ek, String listUrl) throws Exception {
         fixedRate(ek, listUrl, "");
     }
@@ -796,9 +837,11 @@ public final class Bench {
         FixedRate.run(ekPort, request, fixedRate, warmup, 16);
         FixedRate.Result r;
         Proc.Meter meter = ek.meter();
-        try (meter) {
+        DiskProbe disk = new DiskProbe(work);
+        try (meter; disk) {
             r = FixedRate.run(ekPort, request, fixedRate, duration, 16);
         }
+        diskSynced("secret list at a fixed " + fixedRate + " requests/s, JWT" + suffix, disk.result(), FIXED_RATE_P99_MS);
         Row row = new Row("secret list at a fixed " + fixedRate + " requests/s, JWT" + suffix, "ek", r.ok() / r.seconds(), r.p50Us() / 1000.0,
                 r.p99Us() / 1000.0, r.p999Us() / 1000.0, r.errors(), r.sent(), meter.cpuPercent, meter.peakRssKib / 1024.0, meter.othersPercent,
                 "latency from when each request was due (open loop)");
@@ -833,11 +876,14 @@ public final class Bench {
         full.put("BENCH_RUN", "m" + System.nanoTime() % 100000);
         JsonNode result;
         Proc.Meter meter = server.meter();
-        try (meter) {
+        String mode = env.getOrDefault("BENCH_MODE", "");
+        DiskProbe disk = SYNCED_MODES.contains(mode) ? new DiskProbe(work) : null;
+        try (meter; disk) {
             result = runWrk(url, full, duration);
         }
         Row row = rowOf(scenario, target, result, meter, expectedStatus, "");
         log("  server CPU by thread, µs a request: " + meter.threadsPerRequest(row.requests()));
+        if (disk != null) diskSynced(scenario, disk.result(), mode.equals("bulk") ? BULK_P99_MS : UPDATE_P999_MS);
         return row;
     }
 
@@ -1251,7 +1297,13 @@ public final class Bench {
         for (Row fixed : rows) {
             if (!fixed.target.equals("ek") || !fixed.scenario.startsWith("secret list at a fixed")) continue;
             String database = fixed.scenario.endsWith(PG_SUFFIX) ? " on PostgreSQL" : "";
-            t.append(check("p99 < 5 ms at " + fixedRate + " requests/s" + database, fixed.p99Ms < 5, String.format(Locale.ROOT, "%.2f ms", fixed.p99Ms)));
+            t.append(checkP99("p99 < 5 ms at " + fixedRate + " requests/s" + database, fixed, FIXED_RATE_P99_MS));
+        }
+        Row bulk = find("ek", "bulk write");
+        if (bulk != null) {
+            t.append(check(String.format(Locale.ROOT, "bulk creates ≥ 5× the %.0f a second before (issue 16)", bulkBefore), bulk.rps >= 5 * bulkBefore,
+                    ratio(bulk.rps, bulkBefore)));
+            if (!onPostgres) t.append(checkP99("bulk create p99 < 200 ms at " + connections + " connections", bulk, BULK_P99_MS));
         }
         Row exchange = find("ek", "token exchange");
         if (exchange != null && keycloak != null) t.append(check("exchange ≥ 5× Keycloak", exchange.rps / keycloak.rps >= 5, ratio(exchange.rps, keycloak.rps)));
