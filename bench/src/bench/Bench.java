@@ -87,6 +87,7 @@ public final class Bench {
      * scenario: a target on such a row's latency is judged only when the disk itself did not stall past it (DiskProbe).
      */
     final Map<String, DiskProbe.Result> diskSyncs = new LinkedHashMap<>();
+    final List<DiskProbe.Result> auditedDiskStalls = new ArrayList<>();
     /** The run's own database is PostgreSQL (--postgres); the PostgreSQL rows of a SQLite run are measured after. */
     boolean onPostgres;
     /** The bulk-create rate the issue measured before any of this work (issue 16, 3), on the run's own database. */
@@ -317,8 +318,14 @@ public final class Bench {
                 runWrk(getOne, withRun(headers), warmup * PAIR_WARMUP_FACTOR);
                 runWrk(list, withRun(headers), warmup * PAIR_WARMUP_FACTOR);
                 String suffix = record ? "" : ", reads not audited";
-                Row[] pair = {measure("secret list, cached JWT" + suffix, "ek", node, list, headers, 200),
-                        measure("get one secret by key, JWT" + suffix, "ek", node, getOne, headers, 200)};
+                Row[] pair;
+                // an audited read waits for its entry's sync: the disk's stalls during the audited rows, beside the ratios
+                DiskProbe disk = record ? new DiskProbe(work) : null;
+                try (disk) {
+                    pair = new Row[] {measure("secret list, cached JWT" + suffix, "ek", node, list, headers, 200),
+                            measure("get one secret by key, JWT" + suffix, "ek", node, getOne, headers, 200)};
+                }
+                if (disk != null) auditedDiskStalls.add(disk.result());
                 log("  round " + round + ": " + pair[0] + "\n  round " + round + ": " + pair[1]);
                 if (record) audited = pair;
                 else unaudited = pair;
@@ -331,6 +338,9 @@ public final class Bench {
         rows.add(unauditedRounds.get(median)[0]);
         rows.add(unauditedRounds.get(median)[1]);
         notePairs(auditRatios, ", audited / not audited");
+        notes.add("the disk during each audited node's two rows (its syncs over 5 ms, the longest): " + auditedDiskStalls.stream()
+                .map(d -> String.format(Locale.ROOT, "%.0f ms of %.0f s, %.0f ms", d.stalledMs(FIXED_RATE_P99_MS), d.seconds(), d.maxMs())).toList()
+                + " (a stall holds up every audited read meanwhile: the node serves nothing until its group's sync returns)");
         return node;
     }
 
