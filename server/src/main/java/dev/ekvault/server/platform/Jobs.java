@@ -66,7 +66,8 @@ public final class Jobs implements AutoCloseable {
     /** The names of what is registered, services first (for the start-up log line and tests). */
     public List<String> names() {
         List<String> names = new ArrayList<>(serviceNames);
-        periodic.forEach(p -> names.add(p.name() + " every " + p.period().toSeconds() + " s"));
+        periodic.forEach(p -> names.add(p.name() + " every " + (p.period().toMillis() % 1000 == 0 ? p.period().toSeconds() + " s"
+                : p.period().toMillis() + " ms")));
         return names;
     }
 

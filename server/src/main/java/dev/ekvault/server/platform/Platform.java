@@ -32,7 +32,7 @@ public record Platform(Config config, Database database, MasterKey masterKey, Da
         changes.skipToEnd();
         Jobs jobs = new Jobs();
         jobs.service("change feed", changes::start, changes::close);
-        if (database.dialect() == Dialect.SQLITE) jobs.every("database checkpoint", Duration.ofSeconds(1), database::checkpoint);
+        if (database.dialect() == Dialect.SQLITE) jobs.every("database checkpoint", Database.CHECKPOINT_PERIOD, database::checkpoint);
         return new Platform(config, database, masterKey, dataKeys, changes, clock, StrictJson.create(config.limits()),
                 new Router(), jobs);
     }
