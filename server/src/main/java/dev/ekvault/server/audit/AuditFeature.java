@@ -20,7 +20,7 @@ public record AuditFeature(AuditLog log, EventLog events) {
         AuditStore store = new AuditStore();
         AuditDevice device = AuditDevice.open(config.file());
         AuditLog log = new AuditLog(p.database(), store, device, p.clock());
-        p.journal().subscribeInTransaction(log);
+        p.journal().subscribeInTransactionLast(log);
         p.journal().subscribe(log);
         EventLog events = new EventLog(config.recordReads(), p.database(), store, device, p.clock());
         p.jobs().service("audit events (reads, exchanges)", events::start, () -> {

@@ -50,7 +50,7 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
      */
     public static void forCommand(Database database, Clock clock, String command) {
         AuditLog log = new AuditLog(database, new AuditStore(), AuditDevice.NONE, clock);
-        database.journal().subscribeInTransaction(log);
+        database.journal().subscribeInTransactionLast(log);
         database.journal().subscribe(log);
         Actor.set(new Actor(null, null, "operator", "local user " + System.getProperty("user.name"), command));
     }

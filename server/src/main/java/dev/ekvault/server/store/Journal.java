@@ -103,6 +103,7 @@ public final class Journal {
 
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
     private final List<InTransaction> inTransaction = new CopyOnWriteArrayList<>();
+    private volatile InTransaction lastInTransaction;
 
     /**
      * Says, inside the caller's write transaction, what changed: the in-transaction subscribers write theirs before it
@@ -126,12 +127,23 @@ public final class Journal {
         inTransaction.add(subscriber);
     }
 
+    /**
+     * The one in-transaction subscriber that runs after every other: the audit log. Its append takes the workspace
+     * chain's lock, which lasts until the commit (on PostgreSQL every writer of the workspace waits for it), so the other
+     * subscribers' statements run before it is taken, not while it is held.
+     */
+    public void subscribeInTransactionLast(InTransaction subscriber) {
+        if (lastInTransaction != null) throw new IllegalStateException("the journal already has its last in-transaction subscriber");
+        lastInTransaction = subscriber;
+    }
+
     /** Runs the in-transaction subscribers over this thread's pending changes, just before the commit. */
     void beforeCommit(Connection c) throws SQLException {
         List<Change> changes = PENDING.get();
         if (changes == null || changes.isEmpty()) return;
         List<Change> told = List.copyOf(changes);
         for (InTransaction subscriber : inTransaction) subscriber.beforeCommit(c, told);
+        if (lastInTransaction != null) lastInTransaction.beforeCommit(c, told);
     }
 
     /** Where this thread's transaction stood before a savepoint: its changes so far and the feed rows written. */
