@@ -328,12 +328,13 @@ class DatabaseOutageTest {
             return listener.getLocalPort();
         }
 
-        void stall() {
+        synchronized void stall() {
             stalled = true;
         }
 
-        void release() {
+        synchronized void release() {
             stalled = false;
+            notifyAll();
         }
 
         private void accept() {
@@ -377,10 +378,11 @@ class DatabaseOutageTest {
             }
         }
 
-        private void holdWhileStalled() {
+        /** Waits until released (or closed): woken by {@link #release}, not polling. */
+        private synchronized void holdWhileStalled() {
             while (stalled && !closed) {
                 try {
-                    Thread.sleep(20);
+                    wait();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;
@@ -398,7 +400,10 @@ class DatabaseOutageTest {
 
         @Override
         public void close() {
-            closed = true;
+            synchronized (this) {
+                closed = true;
+                notifyAll();
+            }
             try {
                 listener.close();
             } catch (IOException e) {

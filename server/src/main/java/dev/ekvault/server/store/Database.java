@@ -32,8 +32,8 @@ public final class Database implements AutoCloseable {
     /**
      * SQLite has one writer; taking it here instead of in the file lock means no SQLITE_BUSY under load. Fair (first
      * come, first served): with barging, a writer that had just arrived took the lock ahead of those queued, and a
-     * queued one could be overtaken group after group (bulk creates at 64 connections: p99 240-370 ms against a median
-     * near 100; fair, 150-200 ms at the same rate).
+     * queued one could be overtaken group after group (bulk creates at 64 connections, three rounds each: p99 223-371 ms
+     * barging, 197-269 ms fair; with the checkpoints below as well, 129-231 ms).
      */
     private final ReentrantLock sqliteWriter = new ReentrantLock(true);
     /** The group transaction open on SQLite's writer connection, or null; guarded by {@link #sqliteWriter}. */
@@ -53,7 +53,7 @@ public final class Database implements AutoCloseable {
      * file holds up any commit's sync of the log that meets it, for as long as it takes to write out what it copied:
      * every second, under bulk creates, that was 50-250 ms, once a second, and the group committing then (up to 64
      * writers) answered that much later. Four times a second each checkpoint copies a quarter as much: the longest
-     * commit fell to 30-80 ms. A checkpoint with nothing to copy costs one statement.
+     * commit of a 15 s run fell from 90-270 ms to 38-113 ms. A checkpoint with nothing to copy costs one statement.
      */
     public static final Duration CHECKPOINT_PERIOD = Duration.ofMillis(250);
     /** Free space below which {@link #writeProblem} calls the SQLite file's disk full. */

@@ -7,6 +7,7 @@ import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
 import dev.ekvault.server.store.Dialect;
+import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.store.Sql;
 import dev.ekvault.server.testing.Await;
 import dev.ekvault.server.testing.Backend;
@@ -276,6 +277,35 @@ abstract class AuditContract {
         String path = "/v1/workspace/acme/project/web/secret?environmentId=" + env;
         assertThat(t.get(path, t.ownerToken).status()).isEqualTo(200);
         return path;
+    }
+
+    /**
+     * The audit log appends after every other in-transaction subscriber, even one that subscribed after it: its append
+     * takes the chain's lock until the commit (on PostgreSQL every writer of the workspace waits for it), so no other
+     * subscriber's statements may run under it. A subscriber added once the server runs counts the workspace's audit
+     * rows inside the write's transaction: none of that write's yet; after the commit, its row is there (the control).
+     */
+    @Test
+    void theAuditAppendsAfterEveryOtherInTransactionSubscriber() {
+        try (TestServer t = TestServer.start(backend())) {
+            List<long[]> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+            String[] workspace = new String[1];
+            t.server.database().journal().subscribeInTransaction((c, changes) -> {
+                Journal.Change team = changes.stream().filter(ch -> "team".equals(ch.entityType())).findFirst().orElse(null);
+                if (team == null) return;
+                workspace[0] = team.workspaceId();
+                seen.add(new long[]{Sql.one(c, "SELECT COUNT(*) FROM audit_block WHERE workspace_id = ?", r -> r.getLong(1), team.workspaceId())});
+            });
+            assertThat(t.post("/v1/workspace/acme/team", t.ownerToken, "{\"name\":\"ordered-team\"}").status()).isEqualTo(201);
+            assertThat(seen).hasSize(1);
+            long after = auditRows(t, workspace[0]);
+            assertThat(after).as("the write's audit row, committed with it").isGreaterThan(seen.getFirst()[0]);
+            assertThat(seen.getFirst()[0]).as("inside the transaction, before the audit's append").isEqualTo(after - 1);
+        }
+    }
+
+    private static long auditRows(TestServer t, String workspaceId) {
+        return t.server.database().read(c -> Sql.one(c, "SELECT COUNT(*) FROM audit_block WHERE workspace_id = ?", r -> r.getLong(1), workspaceId));
     }
 
     @Test
