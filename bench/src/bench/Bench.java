@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -288,10 +289,14 @@ public final class Bench {
         printTable();
     }
 
-    /** Rounds of {@link #auditPairs}: audited and unaudited nodes one after the other, each round a pair. */
+    /** Rounds of {@link #postgresReads}: the PostgreSQL and the SQLite node one after the other, each round a pair. */
     static final int AUDIT_ROUNDS = 3;
+    /** Pairs of nodes {@link #auditPairs} starts, one after the other: a node's JIT has its own luck (see below). */
+    static final int READ_AUDIT_NODE_PAIRS = 2;
+    /** Rounds on each pair of nodes of {@link #auditPairs}: the audited and the unaudited node one after the other. */
+    static final int READ_AUDIT_ROUNDS = 3;
     /**
-     * Each node of a pair is a new process, warmed this many times {@code --warmup} on each of its two reads before
+     * Each of {@link #auditPairs}' two nodes is warmed this many times {@code --warmup} on each of its two reads before
      * they are measured: after one {@code --warmup} each, the JIT was still compiling through the measurement, by
      * different amounts in different nodes (its threads took 1-6 µs a request, and once 21 µs, which made that pair
      * 0.58 against 0.81 and 1.00 in the same run).
@@ -306,43 +311,67 @@ public final class Bench {
     final Map<String, List<Double>> auditRatios = new LinkedHashMap<>();
 
     /**
-     * What recording reads costs ({@code audit.record-reads=false} against the default), as {@value #AUDIT_ROUNDS}
-     * pairs: in each round a node that records reads, then one that does not, on the same data, the list and the get
-     * each. Measured once each, far apart in the run, the two moved by up to 20% with the host between consecutive runs
-     * and the ratio flipped across 0.8; paired and interleaved, a drift lands on both sides of a pair, and the check
-     * takes the median pair. The table keeps the unaudited rows of the median list pair. Returns the last node.
+     * What recording reads costs ({@code audit.record-reads=false} against the default): a node that records reads and
+     * one that does not, both running, on copies of the same data, warmed alike, then measured one right after the
+     * other, {@value #READ_AUDIT_ROUNDS} times, the list and the get each time; then the same with a new pair of nodes
+     * ({@value #READ_AUDIT_NODE_PAIRS} pairs in all). The check takes the median (the lower, of an even count) of the
+     * rounds' ratios, and the table keeps the unaudited rows of the median list round. The rounds alternate which node
+     * goes first, so a drift within a round lands on both sides. Before, each side of each round was a new process
+     * started when the other had stopped, a minute apart: that measured the host's drift as much as the audit's cost
+     * (in one run 0.69, 0.68 and 0.89, the unaudited node at 20,400-23,300 a second, the audited one 15,800-18,300).
+     * New pairs of nodes still matter: the per-request CPU of a node's request threads moved by 10 us between processes
+     * of the same code. Returns the last audited node.
      */
     Proc auditPairs(Proc ek, String list, String getOne) throws Exception {
         Map<String, String> headers = Map.of("BENCH_HEADERS", "Authorization: Bearer " + jwt);
+        retire(ek);
+        Path offData = work.resolve(dataFolder + "-reads-not-audited");
+        copyTree(work.resolve(dataFolder), offData);
+        int offPort = Proc.freePort();
+        String ekOrigin = "http://127.0.0.1:" + ekPort + "/";
+        String offOrigin = "http://127.0.0.1:" + offPort + "/";
         List<Row[]> unauditedRounds = new ArrayList<>();
-        Proc node = ek;
-        for (int round = 1; round <= AUDIT_ROUNDS; round++) {
-            Row[] audited = null;
-            Row[] unaudited = null;
-            for (boolean record : new boolean[] {true, false}) {
-                retire(node);
-                node = Proc.start("ek", record ? ekCommand("serve") : ekCommand("serve", "--audit-record-reads=false"), ekEnv(),
-                        work.resolve("ek-audit-" + (record ? "on-" : "off-") + round + ".log"));
-                started.add(node);
-                awaitHttp(node, ekPort, "/readyz", 60);
-                call("GET", list, jwt, null);
-                runWrk(getOne, withRun(headers), warmup * PAIR_WARMUP_FACTOR);
-                runWrk(list, withRun(headers), warmup * PAIR_WARMUP_FACTOR);
-                String suffix = record ? "" : ", reads not audited";
-                Row[] pair;
-                // an audited read waits for its entry's sync: the disk's stalls during the audited rows, beside the ratios
-                DiskProbe disk = record ? new DiskProbe(work) : null;
-                try (disk) {
-                    pair = new Row[] {measure("secret list, cached JWT" + suffix, "ek", node, list, headers, 200),
-                            measure("get one secret by key, JWT" + suffix, "ek", node, getOne, headers, 200)};
-                }
-                if (disk != null) auditedDiskStalls.add(disk.result());
-                log("  round " + round + ": " + pair[0] + "\n  round " + round + ": " + pair[1]);
-                if (record) audited = pair;
-                else unaudited = pair;
+        Proc on = null;
+        for (int nodes = 1; nodes <= READ_AUDIT_NODE_PAIRS; nodes++) {
+            if (on != null) retire(on);
+            on = Proc.start("ek", ekCommand("serve"), ekEnv(), work.resolve("ek-audit-on-" + nodes + ".log"));
+            started.add(on);
+            Proc off = Proc.start("ek-no-read-audit", ekCommand("serve", "--audit-record-reads=false"), ekEnv(offPort, offData),
+                    work.resolve("ek-audit-off-" + nodes + ".log"));
+            started.add(off);
+            awaitHttp(on, ekPort, "/readyz", 60);
+            awaitHttp(off, offPort, "/readyz", 60);
+            for (String origin : List.of(ekOrigin, offOrigin)) {
+                call("GET", list.replace(ekOrigin, origin), jwt, null);
+                runWrk(getOne.replace(ekOrigin, origin), withRun(headers), warmup * PAIR_WARMUP_FACTOR);
+                runWrk(list.replace(ekOrigin, origin), withRun(headers), warmup * PAIR_WARMUP_FACTOR);
             }
-            for (int i = 0; i < 2; i++) auditRatios.computeIfAbsent(audited[i].scenario(), k -> new ArrayList<>()).add(audited[i].rps() / unaudited[i].rps());
-            unauditedRounds.add(unaudited);
+            for (int round = 1; round <= READ_AUDIT_ROUNDS; round++) {
+                Row[] audited = null;
+                Row[] unaudited = null;
+                for (boolean record : round % 2 == 1 ? new boolean[] {true, false} : new boolean[] {false, true}) {
+                    Proc node = record ? on : off;
+                    String origin = record ? ekOrigin : offOrigin;
+                    String suffix = record ? "" : ", reads not audited";
+                    Row[] pair;
+                    // what the audited node wrote goes to the disk before either node is measured, not during the next
+                    // rows (the kernel's write-back of its log and database slowed a row measured right after, see retire)
+                    syncDisk();
+                    // an audited read waits for its entry's sync: the disk's stalls during the audited rows, beside the ratios
+                    DiskProbe disk = record ? new DiskProbe(work) : null;
+                    try (disk) {
+                        pair = new Row[] {measure("secret list, cached JWT" + suffix, "ek", node, list.replace(ekOrigin, origin), headers, 200),
+                                measure("get one secret by key, JWT" + suffix, "ek", node, getOne.replace(ekOrigin, origin), headers, 200)};
+                    }
+                    if (disk != null) auditedDiskStalls.add(disk.result());
+                    log("  nodes " + nodes + ", round " + round + ": " + pair[0] + "\n  nodes " + nodes + ", round " + round + ": " + pair[1]);
+                    if (record) audited = pair;
+                    else unaudited = pair;
+                }
+                for (int i = 0; i < 2; i++) auditRatios.computeIfAbsent(audited[i].scenario(), k -> new ArrayList<>()).add(audited[i].rps() / unaudited[i].rps());
+                unauditedRounds.add(unaudited);
+            }
+            retire(off);
         }
         List<Double> listRatios = auditRatios.get("secret list, cached JWT");
         int median = medianIndex(listRatios);
@@ -352,7 +381,14 @@ public final class Bench {
         notes.add("the disk during each audited node's two rows (its syncs over 5 ms, the longest): " + auditedDiskStalls.stream()
                 .map(d -> String.format(Locale.ROOT, "%.0f ms of %.0f s, %.0f ms", d.stalledMs(FIXED_RATE_P99_MS), d.seconds(), d.maxMs())).toList()
                 + " (a stall holds up every audited read meanwhile: the node serves nothing until its group's sync returns)");
-        return node;
+        return on;
+    }
+
+    /** Copies a stopped node's data folder (its database, key and lock files) to a new folder, for a second node. */
+    static void copyTree(Path from, Path to) throws IOException {
+        try (var paths = Files.walk(from)) {
+            for (Path source : paths.toList()) Files.copy(source, to.resolve(from.relativize(source).toString()), StandardCopyOption.COPY_ATTRIBUTES);
+        }
     }
 
     /**
@@ -363,10 +399,15 @@ public final class Bench {
     void retire(Proc node) throws Exception {
         node.stop();
         started.remove(node);
+        syncDisk();
+    }
+
+    /** Waits until everything written so far is on the disk ({@code sync}). */
+    static void syncDisk() throws Exception {
         new ProcessBuilder("sync").inheritIO().start().waitFor();
     }
 
-    /** The median of an odd number of values. */
+    /** The median of the values ({@link #medianIndex}). */
     static double median(List<Double> values) {
         return values.get(medianIndex(values));
     }
@@ -383,12 +424,12 @@ public final class Bench {
                 String.format(Locale.ROOT, "%.2f×, the median of %d interleaved pairs", median(each), each.size()))));
     }
 
-    /** The index of the median of an odd number of values. */
+    /** The index of the median of the values (of an even number, the lower of the middle two: the target is a floor). */
     static int medianIndex(List<Double> values) {
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < values.size(); i++) order.add(i);
         order.sort(Comparator.comparing(values::get));
-        return order.get(order.size() / 2);
+        return order.get((order.size() - 1) / 2);
     }
 
     // ------------------------------------------------------------------------------------------------ PostgreSQL reads, nodes, sweep
