@@ -175,7 +175,9 @@ public final class EventLog implements AutoCloseable {
             group.add(first);
             // groups start at most every MIN_INTERVAL: an entry that finds the writer idle for that long is written
             // at once (no added wait at a low rate); under load, the entries of that interval share one commit
-            // instead of each waking the writer for a group of two or three
+            // instead of each waking the writer for a group of two or three. Also at 1,000 reads a second, where an entry
+            // often waits up to the interval: starting a group at once whenever the one before held a single entry cut
+            // the p50 by 0.2 ms but raised the p99 (3.6-8.8 ms against 3.5-3.9, a sync for nearly every read)
             long wait = lastGroup + MIN_INTERVAL_NANOS - System.nanoTime();
             if (wait > 0) LockSupport.parkNanos(wait);
             lastGroup = System.nanoTime();
