@@ -894,7 +894,7 @@ public final class Bench {
     /**
      * The fixed rate's own warm-up, in {@code --warmup}s, at the fixed rate: a paced load runs paths a flood does not
      * (carriers parked and woken for each request, audit groups of one entry), and after one {@code --warmup} the JIT's
-     * threads still took 180 µs of each request measured (p99 6.5 ms); after three, 54 µs.
+     * threads still took 180 µs of each request measured (p99 6.5 ms); after three, 18-24 µs.
      */
     static final int FIXED_RATE_WARMUP_FACTOR = 3;
 
