@@ -67,6 +67,12 @@ public final class CredentialStore {
      * credential that replaces it; the cascaded ones read "revoke" with the root they went with.
      */
     public java.util.List<String> revoke(Connection c, String workspaceId, String id, long now, String replacedBy) throws SQLException {
+        return revoke(c, workspaceId, id, now, replacedBy, null);
+    }
+
+    /** {@link #revoke}, the root's change saying {@code because} (a sign-out), when not null. */
+    public java.util.List<String> revoke(Connection c, String workspaceId, String id, long now, String replacedBy, String because)
+            throws SQLException {
         java.util.List<String> revoked = new java.util.ArrayList<>();
         java.util.ArrayDeque<String> pending = new java.util.ArrayDeque<>(java.util.List.of(id));
         java.util.Set<String> seen = new java.util.HashSet<>();
@@ -80,7 +86,8 @@ public final class CredentialStore {
         for (String gone : revoked) {
             boolean root = gone.equals(id);
             journalRevoked(c, workspaceId, gone, root && replacedBy != null ? "rotate" : "revoke",
-                    Journal.fields("revokedAt", now, "with", root ? null : id, "replacedBy", root ? replacedBy : null));
+                    Journal.fields("revokedAt", now, "with", root ? null : id, "replacedBy", root ? replacedBy : null,
+                            "because", root ? because : null));
         }
         return revoked;
     }

@@ -3,7 +3,8 @@ package dev.ekvault.server.audit;
 /**
  * Who is acting on this thread, for the audit entries the request's writes produce: the person, the credential
  * (id and kind), the client address (after trusted proxies) and the request id. The gateway sets it for the length of
- * a request; a command-line command sets its own. Nothing else reads it.
+ * a request; a command-line command sets its own; a sign-in names the person it has just proved, for the rest of its
+ * request (people/SessionService). Nothing else reads it.
  */
 public record Actor(String userId, String credentialId, String credentialKind, String clientAddress, String requestId) {
     private static final ThreadLocal<Actor> CURRENT = new ThreadLocal<>();

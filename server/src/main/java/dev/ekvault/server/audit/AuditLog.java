@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.store.Journal;
+import dev.ekvault.server.workspace.UserStore;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -35,6 +36,7 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
     private final AuditStore store;
     private final AuditDevice device;
     private final Clock clock;
+    private final UserStore users = new UserStore();
 
     public AuditLog(Database database, AuditStore store, AuditDevice device, Clock clock) {
         this.database = database;
@@ -91,15 +93,27 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
         List<AuditEntry> drafts = new ArrayList<>(changes.size());
         for (Journal.Change change : changes) {
             if (change.action() == null) continue;
-            drafts.add(new AuditEntry(change.workspaceId() == null ? "" : change.workspaceId(), 0, null, now,
-                    actor.userId(), actor.credentialId(), actor.credentialKind(), actor.clientAddress(), actor.requestId(), change.action(),
-                    change.entityType(), change.entityId(), change.projectId(), change.environmentId(), canonical(change.before()),
-                    canonical(change.after()), outcome(change.action()), null, null));
+            String workspaceId = change.workspaceId() == null ? "" : change.workspaceId();
+            String before = canonical(change.before());
+            String after = canonical(change.after());
+            drafts.add(draft(workspaceId, now, actor, change, before, after));
+            if (workspaceId.isEmpty() && "user".equals(change.entityType()) && change.entityId() != null) {
+                // a person's account belongs to no workspace (its chain is ""), but each workspace they are a member of
+                // must see what happens to it — a failed sign-in, a lock-out, a new password: the entry goes to each of
+                // those chains too (as of this transaction, so a sign-up's account is in the workspace it creates)
+                for (String member : users.workspaceIds(c, change.entityId())) drafts.add(draft(member, now, actor, change, before, after));
+            }
         }
         if (drafts.isEmpty()) return;
         List<AuditEntry> appended = APPENDED.get();
         if (appended == null) APPENDED.set(appended = new ArrayList<>());
         appended.addAll(store.append(c, drafts));
+    }
+
+    private static AuditEntry draft(String workspaceId, long now, Actor actor, Journal.Change change, String before, String after) {
+        return new AuditEntry(workspaceId, 0, null, now, actor.userId(), actor.credentialId(), actor.credentialKind(),
+                actor.clientAddress(), actor.requestId(), change.action(), change.entityType(), change.entityId(), change.projectId(),
+                change.environmentId(), before, after, outcome(change.action()), null, null);
     }
 
     /** Failures are entries too; what the action names decides the outcome column. */

@@ -1,5 +1,6 @@
 package dev.ekvault.server.people;
 
+import dev.ekvault.server.audit.Actor;
 import dev.ekvault.server.workspace.UserStore;
 import dev.ekvault.api.Me;
 import dev.ekvault.api.SessionInfo;
@@ -119,6 +120,7 @@ public final class SessionService {
             if (!locked) recordFailure(user.id(), now);
             throw ApiException.unauthorized(locked ? Refusal.LOCKED : Refusal.BAD_PASSWORD);
         }
+        actAs(user);
         if (user.failedSignIns() > 0) {
             database.write(c -> {
                 users.clearFailedSignIns(c, user.id());
@@ -257,6 +259,7 @@ public final class SessionService {
 
     private SignedIn issue(Connection c, UserStore.User user, String workspaceId, Credential.Kind kind, Duration lifetime, long now,
                            Credential parent) throws SQLException {
+        actAs(user);
         String token = TokenFormat.generate(TokenFormat.SESSION_PREFIX);
         Long expiresAt = parent == null ? now + lifetime.toMillis() : CredentialAuthority.boundExpiry(parent, kind, now + lifetime.toMillis());
         String parentId = parent != null && CredentialAuthority.binds(parent, kind) ? parent.id() : null;
@@ -267,10 +270,21 @@ public final class SessionService {
     }
 
 
+    /**
+     * From here the request acts as this person, who has just proved who they are (a password, single sign-on, an
+     * approved device login): the audit entries of what it changes next — the new sign-in, a cleared lock — name them,
+     * where a public route's request is otherwise nobody's (the gateway sets only its address and id).
+     */
+    private static void actAs(UserStore.User user) {
+        Actor request = Actor.current();
+        if (user.id().equals(request.userId())) return;
+        Actor.set(new Actor(user.id(), request.credentialId(), request.credentialKind(), request.clientAddress(), request.requestId()));
+    }
+
     /** Ends the sign-in the request came with (the dashboard's sign-out, {@code ek}'s logout). */
     public void signOut(Caller caller) {
         if (!caller.kind().isSignIn()) throw ApiException.badRequest("this credential is not a sign-in; revoke API tokens under /tokens");
-        revoke(caller.workspaceId(), caller.credentialId());
+        revoke(caller.workspaceId(), caller.credentialId(), "sign-out");
     }
 
     /** Who the caller is; the route adds the CSRF token for a cookie session. */
@@ -300,13 +314,13 @@ public final class SessionService {
                 || !stored.credential().workspaceId().equals(caller.workspaceId())) {
             throw ApiException.notFound("session");
         }
-        revoke(caller.workspaceId(), sessionId);
+        revoke(caller.workspaceId(), sessionId, "sign-out"); // the person ends a sign-in of theirs, from this one or another
     }
 
     /** Ends a sign-in and everything minted through it (an {@code ek login}'s tokens die with its logout). */
-    private void revoke(String workspaceId, String credentialId) {
+    private void revoke(String workspaceId, String credentialId, String because) {
         database.write(c -> {
-            credentials.revoke(c, workspaceId, credentialId, clock.millis(), null);
+            credentials.revoke(c, workspaceId, credentialId, clock.millis(), null, because);
             return null;
         });
     }

@@ -136,6 +136,44 @@ abstract class AuditContract {
     }
 
     @Test
+    void aMembersFailedSignInsLockOutAndSignInAreInTheirWorkspacesLogWithWhoAndFromWhere() {
+        TestServer.Session invited = s.invitePerson("sign-in-audit@example.com", "developer", null);
+        String userId = invited.userId();
+        String wrong = "{\"email\":\"sign-in-audit@example.com\",\"password\":\"not the password at all\"}";
+        for (int i = 0; i < 5; i++) assertThat(s.post("/v1/auth/login", null, wrong).status()).isEqualTo(401);
+
+        // the account is no workspace's, but the workspace it is a member of sees what befalls it
+        List<JsonNode> failed = entries(s, "entity=" + userId + "&action=sign-in-failed");
+        assertThat(failed).as("every failed sign-in, newest first").hasSize(5);
+        assertThat(failed.get(0).get("outcome").asText()).isEqualTo("failure");
+        assertThat(failed.get(0).get("clientAddress").asText()).isEqualTo("127.0.0.1");
+        assertThat(failed.get(0).get("after").get("lockedUntil").isNumber()).as("the fifth locks the account").isTrue();
+        assertThat(failed.get(4).get("after").path("lockedUntil").isNumber()).as("the first does not").isFalse();
+        assertThat(failed.get(0).hasNonNull("actorUserId")).as("nobody has proved who they are").isFalse();
+        assertThat(failed.toString()).doesNotContain("not the password at all");
+
+        // a sign-in names the person who signed in (positive control beside the refusals: the right password works)
+        s.clock.advance(java.time.Duration.ofMinutes(2)); // past the lock (a minute after the fifth failure)
+        HttpResult signedIn = s.post("/v1/auth/login", null, "{\"email\":\"sign-in-audit@example.com\",\"password\":\"" + TestServer.PASSWORD + "\"}");
+        assertThat(signedIn.status()).isEqualTo(200);
+        String requestId = signedIn.headers().firstValue("X-Request-Id").orElseThrow();
+        List<JsonNode> ofTheSignIn = entries(s, "actor=" + userId).stream().filter(e -> e.get("requestId").asText().equals(requestId)).toList();
+        assertThat(ofTheSignIn).extracting(e -> e.get("action").asText() + "/" + e.get("entityType").asText())
+                .containsExactlyInAnyOrder("create/credential", "sign-in-unlock/user");
+        assertThat(ofTheSignIn).allSatisfy(e -> assertThat(e.get("actorUserId").asText()).isEqualTo(userId));
+
+        // the sign-out: the session ends itself, and says so
+        String sessionId = ofTheSignIn.stream().filter(e -> e.get("entityType").asText().equals("credential")).findFirst().orElseThrow()
+                .get("entityId").asText();
+        assertThat(s.postAs(TestServer.session(signedIn), "/v1/auth/logout", "").status()).isEqualTo(204);
+        JsonNode signOut = entries(s, "entity=" + sessionId + "&action=revoke").get(0);
+        assertThat(signOut.get("after").get("because").asText()).isEqualTo("sign-out");
+        assertThat(signOut.get("actorUserId").asText()).isEqualTo(userId);
+        assertThat(signOut.get("credentialId").asText()).isEqualTo(sessionId);
+        assertThat(s.get(AUDIT + "/verify", s.ownerToken).json().get("intact").asBoolean()).isTrue();
+    }
+
+    @Test
     void onlyAdminsReadTheLogAndAScopedAdminSeesOnlyTheirProjects() {
         String developer = s.addPersonWithCredential("dev-audit@example.com", Role.DEVELOPER, Scope.ALL, Credential.Kind.STATIC,
                 Permission.READ_WRITE, Scope.ALL);
