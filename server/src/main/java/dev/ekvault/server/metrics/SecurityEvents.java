@@ -54,7 +54,9 @@ final class SecurityEvents implements Journal.Subscriber {
                 default -> null;
             };
             case "user" -> switch (change.action()) {
-                case "sign-in-failed" -> change.after() != null && change.after().get("lockedUntil") != null ? "lock-out" : "sign-in-failed";
+                // the failure that locks the account is the lock-out; an attempt while it is locked is one more failure
+                case "sign-in-failed" -> change.after() != null && change.after().get("lockedUntil") != null
+                        && change.after().get("whileLocked") == null ? "lock-out" : "sign-in-failed";
                 case "password-change" -> "password-change";
                 default -> null;
             };

@@ -117,7 +117,8 @@ public final class SessionService {
         if (user == null) throw ApiException.unauthorized(Refusal.BAD_PASSWORD);
         boolean locked = user.lockedUntil() != null && user.lockedUntil() > now;
         if (!matches || locked) {
-            if (!locked) recordFailure(user.id(), now);
+            if (locked) recordAttemptWhileLocked(user);
+            else recordFailure(user.id(), now);
             throw ApiException.unauthorized(locked ? Refusal.LOCKED : Refusal.BAD_PASSWORD);
         }
         actAs(user);
@@ -127,6 +128,13 @@ public final class SessionService {
                 return null;
             });
         }
+    }
+
+    private void recordAttemptWhileLocked(UserStore.User user) {
+        database.write(c -> {
+            users.journalAttemptWhileLocked(c, user);
+            return null;
+        });
     }
 
     private void recordFailure(String userId, long now) {

@@ -41,6 +41,15 @@ public final class UserStore {
                 .after(Journal.fields("failures", failures, "lockedUntil", lockedUntil)));
     }
 
+    /**
+     * A sign-in refused because the account is locked: nothing changes (the lock runs its course), but the attempt is
+     * journalled, so the audit log shows someone still trying.
+     */
+    public void journalAttemptWhileLocked(Connection c, User user) throws SQLException {
+        Journal.changed(c, Journal.Change.of("sign-in-failed", "user", "", user.id())
+                .after(Journal.fields("failures", user.failedSignIns(), "lockedUntil", user.lockedUntil(), "whileLocked", true)));
+    }
+
     public void clearFailedSignIns(Connection c, String id) throws SQLException {
         User before = findById(c, id);
         if (Sql.update(c, "UPDATE app_user SET failed_sign_ins = 0, locked_until = NULL WHERE id = ? AND failed_sign_ins > 0", id) == 1) {

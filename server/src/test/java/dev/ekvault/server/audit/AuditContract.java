@@ -152,9 +152,16 @@ abstract class AuditContract {
         assertThat(failed.get(0).hasNonNull("actorUserId")).as("nobody has proved who they are").isFalse();
         assertThat(failed.toString()).doesNotContain("not the password at all");
 
+        // locked, even the right password is refused, and the attempt is still on record
+        String right = "{\"email\":\"sign-in-audit@example.com\",\"password\":\"" + TestServer.PASSWORD + "\"}";
+        assertThat(s.post("/v1/auth/login", null, right).status()).isEqualTo(401);
+        JsonNode whileLocked = entries(s, "entity=" + userId + "&action=sign-in-failed").get(0);
+        assertThat(whileLocked.get("after").get("whileLocked").asBoolean()).isTrue();
+        assertThat(whileLocked.get("after").get("lockedUntil")).isEqualTo(failed.get(0).get("after").get("lockedUntil"));
+
         // a sign-in names the person who signed in (positive control beside the refusals: the right password works)
         s.clock.advance(java.time.Duration.ofMinutes(2)); // past the lock (a minute after the fifth failure)
-        HttpResult signedIn = s.post("/v1/auth/login", null, "{\"email\":\"sign-in-audit@example.com\",\"password\":\"" + TestServer.PASSWORD + "\"}");
+        HttpResult signedIn = s.post("/v1/auth/login", null, right);
         assertThat(signedIn.status()).isEqualTo(200);
         String requestId = signedIn.headers().firstValue("X-Request-Id").orElseThrow();
         List<JsonNode> ofTheSignIn = entries(s, "actor=" + userId).stream().filter(e -> e.get("requestId").asText().equals(requestId)).toList();

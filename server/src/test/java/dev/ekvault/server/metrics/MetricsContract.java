@@ -339,7 +339,9 @@ abstract class MetricsContract {
             List<String> names = events.stream().map(e -> (String) e.get("event")).toList();
             assertThat(names).contains("member-added", "sign-in", "credential-created", "credential-rotation", "revocation", "sign-out",
                     "member-changed", "sign-in-failed", "lock-out", "member-removed");
-            assertThat(names.stream().filter("sign-in-failed"::equals).count()).as("five failures, the fifth locks").isEqualTo(4);
+            assertThat(names.stream().filter("sign-in-failed"::equals).count())
+                    .as("six failures: four, the fifth locks (lock-out), the sixth while locked").isEqualTo(5);
+            assertThat(names.stream().filter("lock-out"::equals).count()).as("one lock-out").isEqualTo(1);
             Map<String, Object> changed = events.stream().filter(e -> "member-changed".equals(e.get("event"))).findFirst().orElseThrow();
             assertThat(changed).containsEntry("entityId", member.userId()).containsEntry("role", "admin").containsEntry("previousRole", "member")
                     .containsEntry("client", "127.0.0.1").containsKey("requestId").containsKey("actorCredentialId");
