@@ -56,7 +56,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -127,9 +126,9 @@ public final class ApiHandler extends Handler.Abstract {
                 response.getHeaders().add(NO_STORE);
                 limitClientAddress(client, response);
             }
-            Set<String> allowed = new TreeSet<>();
-            Router.Match match = router.match(request.getMethod(), path, allowed);
+            Router.Match match = router.match(request.getMethod(), path);
             if (match == null) {
+                Set<String> allowed = router.allowedMethods(path);
                 if (!allowed.isEmpty()) {
                     response.getHeaders().put(HttpHeader.ALLOW, String.join(", ", allowed));
                     throw new ApiException(ErrorCode.METHOD_NOT_ALLOWED, "method " + request.getMethod() + " is not allowed here");

@@ -8,7 +8,6 @@ import dev.ekvault.server.testing.Backend;
 import dev.ekvault.server.testing.TestClock;
 import org.junit.jupiter.api.Test;
 
-import java.util.HashSet;
 import java.util.List;
 
 import static dev.ekvault.server.jwt.JwtTesting.CONFIG;
@@ -25,7 +24,7 @@ class JwksRoutesTest {
             Router router = new Router();
             JwksRoutes.register(router, keys);
 
-            Router.Match match = router.match("GET", List.of(".well-known", "jwks.json"), new HashSet<>());
+            Router.Match match = router.match("GET", List.of(".well-known", "jwks.json"));
             assertThat(match).isNotNull();
             assertThat(match.route().isPublic()).isTrue();
             assertThat(match.route().tag()).isEqualTo("auth");
