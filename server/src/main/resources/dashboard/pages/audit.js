@@ -10,7 +10,7 @@ export async function render(main, ctx) {
   const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
   const verdict = h("p", { role: "status" });
   const error = h("p", { class: "error", role: "alert" });
-  const action = h("input", { name: "action", placeholder: "e.g. secret.update", autocomplete: "off" });
+  const action = h("input", { name: "action", placeholder: "e.g. update, view, sign-in-failed", autocomplete: "off" });
   const entity = h("input", { name: "entity", autocomplete: "off" });
   const from = h("input", { name: "from", type: "datetime-local" });
   const to = h("input", { name: "to", type: "datetime-local" });
