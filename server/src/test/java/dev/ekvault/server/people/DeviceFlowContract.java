@@ -70,6 +70,61 @@ abstract class DeviceFlowContract {
         }
     }
 
+    /**
+     * The audit log tells who let a device in and whose login it got: the approval names the person at the browser,
+     * and the login the CLI's poll receives names that person too, though the poll itself carries no credential.
+     */
+    @Test
+    void theApprovalTheLoginAndItsLogoutNameThePersonInTheAuditLog() {
+        try (TestServer s = TestServer.start(backend())) {
+            TestServer.Session person = s.invitePerson("dev@example.com", "developer", null);
+            JsonNode code = start(s);
+            String userCode = code.get("userCode").asText();
+            assertThat(s.postAs(person, "/v1/auth/device/approve", "{\"userCode\":\"" + userCode + "\"}").status()).isEqualTo(204);
+            s.clock.advance(Duration.ofSeconds(5));
+            HttpResult granted = poll(s, code.get("deviceCode").asText());
+            assertThat(granted.status()).as(granted.toString()).isEqualTo(200);
+            String login = granted.json().get("accessToken").asText();
+            String pollRequest = granted.headers().firstValue("X-Request-Id").orElseThrow();
+
+            JsonNode approval = audit(s, "action=approve&entity=" + userCode).get(0);
+            assertThat(approval.get("entityType").asText()).isEqualTo("device-login");
+            assertThat(approval.get("actorUserId").asText()).isEqualTo(person.userId());
+            assertThat(approval.get("after").get("userId").asText()).isEqualTo(person.userId());
+
+            List<JsonNode> ofThePoll = audit(s, "action=create").stream().filter(e -> e.get("requestId").asText().equals(pollRequest)).toList();
+            assertThat(ofThePoll).as("the login the poll received").hasSize(1);
+            JsonNode created = ofThePoll.get(0);
+            assertThat(created.get("entityType").asText()).isEqualTo("credential");
+            assertThat(created.get("actorUserId").asText()).as("the person, though the poll carried no credential").isEqualTo(person.userId());
+            assertThat(created.get("after").get("kind").asText()).isEqualTo("cli-login");
+            assertThat(created.toString()).doesNotContain(login).doesNotContain(code.get("deviceCode").asText());
+
+            assertThat(s.post("/v1/auth/cli/logout", login, "{}").status()).isEqualTo(204);
+            JsonNode logout = audit(s, "action=revoke&entity=" + created.get("entityId").asText()).get(0);
+            assertThat(logout.get("actorUserId").asText()).isEqualTo(person.userId());
+            assertThat(logout.get("after").get("because").asText()).isEqualTo("sign-out");
+
+            // the control: a denial is on record as the person's too, and yields no login
+            JsonNode denied = start(s);
+            s.postAs(person, "/v1/auth/device/approve", "{\"userCode\":\"" + denied.get("userCode").asText() + "\",\"action\":\"deny\"}");
+            JsonNode denial = audit(s, "action=deny&entity=" + denied.get("userCode").asText()).get(0);
+            assertThat(denial.get("actorUserId").asText()).isEqualTo(person.userId());
+            s.clock.advance(Duration.ofSeconds(5));
+            assertThat(poll(s, denied.get("deviceCode").asText()).json().get("error").asText()).isEqualTo("access_denied");
+            assertThat(s.get("/v1/workspace/acme/audit/verify", s.ownerToken).json().get("intact").asBoolean()).isTrue();
+        }
+    }
+
+    private static List<JsonNode> audit(TestServer s, String query) {
+        HttpResult r = s.get("/v1/workspace/acme/audit?" + query, s.ownerToken);
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        List<JsonNode> entries = new java.util.ArrayList<>();
+        r.json().get("entries").forEach(entries::add);
+        assertThat(entries).as("entries for %s", query).isNotEmpty();
+        return entries;
+    }
+
     @Test
     void aDeniedExpiredOrHurriedLoginSaysSo() {
         try (TestServer s = TestServer.start(backend())) {

@@ -197,6 +197,37 @@ abstract class SsoContract {
         }
     }
 
+    /** The audit log names the person a single sign-on signed in, though the callback carries no credential. */
+    @Test
+    void theSessionASignInCreatesNamesThePersonInTheAuditLog() {
+        try (TestServer s = start()) {
+            TestServer.Session invited = s.invitePerson("dev@example.com", "developer", null);
+            HttpResponse<String> done = signIn(s, "");
+            assertThat(done.statusCode()).as(done.body()).isEqualTo(303);
+            String session = sessionCookie(done);
+            assertThat(session).isNotNull();
+            String requestId = done.headers().firstValue("X-Request-Id").orElseThrow();
+
+            HttpResult log = s.get("/v1/workspace/acme/audit?action=create", s.ownerToken);
+            assertThat(log.status()).as(log.toString()).isEqualTo(200);
+            List<JsonNode> ofTheCallback = new ArrayList<>();
+            for (JsonNode e : log.json().get("entries")) if (e.get("requestId").asText().equals(requestId)) ofTheCallback.add(e);
+            assertThat(ofTheCallback).as("the callback's new session").hasSize(1);
+            JsonNode created = ofTheCallback.get(0);
+            assertThat(created.get("entityType").asText()).isEqualTo("credential");
+            assertThat(created.get("after").get("kind").asText()).isEqualTo("session");
+            assertThat(created.get("actorUserId").asText()).isEqualTo(invited.userId());
+            assertThat(created.get("clientAddress").asText()).isEqualTo("127.0.0.1");
+            assertThat(log.body()).doesNotContain(session);
+
+            // the control: a person nobody invited is refused, and no sign-in of theirs is on record
+            String newest = log.json().get("entries").get(0).get("id").asText();
+            provider.email = "stranger@example.com";
+            assertRefused(signIn(s, ""), 403, "not invited");
+            assertThat(s.get("/v1/workspace/acme/audit?action=create", s.ownerToken).json().get("entries").get(0).get("id").asText()).isEqualTo(newest);
+        }
+    }
+
     @Test
     void aReturnPathIsFollowedOnlyWhenItIsLocal() {
         try (TestServer s = start()) {
