@@ -1,5 +1,7 @@
 package dev.ekvault.server.people;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ekvault.server.audit.Actor;
 import dev.ekvault.server.workspace.UserStore;
 import dev.ekvault.api.Me;
@@ -60,6 +62,14 @@ public final class SessionService {
     private final Config.People config;
     private final ObjectMapper json;
     private final Clock clock;
+    /**
+     * The attempts on a locked account already on record, one per lock and client address. Each attempt costs its
+     * sender nothing but a request, so recording every one would let anyone who knows an email grow its workspaces'
+     * append-only audit log without bound (200 entries a minute from one address at the default rate limit); the first
+     * from each address is what tells an operator who is trying, and the request log keeps every one. Per node and
+     * bounded: a forgotten key records one more entry.
+     */
+    private final Cache<String, Boolean> attemptsWhileLockedRecorded = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(MAX_LOCK).build();
 
     public SessionService(Database database, UserStore users, WorkspaceStore workspaces, Bootstrap bootstrap, CredentialStore credentials,
                           TokenService tokens, PasswordHasher passwords, Config.People config, ObjectMapper json, Clock clock) {
@@ -131,10 +141,17 @@ public final class SessionService {
     }
 
     private void recordAttemptWhileLocked(UserStore.User user) {
-        database.write(c -> {
-            users.journalAttemptWhileLocked(c, user);
-            return null;
-        });
+        String lockAndAddress = user.id() + " " + user.lockedUntil() + " " + Actor.current().clientAddress();
+        if (attemptsWhileLockedRecorded.asMap().putIfAbsent(lockAndAddress, Boolean.TRUE) != null) return;
+        try {
+            database.write(c -> {
+                users.journalAttemptWhileLocked(c, user);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            attemptsWhileLockedRecorded.invalidate(lockAndAddress); // not on record after all: the next attempt tries again
+            throw e;
+        }
     }
 
     private void recordFailure(String userId, long now) {

@@ -51,7 +51,7 @@ abstract class AuditContract {
 
     @BeforeAll
     void start() {
-        s = TestServer.start(backend());
+        s = TestServer.start(backend(), "--rate-limit-trusted-proxies=127.0.0.1");
     }
 
     @AfterAll
@@ -158,6 +158,16 @@ abstract class AuditContract {
         JsonNode whileLocked = entries(s, "entity=" + userId + "&action=sign-in-failed").get(0);
         assertThat(whileLocked.get("after").get("whileLocked").asBoolean()).isTrue();
         assertThat(whileLocked.get("after").get("lockedUntil")).isEqualTo(failed.get(0).get("after").get("lockedUntil"));
+
+        // more attempts during the same lock: the first from each address is recorded, the repeats only refused
+        assertThat(s.post("/v1/auth/login", null, right).status()).isEqualTo(401);
+        assertThat(s.send(s.request("/v1/auth/login", null).header("X-Forwarded-For", "203.0.113.7").header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(wrong))).status()).isEqualTo(401);
+        assertThat(s.send(s.request("/v1/auth/login", null).header("X-Forwarded-For", "203.0.113.7").header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(wrong))).status()).isEqualTo(401);
+        List<JsonNode> lockedAttempts = entries(s, "entity=" + userId + "&action=sign-in-failed").stream()
+                .filter(e -> e.get("after").path("whileLocked").asBoolean()).toList();
+        assertThat(lockedAttempts).extracting(e -> e.get("clientAddress").asText()).containsExactly("203.0.113.7", "127.0.0.1");
 
         // a sign-in names the person who signed in (positive control beside the refusals: the right password works)
         s.clock.advance(java.time.Duration.ofMinutes(2)); // past the lock (a minute after the fifth failure)
