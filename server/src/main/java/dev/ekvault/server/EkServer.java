@@ -140,7 +140,9 @@ public final class EkServer implements AutoCloseable {
         http.setSendDateHeader(false);
         http.setRequestHeaderSize(16 * 1024);
         // no per-connection header cache: it files every new Authorization value (a JWT, a token) into a trie, which
-        // a flood of distinct credentials, and the exchange's every request, pay for and never reuse
+        // a flood of distinct credentials, and the exchange's every request, pay for and never reuse. Measured with a
+        // cache of 4 KiB (case-sensitive, as a token is), two interleaved pairs: a flood of forged JWTs 14,200 and 16,800
+        // a second against 22,500 and 23,000; the JWT list 13,700 and 16,000 against 15,600 and 15,100 (noise)
         http.setHeaderCacheSize(0);
         ServerConnector connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
         connector.setHost(config.host());
