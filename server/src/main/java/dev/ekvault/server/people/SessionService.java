@@ -69,7 +69,7 @@ public final class SessionService {
      * from each address is what tells an operator who is trying, and the request log keeps every one. Per node and
      * bounded: a forgotten key records one more entry.
      */
-    private final Cache<String, Boolean> attemptsWhileLockedRecorded = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(MAX_LOCK).build();
+    private final Cache<String, Boolean> attemptsWhileLockedRecorded;
 
     public SessionService(Database database, UserStore users, WorkspaceStore workspaces, Bootstrap bootstrap, CredentialStore credentials,
                           TokenService tokens, PasswordHasher passwords, Config.People config, ObjectMapper json, Clock clock) {
@@ -83,6 +83,8 @@ public final class SessionService {
         this.config = config;
         this.json = json;
         this.clock = clock;
+        this.attemptsWhileLockedRecorded = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(MAX_LOCK)
+                .ticker(() -> clock.millis() * 1_000_000).build();
     }
 
     static String email(String email, String field) {
