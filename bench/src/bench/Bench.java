@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 import org.bouncycastle.crypto.signers.Ed25519Signer;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
@@ -224,7 +225,7 @@ public final class Bench {
         String list = base + "/v1/workspace/" + WS + "/project/web/secret?environmentId=" + readEnvironmentId;
         String getOne = base + "/v1/workspace/" + WS + "/project/web/secret/WEB_SECRET_07?environmentId=" + readEnvironmentId;
         List<Scenario> scenarios = new ArrayList<>();
-        scenarios.add(new Scenario("list-jwt", "secret list, cached JWT", list, Map.of("BENCH_HEADERS", "Authorization: Bearer " + jwt), 200));
+        scenarios.add(new Scenario("list-jwt", LIST_JWT, list, Map.of("BENCH_HEADERS", "Authorization: Bearer " + jwt), 200));
         scenarios.add(new Scenario("list-token", "secret list, direct ek_live_ token", list,
                 Map.of("BENCH_HEADERS", "Authorization: Bearer " + readToken), 200));
         scenarios.add(new Scenario("get-one", "get one secret by key, JWT", getOne, Map.of("BENCH_HEADERS", "Authorization: Bearer " + jwt), 200));
@@ -283,6 +284,7 @@ public final class Bench {
         }
         if (wanted("ceiling")) ceiling();
         if (wanted("nginx")) nginxCeiling();
+        if (wanted("jetty")) jettyCeiling();
         if (peers && wanted("etcd")) etcd();
         if (peers && keycloakHome != null && wanted("keycloak")) keycloak();
         if (wanted("sign")) signBound();
@@ -1008,13 +1010,19 @@ public final class Bench {
      * the spread, slowest to fastest.
      */
     double medianOfThree(String scenario, String name, java.util.function.IntFunction<List<String>> command) throws Exception {
+        return medianOfThree(scenario, name, command, Map.of());
+    }
+
+    /** The same, {@code wrk} sending what {@code env} tells the script to (a request's headers). */
+    double medianOfThree(String scenario, String name, java.util.function.IntFunction<List<String>> command, Map<String, String> env)
+            throws Exception {
         List<Row> runs = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             int port = Proc.freePort();
             Proc proc = Proc.start(name, command.apply(port), Map.of(), work.resolve(name + ".log"));
             started.add(proc);
             awaitPort(proc, port, 30);
-            wrk(scenario, name, proc, "http://127.0.0.1:" + port + "/", Map.of(), 200, warmup);
+            wrk(scenario, name, proc, "http://127.0.0.1:" + port + "/", env, 200, warmup);
             runs.add(rows.remove(rows.size() - 1));
             proc.stop();
             started.remove(proc);
@@ -1072,6 +1080,32 @@ public final class Bench {
     }
 
     double nginxSpread = Double.NaN;
+
+    static final String LIST_JWT = "secret list, cached JWT";
+    static final String JETTY = "ceiling: the same request and bytes from bare Jetty";
+
+    /**
+     * What is ek's own work and what is Jetty's (issue 16, 5): the Jetty in ek's jar, bound by ek's own bind and run
+     * with ek's heap and collector, answering the JWT list's request (its {@code Authorization} header too, which
+     * Jetty parses whoever reads it) with the list's bytes ({@link JettyCeiling}), median of three processes.
+     */
+    void jettyCeiling() throws Exception {
+        Path body = work.resolve("list-body.json");
+        Files.write(body, listBody);
+        List<String> options = new ArrayList<>();
+        for (String option : System.getProperty("bench.serverJavaOpts", "").trim().split("\\s+")) {
+            // ek's class-data archive is for ek's own main class
+            if (!option.isEmpty() && !option.contains("SharedArchive") && !option.contains("cds")) options.add(option);
+        }
+        versions.put("Jetty ceiling", "Jetty " + org.eclipse.jetty.server.Server.getVersion() + " bound by ek's own EkServer.bind, "
+                + String.join(" ", options) + "; the JWT list's request; median of three processes");
+        medianOfThree(JETTY, "jetty", port -> {
+            List<String> command = new ArrayList<>(List.of(java));
+            command.addAll(options);
+            command.addAll(List.of("-cp", benchClasses + File.pathSeparator + jar, "bench.JettyCeiling", String.valueOf(port), body.toString()));
+            return command;
+        }, Map.of("BENCH_HEADERS", "Authorization: Bearer " + jwt));
+    }
 
     void etcd() throws Exception {
         String etcdVersion = firstLine(exec(List.of("etcd", "--version")));
@@ -1287,6 +1321,7 @@ public final class Bench {
         for (Map.Entry<String, String> v : versions.entrySet()) out.append("- ").append(v.getKey()).append(": ").append(v.getValue()).append('\n');
         out.append('\n');
         Row nginx = find("nginx", "ceiling");
+        Row jetty = find("jetty", "ceiling");
         out.append("| scenario | requests/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU % | CPU µs/request | server RSS MB | others' CPU % | × ceiling | × nginx | × peer |\n");
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
@@ -1294,12 +1329,19 @@ public final class Bench {
             String vsNginx = "";
             String vsPeer = "";
             if (r.target.equals("ek") && !Double.isNaN(r.rps) && ceiling != null) vsCeiling = ratio(r.rps, ceiling.rps);
-            if ((r.target.equals("ek") || r.target.equals("ceiling")) && !Double.isNaN(r.rps) && nginx != null) vsNginx = ratio(r.rps, nginx.rps);
+            if ((r.target.equals("ek") || r.target.equals("ceiling") || r.target.equals("jetty")) && !Double.isNaN(r.rps) && nginx != null) {
+                vsNginx = ratio(r.rps, nginx.rps);
+            }
             if (postgresRatios.containsKey(r.scenario)) {
                 vsPeer = String.format(Locale.ROOT, "%.2f× SQLite (median pair)", median(postgresRatios.get(r.scenario)));
             }
             if (r.target.equals("ek") && (r.scenario.startsWith("secret list,") || r.scenario.startsWith("get one"))) {
-                if (etcd != null) vsPeer = ratio(r.rps, etcd.rps) + " etcd";
+                List<String> parts = new ArrayList<>();
+                if (!vsPeer.isEmpty()) parts.add(vsPeer);
+                if (etcd != null) parts.add(ratio(r.rps, etcd.rps) + " etcd");
+                // the Jetty ceiling answers the JWT list's request with its bytes: only those rows compare with it
+                if (jetty != null && r.scenario.startsWith(LIST_JWT)) parts.add(ratio(r.rps, jetty.rps) + " bare Jetty");
+                vsPeer = String.join(", ", parts);
             }
             if (r.scenario.startsWith("token exchange")) {
                 List<String> parts = new ArrayList<>();
@@ -1341,7 +1383,7 @@ public final class Bench {
 
     String targets(Row ceiling, Row nginx, Row etcd, Row keycloak) {
         StringBuilder t = new StringBuilder("Targets:\n\n");
-        for (String name : List.of("secret list, cached JWT", "secret list, direct ek_live_ token")) {
+        for (String name : List.of(LIST_JWT, "secret list, direct ek_live_ token")) {
             Row r = find("ek", name);
             if (r == null) continue;
             if (nginx != null && nginxSpread > MAX_CEILING_SPREAD) {
@@ -1349,6 +1391,12 @@ public final class Bench {
                         name, ratio(r.rps, nginx.rps), nginxSpread * 100));
             } else if (nginx != null) {
                 t.append(check(name + " ≥ 60% of nginx", r.rps / nginx.rps >= 0.6, ratio(r.rps, nginx.rps)));
+            }
+            Row jetty = find("jetty", "ceiling");
+            if (jetty != null && nginx != null && name.equals(LIST_JWT)) {
+                // not a target: where the distance to nginx lies, in ek's own work or in Jetty's
+                t.append(String.format(Locale.ROOT, "- for reading the one above: %s is %s of bare Jetty answering the same request, which is %s of nginx%n",
+                        name, ratio(r.rps, jetty.rps), ratio(jetty.rps, nginx.rps)));
             }
             if (etcd != null) t.append(check(name + " ≥ 4× etcd", r.rps / etcd.rps >= 4, ratio(r.rps, etcd.rps)));
             if (ceiling != null && ceilingSpread > MAX_CEILING_SPREAD) {

@@ -118,6 +118,15 @@ public final class EkServer implements AutoCloseable {
             this.connector = connector;
         }
 
+        /**
+         * The Jetty server bound here, not yet started. {@link #start} serves ek's handler through it; the benchmark's
+         * bare-Jetty ceiling ({@code bench/src/bench/JettyCeiling}) serves its own, so that it measures Jetty exactly
+         * as ek sets it up.
+         */
+        public Server jetty() {
+            return jetty;
+        }
+
         @Override
         public void close() {
             connector.close();
