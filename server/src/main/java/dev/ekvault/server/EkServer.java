@@ -119,7 +119,7 @@ public final class EkServer implements AutoCloseable {
         }
 
         /**
-         * The Jetty server bound here, not yet started. {@link #start} serves ek's handler through it; the benchmark's
+         * The Jetty server bound here, not yet started. {@link EkServer#start} serves ek's handler through it; the benchmark's
          * bare-Jetty ceiling ({@code bench/src/bench/JettyCeiling}) serves its own, so that it measures Jetty exactly
          * as ek sets it up.
          */
