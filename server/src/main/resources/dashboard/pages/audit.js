@@ -1,4 +1,5 @@
-// The audit log (admins): newest first, filtered, a page at a time; verify the hash chain; export JSON Lines.
+// The audit log (admins): newest first, filtered, a page at a time; verify the hash chain (also against a head the
+// server logged and a log system kept); export JSON Lines.
 import { h, mount, field, when } from "../dom.js";
 import { get, path } from "../api.js";
 import { errorText } from "../ui.js";
@@ -14,6 +15,8 @@ export async function render(main, ctx) {
   const entity = h("input", { name: "entity", autocomplete: "off" });
   const from = h("input", { name: "from", type: "datetime-local" });
   const to = h("input", { name: "to", type: "datetime-local" });
+  const headSeq = h("input", { name: "seq", inputmode: "numeric", autocomplete: "off" });
+  const headHash = h("input", { name: "hash", autocomplete: "off", spellcheck: "false", class: "mono" });
   let cursor = null;
   // who did it, by email where the person is a member (the log keeps ids; a removed person stays an id)
   const people = new Map();
@@ -47,20 +50,32 @@ export async function render(main, ctx) {
     field("Action", action), field("Entity id", entity), field("From", from), field("To", to),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Filter")));
 
+  // the chain alone, or against the head in the fields (the server names a missing or malformed one)
+  const verify = async withHead => {
+    verdict.className = "";
+    verdict.textContent = "Checking…";
+    const seq = headSeq.value.trim(), hash = headHash.value.trim();
+    const q = withHead ? "?" + new URLSearchParams({ seq, hash }) : "";
+    try {
+      const v = await get(base + "/verify" + q);
+      verdict.className = v.intact ? "ok" : "error";
+      verdict.textContent = v.intact ? "The chain is intact: " + v.checked + " entries checked" + (q ? ", and it holds the notarised head #" + seq + "." : ".")
+        : "The chain is broken at entry " + v.firstBadSeq + ": " + (v.problem || "it does not match") + ". " + v.checked + " entries matched before it.";
+    } catch (e) { verdict.className = "error"; verdict.textContent = errorText(e); }
+  };
+  // a chain checks only itself: cut short at its end or rebuilt from its start it still links up; a head kept elsewhere shows it
+  const notarised = h("details", { class: "notarised" }, h("summary", {}, "Verify against a notarised head"),
+    h("p", { class: "muted" }, "The server logs each chain's head (\"audit\":\"head\") every few minutes. Give one a log system outside the database kept: the chain must still reach it and hold its hash."),
+    h("form", { class: "filters", onsubmit: e => { e.preventDefault(); verify(true); } },
+      field("Sequence number", headSeq), field("Hash", headHash),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, "Verify against this head"))));
+
   mount(main,
     h("div", { class: "page-head" }, h("h1", {}, "Audit log"),
       h("div", { class: "actions" },
-        h("button", { type: "button", class: "secondary", onclick: async () => {
-          verdict.textContent = "Checking…";
-          try {
-            const v = await get(base + "/verify");
-            verdict.className = v.intact ? "ok" : "error";
-            verdict.textContent = v.intact ? "The chain is intact: " + v.checked + " entries checked."
-              : "The chain is broken at entry " + v.firstBadSeq + ": " + (v.problem || "it does not match") + ". " + v.checked + " entries matched before it.";
-          } catch (e) { verdict.textContent = errorText(e); }
-        } }, "Verify the chain"),
+        h("button", { type: "button", class: "secondary", onclick: () => verify(false) }, "Verify the chain"),
         h("a", { class: "button secondary", href: base + "/export", download: "audit-" + ws + ".jsonl" }, "Export (JSON Lines)"))),
-    verdict, filters, error,
+    verdict, notarised, filters, error,
     h("div", { class: "table-wrap" }, h("table", { class: "audit" },
       h("thead", {}, h("tr", {}, ["When", "Action", "Who", "From", "What", "Outcome"].map(t => h("th", { scope: "col" }, t)))), tbody)),
     more);

@@ -16,8 +16,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The Audit log page (admins): the credential actions newest first, a filter by action, "Load more" past 50 entries,
- * the chain verified intact and then found broken at the row an operator changed in the database, the export as JSON
- * Lines; a non-admin is neither offered the page nor served it.
+ * the chain verified intact and then found broken at the row an operator changed in the database, and against a
+ * notarised head, the export as JSON Lines; a non-admin is neither offered the page nor served it.
  */
 class AuditPageTest extends DashboardPageTest {
     static final String PAGE = "/w/acme/audit";
@@ -118,6 +118,38 @@ class AuditPageTest extends DashboardPageTest {
             String broken = browser.waitForText("p[role=status]", "broken").getText();
             assertThat(broken).startsWith("The chain is broken at entry 3: ").contains("changed").endsWith(". 2 entries matched before it.");
             browser.assertAccessible();
+        }
+    }
+
+    @Test
+    void verifyAgainstANotarisedHeadHoldsItAndFindsAChainThatEndsBeforeIt() {
+        try (TestServer t = TestServer.start(backend())) {
+            browser.baseUrl(t.url(""));
+            pinBrowserClock(t);
+            for (int i = 0; i < 3; i++) t.createToken(t.ownerToken, "read", "{\"all\":true}");
+            openAsAdmin(t, person("nora"));
+            browser.waitFor("tbody tr");
+            // the head as the log gave it: the newest entry's sequence number and hash
+            JsonNode newest = t.get("/v1/workspace/acme/audit?limit=1", t.ownerToken).json().get("entries").get(0);
+            long seq = newest.get("seq").asLong();
+            browser.driver().findElement(By.cssSelector("details.notarised summary")).click();
+            browser.fill("Sequence number", Long.toString(seq)).fill("Hash", newest.get("hash").asText()).click("Verify against this head");
+            String holds = browser.waitForText("p[role=status]", "notarised head").getText();
+            assertThat(holds).startsWith("The chain is intact: ").endsWith(" entries checked, and it holds the notarised head #" + seq + ".");
+            browser.assertAccessible();
+
+            // a head the chain never reached: what a chain cut short at its end looks like against a head kept elsewhere
+            long beyond = seq + 1_000;
+            browser.fill("Sequence number", Long.toString(beyond)).click("Verify against this head");
+            String broken = browser.waitForText("p[role=status]", "broken").getText();
+            assertThat(broken).startsWith("The chain is broken at entry ").contains("before the notarised head " + beyond);
+
+            // the chain alone, from the button at the top, with the head's fields still filled
+            browser.click("Verify the chain");
+            assertThat(browser.waitForText("p[role=status]", "intact").getText()).endsWith(" entries checked.");
+
+            browser.fill("Hash", "not a hash").click("Verify against this head");
+            assertThat(browser.waitForText("p[role=status]", "'hash'").getText()).contains("hash").doesNotContain("not a hash");
         }
     }
 

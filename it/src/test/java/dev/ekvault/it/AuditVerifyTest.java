@@ -21,7 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * {@code ek-server audit verify} on the jar, against the database file a server wrote: a clean chain verifies (exit
  * 0, one JSON line per chain); a field edited in the file with a SQLite client — the operator's own tool, triggers
- * dropped first — is found at its entry (exit 9); an unknown workspace is exit 8.
+ * dropped first — is found at its entry (exit 9); an unknown workspace is exit 8. Against a head kept outside the
+ * database ({@code --seq}, {@code --hash}) a chain must also reach it.
  */
 class AuditVerifyTest {
     @TempDir
@@ -33,6 +34,7 @@ class AuditVerifyTest {
         EkJar.Result init = EkJar.init(work, env);
         assertThat(init.exitCode()).as(init.stderr()).isZero();
         String owner = init.stdoutLines().get(0);
+        String[] head; // the chain's newest entry: its sequence number and hash
         try (EkJar.Server server = EkJar.serve(work, env)) {
             EkJar.Api api = new EkJar.Api(server, owner);
             for (int i = 0; i < 3; i++) {
@@ -49,7 +51,25 @@ class AuditVerifyTest {
             // verify beside a running server too: it reads, it does not need the server to stop
             EkJar.Result running = EkJar.run(work, env, "audit", "verify", "--workspace", "acme");
             assertThat(running.exitCode()).as(running.stderr()).isZero();
+            JsonNode newest = EkJar.JSON.readTree(api.get("/v1/workspace/acme/audit?limit=1").body()).get("entries").get(0);
+            head = new String[] {newest.get("seq").asText(), newest.get("hash").asText()};
         }
+        // against a head kept outside the database (the log's "audit":"head" line): it holds; one further on was never reached
+        EkJar.Result holds = EkJar.run(work, env, "audit", "verify", "--workspace", "acme", "--seq", head[0], "--hash", head[1]);
+        assertThat(holds.exitCode()).as(holds.stderr()).isZero();
+        assertThat(EkJar.jsonObject(holds.stdoutLines().get(0)).get("checked").asText()).isEqualTo(head[0]);
+        String further = Long.toString(Long.parseLong(head[0]) + 1);
+        EkJar.Result cut = EkJar.run(work, env, "audit", "verify", "--workspace", "acme", "--seq", further, "--hash", head[1]);
+        assertThat(cut.exitCode()).as(cut.stderr()).isEqualTo(9);
+        JsonNode ends = EkJar.jsonObject(cut.stdoutLines().get(0));
+        assertThat(ends.get("firstBadSeq").asText()).isEqualTo(further);
+        assertThat(ends.get("problem").asText()).contains("before the notarised head " + further);
+        EkJar.Result noWorkspace = EkJar.run(work, env, "audit", "verify", "--seq", head[0], "--hash", head[1]);
+        assertThat(noWorkspace.exitCode()).isEqualTo(2);
+        assertThat(noWorkspace.stderr()).contains("--workspace");
+        EkJar.Result noHash = EkJar.run(work, env, "audit", "verify", "--workspace", "acme", "--seq", head[0]);
+        assertThat(noHash.exitCode()).isEqualTo(2);
+        assertThat(noHash.stderr()).contains("--hash must be");
         EkJar.Result clean = EkJar.run(work, env, "audit", "verify");
         assertThat(clean.exitCode()).as(clean.stderr()).isZero();
         assertThat(clean.stdoutLines()).isNotEmpty();

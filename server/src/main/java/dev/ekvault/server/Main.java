@@ -81,7 +81,7 @@ public final class Main {
                    ek-server rotate-master-key --new-key-file <file> [--key=value ...]
                    ek-server set-password --email <email> [--key=value ...]   (the password: one line on standard input)
                    ek-server owner-token --workspace <slug> [--expires-in 6m] [--key=value ...]
-                   ek-server audit verify [--workspace <slug>] [--key=value ...]
+                   ek-server audit verify [--workspace <slug> [--seq <n> --hash <hex>]] [--key=value ...]   (--seq, --hash: a logged head)
                    ek-server backup <file> [--key=value ...]   (the embedded store, while it serves; not the master key)
                    ek-server restore <file> [--force] [--key=value ...]   (never into a serving data folder)
             """ + Setting.help();
@@ -228,7 +228,9 @@ public final class Main {
 
     /**
      * {@code audit verify}: walks the audit chain of one workspace (or of every chain) straight from the database, with
-     * no server running or trusted; one JSON line per chain on standard output; exit 9 when any chain is broken.
+     * no server running or trusted; one JSON line per chain on standard output; exit 9 when any chain is broken. With
+     * {@code --seq} and {@code --hash} (a head the log gave, kept outside the database) the workspace's chain must also
+     * reach that head and hold its hash.
      */
     private static int audit(List<String> args) {
         if (args.isEmpty() || !args.get(0).equals("verify")) {
@@ -237,6 +239,17 @@ public final class Main {
         }
         args.remove(0);
         String workspace = take(args, "--workspace");
+        AuditLog.NotarisedHead notarised;
+        try {
+            notarised = AuditLog.NotarisedHead.parse(take(args, "--seq"), take(args, "--hash"));
+        } catch (IllegalArgumentException e) {
+            System.err.println("audit verify: " + e.getMessage().replaceFirst("^'(seq|hash)'", "--$1") + "\n" + USAGE);
+            return 2;
+        }
+        if (notarised != null && workspace == null) {
+            System.err.println("audit verify: a head (--seq, --hash) belongs to one chain: name its --workspace\n" + USAGE);
+            return 2;
+        }
         Config config = new ConfigLoader().load(args, System.getenv());
         DataStore store = DataStore.existing(config, Clock.systemUTC());
         try {
@@ -251,7 +264,7 @@ public final class Main {
                     chains = List.of(row.id());
                 }
                 List<AuditLog.Verification> verified = new ArrayList<>();
-                for (String chain : chains) verified.add(AuditLog.verify(c, audit, chain));
+                for (String chain : chains) verified.add(AuditLog.verify(c, audit, chain, notarised));
                 return verified;
             });
             boolean intact = true;

@@ -195,17 +195,48 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
     }
 
     /**
+     * A chain's head as {@link #logHeads} logged it and a log system outside the database kept: the entry numbered
+     * {@code seq} had hash {@code hash}. A chain verifies on its own from its first entry, so a chain cut short at its
+     * end, or rebuilt from its start by someone who can write the database, still verifies; against a head kept
+     * elsewhere it does not.
+     */
+    public record NotarisedHead(long seq, String hash) {
+        private static final java.util.regex.Pattern SEQ = java.util.regex.Pattern.compile("[1-9][0-9]{0,17}");
+        private static final java.util.regex.Pattern HASH = java.util.regex.Pattern.compile("[0-9a-f]{64}");
+
+        /**
+         * The head named by text (a query's or a command line's), null when neither part is given; an
+         * {@link IllegalArgumentException} naming the part ({@code 'seq'} or {@code 'hash'}) that is missing or malformed.
+         */
+        public static NotarisedHead parse(String seq, String hash) {
+            if (seq == null && hash == null) return null;
+            if (seq == null || !SEQ.matcher(seq).matches()) {
+                throw new IllegalArgumentException("'seq' must be the notarised head's sequence number (a whole number from 1)");
+            }
+            if (hash == null || !HASH.matcher(hash).matches()) {
+                throw new IllegalArgumentException("'hash' must be the notarised head's hash (64 lowercase hexadecimal digits)");
+            }
+            return new NotarisedHead(Long.parseLong(seq), hash);
+        }
+    }
+
+    /**
      * Walks a workspace's chain from its first entry: each must carry the next sequence number (a gap is a removed entry,
      * a repeat an inserted one), the previous entry's hash, and the hash its content gives (an edited field); each
      * stored group must read as entries and its row's columns must match them. The first place that fails is reported
      * (the sequence number due there, so {@code checked} is one less); the walk stops there.
      */
     public Verification verify(String workspaceId) {
-        return database.read(c -> verify(c, store, workspaceId));
+        return database.read(c -> verify(c, store, workspaceId, null));
     }
 
-    public static Verification verify(Connection c, AuditStore store, String workspaceId) throws SQLException {
-        ChainWalk walk = new ChainWalk(workspaceId);
+    /**
+     * {@link #verify(String)}, and when {@code notarised} is given, the chain must also reach that head and hold its hash
+     * there: a chain that ends before it lost its newest entries (reported where it ends, with no entry found there), and
+     * an entry there with another hash belongs to a chain rewritten up to it.
+     */
+    public static Verification verify(Connection c, AuditStore store, String workspaceId, NotarisedHead notarised) throws SQLException {
+        ChainWalk walk = new ChainWalk(workspaceId, notarised);
         store.walkGroups(c, workspaceId, walk::check);
         return walk.result();
     }
@@ -213,12 +244,14 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
     /** The state of one verification as it walks a chain's groups in order. */
     private static final class ChainWalk {
         private final String workspaceId;
+        private final NotarisedHead notarised;
         private long due = 1;
         private String previous = AuditEntry.GENESIS;
         private Verification bad;
 
-        ChainWalk(String workspaceId) {
+        ChainWalk(String workspaceId, NotarisedHead notarised) {
             this.workspaceId = workspaceId;
+            this.notarised = notarised;
         }
 
         void check(AuditStore.Group group) {
@@ -234,6 +267,8 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
                 String problem = entry.seq() != due ? "sequence " + entry.seq() + " where " + due + " was due (an entry was removed or inserted)"
                         : !previous.equals(entry.prevHash()) ? "its previous hash is not the hash of the entry before it (entries were removed, inserted or reordered)"
                         : !entry.computeHash().equals(entry.hash()) ? "its content does not give its hash (the entry was changed)"
+                        : notarised != null && entry.seq() == notarised.seq() && !notarised.hash().equals(entry.hash())
+                        ? "its hash is not the notarised head's (the chain was rewritten up to here)"
                         : null;
                 if (problem != null) {
                     fail(entry.id(), problem);
@@ -255,6 +290,11 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
         }
 
         Verification result() {
+            if (bad == null && notarised != null && due <= notarised.seq()) {
+                // no entry stands where the chain ends: firstBadId stays null
+                fail(null, "the chain ends at entry " + (due - 1) + ", before the notarised head " + notarised.seq()
+                        + " (its newest entries were removed)");
+            }
             return bad != null ? bad : new Verification(workspaceId, due - 1, null, null, null);
         }
     }

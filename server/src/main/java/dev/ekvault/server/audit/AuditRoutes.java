@@ -19,7 +19,7 @@ public final class AuditRoutes {
     public static void register(Router router, AuditService audit) {
         String base = "/v1/workspace/{ws}/audit";
         router.get(base, "audit", ex -> audit.page(ex.caller(), ex.path("ws"), filter(ex), cursor(ex), limit(ex)));
-        router.get(base + "/verify", "audit", ex -> audit.verify(ex.caller(), ex.path("ws")));
+        router.get(base + "/verify", "audit", ex -> audit.verify(ex.caller(), ex.path("ws"), notarised(ex)));
         router.get(base + "/export", "audit", ex -> audit.export(ex.caller(), ex.path("ws")));
         router.get(base + "/{id}", "audit", ex -> audit.one(ex.caller(), ex.path("ws"), ex.path("id")));
     }
@@ -46,6 +46,15 @@ public final class AuditRoutes {
 
     private static Long time(RequestContext ex, String name) {
         return WireTime.parse(ex.query(name), name);
+    }
+
+    /** {@code ?seq=&hash=}: a head the log gave (the {@code "audit":"head"} line) that the chain must still reach and hold. */
+    private static AuditLog.NotarisedHead notarised(RequestContext ex) {
+        try {
+            return AuditLog.NotarisedHead.parse(ex.query("seq"), ex.query("hash"));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("query " + e.getMessage());
+        }
     }
 
     private static Long cursor(RequestContext ex) {

@@ -75,10 +75,11 @@ public final class AuditService {
         });
     }
 
-    public AuditVerification verify(Caller caller, String workspaceRef) {
+    /** The chain's verification; against {@code notarised} too when given (null: the chain alone). */
+    public AuditVerification verify(Caller caller, String workspaceRef, AuditLog.NotarisedHead notarised) {
         return database.read(c -> {
             WorkspaceStore.WorkspaceRow ws = unscopedAdmin(c, caller, workspaceRef);
-            AuditLog.Verification v = AuditLog.verify(c, store, ws.id());
+            AuditLog.Verification v = AuditLog.verify(c, store, ws.id(), notarised);
             return new AuditVerification(v.intact(), v.checked(), v.firstBadSeq(), v.firstBadId(), v.problem());
         });
     }

@@ -242,6 +242,16 @@ abstract class AuditContract {
             assertThat(r.status()).as(bad.getKey()).isEqualTo(400);
             assertThat(r.message()).as(bad.getKey()).contains("'" + bad.getValue() + "'");
         }
+        // a notarised head for verify: both parts, each well-formed (the control: the chain's own head verifies)
+        String hash = "ab".repeat(32);
+        for (Map.Entry<String, String> bad : Map.of("seq=3", "hash", "hash=" + hash, "seq", "seq=0&hash=" + hash, "seq",
+                "seq=x&hash=" + hash, "seq", "seq=3&hash=" + hash.toUpperCase(java.util.Locale.ROOT), "hash", "seq=3&hash=abc", "hash").entrySet()) {
+            HttpResult r = s.get(AUDIT + "/verify?" + bad.getKey(), s.ownerToken);
+            assertThat(r.status()).as(bad.getKey()).isEqualTo(400);
+            assertThat(r.message()).as(bad.getKey()).contains("query '" + bad.getValue() + "'").doesNotContain(hash);
+        }
+        AuditLog.NotarisedHead head = head(s, workspaceId(s));
+        assertThat(verify(s, head).get("intact").asBoolean()).isTrue();
     }
 
     @Test
@@ -290,7 +300,7 @@ abstract class AuditContract {
             assertThat(rows).isEqualTo(2L);
             assertThat(stored.stream().map(AuditEntry::id).distinct().count()).isEqualTo(4_100L);
             assertThat(store.one(c, "large-write", stored.get(4_097).id())).isEqualTo(stored.get(4_097));
-            AuditLog.Verification v = AuditLog.verify(c, store, "large-write");
+            AuditLog.Verification v = AuditLog.verify(c, store, "large-write", null);
             assertThat(v.intact()).isTrue();
             assertThat(v.checked()).isEqualTo(4_100);
             return null;
@@ -496,6 +506,19 @@ abstract class AuditContract {
         return r.json();
     }
 
+    /** The verification against a head kept outside the database. */
+    private JsonNode verify(TestServer t, AuditLog.NotarisedHead head) {
+        HttpResult r = t.get(AUDIT + "/verify?seq=" + head.seq() + "&hash=" + head.hash(), t.ownerToken);
+        assertThat(r.status()).as("%s", r).isEqualTo(200);
+        return r.json();
+    }
+
+    /** The chain's head now, as the log's {@code "audit":"head"} line gives it (eachChainsHeadGoesToTheLog). */
+    private static AuditLog.NotarisedHead head(TestServer t, String workspaceId) {
+        AuditStore.Head head = t.server.database().read(c -> new AuditStore().head(c, workspaceId));
+        return new AuditLog.NotarisedHead(head.seq(), head.hash());
+    }
+
     private static List<AuditStore.Group> groups(TestServer t, String workspaceId) {
         List<AuditStore.Group> all = new ArrayList<>();
         t.server.database().read(c -> {
@@ -582,6 +605,48 @@ abstract class AuditContract {
         }
         // one entry out of a group of several: the next one found in its place
         editedGroupBreaksAt(lines -> lines.remove(1), 1, 2, "removed");
+    }
+
+    @Test
+    void aChainCutShortAtItsEndVerifiesAloneButNotAgainstItsNotarisedHead() {
+        try (TestServer t = tampered()) {
+            String ws = workspaceId(t);
+            AuditLog.NotarisedHead kept = head(t, ws);
+            assertThat(verify(t, kept).get("intact").asBoolean()).isTrue(); // the control: it reaches its head and holds its hash
+            AuditStore.Group last = several(groups(t, ws));
+            assertThat(last.lastSeq()).isEqualTo(kept.seq());
+            t.runSql("DELETE FROM audit_block WHERE workspace_id = '" + ws + "' AND seq = " + last.seq());
+            // what a chain cannot see by itself: its newest entries gone, what is left still links up
+            JsonNode alone = verify(t);
+            assertThat(alone.get("intact").asBoolean()).as("%s", alone).isTrue();
+            assertThat(alone.get("checked").asLong()).isEqualTo(last.seq() - 1);
+            JsonNode against = verify(t, kept);
+            brokenAt(against, last.seq(), null, "ends at entry " + (last.seq() - 1) + ", before the notarised head " + kept.seq());
+            assertThat(against.get("firstBadId").isNull()).as("no entry stands where the chain ends").isTrue();
+        }
+    }
+
+    @Test
+    void aTailRebuiltWithValidHashesVerifiesAloneButNotAgainstItsNotarisedHead() {
+        try (TestServer t = tampered()) {
+            String ws = workspaceId(t);
+            AuditLog.NotarisedHead kept = head(t, ws);
+            AuditStore.Group last = several(groups(t, ws));
+            // the newest group's entries written again from another address, chained and hashed by the store itself: a
+            // rewrite by someone who can write the database and has the code
+            List<AuditEntry> forged = last.entries().stream().map(e -> new AuditEntry(e.workspaceId(), 0, null, e.at(), e.actorUserId(),
+                    e.credentialId(), e.credentialKind(), "10.6.6.6", e.requestId(), e.action(), e.entityType(), e.entityId(), e.projectId(),
+                    e.environmentId(), e.beforeJson(), e.afterJson(), e.outcome(), null, null)).toList();
+            List<AuditEntry> rewritten = t.server.database().write(c -> {
+                Sql.update(c, "DELETE FROM audit_block WHERE workspace_id = ? AND seq = ?", ws, last.seq());
+                return new AuditStore().append(c, forged);
+            });
+            assertThat(rewritten.getLast().seq()).isEqualTo(kept.seq());
+            JsonNode alone = verify(t);
+            assertThat(alone.get("intact").asBoolean()).as("%s", alone).isTrue();
+            assertThat(alone.get("checked").asLong()).isEqualTo(kept.seq());
+            brokenAt(verify(t, kept), kept.seq(), rewritten.getLast().id(), "not the notarised head's");
+        }
     }
 
     @Test
