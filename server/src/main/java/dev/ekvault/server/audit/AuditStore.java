@@ -127,6 +127,57 @@ public final class AuditStore {
         return stored;
     }
 
+    /** What {@link #appendAfterKnownHeads} did: the entries it stored, and the drafts of chains whose head had moved. */
+    public record Appended(List<AuditEntry> stored, List<AuditEntry> stale) {}
+
+    /**
+     * On PostgreSQL, on a connection in autocommit mode ({@code Database.autocommitted}): appends the drafts of chains
+     * whose heads the caller knows in one round trip instead of {@link #append}'s three (the lock with the head, the
+     * insert, the commit). One message takes each chain's lock (sorted, as append does), then inserts each chain's row
+     * only if the chain's newest row still has the hash the row was chained to. PostgreSQL runs the message as one
+     * transaction, and each INSERT reads with a snapshot taken after the locks were granted ({@link #lockedHead} says
+     * why that matters), so a row goes in only as the next of its chain, and no other node appends to that chain until
+     * the message commits. A chain whose head moved (another node, or a write of this node, appended to it) gets
+     * nothing: its drafts come back as stale, for {@link #append}. Every draft's chain must be in {@code known}, and each
+     * chain's drafts must fit one row.
+     */
+    public Appended appendAfterKnownHeads(Connection c, List<AuditEntry> drafts, Map<String, Head> known) throws SQLException {
+        Map<String, List<AuditEntry>> byWorkspace = new java.util.TreeMap<>();
+        for (AuditEntry draft : drafts) byWorkspace.computeIfAbsent(draft.workspaceId(), w -> new ArrayList<>()).add(draft);
+        StringBuilder sql = new StringBuilder();
+        List<Object> parameters = new ArrayList<>();
+        for (String workspaceId : byWorkspace.keySet()) {
+            sql.append("SELECT pg_advisory_xact_lock(?); ");
+            parameters.add(lockKey(workspaceId));
+        }
+        List<List<AuditEntry>> storedByChain = new ArrayList<>();
+        for (Map.Entry<String, List<AuditEntry>> chain : byWorkspace.entrySet()) {
+            Head head = known.get(chain.getKey());
+            if (head == null || chain.getValue().size() > MAX_GROUP) throw new IllegalArgumentException("a chain not known, or more than a row");
+            List<AuditEntry> stored = new ArrayList<>(chain.getValue().size());
+            parameters.addAll(List.of(row(chain.getKey(), chain.getValue(), head, stored)));
+            sql.append("INSERT INTO audit_block (" + COLUMNS + ") SELECT " + Sql.placeholders(8) + " WHERE (" + HEAD_HASH + ") = ?; ");
+            parameters.add(chain.getKey());
+            parameters.add(head.hash());
+            storedByChain.add(stored);
+        }
+        List<AuditEntry> stored = new ArrayList<>(drafts.size());
+        List<AuditEntry> stale = new ArrayList<>();
+        try (var statement = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < parameters.size(); i++) Sql.bind(statement, i + 1, parameters.get(i));
+            statement.execute(); // the first lock's result; the others follow, then each insert's count
+            for (int i = 1; i < byWorkspace.size(); i++) statement.getMoreResults();
+            int chain = 0;
+            for (List<AuditEntry> chainDrafts : byWorkspace.values()) {
+                statement.getMoreResults();
+                if (statement.getUpdateCount() == 1) stored.addAll(storedByChain.get(chain));
+                else stale.addAll(chainDrafts);
+                chain++;
+            }
+        }
+        return new Appended(stored, stale);
+    }
+
     /**
      * One row: the drafts chained after {@code head} (null: the chain's first), each added to {@code stored}; the first
      * entry as its export line, the others as compact lines.
@@ -243,6 +294,12 @@ public final class AuditStore {
     }
 
     private static final String HEAD = "SELECT last_seq, hash FROM audit_block WHERE workspace_id = ? ORDER BY seq DESC LIMIT 1";
+    private static final String HEAD_HASH = "SELECT hash FROM audit_block WHERE workspace_id = ? ORDER BY seq DESC LIMIT 1";
+
+    /** A chain's advisory lock on PostgreSQL. */
+    private static long lockKey(String workspaceId) {
+        return LOCK_SPACE | (workspaceId.hashCode() & 0xffff_ffffL);
+    }
 
     /**
      * On PostgreSQL: takes the chain's lock, then reads its head, in one round trip instead of two, for every write and
@@ -254,7 +311,7 @@ public final class AuditStore {
      */
     private static Head lockedHead(Connection c, String workspaceId) throws SQLException {
         try (var statement = c.prepareStatement("SELECT pg_advisory_xact_lock(?); " + HEAD)) {
-            statement.setLong(1, LOCK_SPACE | (workspaceId.hashCode() & 0xffff_ffffL));
+            statement.setLong(1, lockKey(workspaceId));
             statement.setString(2, workspaceId);
             statement.execute();
             if (!statement.getMoreResults()) throw new SQLException("the chain's head was not answered after its lock");

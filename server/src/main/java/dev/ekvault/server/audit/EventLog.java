@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ekvault.server.access.Caller;
 import dev.ekvault.server.store.Database;
 import dev.ekvault.server.store.DatabaseUnavailable;
+import dev.ekvault.server.store.Dialect;
 import dev.ekvault.server.store.FailureStreak;
 import dev.ekvault.server.store.Journal;
 
@@ -66,6 +67,12 @@ public final class EventLog implements AutoCloseable {
      * fields themselves (callers never change a map or list once they have handed it over).
      */
     private final Cache<Map<String, Object>, String> canonicalFields = Caffeine.newBuilder().maximumSize(1_000).build();
+    /**
+     * On PostgreSQL, the head this node last appended to each chain (the writer thread's own): a group whose chains are
+     * all here is appended in one round trip ({@link AuditStore#appendAfterKnownHeads}), and in three when a head moved.
+     */
+    private final Map<String, AuditStore.Head> knownHeads = new java.util.HashMap<>();
+    private static final int MAX_KNOWN_HEADS = 10_000;
     private Thread writer;
     private long lastGroup = System.nanoTime() - MIN_INTERVAL_NANOS;
     /** The group being written, for {@link #failOverdue} (the writer's own list is not safe to read from elsewhere). */
@@ -186,7 +193,7 @@ public final class EventLog implements AutoCloseable {
             List<AuditEntry> drafts = new ArrayList<>(held.size() + group.size());
             drafts.addAll(held);
             for (Pending p : group) drafts.add(p.draft());
-            List<AuditEntry> written = database.write(c -> store.append(c, drafts));
+            List<AuditEntry> written = append(drafts);
             groupFailures.succeeded();
             forgetHeld();
             group.forEach(p -> p.durable().complete(null));
@@ -211,6 +218,37 @@ public final class EventLog implements AutoCloseable {
             group.clear();
             writing = NONE;
         }
+    }
+
+    /**
+     * Appends a group's drafts. On PostgreSQL the chains whose heads this node knows go in one round trip, the others
+     * (and a chain whose head moved meanwhile) in a transaction that locks and reads the head first; held entries always
+     * go that way, so a failure after part of the group was written never writes one of them twice.
+     */
+    private List<AuditEntry> append(List<AuditEntry> drafts) {
+        if (database.dialect() != Dialect.POSTGRESQL) return database.write(c -> store.append(c, drafts));
+        List<AuditEntry> known = new ArrayList<>(drafts.size());
+        List<AuditEntry> rest = new ArrayList<>();
+        for (AuditEntry draft : drafts) (held.isEmpty() && knownHeads.containsKey(draft.workspaceId()) ? known : rest).add(draft);
+        List<AuditEntry> written = new ArrayList<>(drafts.size());
+        if (!known.isEmpty()) {
+            AuditStore.Appended appended = database.autocommitted(c -> store.appendAfterKnownHeads(c, known, knownHeads));
+            remember(appended.stored());
+            written.addAll(appended.stored());
+            rest.addAll(appended.stale());
+        }
+        if (!rest.isEmpty()) {
+            List<AuditEntry> stored = database.write(c -> store.append(c, rest));
+            remember(stored);
+            written.addAll(stored);
+        }
+        return written;
+    }
+
+    /** Each chain's newest entry among those just stored becomes its known head. */
+    private void remember(List<AuditEntry> stored) {
+        if (knownHeads.size() > MAX_KNOWN_HEADS) knownHeads.clear();
+        for (AuditEntry e : stored) knownHeads.put(e.workspaceId(), new AuditStore.Head(e.workspaceId(), e.seq(), e.hash()));
     }
 
     private void forgetHeld() {

@@ -214,7 +214,8 @@ public final class Sql {
         }
     }
 
-    private static void bind(PreparedStatement statement, int index, Object value) throws SQLException {
+    /** Binds one parameter as every statement here does (for a statement made by hand: several in one message). */
+    public static void bind(PreparedStatement statement, int index, Object value) throws SQLException {
         switch (value) {
             case null -> statement.setNull(index, Types.NULL);
             case String s -> statement.setString(index, s);
