@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class HelpTextTest {
     /** The flags of the commands themselves, and the {@code --key=value} placeholder. */
     private static final Set<String> COMMAND_FLAGS = Set.of("--config", "--key", "--workspace", "--email", "--expires-in", "--force",
-            "--new-key-file");
+            "--new-key-file", "--seq", "--hash");
 
     @TempDir
     Path work;

@@ -73,6 +73,13 @@ public final class EventLog implements AutoCloseable {
      */
     private final Map<String, AuditStore.Head> knownHeads = new java.util.HashMap<>();
     private static final int MAX_KNOWN_HEADS = 10_000;
+    /**
+     * What the group being written has stored so far, and the drafts it came from (by identity): on PostgreSQL a group
+     * may go in two steps, and when the second fails the first's entries are durable all the same — their requests are
+     * answered, their entries go to the device, and an exchange among them is not held to be written again.
+     */
+    private final List<AuditEntry> storedOfGroup = new ArrayList<>();
+    private final java.util.Set<AuditEntry> draftsStored = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private Thread writer;
     private long lastGroup = System.nanoTime() - MIN_INTERVAL_NANOS;
     /** The group being written, for {@link #failOverdue} (the writer's own list is not safe to read from elsewhere). */
@@ -194,6 +201,8 @@ public final class EventLog implements AutoCloseable {
             drafts.addAll(held);
             for (Pending p : group) drafts.add(p.draft());
             List<AuditEntry> written = append(drafts);
+            storedOfGroup.clear(); // all of it stored: what follows cannot leave a part of the group unwritten
+            draftsStored.clear();
             groupFailures.succeeded();
             forgetHeld();
             group.forEach(p -> p.durable().complete(null));
@@ -201,8 +210,11 @@ public final class EventLog implements AutoCloseable {
         } catch (RuntimeException e) {
             groupFailures.failed(e); // those requests are refused (503 when the database is away), exchanges held
             boolean unavailable = DatabaseUnavailable.in(e) != null;
+            if (!storedOfGroup.isEmpty()) device.write(storedOfGroup);
             for (Pending p : group) {
-                if (unavailable && p.mayBeHeld() && held.size() < MAX_HELD) {
+                if (draftsStored.contains(p.draft())) {
+                    p.durable().complete(null); // stored by the group's first step: durable
+                } else if (unavailable && p.mayBeHeld() && held.size() < MAX_HELD) {
                     held.add(p.draft());
                     p.durable().complete(null);
                 } else {
@@ -216,6 +228,8 @@ public final class EventLog implements AutoCloseable {
             group.forEach(p -> p.durable().completeExceptionally(e));
         } finally {
             group.clear();
+            storedOfGroup.clear();
+            draftsStored.clear();
             writing = NONE;
         }
     }
@@ -230,19 +244,20 @@ public final class EventLog implements AutoCloseable {
         List<AuditEntry> known = new ArrayList<>(drafts.size());
         List<AuditEntry> rest = new ArrayList<>();
         for (AuditEntry draft : drafts) (held.isEmpty() && knownHeads.containsKey(draft.workspaceId()) ? known : rest).add(draft);
-        List<AuditEntry> written = new ArrayList<>(drafts.size());
         if (!known.isEmpty()) {
             AuditStore.Appended appended = database.autocommitted(c -> store.appendAfterKnownHeads(c, known, knownHeads));
             remember(appended.stored());
-            written.addAll(appended.stored());
+            storedOfGroup.addAll(appended.stored());
+            draftsStored.addAll(known);
+            appended.stale().forEach(draftsStored::remove);
             rest.addAll(appended.stale());
         }
         if (!rest.isEmpty()) {
             List<AuditEntry> stored = database.write(c -> store.append(c, rest));
             remember(stored);
-            written.addAll(stored);
+            storedOfGroup.addAll(stored);
         }
-        return written;
+        return List.copyOf(storedOfGroup);
     }
 
     /** Each chain's newest entry among those just stored becomes its known head. */
