@@ -297,7 +297,7 @@ public final class AuditStore {
     private static final String HEAD_HASH = "SELECT hash FROM audit_block WHERE workspace_id = ? ORDER BY seq DESC LIMIT 1";
 
     /** A chain's advisory lock on PostgreSQL. */
-    private static long lockKey(String workspaceId) {
+    static long lockKey(String workspaceId) {
         return LOCK_SPACE | (workspaceId.hashCode() & 0xffff_ffffL);
     }
 

@@ -894,6 +894,76 @@ abstract class AuditContract {
         }
     }
 
+    /**
+     * On PostgreSQL a group goes in two steps when it holds entries of a chain the audit writer knows the head of (one
+     * round trip) and of one it does not (a transaction that locks and reads the head). When the second step fails, the
+     * first step's entries are stored all the same: their reads are answered, and an exchange among them is not held to
+     * be written a second time.
+     */
+    @Test
+    void aGroupWhoseSecondStepFailsAnswersWhatItsFirstStepStored() throws Exception {
+        if (backend() != Backend.POSTGRESQL) return; // SQLite appends a group in one transaction
+        try (TestServer t = TestServer.start(backend(), "--database-statement-timeout-millis=3000")) {
+            String read = readableSecret(t, "value-that-must-not-leak-5"); // its entry: acme's head is known to the writer
+            String acme = workspaceId(t);
+            String otherToken = t.createWorkspace("other", "other@example.com"); // a chain the writer has not written to
+            String other = t.server.database().read(c -> Sql.one(c, "SELECT id FROM workspace WHERE slug = 'other'", r -> r.getString(1)));
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            Future<HttpResult> first;
+            Future<HttpResult> read1;
+            Future<HttpResult> exchange1;
+            Future<HttpResult> exchange2;
+            HeldTransaction otherLocked;
+            try (HeldTransaction acmeLocked = HeldTransaction.write(t.server.database(), c -> advisoryLock(c, acme))) {
+                first = pool.submit(() -> t.get(read, t.ownerToken));
+                Await.until("the first group waits for acme's lock", Duration.ofSeconds(10), Duration.ofMillis(5), () -> waitingForALock(t));
+                // queued behind it, so the next group holds all three: acme's read and exchange, the other workspace's exchange
+                exchange2 = pool.submit(() -> t.post("/v1/auth/exchange", otherToken, "{}"));
+                read1 = pool.submit(() -> t.get(read, t.ownerToken));
+                exchange1 = pool.submit(() -> t.post("/v1/auth/exchange", t.ownerToken, "{}"));
+                Await.until("three entries queue", Duration.ofSeconds(10), Duration.ofMillis(5), () -> t.server.auditEvents().backlog() >= 4);
+                // the other workspace's chain locked: the next group's second step waits for it until its statement times out
+                otherLocked = HeldTransaction.write(t.server.database(), c -> advisoryLock(c, other));
+            }
+            try {
+                assertThat(first.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+                assertThat(read1.get(10, TimeUnit.SECONDS).status()).as("stored by the first step: answered").isEqualTo(200);
+                assertThat(exchange1.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+                assertThat(exchange2.get(10, TimeUnit.SECONDS).status()).as("not stored, held: answered").isEqualTo(200);
+            } finally {
+                otherLocked.close();
+                pool.shutdownNow();
+            }
+            assertThat(t.get(read, t.ownerToken).status()).isEqualTo(200); // its group writes the held exchange
+            List<AuditEntry> acmeEntries = entriesOf(t, acme);
+            for (Future<HttpResult> request : List.of(read1, exchange1)) {
+                String requestId = request.get().headers().firstValue("X-Request-Id").orElseThrow();
+                assertThat(acmeEntries).as("the entry of %s, once", requestId).filteredOn(e -> requestId.equals(e.requestId())).hasSize(1);
+            }
+            String exchanged = exchange2.get().headers().firstValue("X-Request-Id").orElseThrow();
+            assertThat(entriesOf(t, other)).filteredOn(e -> exchanged.equals(e.requestId())).hasSize(1);
+            assertThat(verify(t).get("intact").asBoolean()).isTrue();
+        }
+    }
+
+    private static void advisoryLock(java.sql.Connection c, String workspaceId) throws java.sql.SQLException {
+        try (var statement = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+            statement.setLong(1, AuditStore.lockKey(workspaceId));
+            statement.execute();
+        }
+    }
+
+    private static boolean waitingForALock(TestServer t) {
+        return t.server.database().read(c -> Sql.one(c, "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+                r -> r.getLong(1))) > 0;
+    }
+
+    private static List<AuditEntry> entriesOf(TestServer t, String workspaceId) {
+        List<AuditEntry> all = new ArrayList<>();
+        for (AuditStore.Group group : groups(t, workspaceId)) all.addAll(group.entries());
+        return all;
+    }
+
     @Test
     void twoNodesWritingAtOnceKeepOneChain() throws Exception {
         if (backend() != Backend.POSTGRESQL) return; // one SQLite file has one writer process
