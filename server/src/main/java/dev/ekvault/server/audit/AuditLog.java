@@ -224,16 +224,10 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
      * Walks a workspace's chain from its first entry: each must carry the next sequence number (a gap is a removed entry,
      * a repeat an inserted one), the previous entry's hash, and the hash its content gives (an edited field); each
      * stored group must read as entries and its row's columns must match them. The first place that fails is reported
-     * (the sequence number due there, so {@code checked} is one less); the walk stops there.
-     */
-    public Verification verify(String workspaceId) {
-        return database.read(c -> verify(c, store, workspaceId, null));
-    }
-
-    /**
-     * {@link #verify(String)}, and when {@code notarised} is given, the chain must also reach that head and hold its hash
-     * there: a chain that ends before it lost its newest entries (reported where it ends, with no entry found there), and
-     * an entry there with another hash belongs to a chain rewritten up to it.
+     * (the sequence number due there, so {@code checked} is one less); the walk stops there. When {@code notarised} is
+     * given, the chain must also reach that head and hold its hash there: a chain that ends before it lost its newest
+     * entries (reported where it ends, with no entry found there), and an entry there with another hash belongs to a
+     * chain rewritten up to it.
      */
     public static Verification verify(Connection c, AuditStore store, String workspaceId, NotarisedHead notarised) throws SQLException {
         ChainWalk walk = new ChainWalk(workspaceId, notarised);
