@@ -253,20 +253,12 @@ public final class Bench {
         // only its own 1,000 a second of warm-up (p99 166 ms, against 3-5 ms after the list's round)
         if (wanted("fixed-rate") && !wanted("list-jwt")) runWrk(list, withRun(Map.of("BENCH_HEADERS", "Authorization: Bearer " + jwt)), warmup);
         for (Scenario sc : scenarios) {
-            if (profile) jcmd(ek, "JFR.start", "name=" + sc.key(), "jdk.CPUTimeSample#enabled=true", "jdk.CPUTimeSample#throttle=2ms",
-                    "filename=" + root.resolve("bench/target/profiles/" + sc.key() + ".jfr"));
+            if (profile) startProfile(ek, sc.key());
             // bulk creates are left out of the warm-up round (they grow the store the other rows read), so they warm up
             // here, for BULK_WARMUP_FACTOR --warmups: with 2 s the JIT compiled through the measured row (its threads
             // took 0.8 ms a request on SQLite, 5-7 ms on PostgreSQL, a third to a half of the server's CPU)
             wrk(sc.name(), "ek", ek, sc.url(), sc.env(), sc.expectedStatus(), sc.key().equals("bulk") ? warmup * BULK_WARMUP_FACTOR : Math.min(2, warmup));
-            if (profile) {
-                jcmd(ek, "JFR.stop", "name=" + sc.key());
-                Path jfr = root.resolve("bench/target/profiles/" + sc.key() + ".jfr");
-                if (Files.exists(jfr)) {
-                    String summary = Profile.summary(jfr, Pattern.compile(PROFILE_METHODS), 25);
-                    Files.writeString(root.resolve("bench/target/profiles/" + sc.key() + ".txt"), summary);
-                }
-            }
+            if (profile) stopProfile(ek, sc.key());
         }
         if (wanted("valid-lines")) bracketControl(ek, scenarios.stream().filter(sc -> sc.key().equals("valid-lines")).findFirst().orElseThrow());
         if (wanted("fixed-rate")) fixedRate(ek, list);
@@ -361,9 +353,13 @@ public final class Bench {
                     syncDisk();
                     // an audited read waits for its entry's sync: the disk's stalls during the audited rows, beside the ratios
                     DiskProbe disk = record ? new DiskProbe(work) : null;
+                    // --profile: the first pair's first round, each side's list, so the two can be compared method by method
+                    String profileName = profile && nodes == 1 && round == 1 ? (record ? "list-audited" : "list-not-audited") : null;
                     try (disk) {
-                        pair = new Row[] {measure("secret list, cached JWT" + suffix, "ek", node, list.replace(ekOrigin, origin), headers, 200),
-                                measure("get one secret by key, JWT" + suffix, "ek", node, getOne.replace(ekOrigin, origin), headers, 200)};
+                        if (profileName != null) startProfile(node, profileName);
+                        Row listRow = measure("secret list, cached JWT" + suffix, "ek", node, list.replace(ekOrigin, origin), headers, 200);
+                        if (profileName != null) stopProfile(node, profileName);
+                        pair = new Row[] {listRow, measure("get one secret by key, JWT" + suffix, "ek", node, getOne.replace(ekOrigin, origin), headers, 200)};
                     }
                     if (disk != null) auditedDiskStalls.add(disk.result());
                     log("  nodes " + nodes + ", round " + round + ": " + pair[0] + "\n  nodes " + nodes + ", round " + round + ": " + pair[1]);
@@ -803,6 +799,19 @@ public final class Bench {
     static final String PROFILE_METHODS = "dev\\.ekvault\\..*|org\\.bouncycastle\\.crypto\\.signers\\..*"
             + "|.*SocketDispatcher\\.(writev|read)0|org\\.eclipse\\.jetty\\.http\\.HttpParser\\.parseNext|org\\.eclipse\\.jetty\\.io\\.ManagedSelector\\.select"
             + "|com\\.fasterxml\\.jackson\\.databind\\.ObjectMapper\\.(writeValueAsBytes|readTree)|org\\.sqlite\\.core\\.NativeDB\\.(prepare|step)";
+
+    /** Starts a JFR recording of CPU-time samples of {@code proc}, to bench/target/profiles/{name}.jfr. */
+    void startProfile(Proc proc, String name) throws Exception {
+        jcmd(proc, "JFR.start", "name=" + name, "jdk.CPUTimeSample#enabled=true", "jdk.CPUTimeSample#throttle=2ms",
+                "filename=" + root.resolve("bench/target/profiles/" + name + ".jfr"));
+    }
+
+    /** Stops {@link #startProfile}'s recording and writes its summary beside it ({name}.txt). */
+    void stopProfile(Proc proc, String name) throws Exception {
+        jcmd(proc, "JFR.stop", "name=" + name);
+        Path jfr = root.resolve("bench/target/profiles/" + name + ".jfr");
+        if (Files.exists(jfr)) Files.writeString(root.resolve("bench/target/profiles/" + name + ".txt"), Profile.summary(jfr, Pattern.compile(PROFILE_METHODS), 25));
+    }
 
     void jcmd(Proc proc, String... args) throws Exception {
         Files.createDirectories(root.resolve("bench/target/profiles"));

@@ -23,11 +23,16 @@ public final class TestPostgres {
     private TestPostgres() {}
 
     /** A new, empty database; returns its JDBC URL (with credentials as query parameters). */
-    public static synchronized String freshDatabase() {
+    public static String freshDatabase() {
+        return freshDatabase("");
+    }
+
+    /** A new, empty database created with {@code options} after its name (say, another default collation). */
+    public static synchronized String freshDatabase(String options) {
         String admin = adminUrl();
         String name = "ek_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
         try (Connection c = DriverManager.getConnection(admin); Statement s = c.createStatement()) {
-            s.execute("CREATE DATABASE " + name);
+            s.execute("CREATE DATABASE " + name + (options.isEmpty() ? "" : " " + options));
         } catch (SQLException e) {
             throw new IllegalStateException("cannot create a test database on " + admin, e);
         }

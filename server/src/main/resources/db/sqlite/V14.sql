@@ -1,0 +1,2 @@
+-- Names sort byte by byte on PostgreSQL as they always have on SQLite (its BINARY collation): nothing changes here (the
+-- two dialects keep the same migration numbers).
