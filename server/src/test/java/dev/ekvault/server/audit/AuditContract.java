@@ -968,6 +968,9 @@ abstract class AuditContract {
     void twoNodesWritingAtOnceKeepOneChain() throws Exception {
         if (backend() != Backend.POSTGRESQL) return; // one SQLite file has one writer process
         try (TestServer a = TestServer.start(backend()); TestServer b = a.anotherNode(new TestClock())) {
+            java.util.function.Predicate<AuditEntry> tokenCreated = e -> e.action().equals("create") && e.entityType().equals("credential");
+            long before = entriesOf(a, workspaceId(a)).stream().filter(tokenCreated).count(); // the owner's, made at the start
+            for (int i = 0; i < 6; i++) (i % 2 == 0 ? a : b).createToken(a.ownerToken, "read", "{\"all\":true}"); // in turn, then at once
             ExecutorService pool = Executors.newFixedThreadPool(8);
             List<Future<?>> writes = new ArrayList<>();
             for (int i = 0; i < 40; i++) {
@@ -976,6 +979,8 @@ abstract class AuditContract {
             }
             for (Future<?> w : writes) w.get();
             pool.shutdown();
+            assertThat(entriesOf(a, workspaceId(a))).as("every token created has its entry, once")
+                    .filteredOn(tokenCreated).hasSize((int) before + 46);
             JsonNode v = verify(a);
             assertThat(v.get("intact").asBoolean()).isTrue();
             assertThat(v.get("checked").asLong()).isGreaterThanOrEqualTo(40);
