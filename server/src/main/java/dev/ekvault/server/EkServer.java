@@ -42,6 +42,8 @@ import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Executors;
 import java.util.logging.Logger;
@@ -159,6 +161,7 @@ public final class EkServer implements AutoCloseable {
         // Jetty's default backlog is 50: a burst of new connections overflowed it, and each overflow costs the client a
         // SYN retry (a second or more); the kernel caps what is asked at net.core.somaxconn
         connector.setAcceptQueueSize(config.acceptQueue());
+        warnWhenTheKernelCapsTheBacklog(config.acceptQueue());
         jetty.addConnector(connector);
         jetty.addBean(new SlowHeaders(connector, config.minRequestDataRate()));
         String address = config.host() + ":" + config.port();
@@ -169,6 +172,27 @@ public final class EkServer implements AutoCloseable {
             throw new StartFailure(StartFailure.Reason.PORT, "cannot listen on " + address + ": " + bindFailure(e));
         }
         return new Port(jetty, connector);
+    }
+
+    /**
+     * The kernel silently lowers a listen backlog above {@code net.core.somaxconn} (128 on kernels before 5.4 and in
+     * some container runtimes), and the setting then promises more than it gives: say so once, at start, where the
+     * operator who set it looks. Nothing to say where the value cannot be read (not Linux).
+     */
+    private static void warnWhenTheKernelCapsTheBacklog(int acceptQueue) {
+        Path somaxconn = Path.of("/proc/sys/net/core/somaxconn");
+        int cap;
+        try {
+            // not readString: a sysctl file reports size 0 and the JDK then reads only its first byte
+            cap = Integer.parseInt(Files.readAllLines(somaxconn).get(0).trim());
+        } catch (IOException | RuntimeException e) {
+            return;
+        }
+        if (cap < acceptQueue) {
+            LOG.warning("http.accept-queue is " + acceptQueue + " but the kernel caps listen backlogs at net.core.somaxconn = "
+                    + cap + ": a burst of more new connections than that costs the clients beyond it a SYN retry (a second or more);"
+                    + " raise the sysctl or lower the setting");
+        }
     }
 
     /**
