@@ -17,7 +17,7 @@ public record AuditFeature(AuditLog log, EventLog events) {
 
     public static AuditFeature install(Platform p, WorkspaceFeature tree) {
         Config.Audit config = p.config().audit();
-        AuditStore store = new AuditStore();
+        AuditStore store = new AuditStore(p.config().database().statementTimeout()); // the node's one: its chain locks and heads
         AuditDevice device = AuditDevice.open(config.file());
         AuditLog log = new AuditLog(p.database(), store, device, p.clock());
         p.journal().subscribeInTransactionLast(log);

@@ -107,6 +107,7 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
         if (drafts.isEmpty()) return;
         List<AuditEntry> appended = APPENDED.get();
         if (appended == null) APPENDED.set(appended = new ArrayList<>());
+        // the transaction's last work (the journal runs this subscriber last); on PostgreSQL it also commits
         appended.addAll(store.append(c, drafts));
     }
 

@@ -1,18 +1,24 @@
 package dev.ekvault.server.audit;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import dev.ekvault.server.store.DatabaseUnavailable;
 import dev.ekvault.server.store.Dialect;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -26,6 +32,9 @@ import java.util.function.Consumer;
  * <p>Appending takes the workspace chain's head under a lock that lasts until the transaction ends — on PostgreSQL an
  * advisory transaction lock per workspace, on SQLite the single writer — so two nodes appending at once never fork the
  * chain: the second waits, then reads the first one's group as its head.
+ *
+ * <p>On PostgreSQL an instance is also this node's side of its chains ({@link #append} says how): one instance per
+ * node, shared by every appender of the node.
  */
 public final class AuditStore {
     private static final String COLUMNS = "workspace_id, seq, last_seq, first_id, min_at, max_at, hash, entries";
@@ -35,6 +44,28 @@ public final class AuditStore {
     private static final int GROUPS_PER_READ = 16;
     /** The most entries one row holds (entry ids number them in 16 bits; a larger write's entries take several rows). */
     private static final int MAX_GROUP = 4_096;
+    /** This node's chain locks on PostgreSQL, by a hash of the workspace id (two chains may share one: they then queue together here). */
+    private static final int CHAIN_LOCKS = 64;
+    /** The most chains whose committed head the node keeps (beyond, it forgets them all and learns them again). */
+    private static final int MAX_KNOWN_HEADS = 10_000;
+    /** PostgreSQL's not_null_violation: the head check of {@link #appendAfterCommittedHeads} found the head moved. */
+    private static final String HEAD_MOVED = "23502";
+
+    private final ReentrantLock[] chainLocks = new ReentrantLock[CHAIN_LOCKS];
+    /** The head each chain had when this node's last append to it committed (PostgreSQL only). */
+    private final Map<String, Head> committedHeads = new ConcurrentHashMap<>();
+    private final Duration lockWait;
+
+    /** Waits for a chain lock of this node at most as long as the database's statements may take ({@code lockWait}). */
+    public AuditStore(Duration lockWait) {
+        this.lockWait = lockWait;
+        for (int i = 0; i < CHAIN_LOCKS; i++) chainLocks[i] = new ReentrantLock();
+    }
+
+    /** A store that waits for a chain lock of this node at most 5 s (the default statement timeout). */
+    public AuditStore() {
+        this(Duration.ofSeconds(5));
+    }
 
     /** What the query route may filter on; null fields do not filter. */
     public record Filter(String actorUserId, String credentialId, String action, String entityId, String projectId,
@@ -96,23 +127,61 @@ public final class AuditStore {
     }
 
     /**
-     * Appends entries, in order, to their workspaces' chains inside the caller's transaction: each draft's seq, id,
-     * prevHash and hash are ignored and set here. Each chain's head is locked and read once, and each workspace's
-     * entries become one row (several past {@value #MAX_GROUP} entries): the first entry as its export line, each later
-     * one as a compact line ({@link AuditEntry#compactLine}, what differs from the entry before). The entries of one
-     * row repeat most of their fields: reads of the same secrets differ in the time and the request, a bulk create's in
-     * the secret. Returns the stored entries.
+     * Appends entries, in order, to their workspaces' chains as the last work of the caller's transaction: each draft's
+     * seq, id, prevHash and hash are ignored and set here. Each workspace's entries become one row (several past
+     * {@value #MAX_GROUP} entries): the first entry as its export line, each later one as a compact line
+     * ({@link AuditEntry#compactLine}, what differs from the entry before). The entries of one row repeat most of their
+     * fields: reads of the same secrets differ in the time and the request, a bulk create's in the secret. Returns the
+     * stored entries.
+     *
+     * <p>On SQLite the single writer is the chains' lock, and the caller's transaction commits later (with its group).
+     *
+     * <p>On PostgreSQL this also <em>commits the caller's transaction</em>, under this node's lock of each chain: the
+     * node's own appenders of a chain queue for that lock rather than in PostgreSQL's queue for the chain's advisory
+     * lock, and the one whose turn it is knows the head this node last committed. It then sends one message: a
+     * savepoint, the advisory locks (sorted, so two transactions that touch the same two chains cannot deadlock), each
+     * row inserted only as the next of its chain, and the COMMIT: one round trip while the chain is locked, where taking
+     * the lock with the head, inserting and committing took three, each holding back every writer of the workspace on
+     * every node. A chain whose head the node does not know takes two: the locks with the heads, then the rows with the
+     * COMMIT. When another node appended meanwhile, the head check fails the message before its COMMIT, and the next
+     * message rolls back to the savepoint before it takes the locks with the heads: three, as every append took before.
      */
     public List<AuditEntry> append(Connection c, List<AuditEntry> drafts) throws SQLException {
-        boolean postgres = Dialect.of(c) == Dialect.POSTGRESQL;
         Map<String, List<AuditEntry>> byWorkspace = new LinkedHashMap<>();
         for (AuditEntry draft : drafts) byWorkspace.computeIfAbsent(draft.workspaceId(), w -> new ArrayList<>()).add(draft);
-        Map<String, Head> heads = new HashMap<>();
-        // locks in a fixed order (sorted workspace ids): two transactions that touch the same two chains cannot deadlock
-        for (String workspaceId : new TreeSet<>(byWorkspace.keySet())) {
-            heads.put(workspaceId, postgres ? lockedHead(c, workspaceId) : head(c, workspaceId));
+        if (Dialect.of(c) != Dialect.POSTGRESQL) {
+            Map<String, Head> heads = new HashMap<>();
+            for (String workspaceId : byWorkspace.keySet()) heads.put(workspaceId, head(c, workspaceId));
+            List<AuditEntry> stored = new ArrayList<>(drafts.size());
+            Sql.batch(c, INSERT, rows(byWorkspace, heads, stored));
+            return stored;
         }
-        List<AuditEntry> stored = new ArrayList<>(drafts.size());
+        List<ReentrantLock> locked = lockChains(byWorkspace.keySet());
+        boolean committed = false;
+        try {
+            boolean known = byWorkspace.keySet().stream().allMatch(committedHeads::containsKey)
+                    && byWorkspace.values().stream().allMatch(chain -> chain.size() <= MAX_GROUP);
+            List<AuditEntry> stored = known ? appendAfterCommittedHeads(c, byWorkspace) : null;
+            if (stored == null) {
+                Map<String, Head> heads = lockedHeads(c, byWorkspace.keySet(), known);
+                stored = new ArrayList<>(drafts.size());
+                insertAndCommit(c, rows(byWorkspace, heads, stored));
+            }
+            committed = true;
+            if (committedHeads.size() > MAX_KNOWN_HEADS) committedHeads.clear();
+            for (AuditEntry e : stored) committedHeads.put(e.workspaceId(), new Head(e.workspaceId(), e.seq(), e.hash()));
+            return stored;
+        } finally {
+            // a failed commit may have taken effect: the head is then unknown, and the next append reads it
+            if (!committed) byWorkspace.keySet().forEach(committedHeads::remove);
+            for (ReentrantLock lock : locked.reversed()) lock.unlock();
+        }
+    }
+
+    private static final String INSERT = "INSERT INTO audit_block (" + COLUMNS + ") VALUES (" + Sql.placeholders(8) + ")";
+
+    /** Each chain's rows, chained after its head in {@code heads}; the entries they hold added to {@code stored}. */
+    private static List<Object[]> rows(Map<String, List<AuditEntry>> byWorkspace, Map<String, Head> heads, List<AuditEntry> stored) {
         List<Object[]> rows = new ArrayList<>(byWorkspace.size());
         for (Map.Entry<String, List<AuditEntry>> chain : byWorkspace.entrySet()) {
             Head head = heads.get(chain.getKey());
@@ -123,59 +192,79 @@ public final class AuditStore {
                 head = new Head(chain.getKey(), last.seq(), last.hash());
             }
         }
-        Sql.batch(c, "INSERT INTO audit_block (" + COLUMNS + ") VALUES (" + Sql.placeholders(8) + ")", rows);
-        return stored;
+        return rows;
     }
 
-    /** What {@link #appendAfterKnownHeads} did: the entries it stored, and the drafts of chains whose head had moved. */
-    public record Appended(List<AuditEntry> stored, List<AuditEntry> stale) {}
+    /**
+     * This node's locks of the chains, taken in a fixed order (by index) and each waited for no longer than a statement
+     * may take: a write stuck behind a stalled append fails as busy (503), as it would waiting for the advisory lock.
+     */
+    private List<ReentrantLock> lockChains(java.util.Set<String> workspaceIds) {
+        TreeSet<Integer> indexes = new TreeSet<>();
+        for (String workspaceId : workspaceIds) indexes.add(Math.floorMod(workspaceId.hashCode(), CHAIN_LOCKS));
+        List<ReentrantLock> locked = new ArrayList<>(indexes.size());
+        try {
+            for (int index : indexes) {
+                ReentrantLock lock = chainLocks[index];
+                if (!lock.tryLock(lockWait.toMillis(), TimeUnit.MILLISECONDS)) {
+                    throw new DatabaseUnavailable(DatabaseUnavailable.Reason.BUSY, new SQLException("waited too long for an audit chain's lock"));
+                }
+                locked.add(lock);
+            }
+            return locked;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            for (ReentrantLock lock : locked.reversed()) lock.unlock();
+            throw new DatabaseUnavailable(DatabaseUnavailable.Reason.BUSY, new SQLException("interrupted waiting for an audit chain's lock"));
+        } catch (RuntimeException e) {
+            for (ReentrantLock lock : locked.reversed()) lock.unlock();
+            throw e;
+        }
+    }
 
     /**
-     * On PostgreSQL, on a connection in autocommit mode ({@code Database.autocommitted}): appends the drafts of chains
-     * whose heads the caller knows in one round trip instead of {@link #append}'s three (the lock with the head, the
-     * insert, the commit). One message takes each chain's lock (sorted, as append does), then inserts each chain's row
-     * only if the chain's newest row still has the hash the row was chained to. PostgreSQL runs the message as one
-     * transaction, and each INSERT reads with a snapshot taken after the locks were granted ({@link #lockedHead} says
-     * why that matters), so a row goes in only as the next of its chain, and no other node appends to that chain until
-     * the message commits. A chain whose head moved (another node, or a write of this node, appended to it) gets
-     * nothing: its drafts come back as stale, for {@link #append}. Every draft's chain must be in {@code known}, and each
-     * chain's drafts must fit one row.
+     * The one-message append and commit of {@link #append}, when this node knows every chain's head and each chain's
+     * drafts fit one row; null when a head moved (nothing stored; the transaction, failed, must roll back to its
+     * savepoint). A row whose chain's newest hash is not the one it was chained to gets a null sequence number, which
+     * the table refuses: the message fails there, before its COMMIT.
      */
-    public Appended appendAfterKnownHeads(Connection c, List<AuditEntry> drafts, Map<String, Head> known) throws SQLException {
-        Map<String, List<AuditEntry>> byWorkspace = new java.util.TreeMap<>();
-        for (AuditEntry draft : drafts) byWorkspace.computeIfAbsent(draft.workspaceId(), w -> new ArrayList<>()).add(draft);
-        StringBuilder sql = new StringBuilder();
+    private List<AuditEntry> appendAfterCommittedHeads(Connection c, Map<String, List<AuditEntry>> byWorkspace) throws SQLException {
+        StringBuilder sql = new StringBuilder("SAVEPOINT ek_audit; ");
         List<Object> parameters = new ArrayList<>();
-        for (String workspaceId : byWorkspace.keySet()) {
+        for (String workspaceId : new TreeSet<>(byWorkspace.keySet())) {
             sql.append("SELECT pg_advisory_xact_lock(?); ");
             parameters.add(lockKey(workspaceId));
         }
-        List<List<AuditEntry>> storedByChain = new ArrayList<>();
+        List<AuditEntry> stored = new ArrayList<>();
         for (Map.Entry<String, List<AuditEntry>> chain : byWorkspace.entrySet()) {
-            Head head = known.get(chain.getKey());
-            if (head == null || chain.getValue().size() > MAX_GROUP) throw new IllegalArgumentException("a chain not known, or more than a row");
-            List<AuditEntry> stored = new ArrayList<>(chain.getValue().size());
-            parameters.addAll(List.of(row(chain.getKey(), chain.getValue(), head, stored)));
-            sql.append("INSERT INTO audit_block (" + COLUMNS + ") SELECT " + Sql.placeholders(8) + " WHERE (" + HEAD_HASH + ") = ?; ");
+            Head head = committedHeads.get(chain.getKey());
+            Object[] row = row(chain.getKey(), chain.getValue(), head, stored);
+            sql.append("INSERT INTO audit_block (" + COLUMNS + ") SELECT ?, CASE WHEN (" + HEAD_HASH + ") = ? THEN ? END, "
+                    + Sql.placeholders(6) + "; ");
+            parameters.add(row[0]);
             parameters.add(chain.getKey());
             parameters.add(head.hash());
-            storedByChain.add(stored);
+            parameters.addAll(Arrays.asList(row).subList(1, row.length));
         }
-        List<AuditEntry> stored = new ArrayList<>(drafts.size());
-        List<AuditEntry> stale = new ArrayList<>();
+        sql.append("COMMIT");
         try (var statement = c.prepareStatement(sql.toString())) {
             for (int i = 0; i < parameters.size(); i++) Sql.bind(statement, i + 1, parameters.get(i));
-            statement.execute(); // the first lock's result; the others follow, then each insert's count
-            for (int i = 1; i < byWorkspace.size(); i++) statement.getMoreResults();
-            int chain = 0;
-            for (List<AuditEntry> chainDrafts : byWorkspace.values()) {
-                statement.getMoreResults();
-                if (statement.getUpdateCount() == 1) stored.addAll(storedByChain.get(chain));
-                else stale.addAll(chainDrafts);
-                chain++;
-            }
+            statement.execute();
+        } catch (SQLException e) {
+            if (!HEAD_MOVED.equals(e.getSQLState())) throw e;
+            return null;
         }
-        return new Appended(stored, stale);
+        return stored;
+    }
+
+    /** The rows inserted and the transaction committed, in one message. */
+    private static void insertAndCommit(Connection c, List<Object[]> rows) throws SQLException {
+        String sql = (INSERT + "; ").repeat(rows.size()) + "COMMIT";
+        try (var statement = c.prepareStatement(sql)) {
+            int index = 1;
+            for (Object[] row : rows) for (Object value : row) Sql.bind(statement, index++, value);
+            statement.execute();
+        }
     }
 
     /**
@@ -302,23 +391,38 @@ public final class AuditStore {
     }
 
     /**
-     * On PostgreSQL: takes the chain's lock, then reads its head, in one round trip instead of two, for every write and
-     * every group of audited reads. A group's cost here is its round trips' socket calls: at 1,000 audited reads a
-     * second the audit writer's CPU fell from 158-160 to 131-135 µs a read, the server's from 383-405 to 337-350
-     * (bench/README, 2026-12-07 10:43). The head is still read after the lock is granted: PostgreSQL executes the
-     * statements in order and the second takes its own snapshot (read committed), so it sees the group the previous
-     * holder committed (a head read before the lock fails {@code AuditContract.twoNodesWritingAtOnceKeepOneChain}).
+     * On PostgreSQL: takes the chains' locks (sorted: two transactions that touch the same two chains cannot deadlock),
+     * then reads their heads, in one round trip, for an append whose chains' heads this node does not know (or another
+     * node moved: {@code afterFailedCheck}, and the message first rolls the transaction back to the savepoint before
+     * that check). The heads are read after the locks are granted: PostgreSQL executes the statements in order and
+     * each later one takes its own snapshot (read committed), so it sees the group the previous holder committed (a
+     * head read before the lock fails {@code AuditContract.twoNodesWritingAtOnceKeepOneChain}). A null head: a chain
+     * with no entry yet.
      */
-    private static Head lockedHead(Connection c, String workspaceId) throws SQLException {
-        try (var statement = c.prepareStatement("SELECT pg_advisory_xact_lock(?); " + HEAD)) {
-            statement.setLong(1, lockKey(workspaceId));
-            statement.setString(2, workspaceId);
-            statement.execute();
-            if (!statement.getMoreResults()) throw new SQLException("the chain's head was not answered after its lock");
-            try (ResultSet r = statement.getResultSet()) {
-                return r.next() ? new Head(workspaceId, r.getLong(1), r.getString(2)) : null;
+    private static Map<String, Head> lockedHeads(Connection c, java.util.Set<String> workspaceIds, boolean afterFailedCheck) throws SQLException {
+        List<String> sorted = List.copyOf(new TreeSet<>(workspaceIds));
+        StringBuilder sql = new StringBuilder(afterFailedCheck ? "ROLLBACK TO SAVEPOINT ek_audit; " : "");
+        sql.append("SELECT pg_advisory_xact_lock(?); ".repeat(sorted.size()));
+        sql.append((HEAD + "; ").repeat(sorted.size()));
+        Map<String, Head> heads = new HashMap<>();
+        try (var statement = c.prepareStatement(sql.toString())) {
+            int index = 1;
+            for (String workspaceId : sorted) statement.setLong(index++, lockKey(workspaceId));
+            for (String workspaceId : sorted) statement.setString(index++, workspaceId);
+            boolean isResultSet = statement.execute();
+            int resultSets = 0;
+            while (isResultSet || statement.getUpdateCount() != -1) {
+                if (isResultSet && resultSets++ >= sorted.size()) { // the locks' results come first
+                    String workspaceId = sorted.get(resultSets - 1 - sorted.size());
+                    try (ResultSet r = statement.getResultSet()) {
+                        heads.put(workspaceId, r.next() ? new Head(workspaceId, r.getLong(1), r.getString(2)) : null);
+                    }
+                }
+                isResultSet = statement.getMoreResults();
             }
         }
+        if (heads.size() != sorted.size()) throw new SQLException("the chains' heads were not all answered after their locks");
+        return heads;
     }
 
     /** The workspaces that have a chain ({@code ""} among them when anything belonged to none). */

@@ -68,15 +68,10 @@ public final class EventLog implements AutoCloseable {
      */
     private final Cache<Map<String, Object>, String> canonicalFields = Caffeine.newBuilder().maximumSize(1_000).build();
     /**
-     * On PostgreSQL, the head this node last appended to each chain (the writer thread's own): a group whose chains are
-     * all here is appended in one round trip ({@link AuditStore#appendAfterKnownHeads}), and in three when a head moved.
-     */
-    private final Map<String, AuditStore.Head> knownHeads = new java.util.HashMap<>();
-    private static final int MAX_KNOWN_HEADS = 10_000;
-    /**
-     * What the group being written has stored so far, and the drafts it came from (by identity): on PostgreSQL a group
-     * may go in two steps, and when the second fails the first's entries are durable all the same — their requests are
-     * answered, their entries go to the device, and an exchange among them is not held to be written again.
+     * What the group being written has stored so far, and the drafts it came from (by identity): on PostgreSQL each
+     * chain of a group is a transaction of its own, and when one fails the others' entries are durable all the same —
+     * their requests are answered, their entries go to the device, and an exchange among them is not held to be
+     * written again.
      */
     private final List<AuditEntry> storedOfGroup = new ArrayList<>();
     private final java.util.Set<AuditEntry> draftsStored = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
@@ -210,6 +205,7 @@ public final class EventLog implements AutoCloseable {
         } catch (RuntimeException e) {
             groupFailures.failed(e); // those requests are refused (503 when the database is away), exchanges held
             boolean unavailable = DatabaseUnavailable.in(e) != null;
+            held.removeIf(draftsStored::contains); // held exchanges of a chain that was stored: written, not to be again
             if (!storedOfGroup.isEmpty()) device.write(storedOfGroup);
             for (Pending p : group) {
                 if (draftsStored.contains(p.draft())) {
@@ -235,35 +231,28 @@ public final class EventLog implements AutoCloseable {
     }
 
     /**
-     * Appends a group's drafts. On PostgreSQL the chains whose heads this node knows go in one round trip, the others
-     * (and a chain whose head moved meanwhile) in a transaction that locks and reads the head first; held entries always
-     * go that way, so a failure after part of the group was written never writes one of them twice.
+     * Appends a group's drafts (held exchanges first). On SQLite in one transaction. On PostgreSQL one transaction a
+     * chain ({@link AuditStore#append}: one round trip when this node knows the chain's head), so a chain whose append
+     * fails — its advisory lock held elsewhere past the statement timeout, say — fails its own entries only: the other
+     * chains' are stored and their requests answered. Once the database is unreachable, the chains left are not tried.
      */
     private List<AuditEntry> append(List<AuditEntry> drafts) {
         if (database.dialect() != Dialect.POSTGRESQL) return database.write(c -> store.append(c, drafts));
-        List<AuditEntry> known = new ArrayList<>(drafts.size());
-        List<AuditEntry> rest = new ArrayList<>();
-        for (AuditEntry draft : drafts) (held.isEmpty() && knownHeads.containsKey(draft.workspaceId()) ? known : rest).add(draft);
-        if (!known.isEmpty()) {
-            AuditStore.Appended appended = database.autocommitted(c -> store.appendAfterKnownHeads(c, known, knownHeads));
-            remember(appended.stored());
-            storedOfGroup.addAll(appended.stored());
-            draftsStored.addAll(known);
-            appended.stale().forEach(draftsStored::remove);
-            rest.addAll(appended.stale());
+        Map<String, List<AuditEntry>> byChain = new java.util.LinkedHashMap<>();
+        for (AuditEntry draft : drafts) byChain.computeIfAbsent(draft.workspaceId(), w -> new ArrayList<>()).add(draft);
+        RuntimeException failure = null;
+        for (List<AuditEntry> chain : byChain.values()) {
+            try {
+                storedOfGroup.addAll(database.write(c -> store.append(c, chain)));
+                draftsStored.addAll(chain);
+            } catch (RuntimeException e) {
+                if (failure == null) failure = e;
+                DatabaseUnavailable unavailable = DatabaseUnavailable.in(e);
+                if (unavailable != null && unavailable.reason == DatabaseUnavailable.Reason.UNREACHABLE) break;
+            }
         }
-        if (!rest.isEmpty()) {
-            List<AuditEntry> stored = database.write(c -> store.append(c, rest));
-            remember(stored);
-            storedOfGroup.addAll(stored);
-        }
+        if (failure != null) throw failure;
         return List.copyOf(storedOfGroup);
-    }
-
-    /** Each chain's newest entry among those just stored becomes its known head. */
-    private void remember(List<AuditEntry> stored) {
-        if (knownHeads.size() > MAX_KNOWN_HEADS) knownHeads.clear();
-        for (AuditEntry e : stored) knownHeads.put(e.workspaceId(), new AuditStore.Head(e.workspaceId(), e.seq(), e.hash()));
     }
 
     private void forgetHeld() {

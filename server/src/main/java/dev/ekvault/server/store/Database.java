@@ -182,27 +182,6 @@ public final class Database implements AutoCloseable {
     }
 
     /**
-     * Runs work on a PostgreSQL connection left in autocommit mode, for work that makes its own transaction in one round
-     * trip: PostgreSQL runs the statements of one message (one {@code PreparedStatement} of several, up to its Sync) as
-     * one transaction, committed at its end, rolled back whole if one fails; each statement reads with its own snapshot.
-     * Nothing goes to the journal. Not on SQLite, whose writes all go through {@link #write}'s single writer.
-     */
-    public <T> T autocommitted(Work<T> work) {
-        if (dialect != Dialect.POSTGRESQL) throw new IllegalStateException("autocommitted work is for PostgreSQL only");
-        long asked = System.nanoTime();
-        try (Connection connection = pool.getConnection()) {
-            long lent = System.nanoTime();
-            try {
-                return work.run(connection);
-            } finally {
-                timer.transaction(true, lent - asked, System.nanoTime() - lent);
-            }
-        } catch (SQLException e) {
-            throw dialect.isConflict(e) ? new ConflictingWrite(e) : DatabaseUnavailable.of(e);
-        }
-    }
-
-    /**
      * Group commit on SQLite's single writer. Each write commits with {@code synchronous=FULL} (the log is synced
      * before the commit returns, so an acknowledged write survives a power loss), and that sync is most of a small
      * write's cost. So the writer holding the lock runs its work inside a SAVEPOINT of the group's open transaction and,

@@ -129,8 +129,9 @@ public final class Journal {
 
     /**
      * The one in-transaction subscriber that runs after every other: the audit log. Its append takes the workspace
-     * chain's lock, which lasts until the commit (on PostgreSQL every writer of the workspace waits for it), so the other
-     * subscribers' statements run before it is taken, not while it is held.
+     * chain's lock, which lasts until the commit (on PostgreSQL every writer of the workspace waits for it, and the
+     * append commits the transaction itself), so the other subscribers' statements run before it is taken, not while
+     * it is held.
      */
     public void subscribeInTransactionLast(InTransaction subscriber) {
         if (lastInTransaction != null) throw new IllegalStateException("the journal already has its last in-transaction subscriber");

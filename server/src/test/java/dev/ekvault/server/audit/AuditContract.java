@@ -895,18 +895,18 @@ abstract class AuditContract {
     }
 
     /**
-     * On PostgreSQL a group goes in two steps when it holds entries of a chain the audit writer knows the head of (one
-     * round trip) and of one it does not (a transaction that locks and reads the head). When the second step fails, the
-     * first step's entries are stored all the same: their reads are answered, and an exchange among them is not held to
-     * be written a second time.
+     * On PostgreSQL each chain of a group of reads and exchanges is a transaction of its own. When one chain's append
+     * fails (its advisory lock held elsewhere past the statement timeout), the other chain's entries are stored all the
+     * same: their reads are answered, and an exchange among them is not held to be written a second time; the failed
+     * chain's exchange is held, answered, and written once the chain is free.
      */
     @Test
-    void aGroupWhoseSecondStepFailsAnswersWhatItsFirstStepStored() throws Exception {
+    void aGroupWhoseOtherChainFailsAnswersWhatItsOwnChainStored() throws Exception {
         if (backend() != Backend.POSTGRESQL) return; // SQLite appends a group in one transaction
         try (TestServer t = TestServer.start(backend(), "--database-statement-timeout-millis=3000")) {
             String read = readableSecret(t, "value-that-must-not-leak-5"); // its entry: acme's head is known to the writer
             String acme = workspaceId(t);
-            String otherToken = t.createWorkspace("other", "other@example.com"); // a chain the writer has not written to
+            String otherToken = t.createWorkspace("other", "other@example.com"); // a chain of its own
             String other = t.server.database().read(c -> Sql.one(c, "SELECT id FROM workspace WHERE slug = 'other'", r -> r.getString(1)));
             ExecutorService pool = Executors.newFixedThreadPool(4);
             Future<HttpResult> first;
@@ -922,12 +922,12 @@ abstract class AuditContract {
                 read1 = pool.submit(() -> t.get(read, t.ownerToken));
                 exchange1 = pool.submit(() -> t.post("/v1/auth/exchange", t.ownerToken, "{}"));
                 Await.until("three entries queue", Duration.ofSeconds(10), Duration.ofMillis(5), () -> t.server.auditEvents().backlog() >= 4);
-                // the other workspace's chain locked: the next group's second step waits for it until its statement times out
+                // the other workspace's chain locked: the next group's transaction for it waits until its statement times out
                 otherLocked = HeldTransaction.write(t.server.database(), c -> advisoryLock(c, other));
             }
             try {
                 assertThat(first.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
-                assertThat(read1.get(10, TimeUnit.SECONDS).status()).as("stored by the first step: answered").isEqualTo(200);
+                assertThat(read1.get(10, TimeUnit.SECONDS).status()).as("stored in its chain's transaction: answered").isEqualTo(200);
                 assertThat(exchange1.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
                 assertThat(exchange2.get(10, TimeUnit.SECONDS).status()).as("not stored, held: answered").isEqualTo(200);
             } finally {
@@ -942,6 +942,42 @@ abstract class AuditContract {
             }
             String exchanged = exchange2.get().headers().firstValue("X-Request-Id").orElseThrow();
             assertThat(entriesOf(t, other)).filteredOn(e -> exchanged.equals(e.requestId())).hasSize(1);
+            assertThat(verify(t).get("intact").asBoolean()).isTrue();
+        }
+    }
+
+    /**
+     * On PostgreSQL a node's writes of one chain queue for the node's own lock of it, and the one whose turn it is waits
+     * for the chain's advisory lock. While another transaction holds that lock past the statement timeout, each write
+     * fails with 503 in bounded time and leaves nothing; once the lock is free, the next write goes on (the long way:
+     * the node no longer trusts the head it knew) and the chain is whole.
+     */
+    @Test
+    void writesBehindAChainLockedElsewhereFailInBoundedTimeAndLeaveNothing() throws Exception {
+        if (backend() != Backend.POSTGRESQL) return; // SQLite's chains are locked by its single writer
+        try (TestServer t = TestServer.start(backend(), "--database-statement-timeout-millis=1000")) {
+            String acme = workspaceId(t);
+            t.createToken(t.ownerToken, "read", "{\"all\":true}"); // this node now knows acme's head
+            java.util.function.Predicate<AuditEntry> tokenCreated = e -> e.action().equals("create") && e.entityType().equals("credential");
+            long before = entriesOf(t, acme).stream().filter(tokenCreated).count();
+            String token = "{\"name\":\"queued\",\"permission\":\"read\",\"expiresIn\":\"30d\"}";
+            ExecutorService pool = Executors.newFixedThreadPool(3);
+            try (HeldTransaction acmeLocked = HeldTransaction.write(t.server.database(), c -> advisoryLock(c, acme))) {
+                List<Future<HttpResult>> writes = new ArrayList<>();
+                for (int i = 0; i < 3; i++) writes.add(pool.submit(() -> t.post("/v1/workspace/acme/tokens", t.ownerToken, token)));
+                for (Future<HttpResult> write : writes) {
+                    HttpResult refused = write.get(20, TimeUnit.SECONDS);
+                    assertThat(refused.status()).as("%s", refused.body()).isEqualTo(503);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThat(t.post("/v1/workspace/acme/tokens", t.ownerToken, token).status()).as("the chain free again").isEqualTo(201);
+            assertThat(entriesOf(t, acme)).filteredOn(tokenCreated).hasSize((int) before + 1);
+            JsonNode tokens = t.get("/v1/workspace/acme/tokens", t.ownerToken).json();
+            int queued = 0;
+            for (JsonNode listed : tokens) if ("queued".equals(listed.path("name").asText())) queued++;
+            assertThat(queued).as("tokens named 'queued': %s", tokens).isEqualTo(1);
             assertThat(verify(t).get("intact").asBoolean()).isTrue();
         }
     }
