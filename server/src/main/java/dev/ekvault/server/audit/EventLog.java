@@ -234,7 +234,7 @@ public final class EventLog implements AutoCloseable {
      * Appends a group's drafts (held exchanges first). On SQLite in one transaction. On PostgreSQL one transaction a
      * chain ({@link AuditStore#append}: one round trip when this node knows the chain's head), so a chain whose append
      * fails — its advisory lock held elsewhere past the statement timeout, say — fails its own entries only: the other
-     * chains' are stored and their requests answered. Once the database is unreachable, the chains left are not tried.
+     * chains' are stored and their requests answered. Once the database is away, the chains left are not tried.
      */
     private List<AuditEntry> append(List<AuditEntry> drafts) {
         if (database.dialect() != Dialect.POSTGRESQL) return database.write(c -> store.append(c, drafts));
@@ -247,12 +247,25 @@ public final class EventLog implements AutoCloseable {
                 draftsStored.addAll(chain);
             } catch (RuntimeException e) {
                 if (failure == null) failure = e;
-                DatabaseUnavailable unavailable = DatabaseUnavailable.in(e);
-                if (unavailable != null && unavailable.reason == DatabaseUnavailable.Reason.UNREACHABLE) break;
+                if (databaseAway(e)) break;
             }
         }
         if (failure != null) throw failure;
         return List.copyOf(storedOfGroup);
+    }
+
+    /**
+     * Whether a chain's failure says the whole database is away (unreachable, no connection to be had), so the group's
+     * other chains need not wait for it too. A statement or a lock that timed out is that chain's alone: another
+     * transaction held its lock, and the other chains may still go.
+     */
+    private static boolean databaseAway(RuntimeException failure) {
+        DatabaseUnavailable unavailable = DatabaseUnavailable.in(failure);
+        if (unavailable == null || unavailable.reason != DatabaseUnavailable.Reason.UNREACHABLE) return false;
+        for (Throwable t = unavailable; t != null; t = t.getCause()) {
+            if (t instanceof java.sql.SQLException e && ("57014".equals(e.getSQLState()) || "55P03".equals(e.getSQLState()))) return false;
+        }
+        return true;
     }
 
     private void forgetHeld() {

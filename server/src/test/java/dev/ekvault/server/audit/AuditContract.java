@@ -917,8 +917,11 @@ abstract class AuditContract {
             try (HeldTransaction acmeLocked = HeldTransaction.write(t.server.database(), c -> advisoryLock(c, acme))) {
                 first = pool.submit(() -> t.get(read, t.ownerToken));
                 Await.until("the first group waits for acme's lock", Duration.ofSeconds(10), Duration.ofMillis(5), () -> waitingForALock(t));
-                // queued behind it, so the next group holds all three: acme's read and exchange, the other workspace's exchange
+                // queued behind it, so the next group holds all three: the other workspace's exchange first (its chain is
+                // tried first, and fails), then acme's read and exchange
                 exchange2 = pool.submit(() -> t.post("/v1/auth/exchange", otherToken, "{}"));
+                Await.until("the other workspace's exchange queues", Duration.ofSeconds(10), Duration.ofMillis(5),
+                        () -> t.server.auditEvents().backlog() >= 2);
                 read1 = pool.submit(() -> t.get(read, t.ownerToken));
                 exchange1 = pool.submit(() -> t.post("/v1/auth/exchange", t.ownerToken, "{}"));
                 Await.until("three entries queue", Duration.ofSeconds(10), Duration.ofMillis(5), () -> t.server.auditEvents().backlog() >= 4);
