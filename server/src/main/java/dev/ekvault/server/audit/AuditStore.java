@@ -159,9 +159,14 @@ public final class AuditStore {
         List<ReentrantLock> locked = lockChains(byWorkspace.keySet());
         boolean committed = false;
         try {
-            boolean known = byWorkspace.keySet().stream().allMatch(committedHeads::containsKey)
-                    && byWorkspace.values().stream().allMatch(chain -> chain.size() <= MAX_GROUP);
-            List<AuditEntry> stored = known ? appendAfterCommittedHeads(c, byWorkspace) : null;
+            // read once: another chain's append may clear the map meanwhile (past MAX_KNOWN_HEADS)
+            Map<String, Head> knownHeads = new HashMap<>();
+            for (Map.Entry<String, List<AuditEntry>> chain : byWorkspace.entrySet()) {
+                Head head = chain.getValue().size() <= MAX_GROUP ? committedHeads.get(chain.getKey()) : null;
+                if (head != null) knownHeads.put(chain.getKey(), head);
+            }
+            boolean known = knownHeads.size() == byWorkspace.size();
+            List<AuditEntry> stored = known ? appendAfterCommittedHeads(c, byWorkspace, knownHeads) : null;
             if (stored == null) {
                 Map<String, Head> heads = lockedHeads(c, byWorkspace.keySet(), known);
                 stored = new ArrayList<>(drafts.size());
@@ -228,7 +233,8 @@ public final class AuditStore {
      * savepoint). A row whose chain's newest hash is not the one it was chained to gets a null sequence number, which
      * the table refuses: the message fails there, before its COMMIT.
      */
-    private List<AuditEntry> appendAfterCommittedHeads(Connection c, Map<String, List<AuditEntry>> byWorkspace) throws SQLException {
+    private static List<AuditEntry> appendAfterCommittedHeads(Connection c, Map<String, List<AuditEntry>> byWorkspace,
+                                                             Map<String, Head> knownHeads) throws SQLException {
         StringBuilder sql = new StringBuilder("SAVEPOINT ek_audit; ");
         List<Object> parameters = new ArrayList<>();
         for (String workspaceId : new TreeSet<>(byWorkspace.keySet())) {
@@ -237,7 +243,7 @@ public final class AuditStore {
         }
         List<AuditEntry> stored = new ArrayList<>();
         for (Map.Entry<String, List<AuditEntry>> chain : byWorkspace.entrySet()) {
-            Head head = committedHeads.get(chain.getKey());
+            Head head = knownHeads.get(chain.getKey());
             Object[] row = row(chain.getKey(), chain.getValue(), head, stored);
             sql.append("INSERT INTO audit_block (" + COLUMNS + ") SELECT ?, CASE WHEN (" + HEAD_HASH + ") = ? THEN ? END, "
                     + Sql.placeholders(6) + "; ");

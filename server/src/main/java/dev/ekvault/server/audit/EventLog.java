@@ -247,25 +247,12 @@ public final class EventLog implements AutoCloseable {
                 draftsStored.addAll(chain);
             } catch (RuntimeException e) {
                 if (failure == null) failure = e;
-                if (databaseAway(e)) break;
+                DatabaseUnavailable unavailable = DatabaseUnavailable.in(e);
+                if (unavailable != null && unavailable.databaseAway()) break; // not one chain's timed-out lock
             }
         }
         if (failure != null) throw failure;
         return List.copyOf(storedOfGroup);
-    }
-
-    /**
-     * Whether a chain's failure says the whole database is away (unreachable, no connection to be had), so the group's
-     * other chains need not wait for it too. A statement or a lock that timed out is that chain's alone: another
-     * transaction held its lock, and the other chains may still go.
-     */
-    private static boolean databaseAway(RuntimeException failure) {
-        DatabaseUnavailable unavailable = DatabaseUnavailable.in(failure);
-        if (unavailable == null || unavailable.reason != DatabaseUnavailable.Reason.UNREACHABLE) return false;
-        for (Throwable t = unavailable; t != null; t = t.getCause()) {
-            if (t instanceof java.sql.SQLException e && ("57014".equals(e.getSQLState()) || "55P03".equals(e.getSQLState()))) return false;
-        }
-        return true;
     }
 
     private void forgetHeld() {

@@ -45,6 +45,19 @@ public final class DatabaseUnavailable extends StoreException {
     }
 
     /**
+     * Whether the whole database is away (unreachable, no connection to be had), not one statement that waited too long:
+     * a statement timeout or a lock not granted in time is classified {@link Reason#UNREACHABLE} too (its request gets
+     * the same 503), but another statement, waiting on nothing that one waited on, may still go through.
+     */
+    public boolean databaseAway() {
+        if (reason != Reason.UNREACHABLE) return false;
+        for (Throwable t = this; t != null; t = t.getCause()) {
+            if (t instanceof SQLException e && ("57014".equals(e.getSQLState()) || "55P03".equals(e.getSQLState()))) return false;
+        }
+        return true;
+    }
+
+    /**
      * The kind of unavailability a failure is, or null when it is something else (a bug, a constraint, bad SQL).
      * Looks through causes: a pool timeout wraps the driver's connection failure.
      */
