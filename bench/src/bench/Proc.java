@@ -163,6 +163,8 @@ final class Proc implements AutoCloseable {
         long peakRssKib;
         /** CPU ticks by kind of thread (names with their numbers dropped) over the measurement, most first. */
         Map<String, Long> threads = Map.of();
+        /** CPU ticks of the whole tree over the measurement. */
+        long ticks;
 
         Meter() {
             sampler = Thread.ofPlatform().daemon().start(() -> {
@@ -181,7 +183,7 @@ final class Proc implements AutoCloseable {
         public void close() {
             running = false;
             sampler.interrupt();
-            long ticks = cpuTicks() - startTicks;
+            ticks = cpuTicks() - startTicks;
             double seconds = (System.nanoTime() - startNanos) / 1e9;
             cpuPercent = 100.0 * ticks / CLOCK_TICKS / seconds;
             long others = machineBusyTicks() - startMachine - ticks - (selfTicks() - startSelf);
@@ -194,6 +196,17 @@ final class Proc implements AutoCloseable {
                 if (d > 0) spent.put(kind, d);
             });
             threads = spent;
+        }
+
+        /**
+         * The JIT's compiler threads' share of the tree's CPU over the measurement ("C1 CompilerThread0" and
+         * "C2 CompilerThread0" are kind "C# CompilerThre"): a JVM still compiling its hot paths serves fewer requests
+         * with more CPU each, so a high share means the node was measured before it was warm.
+         */
+        double compilerShare() {
+            long compiling = 0;
+            for (Map.Entry<String, Long> kind : threads.entrySet()) if (kind.getKey().startsWith("C# Compiler")) compiling += kind.getValue();
+            return ticks <= 0 ? 0 : (double) compiling / ticks;
         }
 
         /** Where the server's CPU went, in µs a request, by kind of thread (those above 1 µs). */
