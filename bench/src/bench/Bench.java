@@ -970,7 +970,7 @@ public final class Bench {
         }
         Row row = rowOf(scenario, target, result, meter, expectedStatus, "");
         log("  server CPU by thread, µs a request: " + meter.threadsPerRequest(row.requests()));
-        if (meter.compilerShare() > JIT_SETTLED) jitStillCompiling.put(scenario + " (" + target + ")", meter.compilerShare());
+        if (meter.compilerShare() > JIT_SETTLED) jitStillCompiling.merge(scenario + " (" + target + ")", meter.compilerShare(), Math::max);
         if (disk != null) diskSynced(scenario, disk.result(), mode.equals("bulk") ? BULK_P99_MS : UPDATE_P999_MS);
         return row;
     }
@@ -986,7 +986,7 @@ public final class Bench {
     static final int JIT_SLICE_SECONDS = 2;
     /** The most a warm-up grows by while the JIT has not settled; a row measured then is named below the targets. */
     static final int JIT_MAX_EXTRA_SECONDS = 60;
-    /** Rows measured while the JIT's threads took more than {@link #JIT_SETTLED} of the server's CPU, with that share. */
+    /** Rows measured while the JIT's threads took more than {@link #JIT_SETTLED} of the server's CPU, with the largest share. */
     final Map<String, Double> jitStillCompiling = new LinkedHashMap<>();
 
     /**
