@@ -284,10 +284,11 @@ public final class SecretService {
                 // an upsert's existing secret: a new version of each value, in this transaction (its current version is read here)
                 SecretRow secret = new SecretRow(existing.id(), existing.workspaceId(), existing.projectId(), existing.name(), existing.note(),
                         existing.type(), existing.dataType(), existing.createdAt(), now);
-                store.update(c, secret);
+                store.update(c, existing, secret);
                 List<Plain> values = new ArrayList<>(target.targets().size());
                 for (EnvironmentRow env : target.targets()) {
-                    values.add(writeValue(c, target.project(), secret, env.id(), SecretStore.SHARED, secrets.get(i).value(), now, by));
+                    values.add(writeValue(c, target.project(), secret, target.sealers().get(env.id()), env.id(), SecretStore.SHARED,
+                            secrets.get(i).value(), now, by));
                 }
                 created.set(i, view(secret, values, target.visible(), null, false, Map.of()));
             }
@@ -404,7 +405,16 @@ public final class SecretService {
             SecretRow secret = new SecretRow(before.id(), before.workspaceId(), before.projectId(), name,
                     update.note() == null ? before.note() : update.note(), update.type() == null ? before.type() : update.type(),
                     update.dataType() == null ? before.dataType() : update.dataType(), before.createdAt(), now);
-            store.update(c, secret);
+            // the data keys before the secret's row lock (the UPDATE below): updates of one secret queue for that lock, and
+            // on PostgreSQL each statement after it is a round trip every one of them waits for
+            Map<String, DataKeys.Sealer> sealers = new HashMap<>();
+            for (ValueChange change : update.values()) {
+                EnvironmentRow env = visible.get(change.environmentId());
+                if (env != null && change.value() != null && !change.value().isEmpty() && !sealers.containsKey(env.id())) {
+                    sealers.put(env.id(), dataKeys.sealer(c, project.workspaceId(), env.id()));
+                }
+            }
+            store.update(c, before, secret);
             for (int i = 0; i < update.values().size(); i++) {
                 ValueChange change = update.values().get(i);
                 EnvironmentRow env = visible.get(change.environmentId());
@@ -412,7 +422,7 @@ public final class SecretService {
                 String owner = owner(caller, env, change.isPersonal(), "values[" + i + "].isPersonal");
                 if (change.value() == null) { /* a reminder-only entry */ }
                 else if (change.value().isEmpty()) store.deleteValue(c, secret, env.id(), owner, author(caller), now);
-                else writeValue(c, project, secret, env.id(), owner, change.value(), now, author(caller));
+                else writeValue(c, project, secret, sealers.get(env.id()), env.id(), owner, change.value(), now, author(caller));
                 if (change.reminder() != null) {
                     ReminderService.apply(c, store, project, secret, env, owner, change.reminder(), "values[" + i + "].reminder", now);
                 }
@@ -515,7 +525,8 @@ public final class SecretService {
             if (earlier.deleted()) {
                 throw ApiException.badRequest("field 'version': version " + version + " is the value's deletion; roll back to a version that holds a value");
             }
-            writeValue(c, project, secret, env.id(), owner, open(c, project, earlier.asValue()), clock.millis(), author(caller));
+            writeValue(c, project, secret, dataKeys.sealer(c, project.workspaceId(), env.id()), env.id(), owner, open(c, project, earlier.asValue()),
+                    clock.millis(), author(caller));
             return views(c, caller, project, null, false, s -> s.id().equals(secret.id()), null).get(0);
         });
     }
@@ -567,7 +578,8 @@ public final class SecretService {
                 if (!last.withSecret()) continue; // deleted before its secret was: it stays deleted
                 SecretStore.VersionRow held = store.version(c, secret.id(), last.environmentId(), last.ownerId(), last.version() - 1);
                 if (held == null || held.deleted()) continue; // beyond the history kept
-                writeValue(c, project, secret, last.environmentId(), last.ownerId(), open(c, project, held.asValue()), now, author(caller));
+                writeValue(c, project, secret, dataKeys.sealer(c, project.workspaceId(), last.environmentId()), last.environmentId(),
+                        last.ownerId(), open(c, project, held.asValue()), now, author(caller));
             }
             return views(c, caller, project, null, false, s -> s.id().equals(secret.id()), null).stream().findFirst()
                     .orElseGet(() -> view(secret, List.of(), visible, null, false, Map.of()));
@@ -699,13 +711,14 @@ public final class SecretService {
         }
     }
 
-    private Plain writeValue(Connection c, ProjectRow project, SecretRow secret, String environmentId, String owner, String value, long now,
-                             SecretStore.Author by) throws SQLException {
+    /** Writes a value's next version, sealed with {@code sealer}: the environment's newest data key, read in this transaction. */
+    private Plain writeValue(Connection c, ProjectRow project, SecretRow secret, DataKeys.Sealer sealer, String environmentId, String owner,
+                             String value, long now, SecretStore.Author by) throws SQLException {
         Long current = store.version(c, secret.id(), environmentId, owner);
         // the current version is the newest one; without one (never written, or deleted) the history says what comes next
         long version = current != null ? current + 1 : store.nextVersion(c, secret.id(), environmentId, owner);
         byte[] aad = Aad.secretValue(project.workspaceId(), project.id(), environmentId, secret.id(), version, owner);
-        byte[] sealed = dataKeys.seal(c, project.workspaceId(), environmentId, value.getBytes(StandardCharsets.UTF_8), aad);
+        byte[] sealed = sealer.seal(value.getBytes(StandardCharsets.UTF_8), aad);
         ValueRow row = new ValueRow(secret.id(), environmentId, owner, version, sealed, now);
         if (current == null) store.insertValue(c, secret, row, by);
         else store.updateValue(c, secret, row, by);

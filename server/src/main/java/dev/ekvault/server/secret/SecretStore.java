@@ -91,11 +91,11 @@ public final class SecretStore {
         }
     }
 
-    public void update(Connection c, SecretRow s) throws SQLException {
-        SecretRow before = Sql.one(c, SELECT + "WHERE id = ?", SecretStore::readSecret, s.id());
+    /** Changes {@code before}'s row, read by the caller in this transaction, to {@code s} (the same id). */
+    public void update(Connection c, SecretRow before, SecretRow s) throws SQLException {
         Sql.update(c, "UPDATE secret SET name = ?, note = ?, type = ?, data_type = ?, updated_at = ? WHERE id = ?",
                 s.name(), s.note(), s.type(), s.dataType(), s.updatedAt(), s.id());
-        Journal.changed(c, secretChange("update", s).before(before == null ? null : describe(before)).after(describe(s)));
+        Journal.changed(c, secretChange("update", s).before(describe(before)).after(describe(s)));
     }
 
     /**
