@@ -405,15 +405,9 @@ public final class SecretService {
             SecretRow secret = new SecretRow(before.id(), before.workspaceId(), before.projectId(), name,
                     update.note() == null ? before.note() : update.note(), update.type() == null ? before.type() : update.type(),
                     update.dataType() == null ? before.dataType() : update.dataType(), before.createdAt(), now);
-            // the data keys before the secret's row lock (the UPDATE below): updates of one secret queue for that lock, and
-            // on PostgreSQL each statement after it is a round trip every one of them waits for
-            Map<String, DataKeys.Sealer> sealers = new HashMap<>();
-            for (ValueChange change : update.values()) {
-                EnvironmentRow env = visible.get(change.environmentId());
-                if (env != null && change.value() != null && !change.value().isEmpty() && !sealers.containsKey(env.id())) {
-                    sealers.put(env.id(), dataKeys.sealer(c, project.workspaceId(), env.id()));
-                }
-            }
+            // the secret's row lock first, then each environment's data key: a project's deletion locks its secrets before
+            // it deletes their environments' keys, so reading a key (share-locked on PostgreSQL) before the secret's lock
+            // could deadlock with it
             store.update(c, before, secret);
             for (int i = 0; i < update.values().size(); i++) {
                 ValueChange change = update.values().get(i);
@@ -422,7 +416,8 @@ public final class SecretService {
                 String owner = owner(caller, env, change.isPersonal(), "values[" + i + "].isPersonal");
                 if (change.value() == null) { /* a reminder-only entry */ }
                 else if (change.value().isEmpty()) store.deleteValue(c, secret, env.id(), owner, author(caller), now);
-                else writeValue(c, project, secret, sealers.get(env.id()), env.id(), owner, change.value(), now, author(caller));
+                else writeValue(c, project, secret, dataKeys.sealer(c, project.workspaceId(), env.id()), env.id(), owner, change.value(), now,
+                        author(caller));
                 if (change.reminder() != null) {
                     ReminderService.apply(c, store, project, secret, env, owner, change.reminder(), "values[" + i + "].reminder", now);
                 }
