@@ -19,6 +19,16 @@ final class DataKeyStore {
                 environmentId, keyId, masterKeyId, wrapped, now);
     }
 
+    /**
+     * On PostgreSQL, locks every key of these environments for their deletion, in one order (so two deletions that share
+     * environments cannot deadlock); SQLite has one writer. See {@link #newestForSealing} for why first.
+     */
+    void lockForDeletion(Connection c, List<String> environmentIds) throws SQLException {
+        if (environmentIds.isEmpty() || Dialect.of(c) != Dialect.POSTGRESQL) return;
+        Sql.list(c, "SELECT key_id FROM data_key WHERE environment_id IN (" + Sql.placeholders(environmentIds.size())
+                + ") ORDER BY environment_id, key_id FOR UPDATE", r -> r.getInt(1), environmentIds.toArray());
+    }
+
     void delete(Connection c, String environmentId) throws SQLException {
         Sql.update(c, "DELETE FROM data_key WHERE environment_id = ?", environmentId);
     }
@@ -40,6 +50,12 @@ final class DataKeyStore {
      * The newest key, for sealing. On PostgreSQL the row is share-locked until the transaction ends, so the retirement
      * of an older key ({@link #deleteOlder}) waits for a write that chose it before the rotation committed; SQLite has
      * one writer, so nothing can be in between.
+     *
+     * <p>The order every PostgreSQL transaction takes its locks in: an environment's data keys first, then secrets (and
+     * deleted secrets), then values. A write of values reads its keys here before it touches a secret or a value; a
+     * deletion of environments locks their keys ({@link #lockForDeletion}) before it deletes what lies under them. In
+     * the other order a value's update (the secret's row, then the key) and an environment's deletion (the values, then
+     * the keys) could each hold what the other waits for.
      */
     WrappedKey newestForSealing(Connection c, String environmentId) throws SQLException {
         String lock = Dialect.of(c) == Dialect.POSTGRESQL ? " FOR SHARE" : "";

@@ -165,6 +165,11 @@ public final class DataKeys {
         return store.deleteOlder(c, environmentId, keyId);
     }
 
+    /** Locks these environments' keys for their deletion, before anything under them is deleted (see DataKeyStore). */
+    public void lockForDeletion(Connection c, List<String> environmentIds) throws SQLException {
+        store.lockForDeletion(c, environmentIds);
+    }
+
     /**
      * Deletes an environment's data keys (the environment is being deleted, with every value they sealed) and forgets
      * them here; another node's unwrapped copy opens nothing, since no ciphertext under it is left.

@@ -405,9 +405,16 @@ public final class SecretService {
             SecretRow secret = new SecretRow(before.id(), before.workspaceId(), before.projectId(), name,
                     update.note() == null ? before.note() : update.note(), update.type() == null ? before.type() : update.type(),
                     update.dataType() == null ? before.dataType() : update.dataType(), before.createdAt(), now);
-            // the secret's row lock first, then each environment's data key: a project's deletion locks its secrets before
-            // it deletes their environments' keys, so reading a key (share-locked on PostgreSQL) before the secret's lock
-            // could deadlock with it
+            // the data keys before the secret's row lock (the UPDATE below), the order every transaction takes them in
+            // (crypto/DataKeyStore.newestForSealing); it also keeps that round trip out of the time the lock is held, which
+            // every other update of the secret waits for
+            Map<String, DataKeys.Sealer> sealers = new HashMap<>();
+            for (ValueChange change : update.values()) {
+                EnvironmentRow env = visible.get(change.environmentId());
+                if (env != null && change.value() != null && !change.value().isEmpty() && !sealers.containsKey(env.id())) {
+                    sealers.put(env.id(), dataKeys.sealer(c, project.workspaceId(), env.id()));
+                }
+            }
             store.update(c, before, secret);
             for (int i = 0; i < update.values().size(); i++) {
                 ValueChange change = update.values().get(i);
@@ -416,8 +423,7 @@ public final class SecretService {
                 String owner = owner(caller, env, change.isPersonal(), "values[" + i + "].isPersonal");
                 if (change.value() == null) { /* a reminder-only entry */ }
                 else if (change.value().isEmpty()) store.deleteValue(c, secret, env.id(), owner, author(caller), now);
-                else writeValue(c, project, secret, dataKeys.sealer(c, project.workspaceId(), env.id()), env.id(), owner, change.value(), now,
-                        author(caller));
+                else writeValue(c, project, secret, sealers.get(env.id()), env.id(), owner, change.value(), now, author(caller));
                 if (change.reminder() != null) {
                     ReminderService.apply(c, store, project, secret, env, owner, change.reminder(), "values[" + i + "].reminder", now);
                 }
@@ -567,14 +573,18 @@ public final class SecretService {
                 throw ApiException.conflict("a secret named '" + deleted.secret().name() + "' exists again; rename or delete it before restoring this one");
             }
             long now = clock.millis();
+            // the data keys before the deleted secret's row and the secret's, the order every transaction takes them in
+            // (crypto/DataKeyStore.newestForSealing)
+            Map<String, DataKeys.Sealer> sealers = new HashMap<>();
+            for (String env : environmentIds) sealers.put(env, dataKeys.sealer(c, project.workspaceId(), env));
             store.restore(c, deleted, now);
             SecretRow secret = store.find(c, project.id(), deleted.secret().id());
             for (SecretStore.VersionRow last : store.latestVersions(c, secret.id())) {
                 if (!last.withSecret()) continue; // deleted before its secret was: it stays deleted
                 SecretStore.VersionRow held = store.version(c, secret.id(), last.environmentId(), last.ownerId(), last.version() - 1);
                 if (held == null || held.deleted()) continue; // beyond the history kept
-                writeValue(c, project, secret, dataKeys.sealer(c, project.workspaceId(), last.environmentId()), last.environmentId(),
-                        last.ownerId(), open(c, project, held.asValue()), now, author(caller));
+                writeValue(c, project, secret, sealers.get(last.environmentId()), last.environmentId(), last.ownerId(),
+                        open(c, project, held.asValue()), now, author(caller));
             }
             return views(c, caller, project, null, false, s -> s.id().equals(secret.id()), null).stream().findFirst()
                     .orElseGet(() -> view(secret, List.of(), visible, null, false, Map.of()));

@@ -33,13 +33,16 @@ public final class TreeCascade {
 
     void deleteProject(Connection c, ProjectStore.ProjectRow project) throws SQLException {
         List<EnvironmentStore.EnvironmentRow> envs = environments.listByProject(c, project.id());
-        dependents.removing(c, new TreeDependents.Removal(project.workspaceId(), project.id(),
-                envs.stream().map(EnvironmentStore.EnvironmentRow::id).toList(), true, false));
+        List<String> envIds = envs.stream().map(EnvironmentStore.EnvironmentRow::id).toList();
+        // the keys first, as every transaction takes them (crypto/DataKeyStore.newestForSealing)
+        dataKeys.lockForDeletion(c, envIds);
+        dependents.removing(c, new TreeDependents.Removal(project.workspaceId(), project.id(), envIds, true, false));
         for (EnvironmentStore.EnvironmentRow e : envs) deleteEnvironmentRow(c, e);
         projects.delete(c, project);
     }
 
     void deleteEnvironment(Connection c, EnvironmentStore.EnvironmentRow e) throws SQLException {
+        dataKeys.lockForDeletion(c, List.of(e.id()));
         dependents.removing(c, new TreeDependents.Removal(e.workspaceId(), e.projectId(), List.of(e.id()), false, false));
         deleteEnvironmentRow(c, e);
     }

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ekvault.server.access.Permission;
 import dev.ekvault.server.access.Role;
 import dev.ekvault.server.access.Scope;
+import dev.ekvault.server.store.Sql;
+import dev.ekvault.server.testing.Await;
 import dev.ekvault.server.testing.Backend;
+import dev.ekvault.server.testing.HeldTransaction;
 import dev.ekvault.server.testing.HttpResult;
 import dev.ekvault.server.testing.TestServer;
 import dev.ekvault.server.access.Credential;
@@ -385,5 +388,46 @@ abstract class SecretApiContract {
             assertThat(b.get("/v1/workspace/acme/project/shared-reads/secret?environmentId=" + env, reader).status())
                     .as("a project deleted on another node").isEqualTo(404);
         }
+    }
+
+    /**
+     * On PostgreSQL every transaction takes an environment's data keys before the secrets and values under it
+     * (crypto/DataKeyStore.newestForSealing). An update that has read its environment's key therefore finishes before
+     * that environment's deletion goes on, and the deletion then takes the new value with the rest. In the other order
+     * (the secret's row, then the key) the deletion deleted the key under the waiting update, which then failed with
+     * 500; and a deletion holding the values while the update held the key would deadlock.
+     */
+    @Test
+    void anUpdateUnderWayWhenItsEnvironmentIsDeletedFinishesFirst() throws Exception {
+        if (backend() != Backend.POSTGRESQL) return; // SQLite's single writer runs the two one after the other
+        s.createProject("raced");
+        String doomed = s.createEnvironment("raced", "doomed", false);
+        String kept = s.createEnvironment("raced", "kept", false);
+        String secretId = s.createSecrets("raced", List.of(doomed, kept), Map.of("RACED", "before")).get(0).get("id").asText();
+        String secretPath = "/v1/workspace/acme/project/raced/secret/" + secretId;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        java.util.concurrent.Future<HttpResult> update;
+        java.util.concurrent.Future<HttpResult> deletion;
+        try (HeldTransaction secretLocked = HeldTransaction.write(s.server.database(),
+                c -> Sql.one(c, "SELECT id FROM secret WHERE id = ? FOR UPDATE", r -> r.getString(1), secretId))) {
+            update = pool.submit(() -> s.put(secretPath, s.ownerToken, "{\"values\":[{\"environmentId\":\"" + doomed + "\",\"value\":\"after\"}]}"));
+            Await.until("the update waits for the secret's row", java.time.Duration.ofSeconds(10), java.time.Duration.ofMillis(5),
+                    () -> waitingForLocks() >= 1);
+            deletion = pool.submit(() -> s.delete("/v1/workspace/acme/project/raced/environment/" + doomed, s.ownerToken));
+            Await.until("the deletion waits for the key the update holds", java.time.Duration.ofSeconds(10), java.time.Duration.ofMillis(5),
+                    () -> waitingForLocks() >= 2);
+        } finally {
+            pool.shutdown();
+        }
+        HttpResult updated = update.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(updated.status()).as("%s", updated.body()).isEqualTo(200);
+        assertThat(deletion.get(10, java.util.concurrent.TimeUnit.SECONDS).status()).isEqualTo(204);
+        JsonNode secret = s.get("/v1/workspace/acme/project/raced/secret/RACED", s.ownerToken).json();
+        assertThat(secret.get("values")).as("%s", secret).hasSize(1);
+        assertThat(valueIn(secret, kept, false)).isEqualTo("before");
+    }
+
+    private long waitingForLocks() {
+        return s.server.database().read(c -> Sql.one(c, "SELECT COUNT(*) FROM pg_locks WHERE NOT granted", r -> r.getLong(1)));
     }
 }
