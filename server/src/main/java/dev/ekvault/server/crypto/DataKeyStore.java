@@ -25,8 +25,8 @@ final class DataKeyStore {
      */
     void lockForDeletion(Connection c, List<String> environmentIds) throws SQLException {
         if (environmentIds.isEmpty() || Dialect.of(c) != Dialect.POSTGRESQL) return;
-        Sql.list(c, "SELECT key_id FROM data_key WHERE environment_id IN (" + Sql.placeholders(environmentIds.size())
-                + ") ORDER BY environment_id, key_id FOR UPDATE", r -> r.getInt(1), environmentIds.toArray());
+        Sql.list(c, String.format("SELECT key_id FROM data_key WHERE environment_id IN (%s) ORDER BY environment_id, key_id FOR UPDATE",
+                Sql.placeholders(environmentIds.size())), r -> r.getInt(1), environmentIds.toArray());
     }
 
     void delete(Connection c, String environmentId) throws SQLException {

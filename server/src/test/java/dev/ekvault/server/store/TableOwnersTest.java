@@ -35,7 +35,8 @@ class TableOwnersTest {
             "ratelimit/SharedRateLimiter", "rate_limit_window, its own table: one atomic upsert per hit, nothing else reads it",
             "backup/SqliteCopy", "copies, checks and checkpoints whole SQLite files (VACUUM INTO, PRAGMA): no table is written");
 
-    private static final Pattern WRITE = Pattern.compile("\\b(INSERT INTO|UPDATE|DELETE FROM)\\b(\\s+([a-z_][a-z0-9_]*))?");
+    /** A statement that writes a table ({@code SELECT … FOR UPDATE} locks rows and writes nothing). */
+    private static final Pattern WRITE = Pattern.compile("\\b(INSERT INTO|(?<!FOR )(?<!FOR NO KEY )UPDATE|DELETE FROM)\\b(\\s+([a-z_][a-z0-9_]*))?");
     private static final Pattern SQL_TEXT = Pattern.compile(
             "\\b(SELECT|INSERT INTO|DELETE FROM|PRAGMA)\\b|\\bUPDATE [a-z_]+ SET\\b|^\\s*(FROM|WHERE|SET|VALUES|ORDER BY|AND)\\s");
     private static final Pattern SQL_CODE = Pattern.compile("\\bSql\\.[a-z]+\\(|\\bprepareStatement\\(|\\bexecute(Query|Update)\\(|\\bstatement\\.execute\\(");
