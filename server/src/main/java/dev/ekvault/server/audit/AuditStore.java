@@ -3,6 +3,7 @@ package dev.ekvault.server.audit;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.ekvault.server.store.DatabaseUnavailable;
 import dev.ekvault.server.store.Dialect;
+import dev.ekvault.server.store.DeferredWrites;
 import dev.ekvault.server.store.Sql;
 
 import java.sql.Connection;
@@ -235,8 +236,10 @@ public final class AuditStore {
      */
     private static List<AuditEntry> appendAfterCommittedHeads(Connection c, Map<String, List<AuditEntry>> byWorkspace,
                                                              Map<String, Head> knownHeads) throws SQLException {
-        StringBuilder sql = new StringBuilder("SAVEPOINT ek_audit; ");
-        List<Object> parameters = new ArrayList<>();
+        // the write's queued statements first, before the savepoint: a head that moved rolls back to it and keeps them
+        DeferredWrites.Queued queued = DeferredWrites.take(c);
+        StringBuilder sql = new StringBuilder(queued == null ? "" : queued.sql()).append("SAVEPOINT ek_audit; ");
+        List<Object> parameters = new ArrayList<>(queued == null ? List.of() : queued.parameters());
         for (String workspaceId : new TreeSet<>(byWorkspace.keySet())) {
             sql.append("SELECT pg_advisory_xact_lock(?); ");
             parameters.add(lockKey(workspaceId));
@@ -265,9 +268,11 @@ public final class AuditStore {
 
     /** The rows inserted and the transaction committed, in one message. */
     private static void insertAndCommit(Connection c, List<Object[]> rows) throws SQLException {
-        String sql = (INSERT + "; ").repeat(rows.size()) + "COMMIT";
+        DeferredWrites.Queued queued = DeferredWrites.take(c); // nothing, unless queued after the locks were taken
+        String sql = (queued == null ? "" : queued.sql()) + (INSERT + "; ").repeat(rows.size()) + "COMMIT";
         try (var statement = c.prepareStatement(sql)) {
             int index = 1;
+            if (queued != null) for (Object value : queued.parameters()) Sql.bind(statement, index++, value);
             for (Object[] row : rows) for (Object value : row) Sql.bind(statement, index++, value);
             statement.execute();
         }
@@ -407,12 +412,16 @@ public final class AuditStore {
      */
     private static Map<String, Head> lockedHeads(Connection c, java.util.Set<String> workspaceIds, boolean afterFailedCheck) throws SQLException {
         List<String> sorted = List.copyOf(new TreeSet<>(workspaceIds));
+        // the write's queued statements ahead of the locks (after a failed check they went with that message)
+        DeferredWrites.Queued queued = DeferredWrites.take(c);
         StringBuilder sql = new StringBuilder(afterFailedCheck ? "ROLLBACK TO SAVEPOINT ek_audit; " : "");
+        if (queued != null) sql.append(queued.sql());
         sql.append("SELECT pg_advisory_xact_lock(?); ".repeat(sorted.size()));
         sql.append((HEAD + "; ").repeat(sorted.size()));
         Map<String, Head> heads = new HashMap<>();
         try (var statement = c.prepareStatement(sql.toString())) {
             int index = 1;
+            if (queued != null) for (Object value : queued.parameters()) Sql.bind(statement, index++, value);
             for (String workspaceId : sorted) statement.setLong(index++, lockKey(workspaceId));
             for (String workspaceId : sorted) statement.setString(index++, workspaceId);
             boolean isResultSet = statement.execute();

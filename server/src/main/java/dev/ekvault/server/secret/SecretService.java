@@ -66,6 +66,14 @@ public final class SecretService {
 
     private record Plain(ValueRow row, String value) {}
 
+    private static String valueKey(ValueRow row) {
+        return valueKey(row.environmentId(), row.ownerId());
+    }
+
+    private static String valueKey(String environmentId, String ownerId) {
+        return environmentId + "\n" + ownerId;
+    }
+
     private final Database database;
     private final SecretStore store;
     private final EnvironmentStore environments;
@@ -416,20 +424,33 @@ public final class SecretService {
                 }
             }
             store.update(c, before, secret);
+            // the secret's values the caller sees, read once under its row lock: the versions the writes follow, and
+            // the answer (each change applied to it here, not read back)
+            List<String> owners = owners(caller);
+            Map<String, Plain> values = new LinkedHashMap<>();
+            for (ValueRow row : store.valuesOf(c, secret.id(), visible.keySet(), owners)) values.put(valueKey(row), new Plain(row, null));
             for (int i = 0; i < update.values().size(); i++) {
                 ValueChange change = update.values().get(i);
                 EnvironmentRow env = visible.get(change.environmentId());
                 if (env == null) throw ApiException.notFound("environment (values[" + i + "].environmentId)");
                 String owner = owner(caller, env, change.isPersonal(), "values[" + i + "].isPersonal");
+                String key = valueKey(env.id(), owner);
+                Plain current = values.get(key);
                 if (change.value() == null) { /* a reminder-only entry */ }
-                else if (change.value().isEmpty()) store.deleteValue(c, secret, env.id(), owner, author(caller), now);
-                else writeValue(c, project, secret, sealers.get(env.id()), env.id(), owner, change.value(), now, author(caller));
+                else if (change.value().isEmpty()) {
+                    store.deleteValue(c, secret, env.id(), owner, author(caller), now);
+                    values.remove(key);
+                } else {
+                    values.put(key, writeValue(c, project, secret, sealers.get(env.id()), env.id(), owner, change.value(), now, author(caller),
+                            current == null ? null : current.row().version()));
+                }
                 if (change.reminder() != null) {
                     ReminderService.apply(c, store, project, secret, env, owner, change.reminder(), "values[" + i + "].reminder", now);
                 }
             }
-            Secret updated = oneView(c, caller, project, visible, null, secret);
-            return updated != null ? updated : view(secret, List.of(), visible, null, false, Map.of());
+            List<Plain> answer = new ArrayList<>(values.size());
+            for (Plain p : values.values()) answer.add(p.value() != null ? p : new Plain(p.row(), open(c, project, p.row())));
+            return view(secret, answer, visible, null, false, answer.isEmpty() ? Map.of() : ReminderService.ofSecret(c, store, secret.id(), owners));
         });
     }
 
@@ -719,7 +740,12 @@ public final class SecretService {
     /** Writes a value's next version, sealed with {@code sealer}: the environment's newest data key, read in this transaction. */
     private Plain writeValue(Connection c, ProjectRow project, SecretRow secret, DataKeys.Sealer sealer, String environmentId, String owner,
                              String value, long now, SecretStore.Author by) throws SQLException {
-        Long current = store.version(c, secret.id(), environmentId, owner);
+        return writeValue(c, project, secret, sealer, environmentId, owner, value, now, by, store.version(c, secret.id(), environmentId, owner));
+    }
+
+    /** {@code current}: the value's version now, read by the caller in this transaction under the secret's row lock; null when it has none. */
+    private Plain writeValue(Connection c, ProjectRow project, SecretRow secret, DataKeys.Sealer sealer, String environmentId, String owner,
+                             String value, long now, SecretStore.Author by, Long current) throws SQLException {
         // the current version is the newest one; without one (never written, or deleted) the history says what comes next
         long version = current != null ? current + 1 : store.nextVersion(c, secret.id(), environmentId, owner);
         byte[] aad = Aad.secretValue(project.workspaceId(), project.id(), environmentId, secret.id(), version, owner);

@@ -1,6 +1,7 @@
 package dev.ekvault.server.secret;
 
 import dev.ekvault.server.store.ChangeFeed;
+import dev.ekvault.server.store.DeferredWrites;
 import dev.ekvault.server.store.Journal;
 import dev.ekvault.server.workspace.TreeDependents;
 import dev.ekvault.server.store.Sql;
@@ -312,12 +313,16 @@ public final class SecretStore {
         return max == null ? 1 : max + 1;
     }
 
+    /**
+     * The history's rows go with the write's next statement on PostgreSQL ({@link DeferredWrites}): their keys are the
+     * value's next version, which this transaction holds (the secret's row lock), so no request can make them fail.
+     */
     private void recordVersion(Connection c, SecretRow secret, ValueRow v, Author by) throws SQLException {
-        Sql.update(c, INSERT_VERSION, versionRow(secret, v, by));
+        DeferredWrites.add(c, INSERT_VERSION, versionRow(secret, v, by));
         // the bound on history: the oldest versions beyond it go (the newest, the current one, always stays); none can
         // be beyond it before there are more versions than it holds
         if (v.version() > maxVersions) {
-            Sql.update(c, "DELETE FROM secret_value_version WHERE secret_id = ? AND environment_id = ? AND owner_id = ? AND version <= ?",
+            DeferredWrites.add(c, "DELETE FROM secret_value_version WHERE secret_id = ? AND environment_id = ? AND owner_id = ? AND version <= ?",
                     v.secretId(), v.environmentId(), v.ownerId(), v.version() - maxVersions);
         }
     }
@@ -330,7 +335,7 @@ public final class SecretStore {
     private void recordDeletion(Connection c, SecretRow secret, String environmentId, String ownerId, Author by, long now, boolean withSecret)
             throws SQLException {
         long version = nextVersion(c, secret.id(), environmentId, ownerId);
-        Sql.update(c, "INSERT INTO secret_value_version (secret_id, project_id, environment_id, owner_id, version, ciphertext, changed_at, "
+        DeferredWrites.add(c, "INSERT INTO secret_value_version (secret_id, project_id, environment_id, owner_id, version, ciphertext, changed_at, "
                         + "changed_by, credential_id, credential_kind, secret_deleted) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)", secret.id(),
                 secret.projectId(), environmentId, ownerId, version, now, by.userId(), by.credentialId(), by.credentialKind(), withSecret ? 1 : 0);
     }
@@ -375,8 +380,13 @@ public final class SecretStore {
         journalValue(c, "create", secret, v.environmentId(), v.ownerId(), v.version());
     }
 
+    /**
+     * Writes a value's next version over the current one. On PostgreSQL the UPDATE goes with the write's next statement
+     * ({@link DeferredWrites}): it changes an existing row by its key, where no constraint a request could trip applies,
+     * and every writer of the value has taken the secret's row before (the lock order stays: secrets, then values).
+     */
     public void updateValue(Connection c, SecretRow secret, ValueRow v, Author by) throws SQLException {
-        Sql.update(c, "UPDATE secret_value SET version = ?, ciphertext = ?, updated_at = ? WHERE secret_id = ? AND environment_id = ? AND owner_id = ?",
+        DeferredWrites.add(c, "UPDATE secret_value SET version = ?, ciphertext = ?, updated_at = ? WHERE secret_id = ? AND environment_id = ? AND owner_id = ?",
                 v.version(), v.ciphertext(), v.updatedAt(), v.secretId(), v.environmentId(), v.ownerId());
         recordVersion(c, secret, v, by);
         journalValue(c, "update", secret, v.environmentId(), v.ownerId(), v.version());

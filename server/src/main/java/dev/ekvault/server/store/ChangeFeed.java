@@ -163,10 +163,11 @@ public final class ChangeFeed implements AutoCloseable {
 
     /**
      * Appends a change inside the caller's transaction; it is seen by every node once that transaction commits. Its
-     * time is the database's, not this node's.
+     * time is the database's, not this node's. On PostgreSQL the row goes with the transaction's next statement
+     * ({@link DeferredWrites}): nothing reads it back, and its number is the database's.
      */
     public static void record(Connection c, Kind kind, String workspaceId, String entityId) throws SQLException {
-        Sql.update(c, "INSERT INTO change_log (kind, workspace_id, entity_id, at) VALUES (?, ?, ?, " + Dialect.of(c).nowMillis + ")",
+        DeferredWrites.add(c, "INSERT INTO change_log (kind, workspace_id, entity_id, at) VALUES (?, ?, ?, " + Dialect.of(c).nowMillis + ")",
                 kind.name(), workspaceId, entityId);
     }
 

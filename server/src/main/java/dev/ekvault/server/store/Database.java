@@ -170,9 +170,15 @@ public final class Database implements AutoCloseable {
         boolean committed = false;
         try {
             T result = transaction(c -> {
-                T answer = work.run(c);
-                journal.beforeCommit(c);
-                return answer;
+                DeferredWrites.Queue enclosingQueue = DeferredWrites.open(c);
+                try {
+                    T answer = work.run(c);
+                    journal.beforeCommit(c); // the audit's append commits in its message, with what was queued
+                    DeferredWrites.commitWithQueued(c); // else what is still queued goes with this COMMIT
+                    return answer;
+                } finally {
+                    DeferredWrites.close(enclosingQueue);
+                }
             }, true);
             committed = true;
             return result;

@@ -36,7 +36,7 @@ public final class Sql {
     /** Runs an INSERT, UPDATE or DELETE; returns the number of rows changed. */
     public static int update(Connection c, String sql, Object... parameters) throws SQLException {
         try (Prepared statement = prepare(c, sql, parameters)) {
-            return statement.done(statement.statement.executeUpdate());
+            return statement.done(statement.update());
         }
     }
 
@@ -46,6 +46,7 @@ public final class Sql {
      */
     public static void batch(Connection c, String sql, List<Object[]> rows) throws SQLException {
         if (rows.isEmpty()) return;
+        sendQueued(c); // a batch's statement is sent alone, its rows each bound in turn
         try (Prepared prepared = prepare(c, sql)) {
             PreparedStatement statement = prepared.statement;
             for (Object[] parameters : rows) {
@@ -57,7 +58,7 @@ public final class Sql {
     }
 
     public static <T> List<T> list(Connection c, String sql, Row<T> row, Object... parameters) throws SQLException {
-        try (Prepared statement = prepare(c, sql, parameters); ResultSet rows = statement.statement.executeQuery()) {
+        try (Prepared statement = prepare(c, sql, parameters); ResultSet rows = statement.query()) {
             List<T> result = new ArrayList<>();
             while (rows.next()) result.add(row.read(rows));
             return statement.done(result);
@@ -66,13 +67,13 @@ public final class Sql {
 
     /** The first row mapped, or null when there is none. */
     public static <T> T one(Connection c, String sql, Row<T> row, Object... parameters) throws SQLException {
-        try (Prepared statement = prepare(c, sql, parameters); ResultSet rows = statement.statement.executeQuery()) {
+        try (Prepared statement = prepare(c, sql, parameters); ResultSet rows = statement.query()) {
             return statement.done(rows.next() ? row.read(rows) : null);
         }
     }
 
     public static boolean exists(Connection c, String sql, Object... parameters) throws SQLException {
-        try (Prepared statement = prepare(c, sql, parameters); ResultSet rows = statement.statement.executeQuery()) {
+        try (Prepared statement = prepare(c, sql, parameters); ResultSet rows = statement.query()) {
             return statement.done(rows.next());
         }
     }
@@ -97,11 +98,33 @@ public final class Sql {
         return r.wasNull() ? null : value;
     }
 
+    /**
+     * A statement ready to run, its parameters bound. On PostgreSQL, the write's statements queued meanwhile
+     * ({@link DeferredWrites}) go ahead of it in the same message, their parameters first.
+     */
     private static Prepared prepare(Connection c, String sql, Object... parameters) throws SQLException {
-        Prepared prepared = c.isWrapperFor(SQLiteConnection.class) ? StatementCache.take(c.unwrap(SQLiteConnection.class), sql)
-                : new Prepared(postgresStatement(c, sql), null, sql);
+        if (c.isWrapperFor(SQLiteConnection.class)) return bound(StatementCache.take(c.unwrap(SQLiteConnection.class), sql), 0, parameters);
+        DeferredWrites.Queued queued = DeferredWrites.take(c);
+        if (queued == null) return bound(new Prepared(postgresStatement(c, sql), null, sql, 0), 0, parameters);
+        String text = queued.sql() + sql;
+        Prepared prepared = bound(new Prepared(postgresStatement(c, text), null, text, queued.statements()), 0, queued.parameters().toArray());
+        return bound(prepared, queued.parameters().size(), parameters);
+    }
+
+    /** Sends what the write has queued on its own, before a statement that cannot carry it (a batch). */
+    private static void sendQueued(Connection c) throws SQLException {
+        DeferredWrites.Queued queued = DeferredWrites.take(c);
+        if (queued == null) return;
+        String text = queued.sql().substring(0, queued.sql().length() - 2); // without the last "; "
+        try (Prepared prepared = bound(new Prepared(postgresStatement(c, text), null, text, queued.statements() - 1), 0,
+                queued.parameters().toArray())) {
+            prepared.done(prepared.update());
+        }
+    }
+
+    private static Prepared bound(Prepared prepared, int offset, Object[] parameters) throws SQLException {
         try {
-            for (int i = 0; i < parameters.length; i++) bind(prepared.statement, i + 1, parameters[i]);
+            for (int i = 0; i < parameters.length; i++) bind(prepared.statement, offset + i + 1, parameters[i]);
             return prepared;
         } catch (SQLException | RuntimeException e) {
             prepared.discard();
@@ -132,12 +155,33 @@ public final class Sql {
         final PreparedStatement statement;
         private final StatementCache cache;
         private final String sql;
+        /** How many statements of the text go ahead of the caller's own (queued writes): their results are passed over. */
+        private final int ahead;
         private boolean ok;
 
-        Prepared(PreparedStatement statement, StatementCache cache, String sql) {
+        Prepared(PreparedStatement statement, StatementCache cache, String sql, int ahead) {
             this.statement = statement;
             this.cache = cache;
             this.sql = sql;
+            this.ahead = ahead;
+        }
+
+        /** Runs the text; the caller's statement's rows. */
+        ResultSet query() throws SQLException {
+            if (ahead == 0) return statement.executeQuery();
+            statement.execute();
+            for (int i = 0; i < ahead; i++) statement.getMoreResults();
+            ResultSet rows = statement.getResultSet();
+            if (rows == null) throw new SQLException("a query sent after queued writes returned no rows");
+            return rows;
+        }
+
+        /** Runs the text; the number of rows the caller's statement changed. */
+        int update() throws SQLException {
+            if (ahead == 0) return statement.executeUpdate();
+            statement.execute();
+            for (int i = 0; i < ahead; i++) statement.getMoreResults();
+            return statement.getUpdateCount();
         }
 
         /** Marks this use as finished without an error (the statement may go back to its cache); returns the result. */
@@ -193,7 +237,7 @@ public final class Sql {
             StatementCache cache = BY_CONNECTION.get(connection, k -> new StatementCache());
             PreparedStatement statement = cache.idle.remove(sql);
             if (statement == null || statement.isClosed()) statement = connection.prepareStatement(sql);
-            return new Prepared(statement, cache, sql);
+            return new Prepared(statement, cache, sql, 0);
         }
 
         void giveBack(String sql, PreparedStatement statement) {

@@ -1,6 +1,7 @@
 package dev.ekvault.server.sync;
 
 import dev.ekvault.server.store.Journal;
+import dev.ekvault.server.store.DeferredWrites;
 import dev.ekvault.server.store.Sql;
 import dev.ekvault.server.workspace.TreeDependents;
 
@@ -60,7 +61,8 @@ public final class SyncStore {
 
     /** "Sync now": a push as soon as a node picks it up, without the coalescing wait or a pending backoff. */
     public void requestRun(Connection c, SyncRow s) throws SQLException {
-        Sql.update(c, "UPDATE sync_config SET change_seq = change_seq + 1, pending_since = 0, next_attempt_at = 0 WHERE id = ?", s.id());
+        // on PostgreSQL sent with the write's next statement: nothing reads the mark back in the write
+        DeferredWrites.add(c, "UPDATE sync_config SET change_seq = change_seq + 1, pending_since = 0, next_attempt_at = 0 WHERE id = ?", s.id());
         Journal.changed(c, Journal.Change.of("run", "sync", s.workspaceId(), s.id()).in(s.projectId(), s.environmentId()));
     }
 
@@ -99,7 +101,8 @@ public final class SyncStore {
             parameters.addAll(projectIds);
         }
         if (where.isEmpty()) return;
-        Sql.update(c, "UPDATE sync_config SET change_seq = change_seq + 1, pending_since = COALESCE(pending_since, ?) WHERE status = 'active' AND ("
+        // on PostgreSQL sent with the write's next statement: nothing reads the mark back in the write
+        DeferredWrites.add(c, "UPDATE sync_config SET change_seq = change_seq + 1, pending_since = COALESCE(pending_since, ?) WHERE status = 'active' AND ("
                 + where + ")", parameters.toArray());
     }
 

@@ -405,26 +405,58 @@ abstract class SecretApiContract {
         String kept = s.createEnvironment("raced", "kept", false);
         String secretId = s.createSecrets("raced", List.of(doomed, kept), Map.of("RACED", "before")).get(0).get("id").asText();
         String secretPath = "/v1/workspace/acme/project/raced/secret/" + secretId;
+        HttpResult[] answers = againstTheDeletionOf("raced", doomed, "the update", "SELECT id FROM secret WHERE id = ? FOR UPDATE", secretId,
+                () -> s.put(secretPath, s.ownerToken, "{\"values\":[{\"environmentId\":\"" + doomed + "\",\"value\":\"after\"}]}"));
+        assertThat(answers[0].status()).as("%s", answers[0].body()).isEqualTo(200);
+        assertThat(answers[1].status()).isEqualTo(204);
+        JsonNode secret = s.get("/v1/workspace/acme/project/raced/secret/RACED", s.ownerToken).json();
+        assertThat(secret.get("values")).as("%s", secret).hasSize(1);
+        assertThat(valueIn(secret, kept, false)).isEqualTo("before");
+    }
+
+    /**
+     * The same order for a restore: it reads its environments' data keys before it takes the deleted secret's row, so a
+     * deletion of one of those environments waits for the restore to finish, and then deletes the restored value with
+     * its environment. (Reading the keys after, the deletion went first and the restore found no data key: 500.)
+     */
+    @Test
+    void aRestoreUnderWayWhenOneOfItsEnvironmentsIsDeletedFinishesFirst() throws Exception {
+        if (backend() != Backend.POSTGRESQL) return; // SQLite's single writer runs the two one after the other
+        s.createProject("revived");
+        String doomed = s.createEnvironment("revived", "doomed", false);
+        String kept = s.createEnvironment("revived", "kept", false);
+        String secretId = s.createSecrets("revived", List.of(doomed, kept), Map.of("REVIVED", "before")).get(0).get("id").asText();
+        assertThat(s.delete("/v1/workspace/acme/project/revived/secret/" + secretId, s.ownerToken).status()).isEqualTo(204);
+        HttpResult[] answers = againstTheDeletionOf("revived", doomed, "the restore", "SELECT id FROM deleted_secret WHERE id = ? FOR UPDATE", secretId,
+                () -> s.post("/v1/workspace/acme/project/revived/deleted-secret/" + secretId + "/restore", s.ownerToken, "{}"));
+        assertThat(answers[0].status()).as("%s", answers[0].body()).isEqualTo(200);
+        assertThat(answers[1].status()).isEqualTo(204);
+        JsonNode secret = s.get("/v1/workspace/acme/project/revived/secret/REVIVED", s.ownerToken).json();
+        assertThat(secret.get("values")).as("%s", secret).hasSize(1);
+        assertThat(valueIn(secret, kept, false)).isEqualTo("before");
+    }
+
+    /**
+     * Races {@code request} with the deletion of environment {@code doomed}: a held transaction locks the row that
+     * {@code lockSql} selects, the request is sent and queues for it, the deletion is sent and must queue too (behind
+     * the data key the request holds), then the row is released. The request's answer, then the deletion's.
+     */
+    private HttpResult[] againstTheDeletionOf(String project, String doomed, String what, String lockSql, String rowId,
+                                              java.util.concurrent.Callable<HttpResult> request) throws Exception {
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
-        java.util.concurrent.Future<HttpResult> update;
+        java.util.concurrent.Future<HttpResult> sent;
         java.util.concurrent.Future<HttpResult> deletion;
-        try (HeldTransaction secretLocked = HeldTransaction.write(s.server.database(),
-                c -> Sql.one(c, "SELECT id FROM secret WHERE id = ? FOR UPDATE", r -> r.getString(1), secretId))) {
-            update = pool.submit(() -> s.put(secretPath, s.ownerToken, "{\"values\":[{\"environmentId\":\"" + doomed + "\",\"value\":\"after\"}]}"));
-            Await.until("the update waits for the secret's row", java.time.Duration.ofSeconds(10), java.time.Duration.ofMillis(5),
+        try (HeldTransaction rowLocked = HeldTransaction.write(s.server.database(), c -> Sql.one(c, lockSql, r -> r.getString(1), rowId))) {
+            sent = pool.submit(request);
+            Await.until(what + " waits for the locked row", java.time.Duration.ofSeconds(10), java.time.Duration.ofMillis(5),
                     () -> waitingForLocks() >= 1);
-            deletion = pool.submit(() -> s.delete("/v1/workspace/acme/project/raced/environment/" + doomed, s.ownerToken));
-            Await.until("the deletion waits for the key the update holds", java.time.Duration.ofSeconds(10), java.time.Duration.ofMillis(5),
+            deletion = pool.submit(() -> s.delete("/v1/workspace/acme/project/" + project + "/environment/" + doomed, s.ownerToken));
+            Await.until("the deletion waits for the key " + what + " holds", java.time.Duration.ofSeconds(10), java.time.Duration.ofMillis(5),
                     () -> waitingForLocks() >= 2);
         } finally {
             pool.shutdown();
         }
-        HttpResult updated = update.get(10, java.util.concurrent.TimeUnit.SECONDS);
-        assertThat(updated.status()).as("%s", updated.body()).isEqualTo(200);
-        assertThat(deletion.get(10, java.util.concurrent.TimeUnit.SECONDS).status()).isEqualTo(204);
-        JsonNode secret = s.get("/v1/workspace/acme/project/raced/secret/RACED", s.ownerToken).json();
-        assertThat(secret.get("values")).as("%s", secret).hasSize(1);
-        assertThat(valueIn(secret, kept, false)).isEqualTo("before");
+        return new HttpResult[] {sent.get(10, java.util.concurrent.TimeUnit.SECONDS), deletion.get(10, java.util.concurrent.TimeUnit.SECONDS)};
     }
 
     private long waitingForLocks() {

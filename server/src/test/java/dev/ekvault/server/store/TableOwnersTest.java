@@ -32,6 +32,7 @@ class TableOwnersTest {
             "store/ChangeFeed", "the change_log: appended by store/Journal.changed (Journal calls ChangeFeed.record) and polled and pruned by the feed",
             "store/Migrations", "schema_migration, and the migration scripts it runs: it exists before any store",
             "store/Database", "the readiness probe (writeProblem) and connection settings: no table is written",
+            "store/DeferredWrites", "sends the stores' queued statements with a COMMIT: it names no table",
             "ratelimit/SharedRateLimiter", "rate_limit_window, its own table: one atomic upsert per hit, nothing else reads it",
             "backup/SqliteCopy", "copies, checks and checkpoints whole SQLite files (VACUUM INTO, PRAGMA): no table is written");
 
