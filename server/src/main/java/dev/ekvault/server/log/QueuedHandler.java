@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.ErrorManager;
 import java.util.logging.Formatter;
@@ -21,6 +22,7 @@ import java.util.logging.LogRecord;
  */
 final class QueuedHandler extends Handler {
     private static final int CAPACITY = 65_536;
+    private static final long LINGER_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1);
 
     private final OutputStream out;
     private final ReentrantLock lock = new ReentrantLock();
@@ -85,6 +87,9 @@ final class QueuedHandler extends Handler {
             } finally {
                 lock.unlock();
             }
+            // lets the next lines gather: under load one write a millisecond, where the writer woke for nearly every
+            // line (a request's signal, a wake-up, a write each: 4 µs of a 45 µs read); a line waits at most this long
+            LockSupport.parkNanos(LINGER_NANOS);
         }
     }
 
