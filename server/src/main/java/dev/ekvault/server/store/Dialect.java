@@ -22,6 +22,9 @@ public enum Dialect {
     }
 
     /** The dialect of an open connection (for code that is handed a connection, not the {@link Database}). */
+    /** Unique violation, foreign-key violation, serialization failure, deadlock detected. */
+    private static final java.util.Set<String> POSTGRES_CONFLICTS = java.util.Set.of("23505", "23503", "40001", "40P01");
+
     public static Dialect of(Connection connection) throws SQLException {
         return connection.getMetaData().getDatabaseProductName().equals("PostgreSQL") ? POSTGRESQL : SQLITE;
     }
@@ -32,11 +35,15 @@ public enum Dialect {
         throw new IllegalArgumentException("unsupported database URL scheme (use a PostgreSQL URL or leave it empty for SQLite)");
     }
 
-    /** True when the exception reports a unique or foreign-key constraint violation, so callers can answer 409. */
+    /**
+     * True when the exception reports a unique or foreign-key constraint violation, or (PostgreSQL) a transaction
+     * aborted by a deadlock (40P01) or a serialization failure (40001): another request changed the same rows at the same
+     * time, the write was rolled back whole, and callers answer 409 (retry) rather than 500.
+     */
     public boolean isConflict(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (!(t instanceof SQLException e)) continue;
-            if (this == POSTGRESQL && ("23505".equals(e.getSQLState()) || "23503".equals(e.getSQLState()))) return true;
+            if (this == POSTGRESQL && POSTGRES_CONFLICTS.contains(String.valueOf(e.getSQLState()))) return true;
             // a batch's failure names the failing statement's own exception as the next one
             if (e.getNextException() != null && e.getNextException() != e && isConflict(e.getNextException())) return true;
             String message = String.valueOf(e.getMessage());

@@ -437,6 +437,43 @@ abstract class SecretApiContract {
     }
 
     /**
+     * A write that PostgreSQL aborts to break a deadlock was rolled back whole: it answers 409 (a conflicting change at
+     * the same time; retry), not 500, and the same write sent again succeeds. The deadlock is made by hand: a transaction
+     * holds the secret's row, the update takes the data key (shared) and queues for the row, then the transaction asks
+     * for the key exclusively. The update, waiting first, is the one PostgreSQL aborts.
+     */
+    @Test
+    void aWriteAbortedByADeadlockAnswers409AndSucceedsWhenSentAgain() throws Exception {
+        if (backend() != Backend.POSTGRESQL) return; // SQLite's single writer never deadlocks
+        s.createProject("locked");
+        String env = s.createEnvironment("locked", "prod", false);
+        String secretId = s.createSecrets("locked", List.of(env), Map.of("LOCKED", "before")).get(0).get("id").asText();
+        String secretPath = "/v1/workspace/acme/project/locked/secret/" + secretId;
+        String body = "{\"values\":[{\"environmentId\":\"" + env + "\",\"value\":\"after\"}]}";
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        java.util.concurrent.Future<HttpResult> update;
+        try (java.sql.Connection other = java.sql.DriverManager.getConnection(s.config.database().url())) {
+            other.setAutoCommit(false);
+            Sql.one(other, "SELECT id FROM secret WHERE id = ? FOR UPDATE", r -> r.getString(1), secretId);
+            update = pool.submit(() -> s.put(secretPath, s.ownerToken, body));
+            Await.until("the update holds the key and waits for the secret's row", java.time.Duration.ofSeconds(10),
+                    java.time.Duration.ofMillis(5), () -> waitingForLocks() >= 1);
+            // blocks until PostgreSQL (deadlock_timeout, 1 s by default) aborts the update, whose wait began first
+            Sql.one(other, "SELECT key_id FROM data_key WHERE environment_id = ? ORDER BY key_id FOR UPDATE", r -> r.getString(1), env);
+            other.rollback();
+        } finally {
+            pool.shutdown();
+        }
+        HttpResult aborted = update.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(aborted.status()).as("%s", aborted.body()).isEqualTo(409);
+        assertThat(aborted.body()).contains("retry").doesNotContain("deadlock").doesNotContain("SELECT");
+        assertThat(valueIn(s.get("/v1/workspace/acme/project/locked/secret/LOCKED", s.ownerToken).json(), env, false))
+                .as("rolled back whole").isEqualTo("before");
+        assertThat(s.put(secretPath, s.ownerToken, body).status()).as("sent again").isEqualTo(200);
+        assertThat(valueIn(s.get("/v1/workspace/acme/project/locked/secret/LOCKED", s.ownerToken).json(), env, false)).isEqualTo("after");
+    }
+
+    /**
      * Races {@code request} with the deletion of environment {@code doomed}: a held transaction locks the row that
      * {@code lockSql} selects, the request is sent and queues for it, the deletion is sent and must queue too (behind
      * the data key the request holds), then the row is released. The request's answer, then the deletion's.
