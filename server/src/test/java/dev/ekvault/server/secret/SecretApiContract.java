@@ -437,6 +437,39 @@ abstract class SecretApiContract {
     }
 
     /**
+     * On PostgreSQL a write's audit append commits without waiting for the sync of PostgreSQL's log (so the chain's lock
+     * is let go sooner), and the write is answered only once the log is synced past that commit all the same: read with
+     * pg_walinspect, the write's COMMIT record ends at or before the log's flushed position the moment the answer is in.
+     * (PostgreSQL's own log writer syncs an unsynced commit within a few hundred milliseconds: without the wait, the
+     * position read a moment after the answer is behind the record.)
+     */
+    @Test
+    void aWriteIsAnsweredOnlyOnceItsCommitIsSyncedToPostgresLog() throws Exception {
+        if (backend() != Backend.POSTGRESQL) return; // SQLite syncs its log at every commit (synchronous=FULL)
+        s.createProject("durable");
+        String env = s.createEnvironment("durable", "prod", false);
+        String secretId = s.createSecrets("durable", List.of(env), Map.of("DURABLE", "before")).get(0).get("id").asText();
+        try (java.sql.Connection look = java.sql.DriverManager.getConnection(s.config.database().url())) {
+            Sql.update(look, "CREATE EXTENSION IF NOT EXISTS pg_walinspect");
+            String from = Sql.one(look, "SELECT pg_current_wal_insert_lsn()::text", r -> r.getString(1));
+            for (int i = 0; i < 5; i++) {
+                HttpResult updated = s.put("/v1/workspace/acme/project/durable/secret/" + secretId, s.ownerToken,
+                        "{\"values\":[{\"environmentId\":\"" + env + "\",\"value\":\"v" + i + "\"}]}");
+                String flushed = Sql.one(look, "SELECT pg_current_wal_flush_lsn()::text", r -> r.getString(1));
+                assertThat(updated.status()).isEqualTo(200);
+                String xid = Sql.one(look, "SELECT xmin::text FROM secret WHERE id = ?", r -> r.getString(1), secretId);
+                boolean pastTheStart = Sql.one(look, "SELECT ?::pg_lsn > ?::pg_lsn", r -> r.getBoolean(1), flushed, from);
+                assertThat(pastTheStart).as("update %d: the log synced (to %s) past where it stood before the updates (%s)", i, flushed, from).isTrue();
+                // the log's records from before the first update up to where it was synced when this one was answered
+                String commitEnd = Sql.one(look, "SELECT end_lsn::text FROM pg_get_wal_records_info_till_end_of_wal(?::pg_lsn) "
+                        + "WHERE resource_manager = 'Transaction' AND record_type = 'COMMIT' AND xid::text = ? AND end_lsn <= ?::pg_lsn",
+                        r -> r.getString(1), from, xid, flushed);
+                assertThat(commitEnd).as("update %d: its COMMIT record was in the log synced (to %s) when it was answered", i, flushed).isNotNull();
+            }
+        }
+    }
+
+    /**
      * A write that PostgreSQL aborts to break a deadlock was rolled back whole: it answers 409 (a conflicting change at
      * the same time; retry), not 500, and the same write sent again succeeds. The deadlock is made by hand: a transaction
      * holds the secret's row, the update takes the data key (shared) and queues for the row, then the transaction asks
