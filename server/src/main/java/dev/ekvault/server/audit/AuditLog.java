@@ -108,7 +108,7 @@ public final class AuditLog implements Journal.InTransaction, Journal.Subscriber
         List<AuditEntry> appended = APPENDED.get();
         if (appended == null) APPENDED.set(appended = new ArrayList<>());
         // the transaction's last work (the journal runs this subscriber last); on PostgreSQL it also commits
-        appended.addAll(store.append(c, drafts));
+        appended.addAll(store.appendOfWrite(c, drafts));
     }
 
     private static AuditEntry draft(String workspaceId, long now, Actor actor, Journal.Change change, String before, String after) {
