@@ -405,13 +405,9 @@ abstract class SecretApiContract {
         String kept = s.createEnvironment("raced", "kept", false);
         String secretId = s.createSecrets("raced", List.of(doomed, kept), Map.of("RACED", "before")).get(0).get("id").asText();
         String secretPath = "/v1/workspace/acme/project/raced/secret/" + secretId;
-        HttpResult[] answers = againstTheDeletionOf("raced", doomed, "the update", "SELECT id FROM secret WHERE id = ? FOR UPDATE", secretId,
+        againstTheDeletionOf("raced", doomed, "the update", "SELECT id FROM secret WHERE id = ? FOR UPDATE", secretId,
                 () -> s.put(secretPath, s.ownerToken, "{\"values\":[{\"environmentId\":\"" + doomed + "\",\"value\":\"after\"}]}"));
-        assertThat(answers[0].status()).as("%s", answers[0].body()).isEqualTo(200);
-        assertThat(answers[1].status()).isEqualTo(204);
-        JsonNode secret = s.get("/v1/workspace/acme/project/raced/secret/RACED", s.ownerToken).json();
-        assertThat(secret.get("values")).as("%s", secret).hasSize(1);
-        assertThat(valueIn(secret, kept, false)).isEqualTo("before");
+        keepsOnly("raced", "RACED", kept, "before");
     }
 
     /**
@@ -427,13 +423,9 @@ abstract class SecretApiContract {
         String kept = s.createEnvironment("revived", "kept", false);
         String secretId = s.createSecrets("revived", List.of(doomed, kept), Map.of("REVIVED", "before")).get(0).get("id").asText();
         assertThat(s.delete("/v1/workspace/acme/project/revived/secret/" + secretId, s.ownerToken).status()).isEqualTo(204);
-        HttpResult[] answers = againstTheDeletionOf("revived", doomed, "the restore", "SELECT id FROM deleted_secret WHERE id = ? FOR UPDATE", secretId,
+        againstTheDeletionOf("revived", doomed, "the restore", "SELECT id FROM deleted_secret WHERE id = ? FOR UPDATE", secretId,
                 () -> s.post("/v1/workspace/acme/project/revived/deleted-secret/" + secretId + "/restore", s.ownerToken, "{}"));
-        assertThat(answers[0].status()).as("%s", answers[0].body()).isEqualTo(200);
-        assertThat(answers[1].status()).isEqualTo(204);
-        JsonNode secret = s.get("/v1/workspace/acme/project/revived/secret/REVIVED", s.ownerToken).json();
-        assertThat(secret.get("values")).as("%s", secret).hasSize(1);
-        assertThat(valueIn(secret, kept, false)).isEqualTo("before");
+        keepsOnly("revived", "REVIVED", kept, "before");
     }
 
     /**
@@ -509,9 +501,9 @@ abstract class SecretApiContract {
     /**
      * Races {@code request} with the deletion of environment {@code doomed}: a held transaction locks the row that
      * {@code lockSql} selects, the request is sent and queues for it, the deletion is sent and must queue too (behind
-     * the data key the request holds), then the row is released. The request's answer, then the deletion's.
+     * the data key the request holds), then the row is released: the request answers 200, then the deletion 204.
      */
-    private HttpResult[] againstTheDeletionOf(String project, String doomed, String what, String lockSql, String rowId,
+    private void againstTheDeletionOf(String project, String doomed, String what, String lockSql, String rowId,
                                               java.util.concurrent.Callable<HttpResult> request) throws Exception {
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
         java.util.concurrent.Future<HttpResult> sent;
@@ -526,7 +518,16 @@ abstract class SecretApiContract {
         } finally {
             pool.shutdown();
         }
-        return new HttpResult[] {sent.get(10, java.util.concurrent.TimeUnit.SECONDS), deletion.get(10, java.util.concurrent.TimeUnit.SECONDS)};
+        HttpResult answer = sent.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(answer.status()).as("%s", answer.body()).isEqualTo(200);
+        assertThat(deletion.get(10, java.util.concurrent.TimeUnit.SECONDS).status()).isEqualTo(204);
+    }
+
+    /** The secret {@code key} of {@code project} holds one value: {@code value} in environment {@code env}. */
+    private void keepsOnly(String project, String key, String env, String value) {
+        JsonNode secret = s.get("/v1/workspace/acme/project/" + project + "/secret/" + key, s.ownerToken).json();
+        assertThat(secret.get("values")).as("%s", secret).hasSize(1);
+        assertThat(valueIn(secret, env, false)).isEqualTo(value);
     }
 
     private long waitingForLocks() {
